@@ -1,0 +1,93 @@
+# vers — plain GNU Make, non-recursive.
+#   make            build/vers and build/vers-init
+#   make deps       install missing Debian packages (idempotent)
+#   make check      deps + build + unit, end-to-end and restore tests
+#   make asan       the same tests against an ASan+UBSan build (build-asan/)
+#   make demo       deps + build + the e-commerce example end to end
+
+BUILD   ?= build
+CC      ?= cc
+PREFIX  ?= /usr/local
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+           -Werror=implicit-function-declaration -Werror=return-type -Werror=incompatible-pointer-types \
+           -Wno-unused-parameter -Wno-format-truncation
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Isrc/lib
+LIBS    := -lbtrfsutil -lsqlite3 -lyaml
+
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC   := $(sort $(wildcard src/lib/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_SRC   := src/main.c src/cli.c $(sort $(wildcard src/cmd-*.c))
+CMD_OBJ   := $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+PROG_SRC  := $(sort $(wildcard tests/progs/*.c))
+PROG_BIN  := $(PROG_SRC:tests/progs/%.c=$(BUILD)/progs/%)
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+all: $(BUILD)/vers $(BUILD)/vers-init
+
+$(BUILD)/%.o: %.c $(wildcard src/lib/*.h src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libvers.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/vers: $(CMD_OBJ) $(BUILD)/libvers.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libvers.a $(LIBS)
+
+# vers-init runs as PID 1 inside every env; it only needs libc.
+$(BUILD)/vers-init: src/init/vers-init.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvers.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvers.a $(LIBS) -lcmocka
+
+$(BUILD)/progs/%: tests/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpq
+
+deps:
+	@scripts/deps.sh
+
+install: all
+	install -D -m 755 $(BUILD)/vers $(DESTDIR)$(PREFIX)/bin/vers
+	install -D -m 755 $(BUILD)/vers-init $(DESTDIR)$(PREFIX)/lib/vers/vers-init
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+valgrind: $(UNIT_BIN)
+	@VALGRIND=1 scripts/run-unit.sh $(UNIT_BIN)
+
+progs: $(PROG_BIN)
+
+cli: all progs
+	@VERS_BUILD=$(BUILD) scripts/run-cli.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all unit cli
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all unit cli
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+format:
+	clang-format -i src/*.c src/*.h src/lib/*.c src/lib/*.h src/init/*.c tests/unit/*.c tests/progs/*.c
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all deps install unit valgrind progs cli check asan demo format clean

@@ -1,0 +1,333 @@
+/* vers branch (and branch list|delete), vers checkout, vers rollback */
+#include "cli.h"
+#include "names.h"
+
+#include <fnmatch.h>
+#include <string.h>
+
+static const char branch_help[] =
+        "usage: vers branch [ENV|COMMIT|TAG] [--alias|-n NAME] [--checkout|-c] [--count N] "
+        "[--json]\n"
+        "       vers branch list [--json]\n"
+        "       vers branch delete PATTERN... [-y]\n\n"
+        "Make a new env from a commit (or tag), or from an env (which is committed first).\n"
+        "Without an argument, from HEAD. The new env's disk is a copy-on-write snapshot and\n"
+        "its services are up when this returns. HEAD stays where it is unless --checkout.\n\n"
+        "  -n, --alias NAME   name the new env (with --count: NAME-1 ... NAME-N)\n"
+        "  -c, --checkout     make the new env HEAD\n"
+        "      --count N      make N envs\n"
+        "  delete PATTERN     delete envs whose alias or id matches a shell glob (test-*)\n";
+
+static int branch_delete(int argc, char **argv)
+{
+        bool yes = false;
+        _cleanup_strv_ char **patterns = NULL;
+        for (int i = 1; i < argc; i++) {
+                if (!strcmp(argv[i], "-y") || !strcmp(argv[i], "--yes"))
+                        yes = true;
+                else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+                        printf("usage: vers branch delete PATTERN... [-y]\n\nDelete the envs "
+                               "whose alias or id matches one of the shell globs.\n");
+                        return 0;
+                } else
+                        strv_push(&patterns, argv[i]);
+        }
+        if (!patterns)
+                return cli_usage_error("vers branch delete PATTERN... [-y]", "no pattern given");
+        struct vers_ctx ctx;
+        int rc = cli_open(&ctx);
+        if (rc)
+                return rc;
+        vers_error_t err = NULL;
+        struct vers_env *envs = NULL;
+        size_t n = 0;
+        if (vers_meta_list_envs(&ctx.meta, "state IN ('running','stopped','rollback')", NULL,
+                                &envs, &n, &err) < 0) {
+                vers_close(&ctx);
+                return cli_fail(&err);
+        }
+        _cleanup_strv_ char **victims = NULL;
+        for (size_t p = 0; patterns[p]; p++) {
+                bool any = false;
+                for (size_t i = 0; i < n; i++) {
+                        if ((envs[i].alias && fnmatch(patterns[p], envs[i].alias, 0) == 0) ||
+                            fnmatch(patterns[p], envs[i].id, 0) == 0) {
+                                any = true;
+                                bool dup = false;
+                                for (size_t k = 0; victims && victims[k]; k++)
+                                        dup |= !strcmp(victims[k], envs[i].id);
+                                if (!dup)
+                                        strv_push(&victims, envs[i].id);
+                        }
+                }
+                if (!any) {
+                        vers_envs_free(envs, n);
+                        vers_close(&ctx);
+                        vers_make_error(&err, 0, "no env matches '%s' (see 'vers status')",
+                                        patterns[p]);
+                        return cli_fail(&err);
+                }
+        }
+        vers_envs_free(envs, n);
+        _cleanup_free_ char *q = xasprintf("delete %zu env(s)?", strv_len(victims));
+        if (!yes && !cli_confirm(q)) {
+                vers_close(&ctx);
+                fprintf(stderr, "vers: nothing deleted\n");
+                return 1;
+        }
+        int ret = 0;
+        for (size_t k = 0; victims[k]; k++) {
+                _cleanup_free_ char *label = vers_env_label(&ctx, victims[k]);
+                if (vers_env_delete(&ctx, victims[k], &err) < 0) {
+                        ret = cli_fail(&err);
+                        continue;
+                }
+                printf("deleted env %s\n", label);
+        }
+        vers_close(&ctx);
+        return ret;
+}
+
+int cmd_branch(int argc, char **argv)
+{
+        if (argc > 1 && !strcmp(argv[1], "delete"))
+                return branch_delete(argc - 1, argv + 1);
+        if (argc > 1 && !strcmp(argv[1], "list")) {
+                char *a[] = {"status", NULL, NULL};
+                if (argc > 2)
+                        a[1] = argv[2];
+                return cmd_status(argc > 2 ? 2 : 1, a);
+        }
+        static const struct option opts[] = {{"alias", required_argument, NULL, 'n'},
+                                             {"checkout", no_argument, NULL, 'c'},
+                                             {"count", required_argument, NULL, 'C'},
+                                             CLI_OPT_ENV,
+                                             CLI_OPT_JSON,
+                                             CLI_OPT_HELP,
+                                             {NULL, 0, NULL, 0}};
+        const char *usage = "vers branch [ENV|COMMIT|TAG] [--alias NAME] [--checkout] [--count N]";
+        const char *alias = NULL, *from = NULL;
+        bool checkout = false, json = false;
+        long count = 1;
+        int c;
+        while ((c = getopt_long(argc, argv, "n:N:cb:h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'n':
+                case 'N':
+                        alias = optarg;
+                        break;
+                case 'c':
+                        checkout = true;
+                        break;
+                case 'C': {
+                        char *end;
+                        count = strtol(optarg, &end, 10);
+                        if (*end || count < 1 || count > 256)
+                                return cli_usage_error(usage, "--count takes 1..256, not '%s'",
+                                                       optarg);
+                        break;
+                }
+                case 'b':
+                        from = optarg;
+                        break;
+                case 'J':
+                        json = true;
+                        break;
+                case 'h':
+                        cli_print_help(branch_help);
+                        return 0;
+                default:
+                        return cli_usage_error(usage, "bad option");
+                }
+        }
+        if (optind < argc)
+                from = argv[optind++];
+        if (optind < argc)
+                return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+        vers_error_t err = NULL;
+        if (alias && vers_name_check("alias", alias, &err) < 0)
+                return cli_fail(&err);
+        struct vers_ctx ctx;
+        int rc = cli_open(&ctx);
+        if (rc)
+                return rc;
+        struct vers_ref src = {VERS_REF_NONE, NULL};
+        _cleanup_free_ char *commit_id = NULL;
+        struct strbuf out = STRBUF_INIT;
+        int ret = 1;
+        if ((from ? vers_resolve(&ctx, from, &src, &err) : vers_head_get(&ctx, &src, &err)) < 0)
+                goto fail;
+        if (src.kind == VERS_REF_NONE) {
+                vers_make_error(&err, 0, "nothing to branch from: HEAD is not set (run 'vers run', "
+                                         "or name an env or commit)");
+                goto fail;
+        }
+        if (src.kind == VERS_REF_ENV) {
+                /* branching a running env: commit it first, as the seed's workflow does */
+                _cleanup_free_ char *label = vers_env_label(&ctx, src.id);
+                _cleanup_free_ char *msg = xasprintf("branch point of %s", label);
+                struct vers_commit_opts co = {NULL, msg};
+                struct vers_commit cm = {0};
+                double pause = 0;
+                struct vers_env se = {0};
+                if (vers_env_ensure_running(&ctx, src.id, &se, &err) < 0) {
+                        vers_env_clear(&se);
+                        goto fail;
+                }
+                vers_env_clear(&se);
+                if (vers_env_commit(&ctx, src.id, &co, &cm, &pause, &err) < 0)
+                        goto fail;
+                commit_id = xstrdup(cm.id);
+                vers_commit_clear(&cm);
+        } else {
+                commit_id = xstrdup(src.id);
+        }
+        if (json)
+                strbuf_addstr(&out, "[");
+        for (long i = 1; i <= count; i++) {
+                _cleanup_free_ char *name = NULL;
+                if (alias)
+                        name = count > 1 ? xasprintf("%s-%ld", alias, i) : xstrdup(alias);
+                struct vers_env e = {0};
+                double t0 = vers_monotonic();
+                if (vers_env_branch(&ctx, commit_id, name, &e, &err) < 0)
+                        goto fail;
+                double secs = vers_monotonic() - t0;
+                _cleanup_free_ char *from_label = vers_commit_label(&ctx, commit_id);
+                if (json) {
+                        strbuf_addf(&out, "%s\n  {\"id\": \"%s\", \"alias\": ", i > 1 ? "," : "",
+                                    e.id);
+                        if (e.alias)
+                                strbuf_add_json_str(&out, e.alias);
+                        else
+                                strbuf_addstr(&out, "null");
+                        strbuf_addf(&out, ", \"commit\": \"%s\", \"seconds\": %.3f}", commit_id,
+                                    secs);
+                } else {
+                        strbuf_addf(&out, "env %s%s%s%s branched from %s (%.2f s)\n", e.id,
+                                    e.alias ? " (" : "", e.alias ? e.alias : "",
+                                    e.alias ? ")" : "", from_label, secs);
+                }
+                if (checkout && i == count && vers_head_set(&ctx, VERS_REF_ENV, e.id, &err) < 0) {
+                        vers_env_clear(&e);
+                        goto fail;
+                }
+                vers_env_clear(&e);
+                fputs(out.buf, stdout);
+                fflush(stdout);
+                strbuf_reset(&out);
+        }
+        if (json)
+                printf("\n]\n");
+        ret = 0;
+        goto out;
+fail:
+        fputs(out.buf, stdout);
+        ret = cli_fail(&err);
+out:
+        strbuf_release(&out);
+        vers_ref_clear(&src);
+        vers_close(&ctx);
+        return ret;
+}
+
+static const char checkout_help[] =
+        "usage: vers checkout ENV|COMMIT|TAG\n\n"
+        "Make HEAD an env (commands then act on it) or a commit (then 'vers branch' branches\n"
+        "from it).\n";
+
+int cmd_checkout(int argc, char **argv)
+{
+        if (cli_wants_help(argc, argv)) {
+                cli_print_help(checkout_help);
+                return 0;
+        }
+        if (argc != 2)
+                return cli_usage_error("vers checkout ENV|COMMIT|TAG",
+                                       argc < 2 ? "what to check out?" : "too many arguments");
+        struct vers_ctx ctx;
+        int rc = cli_open(&ctx);
+        if (rc)
+                return rc;
+        vers_error_t err = NULL;
+        struct vers_ref ref = {VERS_REF_NONE, NULL};
+        if (vers_resolve(&ctx, argv[1], &ref, &err) < 0 ||
+            vers_head_set(&ctx, ref.kind, ref.id, &err) < 0) {
+                vers_ref_clear(&ref);
+                vers_close(&ctx);
+                return cli_fail(&err);
+        }
+        _cleanup_free_ char *label = ref.kind == VERS_REF_ENV ? vers_env_label(&ctx, ref.id)
+                                                              : vers_commit_label(&ctx, ref.id);
+        printf("HEAD is now %s %s\n", ref.kind == VERS_REF_ENV ? "env" : "commit", label);
+        vers_ref_clear(&ref);
+        vers_close(&ctx);
+        return 0;
+}
+
+static const char rollback_help[] =
+        "usage: vers rollback [COMMIT|TAG] [-b ENV]\n\n"
+        "Reset an env (HEAD by default) to a commit: its disk and processes become exactly the\n"
+        "commit's. Its id, alias and HEAD stay. Without an argument, to the commit it was last\n"
+        "committed as or branched from.\n";
+
+int cmd_rollback(int argc, char **argv)
+{
+        static const struct option opts[] = {CLI_OPT_ENV, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
+        const char *name = NULL, *to = NULL;
+        int c;
+        while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+                if (c == 'b')
+                        name = optarg;
+                else if (c == 'h')
+                        return cli_print_help(rollback_help), 0;
+                else
+                        return cli_usage_error("vers rollback [COMMIT|TAG] [-b ENV]", "bad option");
+        }
+        if (optind < argc)
+                to = argv[optind++];
+        if (optind < argc)
+                return cli_usage_error("vers rollback [COMMIT|TAG] [-b ENV]",
+                                       "unexpected argument '%s'", argv[optind]);
+        struct vers_ctx ctx;
+        int rc = cli_open(&ctx);
+        if (rc)
+                return rc;
+        vers_error_t err = NULL;
+        struct vers_env e = {0};
+        struct vers_ref ref = {VERS_REF_NONE, NULL};
+        int ret = 1;
+        if (cli_target_env(&ctx, name, false, false, &e, &err) < 0)
+                goto fail;
+        if (to) {
+                if (vers_resolve(&ctx, to, &ref, &err) < 0)
+                        goto fail;
+                if (ref.kind != VERS_REF_COMMIT) {
+                        vers_make_error(&err, 0, "'%s' is an env; roll back to a commit or tag",
+                                        to);
+                        goto fail;
+                }
+        } else if (e.base) {
+                ref.kind = VERS_REF_COMMIT;
+                ref.id = xstrdup(e.base);
+        } else {
+                vers_make_error(&err, 0, "env has no commit to roll back to (commit it first, or "
+                                         "name a commit)");
+                goto fail;
+        }
+        double t0 = vers_monotonic();
+        if (vers_env_rollback(&ctx, e.id, ref.id, &err) < 0)
+                goto fail;
+        _cleanup_free_ char *label = vers_commit_label(&ctx, ref.id);
+        printf("env %s rolled back to %s (%.2f s)\n", e.alias ? e.alias : e.id, label,
+               vers_monotonic() - t0);
+        ret = 0;
+        goto out;
+fail:
+        ret = cli_fail(&err);
+out:
+        vers_ref_clear(&ref);
+        vers_env_clear(&e);
+        vers_close(&ctx);
+        return ret;
+}

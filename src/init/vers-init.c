@@ -1,0 +1,225 @@
+/* vers-init — PID 1 inside every env.
+ *
+ * Runs /.vers/boot (if present) once, then starts the services listed in /.vers/services,
+ * one per line:  name<TAB>user<TAB>stop-signal<TAB>log file<TAB>shell command
+ * Each service runs in its own session as its user, with its output appended to its log.
+ * vers-init reaps every child (it is the reaper of the env's pid namespace) and on SIGTERM
+ * or SIGINT stops the services with their stop signal, waits for them (20 s at most), kills
+ * whatever is left and exits.
+ *
+ * With --no-services it only reaps (used while an image is being built).
+ */
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SERVICES 32
+
+struct service {
+        char name[64];
+        char user[64];
+        int stop_sig;
+        char log[512];
+        char cmd[4096];
+        pid_t pid;
+};
+
+static struct service services[MAX_SERVICES];
+static int n_services;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+        char ts[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(stderr, "%s vers-init: ", ts);
+        va_list ap;
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        fflush(stderr);
+}
+
+static int parse_signal(const char *s)
+{
+        if (!strcmp(s, "INT"))
+                return SIGINT;
+        if (!strcmp(s, "QUIT"))
+                return SIGQUIT;
+        if (!strcmp(s, "KILL"))
+                return SIGKILL;
+        return SIGTERM;
+}
+
+static void load_services(void)
+{
+        FILE *f = fopen("/.vers/services", "re");
+        if (!f)
+                return;
+        char line[8192];
+        while (fgets(line, sizeof line, f) && n_services < MAX_SERVICES) {
+                line[strcspn(line, "\n")] = '\0';
+                if (line[0] == '#' || line[0] == '\0')
+                        continue;
+                char *fields[5];
+                char *p = line;
+                int n = 0;
+                for (; n < 4; n++) {
+                        fields[n] = p;
+                        p = strchr(p, '\t');
+                        if (!p)
+                                break;
+                        *p++ = '\0';
+                }
+                if (n != 4) {
+                        say("ignoring malformed line in /.vers/services");
+                        continue;
+                }
+                fields[4] = p;
+                struct service *s = &services[n_services++];
+                snprintf(s->name, sizeof s->name, "%s", fields[0]);
+                snprintf(s->user, sizeof s->user, "%s", fields[1]);
+                s->stop_sig = parse_signal(fields[2]);
+                snprintf(s->log, sizeof s->log, "%s", fields[3]);
+                snprintf(s->cmd, sizeof s->cmd, "%s", fields[4]);
+        }
+        fclose(f);
+}
+
+static pid_t spawn(const char *user, const char *log, const char *cmd)
+{
+        pid_t pid = fork();
+        if (pid != 0)
+                return pid;
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        setsid();
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (fd >= 0) {
+                dup2(fd, 1);
+                dup2(fd, 2);
+        }
+        struct passwd *pw = user[0] ? getpwnam(user) : NULL;
+        if (user[0] && strcmp(user, "root") != 0) {
+                if (!pw) {
+                        fprintf(stderr, "vers-init: no user '%s'\n", user);
+                        _exit(127);
+                }
+                if (fd >= 0)
+                        fchown(fd, pw->pw_uid, pw->pw_gid);
+                if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+                    setuid(pw->pw_uid) < 0) {
+                        fprintf(stderr, "vers-init: cannot become '%s': %s\n", user,
+                                strerror(errno));
+                        _exit(127);
+                }
+                setenv("HOME", pw->pw_dir, 1);
+                setenv("USER", pw->pw_name, 1);
+        }
+        if (chdir(pw ? pw->pw_dir : "/") < 0 && chdir("/") < 0)
+                _exit(127);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+}
+
+static void reap(void)
+{
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+                for (int i = 0; i < n_services; i++) {
+                        if (services[i].pid == pid) {
+                                services[i].pid = 0;
+                                if (WIFEXITED(status))
+                                        say("service %s exited with status %d", services[i].name,
+                                            WEXITSTATUS(status));
+                                else
+                                        say("service %s killed by signal %d", services[i].name,
+                                            WTERMSIG(status));
+                        }
+                }
+        }
+}
+
+static int alive_services(void)
+{
+        int n = 0;
+        for (int i = 0; i < n_services; i++)
+                n += services[i].pid > 0;
+        return n;
+}
+
+static void shutdown_all(void)
+{
+        say("stopping");
+        for (int i = 0; i < n_services; i++) {
+                if (services[i].pid > 0)
+                        kill(services[i].pid, services[i].stop_sig);
+        }
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += 20;
+        while (alive_services() > 0) {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if (now.tv_sec > deadline.tv_sec)
+                        break;
+                struct timespec nap = {0, 10 * 1000 * 1000};
+                nanosleep(&nap, NULL);
+                reap();
+        }
+        kill(-1, SIGKILL);
+        while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+                ;
+        say("stopped");
+        exit(0);
+}
+
+int main(int argc, char **argv)
+{
+        int start = !(argc > 1 && strcmp(argv[1], "--no-services") == 0);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGCHLD);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        say("started (pid %d)", (int)getpid());
+        if (start) {
+                if (access("/.vers/boot", X_OK) == 0) {
+                        pid_t b = spawn("root", "/var/log/vers/boot.log", "/.vers/boot");
+                        int status = 0;
+                        while (waitpid(b, &status, 0) < 0 && errno == EINTR)
+                                ;
+                        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                                say("/.vers/boot failed (see /var/log/vers/boot.log)");
+                }
+                load_services();
+                for (int i = 0; i < n_services; i++) {
+                        services[i].pid = spawn(services[i].user, services[i].log, services[i].cmd);
+                        say("service %s started (pid %d)", services[i].name, (int)services[i].pid);
+                }
+        }
+        for (;;) {
+                int sig = sigwaitinfo(&set, NULL);
+                if (sig == SIGCHLD)
+                        reap();
+                else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+                        shutdown_all();
+        }
+}

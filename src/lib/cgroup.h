@@ -1,0 +1,23 @@
+/* cgroup — one cgroup per env, named vers/<env id>, for resource caps, freezing and killing.
+ *
+ * Works on cgroup v1 (memory, cpu, freezer, pids hierarchies under /sys/fs/cgroup/<ctrl>) and
+ * on a pure cgroup v2 mount. On a hybrid machine the v1 controllers are used, since that is
+ * where the controllers are. The set of hierarchies is detected once per process.
+ */
+#ifndef VERS_CGROUP_H
+#define VERS_CGROUP_H
+
+#include "util.h"
+
+int vers_cgroup_create(const char *envid, long memory_mib, long vcpu, vers_error_t *err);
+int vers_cgroup_attach(const char *envid, pid_t pid, vers_error_t *err);
+int vers_cgroup_freeze(const char *envid, bool freeze, vers_error_t *err);
+/* pids in the env's cgroup (host pid numbers); returns count, -1 on error */
+int vers_cgroup_pids(const char *envid, pid_t **pids);
+/* SIGKILL everything in the cgroup and wait until it is empty (bounded) */
+void vers_cgroup_kill(const char *envid);
+void vers_cgroup_destroy(const char *envid);
+/* a short description like "cgroup v1 (memory cpu freezer pids)" */
+const char *vers_cgroup_describe(void);
+
+#endif

@@ -1,0 +1,48 @@
+/* config — vers.toml, the project's configuration.
+ *
+ * Keys (the seed's, plus the upstream Vers CLI's synonyms):
+ *   [vm]      memory_mib, vcpu            ([machine] mem_size_mib, vcpu_count)
+ *   [storage] cluster_mib, vm_mib         ([machine] fs_size_vm_mib = vm_mib)
+ *   [builder] dockerfile
+ *   [services.NAME] template, databases, extensions, [services.NAME.settings] key = value
+ * Unknown tables or keys are errors naming the key with file:line:column. Values missing
+ * from the file keep the defaults set by vers_config_init().
+ */
+#ifndef VERS_CONFIG_H
+#define VERS_CONFIG_H
+
+#include "util.h"
+
+struct vers_setting {
+        char *key;
+        char *value; /* integers and booleans are stored in their TOML spelling */
+};
+
+struct vers_service_config {
+        char *name;         /* the NAME of [services.NAME] */
+        char *template_;    /* e.g. "postgres@15"; NULL if absent */
+        char **databases;   /* NULL-terminated, may be NULL */
+        char **extensions;  /* NULL-terminated, may be NULL */
+        struct vers_setting *settings;
+        size_t n_settings;
+};
+
+struct vers_config {
+        long memory_mib;  /* default 2048 */
+        long vcpu;        /* default 1 */
+        long cluster_mib; /* default 8000 */
+        long vm_mib;      /* default 4000 */
+        char *dockerfile; /* NULL if absent */
+        struct vers_service_config *services;
+        size_t n_services;
+};
+
+void vers_config_init(struct vers_config *cfg);
+/* Parse text (filename is used in messages only). On error *err reads
+ * "FILE:LINE:COL: what is wrong" and cfg holds the defaults. */
+int vers_config_parse(const char *text, const char *filename, struct vers_config *cfg,
+                      vers_error_t *err);
+int vers_config_load(const char *path, struct vers_config *cfg, vers_error_t *err);
+void vers_config_free(struct vers_config *cfg);
+
+#endif

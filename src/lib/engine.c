@@ -1,0 +1,1036 @@
+#include "engine.h"
+#include "cgroup.h"
+#include "names.h"
+#include "sandbox.h"
+#include "services.h"
+#include "strbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define DEFAULT_ROOT "/var/lib/vers"
+#define READY_TIMEOUT 120
+
+static void progress(struct vers_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(struct vers_ctx *ctx, const char *fmt, ...)
+{
+        if (!ctx->progress)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        char *m = NULL;
+        if (vasprintf(&m, fmt, ap) >= 0) {
+                ctx->progress(m);
+                free(m);
+        }
+        va_end(ap);
+}
+
+void vers_failpoint(const char *name)
+{
+        const char *fp = getenv("VERS_FAILPOINT");
+        if (fp && !strcmp(fp, name))
+                kill(getpid(), SIGKILL);
+}
+
+static void sleep_ms(long ms)
+{
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* ---- opening ---------------------------------------------------------------------------- */
+
+static char *find_project(void)
+{
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd))
+                return NULL;
+        const char *forced = getenv("VERS_PROJECT");
+        if (forced && *forced)
+                return realpath(forced, NULL);
+        for (;;) {
+                _cleanup_free_ char *toml = xasprintf("%s/vers.toml", cwd);
+                _cleanup_free_ char *dot = xasprintf("%s/.vers", cwd);
+                if (vers_path_exists(toml) || vers_path_exists(dot))
+                        return xstrdup(cwd);
+                char *slash = strrchr(cwd, '/');
+                if (!slash || slash == cwd)
+                        return NULL;
+                *slash = '\0';
+        }
+}
+
+int vers_open_project(struct vers_ctx *ctx, vers_error_t *err)
+{
+        vers_config_init(&ctx->cfg);
+        ctx->project_dir = find_project();
+        if (ctx->project_dir) {
+                _cleanup_free_ char *toml = xasprintf("%s/vers.toml", ctx->project_dir);
+                if (vers_path_exists(toml)) {
+                        if (vers_config_load(toml, &ctx->cfg, err) < 0)
+                                return -1;
+                        ctx->have_cfg = true;
+                }
+        }
+        return 0;
+}
+
+int vers_open(struct vers_ctx *ctx, vers_error_t *err)
+{
+        if (geteuid() != 0)
+                return vers_make_error(err, 0, "vers must run as root (it creates namespaces, "
+                                               "mounts and btrfs subvolumes)");
+        if (vers_open_project(ctx, err) < 0)
+                return -1;
+        const char *root = getenv("VERS_ROOT");
+        if (!root || !*root) {
+                root = DEFAULT_ROOT;
+                if (vers_mkdir_p(root, 0700, err) < 0)
+                        return -1;
+        }
+        ctx->root = realpath(root, NULL);
+        if (!ctx->root)
+                return vers_make_error(err, 0, "VERS_ROOT '%s' does not exist", root);
+        if (vers_store_open(ctx->root, ctx->cfg.cluster_mib, &ctx->store, err) < 0)
+                return -1;
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", ctx->root);
+        if (vers_meta_open(db, &ctx->meta, err) < 0)
+                return -1;
+        return vers_recover(ctx, err);
+}
+
+void vers_close(struct vers_ctx *ctx)
+{
+        vers_meta_close(&ctx->meta);
+        vers_store_close(&ctx->store);
+        vers_config_free(&ctx->cfg);
+        free(ctx->root);
+        free(ctx->project_dir);
+        ctx->root = ctx->project_dir = NULL;
+}
+
+void vers_ref_clear(struct vers_ref *r)
+{
+        free(r->id);
+        r->id = NULL;
+        r->kind = VERS_REF_NONE;
+}
+
+/* ---- ownership of transitional rows --------------------------------------------------- */
+
+static int64_t my_start(void)
+{
+        static int64_t s = 0;
+        if (!s)
+                s = (int64_t)vers_pid_starttime(getpid());
+        return s;
+}
+
+static bool owner_alive(int64_t pid, int64_t start)
+{
+        if (pid == getpid())
+                return true;
+        return vers_pid_alive((pid_t)pid, (uint64_t)start);
+}
+
+bool vers_env_is_running(const struct vers_env *e)
+{
+        return e->init_pid > 0 && vers_pid_alive((pid_t)e->init_pid, (uint64_t)e->init_start);
+}
+
+static char *new_id(void)
+{
+        return vers_random_hex(12);
+}
+
+/* ---- process control ------------------------------------------------------------------ */
+
+/* Kill an env's processes at once (its state is about to be discarded). */
+static void env_kill(const struct vers_env *e)
+{
+        if (vers_env_is_running(e))
+                kill((pid_t)e->init_pid, SIGKILL);
+        vers_cgroup_kill(e->id);
+        vers_cgroup_destroy(e->id);
+}
+
+static void wait_gone(const struct vers_env *e, int timeout_ms)
+{
+        for (int t = 0; t < timeout_ms && vers_env_is_running(e); t += 10)
+                sleep_ms(10);
+}
+
+/* ---- recovery -------------------------------------------------------------------------- */
+
+static int undo_env(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err)
+{
+        env_kill(e);
+        wait_gone(e, 5000);
+        _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
+        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
+        if (vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0)
+                return -1;
+        return vers_meta_delete(&ctx->meta, "envs", e->id, err);
+}
+
+static int finish_rollback(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err)
+{
+        env_kill(e);
+        wait_gone(e, 5000);
+        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
+        _cleanup_free_ char *src = vers_store_commit_rootfs(&ctx->store, e->target);
+        if (vers_subvol_delete(rootfs, err) < 0 || vers_subvol_snapshot(src, rootfs, false, err) < 0)
+                return -1;
+        free(e->base);
+        e->base = steal_pointer(&e->target);
+        free(e->state);
+        e->state = xstrdup("stopped");
+        e->init_pid = e->init_start = 0;
+        e->owner_pid = e->owner_start = 0;
+        return vers_meta_put_env(&ctx->meta, e, err);
+}
+
+int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
+{
+        struct vers_env *envs = NULL;
+        size_t n = 0;
+        if (vers_meta_list_envs(&ctx->meta, "state IN ('pending','deleting','rollback')", NULL,
+                                &envs, &n, err) < 0)
+                return -1;
+        int ret = 0;
+        for (size_t i = 0; i < n && ret == 0; i++) {
+                struct vers_env *e = &envs[i];
+                if (owner_alive(e->owner_pid, e->owner_start))
+                        continue;
+                if (!strcmp(e->state, "rollback") && e->target)
+                        ret = finish_rollback(ctx, e, err);
+                else
+                        ret = undo_env(ctx, e, err);
+        }
+        vers_envs_free(envs, n);
+        if (ret < 0)
+                return vers_error_wrap(err, "cannot recover an interrupted operation");
+
+        struct vers_commit *cs = NULL;
+        if (vers_meta_list_commits(&ctx->meta, "state = 'pending'", NULL, &cs, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n && ret == 0; i++) {
+                if (owner_alive(cs[i].owner_pid, cs[i].owner_start))
+                        continue;
+                _cleanup_free_ char *dir = vers_store_commit_dir(&ctx->store, cs[i].id);
+                _cleanup_free_ char *rootfs = vers_store_commit_rootfs(&ctx->store, cs[i].id);
+                if (vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0 ||
+                    vers_meta_delete(&ctx->meta, "commits", cs[i].id, err) < 0)
+                        ret = -1;
+        }
+        vers_commits_free(cs, n);
+
+        struct vers_image *is = NULL;
+        if (ret == 0 &&
+            vers_meta_list_images(&ctx->meta, "state = 'pending'", NULL, &is, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n && ret == 0; i++) {
+                if (owner_alive(is[i].owner_pid, is[i].owner_start))
+                        continue;
+                _cleanup_free_ char *path = vers_store_image_path(&ctx->store, is[i].id);
+                vers_cgroup_kill(is[i].id);
+                vers_cgroup_destroy(is[i].id);
+                if (vers_subvol_delete(path, err) < 0 ||
+                    vers_meta_delete(&ctx->meta, "images", is[i].id, err) < 0)
+                        ret = -1;
+        }
+        vers_images_free(is, n);
+        return ret;
+}
+
+/* ---- names ----------------------------------------------------------------------------- */
+
+static int name_taken(struct vers_ctx *ctx, const char *name, vers_error_t *err)
+{
+        struct vers_env *e = NULL;
+        struct vers_commit *c = NULL;
+        size_t ne = 0, nc = 0;
+        if (vers_meta_list_envs(&ctx->meta, "alias = ?1", name, &e, &ne, err) < 0)
+                return -1;
+        vers_envs_free(e, ne);
+        if (vers_meta_list_commits(&ctx->meta, "tag = ?1", name, &c, &nc, err) < 0)
+                return -1;
+        vers_commits_free(c, nc);
+        if (ne)
+                return vers_make_error(err, 0, "an env named '%s' already exists", name);
+        if (nc)
+                return vers_make_error(err, 0, "a commit tagged '%s' already exists", name);
+        return 0;
+}
+
+int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, vers_error_t *err)
+{
+        out->kind = VERS_REF_NONE;
+        out->id = NULL;
+        if (!name || !*name)
+                return vers_make_error(err, 0, "empty name");
+        if (strchr(name, '/') || strstr(name, ".."))
+                return vers_name_check("name", name, err);
+        struct vers_env *e = NULL;
+        struct vers_commit *c = NULL;
+        size_t ne = 0, nc = 0;
+        const char *live = " AND state IN ('running','stopped','rollback')";
+        _cleanup_free_ char *w1 = xasprintf("alias = ?1%s", live);
+        _cleanup_free_ char *w2 = xasprintf("id = ?1%s", live);
+        if (vers_meta_list_envs(&ctx->meta, w1, name, &e, &ne, err) < 0)
+                return -1;
+        if (ne == 0 && vers_meta_list_envs(&ctx->meta, w2, name, &e, &ne, err) < 0)
+                return -1;
+        if (ne) {
+                out->kind = VERS_REF_ENV;
+                out->id = xstrdup(e[0].id);
+                vers_envs_free(e, ne);
+                return 0;
+        }
+        if (vers_meta_list_commits(&ctx->meta, "(tag = ?1 OR id = ?1) AND state = 'ready'", name,
+                                   &c, &nc, err) < 0)
+                return -1;
+        if (nc) {
+                out->kind = VERS_REF_COMMIT;
+                out->id = xstrdup(c[0].id);
+                vers_commits_free(c, nc);
+                return 0;
+        }
+        if (vers_looks_like_id(name)) {
+                _cleanup_free_ char *pat = xasprintf("%s%%", name);
+                _cleanup_free_ char *w3 = xasprintf("id LIKE ?1%s", live);
+                if (vers_meta_list_envs(&ctx->meta, w3, pat, &e, &ne, err) < 0)
+                        return -1;
+                if (vers_meta_list_commits(&ctx->meta, "id LIKE ?1 AND state = 'ready'", pat, &c,
+                                           &nc, err) < 0) {
+                        vers_envs_free(e, ne);
+                        return -1;
+                }
+                if (ne + nc == 1) {
+                        out->kind = ne ? VERS_REF_ENV : VERS_REF_COMMIT;
+                        out->id = xstrdup(ne ? e[0].id : c[0].id);
+                }
+                vers_envs_free(e, ne);
+                vers_commits_free(c, nc);
+                if (ne + nc > 1)
+                        return vers_make_error(err, 0, "'%s' is ambiguous (%zu matches); give more "
+                                                       "characters",
+                                               name, ne + nc);
+                if (out->kind != VERS_REF_NONE)
+                        return 0;
+        }
+        if (!vers_name_valid(name))
+                return vers_name_check("name", name, err);
+        return vers_make_error(err, 0,
+                               "no env or commit named '%s' (see 'vers status' and 'vers commit list')",
+                               name);
+}
+
+char *vers_commit_label(struct vers_ctx *ctx, const char *id)
+{
+        struct vers_commit c = {0};
+        if (!id || vers_meta_get_commit(&ctx->meta, id, &c, NULL) != 1)
+                return xstrdup(id ? id : "-");
+        char *r = xstrdup(c.tag ? c.tag : c.id);
+        vers_commit_clear(&c);
+        return r;
+}
+
+char *vers_env_label(struct vers_ctx *ctx, const char *id)
+{
+        struct vers_env e = {0};
+        if (!id || vers_meta_get_env(&ctx->meta, id, &e, NULL) != 1)
+                return xstrdup(id ? id : "-");
+        char *r = xstrdup(e.alias ? e.alias : e.id);
+        vers_env_clear(&e);
+        return r;
+}
+
+/* ---- HEAD ------------------------------------------------------------------------------ */
+
+static char *head_path(struct vers_ctx *ctx)
+{
+        return ctx->project_dir ? xasprintf("%s/.vers/HEAD", ctx->project_dir) : NULL;
+}
+
+int vers_head_get(struct vers_ctx *ctx, struct vers_ref *out, vers_error_t *err)
+{
+        out->kind = VERS_REF_NONE;
+        out->id = NULL;
+        const char *forced = getenv("VERS_ENV");
+        if (forced && *forced)
+                return vers_resolve(ctx, forced, out, err);
+        _cleanup_free_ char *p = head_path(ctx);
+        _cleanup_free_ char *text = NULL;
+        if (!p || !vers_path_exists(p))
+                return 0;
+        if (vers_read_file(p, &text, NULL, err) < 0)
+                return -1;
+        char kind[16], id[64];
+        if (sscanf(text, "%15s %63s", kind, id) != 2)
+                return 0;
+        /* HEAD may name something deleted since: treat that as no HEAD */
+        if (!strcmp(kind, "env")) {
+                struct vers_env e = {0};
+                int r = vers_meta_get_env(&ctx->meta, id, &e, err);
+                bool ok = r == 1 && strcmp(e.state, "pending") && strcmp(e.state, "deleting");
+                vers_env_clear(&e);
+                if (r < 0)
+                        return -1;
+                if (ok) {
+                        out->kind = VERS_REF_ENV;
+                        out->id = xstrdup(id);
+                }
+        } else if (!strcmp(kind, "commit")) {
+                struct vers_commit c = {0};
+                int r = vers_meta_get_commit(&ctx->meta, id, &c, err);
+                bool ok = r == 1 && !strcmp(c.state, "ready");
+                vers_commit_clear(&c);
+                if (r < 0)
+                        return -1;
+                if (ok) {
+                        out->kind = VERS_REF_COMMIT;
+                        out->id = xstrdup(id);
+                }
+        }
+        return 0;
+}
+
+int vers_head_set(struct vers_ctx *ctx, enum vers_ref_kind kind, const char *id,
+                  vers_error_t *err)
+{
+        if (!ctx->project_dir) {
+                char cwd[PATH_MAX];
+                if (!getcwd(cwd, sizeof cwd))
+                        return vers_make_error(err, errno, "getcwd");
+                ctx->project_dir = xstrdup(cwd);
+        }
+        _cleanup_free_ char *dir = xasprintf("%s/.vers", ctx->project_dir);
+        if (vers_mkdir_p(dir, 0755, err) < 0)
+                return -1;
+        _cleanup_free_ char *p = head_path(ctx);
+        _cleanup_free_ char *text =
+                xasprintf("%s %s\n", kind == VERS_REF_ENV ? "env" : "commit", id);
+        return vers_write_file_atomic(p, text, strlen(text), 0644, err);
+}
+
+/* ---- booting ---------------------------------------------------------------------------- */
+
+static char *find_init_binary(void)
+{
+        const char *forced = getenv("VERS_INIT");
+        if (forced && *forced)
+                return xstrdup(forced);
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+                self[n] = '\0';
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = '\0';
+                        char *p = xasprintf("%s/vers-init", self);
+                        if (access(p, X_OK) == 0)
+                                return p;
+                        free(p);
+                        p = xasprintf("%s/../lib/vers/vers-init", self);
+                        if (access(p, X_OK) == 0)
+                                return p;
+                        free(p);
+                }
+        }
+        return xstrdup("/usr/local/lib/vers/vers-init");
+}
+
+static int start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *rootfs,
+                         const char *project, const char *hostname, long mem, long vcpu,
+                         bool no_services, pid_t *pid, vers_error_t *err)
+{
+        _cleanup_free_ char *init = find_init_binary();
+        _cleanup_free_ char *dst = xasprintf("%s/.vers/init", rootfs);
+        if (vers_copy_file(init, dst, 0755, err) < 0)
+                return vers_error_wrap(err, "cannot install vers-init (looked for '%s')", init);
+        char *argv[] = {"/.vers/init", no_services ? "--no-services" : NULL, NULL};
+        struct vers_sandbox_spec spec = {
+                .envid = cg_id,
+                .rootfs = rootfs,
+                .project_dir = project,
+                .hostname = hostname,
+                .memory_mib = mem,
+                .vcpu = vcpu,
+                .init_argv = argv,
+        };
+        (void)ctx;
+        return vers_sandbox_start(&spec, pid, err);
+}
+
+static char **env_vars(const char *rootfs, char **extra)
+{
+        char **v = NULL;
+        _cleanup_free_ char *p = xasprintf("%s/.vers/env", rootfs);
+        _cleanup_free_ char *text = NULL;
+        if (vers_read_file(p, &text, NULL, NULL) == 0) {
+                char *save = NULL;
+                for (char *line = strtok_r(text, "\n", &save); line;
+                     line = strtok_r(NULL, "\n", &save)) {
+                        if (strchr(line, '='))
+                                strv_push(&v, line);
+                }
+        } else {
+                strv_push(&v, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        }
+        strv_push(&v, "HOME=/root");
+        strv_push(&v, "LANG=C.UTF-8");
+        const char *term = getenv("TERM");
+        _cleanup_free_ char *t = xasprintf("TERM=%s", term ? term : "dumb");
+        strv_push(&v, t);
+        for (size_t i = 0; extra && extra[i]; i++)
+                strv_push(&v, extra[i]);
+        return v;
+}
+
+static int exec_in(pid_t init_pid, const char *cg_id, const char *rootfs, const char *workdir,
+                   char *const argv[], const struct vers_exec_opts *o, int *status,
+                   vers_error_t *err)
+{
+        _cleanup_strv_ char **envp = env_vars(rootfs, o ? o->extra_env : NULL);
+        struct vers_exec_spec spec = {
+                .init_pid = init_pid,
+                .envid = cg_id,
+                .argv = argv,
+                .envp = envp,
+                .workdir = workdir,
+                .timeout_sec = o ? o->timeout_sec : 0,
+                .pty = o ? o->pty : false,
+                .quiet = o ? o->quiet : false,
+        };
+        return vers_sandbox_exec(&spec, status, err);
+}
+
+/* Last lines of a file under rootfs, for error messages. */
+static char *tail_of(const char *rootfs, const char *rel, int lines)
+{
+        _cleanup_free_ char *p = xasprintf("%s%s", rootfs, rel);
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        if (vers_read_file(p, &text, &len, NULL) < 0 || len == 0)
+                return NULL;
+        while (len > 0 && text[len - 1] == '\n')
+                text[--len] = '\0';
+        size_t i = len;
+        int seen = 0;
+        while (i > 0) {
+                if (text[i - 1] == '\n' && ++seen == lines)
+                        break;
+                i--;
+        }
+        return xstrdup(text + i);
+}
+
+static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char *rootfs,
+                      vers_error_t *err)
+{
+        _cleanup_free_ char *ready = xasprintf("%s/.vers/ready", rootfs);
+        if (!vers_path_exists(ready))
+                return 0;
+        char *argv[] = {"/.vers/ready", NULL};
+        struct vers_exec_opts o = {.timeout_sec = READY_TIMEOUT, .quiet = true};
+        int status = 0;
+        if (exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &o, &status, err) < 0)
+                return -1;
+        if (status != 0) {
+                _cleanup_free_ char *log = tail_of(rootfs, "/var/log/postgresql/postgresql-15-main.log", 5);
+                return vers_make_error(err, 0, "services did not become ready%s%s",
+                                       log ? "; last log lines:\n" : " (see 'vers logs')",
+                                       log ? log : "");
+        }
+        (void)ctx;
+        return 0;
+}
+
+/* Boot a stopped env in place and wait for its services. Updates and saves *e. */
+static int env_boot(struct vers_ctx *ctx, struct vers_env *e, const char *final_state,
+                    vers_error_t *err)
+{
+        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
+        pid_t pid;
+        vers_cgroup_kill(e->id);
+        vers_cgroup_destroy(e->id);
+        if (start_sandbox(ctx, e->id, rootfs, e->project, e->alias ? e->alias : e->id,
+                          e->memory_mib, e->vcpu, false, &pid, err) < 0)
+                return -1;
+        e->init_pid = pid;
+        e->init_start = (int64_t)vers_pid_starttime(pid);
+        if (vers_meta_put_env(&ctx->meta, e, err) < 0)
+                return -1;
+        if (wait_ready(ctx, e, rootfs, err) < 0)
+                return -1;
+        free(e->state);
+        e->state = xstrdup(final_state);
+        return vers_meta_put_env(&ctx->meta, e, err);
+}
+
+static void env_init_row(struct vers_ctx *ctx, struct vers_env *e, const char *alias,
+                         const char *image, const char *base, const char *project)
+{
+        memset(e, 0, sizeof *e);
+        e->id = new_id();
+        e->alias = alias ? xstrdup(alias) : NULL;
+        e->project = project ? xstrdup(project) : (ctx->project_dir ? xstrdup(ctx->project_dir)
+                                                                   : NULL);
+        e->image = image ? xstrdup(image) : NULL;
+        e->base = base ? xstrdup(base) : NULL;
+        e->state = xstrdup("pending");
+        e->mode = xstrdup("cold");
+        e->memory_mib = ctx->cfg.memory_mib;
+        e->vcpu = ctx->cfg.vcpu;
+        e->created = (int64_t)vers_now_ms();
+        e->owner_pid = getpid();
+        e->owner_start = my_start();
+}
+
+/* Make an env from a read-only subvolume (an image or a commit's rootfs). */
+static int env_create(struct vers_ctx *ctx, const char *src, struct vers_env *e,
+                      vers_error_t *err)
+{
+        if (e->alias && (vers_name_check("alias", e->alias, err) < 0 ||
+                         name_taken(ctx, e->alias, err) < 0))
+                return -1;
+        if (vers_meta_put_env(&ctx->meta, e, err) < 0)
+                return -1;
+        _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
+        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
+        if (mkdir(dir, 0700) < 0) {
+                vers_make_error(err, errno, "cannot create '%s'", dir);
+                goto undo;
+        }
+        if (vers_subvol_snapshot(src, rootfs, false, err) < 0)
+                goto undo;
+        vers_failpoint("branch-after-snapshot");
+        if (env_boot(ctx, e, "running", err) < 0)
+                goto undo;
+        e->owner_pid = e->owner_start = 0;
+        return vers_meta_put_env(&ctx->meta, e, err);
+undo:
+        undo_env(ctx, e, NULL);
+        return -1;
+}
+
+/* ---- build ------------------------------------------------------------------------------ */
+
+static uint64_t fnv1a(const char *s, uint64_t h)
+{
+        for (; *s; s++) {
+                h ^= (unsigned char)*s;
+                h *= 1099511628211ULL;
+        }
+        return h;
+}
+
+static int stop_build_sandbox(const char *cg, pid_t pid)
+{
+        kill(pid, SIGKILL);
+        vers_cgroup_kill(cg);
+        vers_cgroup_destroy(cg);
+        for (int i = 0; i < 500 && vers_pid_alive(pid, 0); i++)
+                sleep_ms(10);
+        return 0;
+}
+
+int vers_build(struct vers_ctx *ctx, bool no_cache, char **image_id, bool *cached,
+               vers_error_t *err)
+{
+        if (vers_services_check(&ctx->cfg, err) < 0)
+                return -1;
+        _cleanup_strbuf_ struct strbuf desc = STRBUF_INIT;
+        strbuf_addstr(&desc, "vers image v1\nbase host\n");
+        vers_services_describe(&ctx->cfg, &desc);
+        char key[40];
+        snprintf(key, sizeof key, "%016llx%016llx",
+                 (unsigned long long)fnv1a(desc.buf, 14695981039346656037ULL),
+                 (unsigned long long)fnv1a(desc.buf, 1469598103934665603ULL ^ 0x9e3779b97f4a7c15ULL));
+        *cached = false;
+        if (!no_cache) {
+                struct vers_image *is = NULL;
+                size_t n = 0;
+                if (vers_meta_list_images(&ctx->meta, "key = ?1 AND state = 'ready'", key, &is, &n,
+                                          err) < 0)
+                        return -1;
+                if (n) {
+                        *image_id = xstrdup(is[n - 1].id);
+                        *cached = true;
+                        vers_images_free(is, n);
+                        return 0;
+                }
+        }
+        struct vers_image img = {
+                .id = new_id(),
+                .key = xstrdup(key),
+                .project = ctx->project_dir ? xstrdup(ctx->project_dir) : NULL,
+                .state = xstrdup("pending"),
+                .created = (int64_t)vers_now_ms(),
+                .owner_pid = getpid(),
+                .owner_start = my_start(),
+        };
+        int ret = -1;
+        pid_t pid = -1;
+        _cleanup_free_ char *path = vers_store_image_path(&ctx->store, img.id);
+        if (vers_meta_put_image(&ctx->meta, &img, err) < 0)
+                goto out;
+        progress(ctx, "building image %s (base: host)", img.id);
+        if (vers_subvol_create(path, err) < 0 || vers_sandbox_populate(path, err) < 0 ||
+            vers_services_write(&ctx->cfg, path, err) < 0)
+                goto undo;
+        _cleanup_free_ char *setup = xasprintf("%s/.vers/setup", path);
+        if (vers_path_exists(setup)) {
+                progress(ctx, "initialising services (%s)", ctx->cfg.services[0].template_);
+                if (start_sandbox(ctx, img.id, path, NULL, "vers-build", 0, 0, true, &pid, err) <
+                    0)
+                        goto undo;
+                char *argv[] = {"/bin/sh", "-c", "/.vers/setup >/var/log/vers/setup.log 2>&1",
+                                NULL};
+                int status = 0;
+                if (exec_in(pid, img.id, path, "/", argv, NULL, &status, err) < 0)
+                        goto undo;
+                if (status != 0) {
+                        _cleanup_free_ char *log = tail_of(path, "/var/log/vers/setup.log", 10);
+                        vers_make_error(err, 0, "service setup failed (exit %d):\n%s", status,
+                                        log ? log : "(no output)");
+                        goto undo;
+                }
+                stop_build_sandbox(img.id, pid);
+                pid = -1;
+        }
+        if (vers_subvol_set_readonly(path, true, err) < 0)
+                goto undo;
+        free(img.state);
+        img.state = xstrdup("ready");
+        img.owner_pid = img.owner_start = 0;
+        if (vers_meta_put_image(&ctx->meta, &img, err) < 0)
+                goto undo;
+        *image_id = xstrdup(img.id);
+        ret = 0;
+        goto out;
+undo:
+        if (pid > 0)
+                stop_build_sandbox(img.id, pid);
+        vers_subvol_delete(path, NULL);
+        vers_meta_delete(&ctx->meta, "images", img.id, NULL);
+out:
+        vers_image_clear(&img);
+        return ret;
+}
+
+/* ---- run / branch ----------------------------------------------------------------------- */
+
+int vers_env_run(struct vers_ctx *ctx, const char *alias, struct vers_env *out, vers_error_t *err)
+{
+        if (alias && (vers_name_check("alias", alias, err) < 0 || name_taken(ctx, alias, err) < 0))
+                return -1;
+        _cleanup_free_ char *image = NULL;
+        bool cached = false;
+        if (vers_build(ctx, false, &image, &cached, err) < 0)
+                return -1;
+        env_init_row(ctx, out, alias, image, NULL, NULL);
+        _cleanup_free_ char *src = vers_store_image_path(&ctx->store, image);
+        progress(ctx, "starting env %s", alias ? alias : out->id);
+        return env_create(ctx, src, out, err);
+}
+
+int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *alias,
+                    struct vers_env *out, vers_error_t *err)
+{
+        struct vers_commit c = {0};
+        int r = vers_meta_get_commit(&ctx->meta, commit_id, &c, err);
+        if (r <= 0)
+                return r < 0 ? -1 : vers_make_error(err, 0, "no commit '%s'", commit_id);
+        /* an env branched from a commit works where the commit's source env did */
+        struct vers_env src_env = {0};
+        const char *project = NULL;
+        if (c.env && vers_meta_get_env(&ctx->meta, c.env, &src_env, NULL) == 1)
+                project = src_env.project;
+        env_init_row(ctx, out, alias, c.image, c.id, project);
+        vers_env_clear(&src_env);
+        vers_commit_clear(&c);
+        _cleanup_free_ char *src = vers_store_commit_rootfs(&ctx->store, commit_id);
+        return env_create(ctx, src, out, err);
+}
+
+/* ---- commit ----------------------------------------------------------------------------- */
+
+int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,
+                    struct vers_commit *out, double *pause_ms, vers_error_t *err)
+{
+        if (o->tag && (vers_name_check("tag", o->tag, err) < 0 || name_taken(ctx, o->tag, err) < 0))
+                return -1;
+        struct vers_env e = {0};
+        int r = vers_meta_get_env(&ctx->meta, env_id, &e, err);
+        if (r <= 0)
+                return r < 0 ? -1 : vers_make_error(err, 0, "no env '%s'", env_id);
+        int ret = -1;
+        bool running = vers_env_is_running(&e);
+        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e.id);
+        memset(out, 0, sizeof *out);
+        out->id = new_id();
+        out->parent = e.base ? xstrdup(e.base) : NULL;
+        out->image = e.image ? xstrdup(e.image) : NULL;
+        out->env = xstrdup(e.id);
+        out->tag = o->tag ? xstrdup(o->tag) : NULL;
+        out->message = o->message ? xstrdup(o->message) : NULL;
+        out->mode = xstrdup("cold");
+        out->state = xstrdup("pending");
+        out->created = (int64_t)vers_now_ms();
+        out->owner_pid = getpid();
+        out->owner_start = my_start();
+        _cleanup_free_ char *dir = vers_store_commit_dir(&ctx->store, out->id);
+        _cleanup_free_ char *dst = vers_store_commit_rootfs(&ctx->store, out->id);
+        if (vers_meta_put_commit(&ctx->meta, out, err) < 0)
+                goto out;
+        if (running) {
+                _cleanup_free_ char *hook = xasprintf("%s/.vers/pre-commit", rootfs);
+                if (vers_path_exists(hook)) {
+                        char *argv[] = {"/.vers/pre-commit", NULL};
+                        struct vers_exec_opts xo = {.timeout_sec = 300, .quiet = true};
+                        int status = 0;
+                        if (exec_in((pid_t)e.init_pid, e.id, rootfs, "/", argv, &xo, &status,
+                                    err) < 0)
+                                goto undo;
+                        if (status != 0) {
+                                vers_make_error(err, 0, "pre-commit hook failed (exit %d); is the "
+                                                        "database up? see 'vers logs'",
+                                                status);
+                                goto undo;
+                        }
+                }
+        }
+        if (mkdir(dir, 0700) < 0) {
+                vers_make_error(err, errno, "cannot create '%s'", dir);
+                goto undo;
+        }
+        double t0 = vers_monotonic();
+        if (running && vers_cgroup_freeze(e.id, true, err) < 0) {
+                vers_cgroup_freeze(e.id, false, NULL);
+                goto undo;
+        }
+        int snap = vers_subvol_snapshot(rootfs, dst, true, err);
+        if (running)
+                vers_cgroup_freeze(e.id, false, NULL);
+        if (pause_ms)
+                *pause_ms = (vers_monotonic() - t0) * 1000.0;
+        if (snap < 0)
+                goto undo;
+        vers_failpoint("commit-after-snapshot");
+        free(out->state);
+        out->state = xstrdup("ready");
+        out->owner_pid = out->owner_start = 0;
+        if (vers_meta_put_commit(&ctx->meta, out, err) < 0)
+                goto undo;
+        /* the env now descends from this commit */
+        free(e.base);
+        e.base = xstrdup(out->id);
+        ret = vers_meta_put_env(&ctx->meta, &e, err);
+        goto out;
+undo:
+        vers_subvol_delete(dst, NULL);
+        vers_rm_rf(dir, NULL);
+        vers_meta_delete(&ctx->meta, "commits", out->id, NULL);
+        vers_commit_clear(out);
+out:
+        vers_env_clear(&e);
+        return ret;
+}
+
+/* ---- rollback, stop, delete ------------------------------------------------------------- */
+
+int vers_env_rollback(struct vers_ctx *ctx, const char *env_id, const char *commit_id,
+                      vers_error_t *err)
+{
+        struct vers_env e = {0};
+        int r = vers_meta_get_env(&ctx->meta, env_id, &e, err);
+        if (r <= 0)
+                return r < 0 ? -1 : vers_make_error(err, 0, "no env '%s'", env_id);
+        free(e.state);
+        e.state = xstrdup("rollback");
+        free(e.target);
+        e.target = xstrdup(commit_id);
+        e.owner_pid = getpid();
+        e.owner_start = my_start();
+        int ret = -1;
+        if (vers_meta_put_env(&ctx->meta, &e, err) < 0)
+                goto out;
+        if (finish_rollback(ctx, &e, err) < 0)
+                goto out;
+        ret = env_boot(ctx, &e, "running", err);
+out:
+        vers_env_clear(&e);
+        return ret;
+}
+
+int vers_env_stop(struct vers_ctx *ctx, const char *env_id, vers_error_t *err)
+{
+        struct vers_env e = {0};
+        int r = vers_meta_get_env(&ctx->meta, env_id, &e, err);
+        if (r <= 0)
+                return r < 0 ? -1 : vers_make_error(err, 0, "no env '%s'", env_id);
+        if (vers_env_is_running(&e)) {
+                kill((pid_t)e.init_pid, SIGTERM);
+                wait_gone(&e, 25000);
+        }
+        vers_cgroup_kill(e.id);
+        vers_cgroup_destroy(e.id);
+        free(e.state);
+        e.state = xstrdup("stopped");
+        e.init_pid = e.init_start = 0;
+        r = vers_meta_put_env(&ctx->meta, &e, err);
+        vers_env_clear(&e);
+        return r;
+}
+
+int vers_env_delete(struct vers_ctx *ctx, const char *env_id, vers_error_t *err)
+{
+        struct vers_env e = {0};
+        int r = vers_meta_get_env(&ctx->meta, env_id, &e, err);
+        if (r <= 0)
+                return r < 0 ? -1 : vers_make_error(err, 0, "no env '%s'", env_id);
+        free(e.state);
+        e.state = xstrdup("deleting");
+        e.owner_pid = getpid();
+        e.owner_start = my_start();
+        r = vers_meta_put_env(&ctx->meta, &e, err);
+        if (r == 0)
+                r = undo_env(ctx, &e, err);
+        vers_env_clear(&e);
+        return r;
+}
+
+int vers_env_ensure_running(struct vers_ctx *ctx, const char *env_id, struct vers_env *out,
+                            vers_error_t *err)
+{
+        int r = vers_meta_get_env(&ctx->meta, env_id, out, err);
+        if (r <= 0)
+                return r < 0 ? -1 : vers_make_error(err, 0, "no env '%s'", env_id);
+        if (vers_env_is_running(out))
+                return 0;
+        progress(ctx, "env %s is not running; starting it", out->alias ? out->alias : out->id);
+        return env_boot(ctx, out, "running", err);
+}
+
+int vers_env_exec(struct vers_ctx *ctx, const struct vers_env *e, char *const argv[],
+                  const struct vers_exec_opts *o, int *status, vers_error_t *err)
+{
+        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
+        const char *wd = o && o->workdir ? o->workdir : (e->project ? e->project : "/root");
+        return exec_in((pid_t)e->init_pid, e->id, rootfs, wd, argv, o, status, err);
+}
+
+/* ---- gc and shutdown -------------------------------------------------------------------- */
+
+static bool has_row(struct vers_ctx *ctx, const char *table, const char *id)
+{
+        struct vers_env e = {0};
+        struct vers_commit c = {0};
+        struct vers_image i = {0};
+        int r;
+        if (!strcmp(table, "envs")) {
+                r = vers_meta_get_env(&ctx->meta, id, &e, NULL);
+                vers_env_clear(&e);
+        } else if (!strcmp(table, "commits")) {
+                r = vers_meta_get_commit(&ctx->meta, id, &c, NULL);
+                vers_commit_clear(&c);
+        } else {
+                r = vers_meta_get_image(&ctx->meta, id, &i, NULL);
+                vers_image_clear(&i);
+        }
+        return r != 0; /* on error, assume referenced: never delete what we cannot check */
+}
+
+#include <dirent.h>
+
+int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
+{
+        memset(rep, 0, sizeof *rep);
+        const char *tables[] = {"envs", "commits", "images"};
+        for (size_t t = 0; t < 3; t++) {
+                _cleanup_free_ char *dir = xasprintf("%s/%s", ctx->store.path, tables[t]);
+                DIR *d = opendir(dir);
+                if (!d)
+                        return vers_make_error(err, errno, "cannot read '%s'", dir);
+                struct dirent *de;
+                while ((de = readdir(d)) != NULL) {
+                        if (de->d_name[0] == '.' || has_row(ctx, tables[t], de->d_name))
+                                continue;
+                        _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
+                        _cleanup_free_ char *inner = xasprintf("%s/rootfs", p);
+                        vers_cgroup_kill(de->d_name);
+                        vers_cgroup_destroy(de->d_name);
+                        if (vers_subvol_delete(inner, err) < 0 || vers_subvol_delete(p, err) < 0) {
+                                closedir(d);
+                                return -1;
+                        }
+                        rep->subvolumes++;
+                }
+                closedir(d);
+        }
+        /* cgroups of envs that no longer exist */
+        const char *cgdirs[] = {"/sys/fs/cgroup/freezer/vers", "/sys/fs/cgroup/vers"};
+        for (size_t k = 0; k < 2; k++) {
+                DIR *d = opendir(cgdirs[k]);
+                if (!d)
+                        continue;
+                struct dirent *de;
+                while ((de = readdir(d)) != NULL) {
+                        if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+                                continue;
+                        if (has_row(ctx, "envs", de->d_name) || has_row(ctx, "images", de->d_name))
+                                continue;
+                        vers_cgroup_kill(de->d_name);
+                        vers_cgroup_destroy(de->d_name);
+                        rep->cgroups++;
+                }
+                closedir(d);
+        }
+        /* envs whose PID 1 died (machine rebooted, OOM): mark stopped */
+        struct vers_env *envs = NULL;
+        size_t n = 0;
+        if (vers_meta_list_envs(&ctx->meta, "state = 'running'", NULL, &envs, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                if (vers_env_is_running(&envs[i]))
+                        continue;
+                free(envs[i].state);
+                envs[i].state = xstrdup("stopped");
+                envs[i].init_pid = envs[i].init_start = 0;
+                vers_meta_put_env(&ctx->meta, &envs[i], NULL);
+                rep->rows++;
+        }
+        vers_envs_free(envs, n);
+        return 0;
+}
+
+int vers_shutdown(struct vers_ctx *ctx, int *stopped, vers_error_t *err)
+{
+        struct vers_env *envs = NULL;
+        size_t n = 0;
+        *stopped = 0;
+        if (vers_meta_list_envs(&ctx->meta, NULL, NULL, &envs, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                if (!vers_env_is_running(&envs[i]))
+                        continue;
+                if (vers_env_stop(ctx, envs[i].id, err) < 0) {
+                        vers_envs_free(envs, n);
+                        return -1;
+                }
+                (*stopped)++;
+        }
+        vers_envs_free(envs, n);
+        vers_meta_close(&ctx->meta);
+        return vers_store_unmount(&ctx->store, err);
+}

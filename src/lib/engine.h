@@ -1,0 +1,98 @@
+/* engine — the env lifecycle: build, run, execute, commit, branch, rollback, delete, gc.
+ *
+ * Every operation that makes or removes more than one thing first writes its row in a
+ * transitional state owned by this process (see meta.h), does the work, and sets the final
+ * state last. vers_open() calls vers_recover(), which finishes or undoes the operations of
+ * vers processes that died, so nothing half-made is ever shown as valid.
+ */
+#ifndef VERS_ENGINE_H
+#define VERS_ENGINE_H
+
+#include "config.h"
+#include "meta.h"
+#include "store.h"
+#include "util.h"
+
+struct vers_ctx {
+        char *root;        /* VERS_ROOT */
+        char *project_dir; /* directory holding vers.toml (or .vers/), NULL outside a project */
+        struct vers_config cfg;
+        bool have_cfg;
+        struct vers_store store;
+        struct vers_meta meta;
+        void (*progress)(const char *msg); /* may be NULL */
+};
+
+/* Open VERS_ROOT (store and metadata) and the project around cwd; recover interrupted work. */
+int vers_open(struct vers_ctx *ctx, vers_error_t *err);
+void vers_close(struct vers_ctx *ctx);
+/* Just find the project and its config (no store, no root needed). */
+int vers_open_project(struct vers_ctx *ctx, vers_error_t *err);
+int vers_recover(struct vers_ctx *ctx, vers_error_t *err);
+
+enum vers_ref_kind { VERS_REF_NONE, VERS_REF_ENV, VERS_REF_COMMIT };
+struct vers_ref {
+        enum vers_ref_kind kind;
+        char *id;
+};
+void vers_ref_clear(struct vers_ref *r);
+
+/* Resolve an alias, tag, id or unique id prefix. */
+int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, vers_error_t *err);
+/* HEAD of the project (VERS_REF_NONE if unset). */
+int vers_head_get(struct vers_ctx *ctx, struct vers_ref *out, vers_error_t *err);
+int vers_head_set(struct vers_ctx *ctx, enum vers_ref_kind kind, const char *id,
+                  vers_error_t *err);
+/* A human name for a commit or env: tag/alias if it has one, else its id. */
+char *vers_commit_label(struct vers_ctx *ctx, const char *id);
+char *vers_env_label(struct vers_ctx *ctx, const char *id);
+
+int vers_build(struct vers_ctx *ctx, bool no_cache, char **image_id, bool *cached,
+               vers_error_t *err);
+
+/* 'vers run': build (cached) and start a new env from the image. */
+int vers_env_run(struct vers_ctx *ctx, const char *alias, struct vers_env *out, vers_error_t *err);
+/* New env from a commit. */
+int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *alias,
+                    struct vers_env *out, vers_error_t *err);
+
+struct vers_commit_opts {
+        const char *tag;
+        const char *message;
+};
+int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,
+                    struct vers_commit *out, double *pause_ms, vers_error_t *err);
+int vers_env_rollback(struct vers_ctx *ctx, const char *env_id, const char *commit_id,
+                      vers_error_t *err);
+int vers_env_delete(struct vers_ctx *ctx, const char *env_id, vers_error_t *err);
+/* Stop an env cleanly (services get their stop signal); its disk stays. */
+int vers_env_stop(struct vers_ctx *ctx, const char *env_id, vers_error_t *err);
+/* Load an env; boot it if it is stopped. */
+int vers_env_ensure_running(struct vers_ctx *ctx, const char *env_id, struct vers_env *out,
+                            vers_error_t *err);
+/* true if the env's PID 1 is alive */
+bool vers_env_is_running(const struct vers_env *e);
+
+struct vers_exec_opts {
+        const char *workdir; /* default: the env's project directory */
+        int timeout_sec;
+        bool pty;
+        bool quiet;
+        char **extra_env; /* KEY=VALUE, may be NULL */
+};
+int vers_env_exec(struct vers_ctx *ctx, const struct vers_env *e, char *const argv[],
+                  const struct vers_exec_opts *o, int *status, vers_error_t *err);
+
+struct vers_gc_report {
+        int subvolumes;
+        int cgroups;
+        int rows;
+};
+int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *r, vers_error_t *err);
+/* Stop every env and unmount the store. */
+int vers_shutdown(struct vers_ctx *ctx, int *stopped, vers_error_t *err);
+
+/* Test hook: if VERS_FAILPOINT equals name, the process kills itself with SIGKILL. */
+void vers_failpoint(const char *name);
+
+#endif

@@ -1,0 +1,48 @@
+#include "names.h"
+
+#include <string.h>
+
+bool vers_name_valid(const char *name)
+{
+        size_t n = name ? strlen(name) : 0;
+        if (n == 0 || n > 64 || name[0] == '-' || name[0] == '.' || strstr(name, ".."))
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-'))
+                        return false;
+        }
+        return true;
+}
+
+int vers_name_check(const char *what, const char *name, vers_error_t *err)
+{
+        if (vers_name_valid(name))
+                return 0;
+        if (name == NULL || *name == '\0')
+                return vers_make_error(err, 0, "%s must not be empty", what);
+        if (strlen(name) > 64)
+                return vers_make_error(err, 0, "%s '%.64s...' is longer than 64 characters", what,
+                                       name);
+        if (strchr(name, '/'))
+                return vers_make_error(err, 0, "%s '%s' must not contain '/'", what, name);
+        if (strstr(name, ".."))
+                return vers_make_error(err, 0, "%s '%s' must not contain '..'", what, name);
+        return vers_make_error(err, 0,
+                               "%s '%s' is not a valid name (use letters, digits, '.', '_', '-'; "
+                               "no leading '-' or '.')",
+                               what, name);
+}
+
+bool vers_looks_like_id(const char *s)
+{
+        size_t n = strlen(s);
+        if (n < 4 || n > 32)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        }
+        return true;
+}

@@ -1,0 +1,654 @@
+#include "sandbox.h"
+#include "cgroup.h"
+#include "strbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+#define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | \
+                  CLONE_NEWIPC)
+
+/* host top-level entries that are bound read-only into every env when they are directories;
+ * when the host has them as symlinks (merged /usr) the image gets the same symlink */
+static const char *host_ro_dirs[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"};
+#define N_HOST_RO (sizeof host_ro_dirs / sizeof host_ro_dirs[0])
+
+static const char *dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+#define N_DEV (sizeof dev_nodes / sizeof dev_nodes[0])
+
+/* ---- skeleton ------------------------------------------------------------------------- */
+
+int vers_sandbox_populate(const char *rootfs, vers_error_t *err)
+{
+        static const struct {
+                const char *path;
+                mode_t mode;
+        } dirs[] = {
+                {"proc", 0555},     {"sys", 0555},       {"dev", 0755},       {"run", 0755},
+                {"tmp", 01777},     {"root", 0700},      {"home", 0755},      {"var", 0755},
+                {"var/lib", 0755},  {"var/log", 0755},   {"var/log/vers", 0755},
+                {"var/tmp", 01777}, {"var/cache", 0755}, {"var/spool", 0755}, {"var/opt", 0755},
+                {"opt", 0755},      {"srv", 0755},       {"mnt", 0755},       {"media", 0755},
+                {".vers", 0755},    {".vers/bin", 0755},
+        };
+        for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s", rootfs, dirs[i].path);
+                if (mkdir(p, dirs[i].mode) < 0 && errno != EEXIST)
+                        return vers_make_error(err, errno, "cannot create '%s'", p);
+                chmod(p, dirs[i].mode);
+        }
+        static const char *links[][2] = {{"var/run", "/run"}, {"var/lock", "/run/lock"}};
+        for (size_t i = 0; i < 2; i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s", rootfs, links[i][0]);
+                if (symlink(links[i][1], p) < 0 && errno != EEXIST)
+                        return vers_make_error(err, errno, "cannot create '%s'", p);
+        }
+        for (size_t i = 0; i < N_HOST_RO; i++) {
+                _cleanup_free_ char *host = xasprintf("/%s", host_ro_dirs[i]);
+                _cleanup_free_ char *p = xasprintf("%s/%s", rootfs, host_ro_dirs[i]);
+                struct stat st;
+                if (lstat(host, &st) < 0)
+                        continue;
+                if (S_ISLNK(st.st_mode)) {
+                        char target[4096];
+                        ssize_t n = readlink(host, target, sizeof target - 1);
+                        if (n < 0)
+                                return vers_make_error(err, errno, "cannot read link '%s'", host);
+                        target[n] = '\0';
+                        if (symlink(target, p) < 0 && errno != EEXIST)
+                                return vers_make_error(err, errno, "cannot create '%s'", p);
+                } else if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+                        return vers_make_error(err, errno, "cannot create '%s'", p);
+                }
+        }
+        /* env-private /etc, seeded from the host's */
+        _cleanup_free_ char *etc = xasprintf("%s/etc", rootfs);
+        if (!vers_path_exists(etc)) {
+                char *argv[] = {"cp", "-a", "--reflink=auto", "/etc", etc, NULL};
+                _cleanup_free_ char *out = NULL;
+                int rc = vers_run(argv, &out, err);
+                if (rc != 0) {
+                        if (rc > 0)
+                                vers_make_error(err, 0, "cannot copy /etc: %s", out);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* ---- setup steps ---------------------------------------------------------------------- */
+
+enum step_kind { STEP_BIND_RO, STEP_BIND_RW, STEP_PROC, STEP_SYS, STEP_TMPFS, STEP_DEV };
+
+struct step {
+        enum step_kind kind;
+        char *src;  /* host path (binds) */
+        char *dest; /* path relative to the new root */
+        const char *opts;
+};
+
+struct plan {
+        struct step *steps;
+        size_t n;
+};
+
+static void plan_add(struct plan *p, enum step_kind k, const char *src, const char *dest,
+                     const char *opts)
+{
+        p->steps = xrealloc(p->steps, (p->n + 1) * sizeof *p->steps);
+        p->steps[p->n++] = (struct step){k, src ? xstrdup(src) : NULL, xstrdup(dest), opts};
+}
+
+static void plan_free(struct plan *p)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                free(p->steps[i].src);
+                free(p->steps[i].dest);
+        }
+        free(p->steps);
+}
+
+static void build_plan(const struct vers_sandbox_spec *spec, struct plan *p)
+{
+        for (size_t i = 0; i < N_HOST_RO; i++) {
+                _cleanup_free_ char *host = xasprintf("/%s", host_ro_dirs[i]);
+                struct stat st;
+                if (lstat(host, &st) == 0 && S_ISDIR(st.st_mode))
+                        plan_add(p, STEP_BIND_RO, host, host_ro_dirs[i], NULL);
+        }
+        plan_add(p, STEP_PROC, NULL, "proc", NULL);
+        plan_add(p, STEP_SYS, NULL, "sys", NULL);
+        plan_add(p, STEP_DEV, NULL, "dev", NULL);
+        plan_add(p, STEP_TMPFS, NULL, "run", "mode=755");
+        if (spec->project_dir && spec->project_dir[0] == '/' && spec->project_dir[1])
+                plan_add(p, STEP_BIND_RW, spec->project_dir, spec->project_dir + 1, NULL);
+}
+
+/* In a user namespace a read-only remount must keep the flags that lock the original. */
+static unsigned long locked_flags(const char *path)
+{
+        struct statvfs sv;
+        unsigned long f = 0;
+        if (statvfs(path, &sv) < 0)
+                return 0;
+        if (sv.f_flag & ST_NOSUID)
+                f |= MS_NOSUID;
+        if (sv.f_flag & ST_NODEV)
+                f |= MS_NODEV;
+        if (sv.f_flag & ST_NOEXEC)
+                f |= MS_NOEXEC;
+        if (sv.f_flag & ST_NOATIME)
+                f |= MS_NOATIME;
+        if (sv.f_flag & ST_NODIRATIME)
+                f |= MS_NODIRATIME;
+        if (sv.f_flag & ST_RELATIME)
+                f |= MS_RELATIME;
+        return f;
+}
+
+/* child-side failure: write a message to the error pipe and die */
+static int child_errfd = -1;
+__attribute__((noreturn, format(printf, 2, 3))) static void child_die(int e, const char *fmt,
+                                                                       ...)
+{
+        char buf[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        if (n > 0 && e && (size_t)n < sizeof buf)
+                snprintf(buf + n, sizeof buf - (size_t)n, ": %s", strerror(e));
+        if (child_errfd >= 0)
+                vers_write_all(child_errfd, buf, strlen(buf));
+        _exit(1);
+}
+
+static void touch(const char *path)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0)
+                close(fd);
+}
+
+static void setup_dev(const char *dev)
+{
+        if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k") < 0)
+                child_die(errno, "cannot mount /dev");
+        char path[4096];
+        for (size_t i = 0; i < N_DEV; i++) {
+                snprintf(path, sizeof path, "%s/%s", dev, dev_nodes[i]);
+                char host[64];
+                snprintf(host, sizeof host, "/dev/%s", dev_nodes[i]);
+                touch(path);
+                if (mount(host, path, NULL, MS_BIND, NULL) < 0)
+                        child_die(errno, "cannot bind %s", host);
+        }
+        static const char *links[][2] = {{"fd", "/proc/self/fd"},
+                                         {"stdin", "/proc/self/fd/0"},
+                                         {"stdout", "/proc/self/fd/1"},
+                                         {"stderr", "/proc/self/fd/2"},
+                                         {"ptmx", "pts/ptmx"}};
+        for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+                snprintf(path, sizeof path, "%s/%s", dev, links[i][0]);
+                if (symlink(links[i][1], path) < 0)
+                        child_die(errno, "cannot create /dev/%s", links[i][0]);
+        }
+        snprintf(path, sizeof path, "%s/pts", dev);
+        mkdir(path, 0755);
+        if (mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
+                  "newinstance,ptmxmode=0666,mode=620,gid=5") < 0 &&
+            mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666") <
+                    0)
+                child_die(errno, "cannot mount /dev/pts");
+        snprintf(path, sizeof path, "%s/shm", dev);
+        mkdir(path, 01777);
+        if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+                child_die(errno, "cannot mount /dev/shm");
+        snprintf(path, sizeof path, "%s/mqueue", dev);
+        mkdir(path, 0755);
+        mount("mqueue", path, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+static void run_plan(const char *root, const struct plan *p)
+{
+        char path[4096];
+        for (size_t i = 0; i < p->n; i++) {
+                const struct step *s = &p->steps[i];
+                snprintf(path, sizeof path, "%s/%s", root, s->dest);
+                switch (s->kind) {
+                case STEP_BIND_RO:
+                case STEP_BIND_RW: {
+                        struct stat st;
+                        if (lstat(path, &st) < 0) {
+                                if (vers_mkdir_p(path, 0755, NULL) < 0)
+                                        child_die(errno, "cannot create mount point '%s'", path);
+                        } else if (!S_ISDIR(st.st_mode)) {
+                                child_die(0, "mount point '%s' is not a directory", path);
+                        }
+                        if (mount(s->src, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+                                child_die(errno, "cannot bind '%s'", s->src);
+                        if (s->kind == STEP_BIND_RO &&
+                            mount(NULL, path, NULL,
+                                  MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(s->src),
+                                  NULL) < 0)
+                                child_die(errno, "cannot make '%s' read-only", path);
+                        break;
+                }
+                case STEP_PROC:
+                        if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                                child_die(errno, "cannot mount /proc");
+                        break;
+                case STEP_SYS:
+                        /* best effort: not every kernel lets a user namespace mount sysfs */
+                        if (mount("sysfs", path, "sysfs",
+                                  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                                mount("/sys", path, NULL, MS_BIND | MS_REC | MS_RDONLY, NULL);
+                        break;
+                case STEP_TMPFS:
+                        if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, s->opts) < 0)
+                                child_die(errno, "cannot mount tmpfs on '%s'", path);
+                        break;
+                case STEP_DEV:
+                        setup_dev(path);
+                        break;
+                }
+        }
+}
+
+static void loopback_up(void)
+{
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                child_die(errno, "socket");
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof ifr);
+        strcpy(ifr.ifr_name, "lo");
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                child_die(errno, "cannot read flags of lo");
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                child_die(errno, "cannot bring up lo");
+        close(fd);
+}
+
+struct child_args {
+        const struct vers_sandbox_spec *spec;
+        const struct plan *plan;
+        int sync_fd; /* read end: parent says go */
+        int err_fd;  /* write end: errors; EOF at exec means success */
+};
+
+static int child_main(void *arg)
+{
+        struct child_args *a = arg;
+        const struct vers_sandbox_spec *spec = a->spec;
+        child_errfd = a->err_fd;
+        char c;
+        if (read(a->sync_fd, &c, 1) != 1)
+                _exit(1); /* parent gave up */
+        close(a->sync_fd);
+        if (setsid() < 0)
+                child_die(errno, "setsid");
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                child_die(errno, "cannot create a cgroup namespace");
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                child_die(errno, "cannot make mounts private");
+        if (mount(spec->rootfs, spec->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+                child_die(errno, "cannot bind the env root '%s'", spec->rootfs);
+        run_plan(spec->rootfs, a->plan);
+
+        /* PID 1's output goes to the env's own log */
+        char logp[4096];
+        snprintf(logp, sizeof logp, "%s/var/log/vers/init.log", spec->rootfs);
+        int log = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (log < 0 || nul < 0)
+                child_die(errno, "cannot open '%s'", logp);
+
+        if (chdir(spec->rootfs) < 0)
+                child_die(errno, "chdir");
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                child_die(errno, "pivot_root");
+        if (umount2(".", MNT_DETACH) < 0)
+                child_die(errno, "cannot detach the old root");
+        if (chdir("/") < 0)
+                child_die(errno, "chdir /");
+        const char *hn = spec->hostname ? spec->hostname : "vers";
+        if (sethostname(hn, strlen(hn)) < 0)
+                child_die(errno, "sethostname");
+        loopback_up();
+
+        if (dup2(nul, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+                child_die(errno, "dup2");
+        /* every inherited descriptor goes at exec; the error pipe stays usable until then */
+        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                child_die(errno, "close_range");
+        char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                        "LANG=C.UTF-8", "HOME=/root", NULL};
+        execve(spec->init_argv[0], spec->init_argv, envp);
+        child_die(errno, "cannot execute %s", spec->init_argv[0]);
+}
+
+static int write_map(pid_t pid, const char *file, vers_error_t *err)
+{
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        const char map[] = "0 0 65536\n";
+        if (fd < 0 || write(fd, map, sizeof map - 1) != (ssize_t)(sizeof map - 1))
+                return vers_make_error(err, errno, "cannot write %s", path);
+        return 0;
+}
+
+int vers_sandbox_start(const struct vers_sandbox_spec *spec, pid_t *pidp, vers_error_t *err)
+{
+        struct plan plan = {NULL, 0};
+        build_plan(spec, &plan);
+        int sync[2], errp[2], pidpipe[2];
+        if (pipe2(sync, O_CLOEXEC) < 0)
+                return vers_make_error(err, errno, "pipe");
+        if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(pidpipe, O_CLOEXEC) < 0)
+                return vers_make_error(err, errno, "pipe");
+
+        /* an intermediate process clones PID 1 and exits at once, so that PID 1 is never
+         * the caller's child and outlives this command */
+        pid_t mid = fork();
+        if (mid < 0)
+                return vers_make_error(err, errno, "fork");
+        if (mid == 0) {
+                close(sync[1]);
+                close(errp[0]);
+                close(pidpipe[0]);
+                struct child_args a = {spec, &plan, sync[0], errp[1]};
+                size_t stack_size = 1024 * 1024;
+                char *stack = xmalloc(stack_size);
+                pid_t pid = clone(child_main, stack + stack_size, NS_FLAGS | SIGCHLD, &a);
+                int e = errno;
+                if (pid < 0) {
+                        char msg[256];
+                        snprintf(msg, sizeof msg, "cannot create namespaces: %s", strerror(e));
+                        vers_write_all(errp[1], msg, strlen(msg));
+                        _exit(1);
+                }
+                vers_write_all(pidpipe[1], &pid, sizeof pid);
+                _exit(0);
+        }
+        close(sync[0]);
+        close(errp[1]);
+        close(pidpipe[1]);
+        plan_free(&plan);
+        int status;
+        while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
+                ;
+        pid_t pid = -1;
+        ssize_t got = read(pidpipe[0], &pid, sizeof pid);
+        close(pidpipe[0]);
+        int ret = 0;
+        char msg[1024];
+        if (got != (ssize_t)sizeof pid) {
+                ssize_t n = read(errp[0], msg, sizeof msg - 1);
+                msg[n > 0 ? n : 0] = '\0';
+                ret = vers_make_error(err, 0, "%s", n > 0 ? msg : "cannot start the env");
+                goto out;
+        }
+        if (write_map(pid, "uid_map", err) < 0 || write_map(pid, "gid_map", err) < 0 ||
+            vers_cgroup_create(spec->envid, spec->memory_mib, spec->vcpu, err) < 0 ||
+            vers_cgroup_attach(spec->envid, pid, err) < 0) {
+                kill(pid, SIGKILL);
+                ret = -1;
+                goto out;
+        }
+        if (write(sync[1], "x", 1) != 1) {
+                kill(pid, SIGKILL);
+                ret = vers_make_error(err, errno, "cannot start the env");
+                goto out;
+        }
+        close(sync[1]);
+        sync[1] = -1;
+        ssize_t n;
+        while ((n = read(errp[0], msg, sizeof msg - 1)) < 0 && errno == EINTR)
+                ;
+        if (n > 0) {
+                msg[n] = '\0';
+                kill(pid, SIGKILL);
+                ret = vers_make_error(err, 0, "env setup failed: %s", msg);
+                goto out;
+        }
+        *pidp = pid;
+out:
+        if (sync[1] >= 0)
+                close(sync[1]);
+        close(errp[0]);
+        return ret;
+}
+
+/* ---- exec ----------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t fwd_pid = 0;
+static volatile sig_atomic_t timed_out = 0;
+static volatile sig_atomic_t winch = 0;
+
+static void forward_signal(int sig)
+{
+        if (sig == SIGALRM) {
+                timed_out = 1;
+                if (fwd_pid > 0) {
+                        kill(-fwd_pid, SIGKILL);
+                        kill(fwd_pid, SIGKILL);
+                }
+                return;
+        }
+        if (sig == SIGWINCH) {
+                winch = 1;
+                return;
+        }
+        if (fwd_pid > 0)
+                kill(fwd_pid, sig);
+}
+
+static void relay(int master, pid_t child)
+{
+        struct termios saved, raw;
+        bool have_tty = tcgetattr(0, &saved) == 0;
+        if (have_tty) {
+                raw = saved;
+                cfmakeraw(&raw);
+                tcsetattr(0, TCSANOW, &raw);
+        }
+        char buf[8192];
+        bool in_open = true;
+        for (;;) {
+                if (winch) {
+                        winch = 0;
+                        struct winsize ws;
+                        if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+                                ioctl(master, TIOCSWINSZ, &ws);
+                }
+                struct pollfd pf[2] = {{master, POLLIN, 0}, {0, POLLIN, 0}};
+                int r = poll(pf, in_open ? 2 : 1, -1);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        break;
+                if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+                        ssize_t n = read(master, buf, sizeof buf);
+                        if (n <= 0)
+                                break;
+                        vers_write_all(1, buf, (size_t)n);
+                }
+                if (in_open && (pf[1].revents & (POLLIN | POLLHUP))) {
+                        ssize_t n = read(0, buf, sizeof buf);
+                        if (n <= 0)
+                                in_open = false;
+                        else
+                                vers_write_all(master, buf, (size_t)n);
+                }
+        }
+        if (have_tty)
+                tcsetattr(0, TCSANOW, &saved);
+        (void)child;
+}
+
+/* the process inside the env: runs as the child of the in-namespace helper */
+__attribute__((noreturn)) static void exec_inner(const struct vers_exec_spec *spec,
+                                                 const char *slave)
+{
+        if (slave) {
+                setsid();
+                int fd = open(slave, O_RDWR);
+                if (fd < 0)
+                        _exit(126);
+                ioctl(fd, TIOCSCTTY, 0);
+                dup2(fd, 0);
+                dup2(fd, 1);
+                dup2(fd, 2);
+                if (fd > 2)
+                        close(fd);
+        } else if (spec->quiet) {
+                int fd = open("/dev/null", O_RDWR);
+                dup2(fd, 0);
+                dup2(fd, 1);
+                dup2(fd, 2);
+                if (fd > 2)
+                        close(fd);
+        }
+        if (!slave && !isatty(0))
+                setpgid(0, 0);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        const char *wd = spec->workdir ? spec->workdir : "/";
+        if (chdir(wd) < 0) {
+                fprintf(stderr, "vers: cannot enter directory '%s' in the env: %s\n", wd,
+                        strerror(errno));
+                _exit(126);
+        }
+        vers_close_fds_from(3);
+        execvpe(spec->argv[0], spec->argv, spec->envp);
+        fprintf(stderr, "vers: cannot run '%s' in the env: %s\n", spec->argv[0], strerror(errno));
+        _exit(errno == ENOENT ? 127 : 126);
+}
+
+/* the helper that joined the env's namespaces: forks the command, waits, reports */
+__attribute__((noreturn)) static void exec_helper(const struct vers_exec_spec *spec, int pidfd)
+{
+        if (spec->envid)
+                vers_cgroup_attach(spec->envid, getpid(), NULL);
+        if (setns(pidfd, NS_FLAGS | CLONE_NEWCGROUP) < 0 && setns(pidfd, NS_FLAGS) < 0) {
+                fprintf(stderr, "vers: cannot enter the env: %s\n", strerror(errno));
+                _exit(125);
+        }
+        close(pidfd);
+        int master = -1;
+        char slave[128] = "";
+        if (spec->pty) {
+                master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+                if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+                    ptsname_r(master, slave, sizeof slave) != 0) {
+                        fprintf(stderr, "vers: cannot open a terminal in the env: %s\n",
+                                strerror(errno));
+                        _exit(125);
+                }
+                struct winsize ws;
+                if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+                        ioctl(master, TIOCSWINSZ, &ws);
+        }
+        pid_t pid = fork();
+        if (pid < 0)
+                _exit(125);
+        if (pid == 0)
+                exec_inner(spec, master >= 0 ? slave : NULL);
+        fwd_pid = pid;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = forward_signal;
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        sigaction(SIGALRM, &sa, NULL);
+        sigaction(SIGWINCH, &sa, NULL);
+        if (spec->pty) {
+                sigaction(SIGINT, &sa, NULL);
+        } else {
+                signal(SIGINT, SIG_IGN);
+                signal(SIGQUIT, SIG_IGN);
+        }
+        if (spec->timeout_sec > 0)
+                alarm((unsigned)spec->timeout_sec);
+        if (master >= 0)
+                relay(master, pid);
+        int status;
+        while (waitpid(pid, &status, 0) < 0) {
+                if (errno != EINTR)
+                        _exit(125);
+        }
+        if (timed_out) {
+                fprintf(stderr, "vers: command timed out after %d s\n", spec->timeout_sec);
+                _exit(124);
+        }
+        if (WIFEXITED(status))
+                _exit(WEXITSTATUS(status));
+        _exit(128 + WTERMSIG(status));
+}
+
+int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error_t *err)
+{
+        int pidfd = (int)syscall(SYS_pidfd_open, spec->init_pid, 0);
+        if (pidfd < 0)
+                return vers_make_error(err, errno, "env process %d is gone", (int)spec->init_pid);
+        fflush(stdout);
+        fflush(stderr);
+        pid_t helper = fork();
+        if (helper < 0) {
+                close(pidfd);
+                return vers_make_error(err, errno, "fork");
+        }
+        if (helper == 0)
+                exec_helper(spec, pidfd);
+        close(pidfd);
+        struct sigaction sa, old_int, old_quit, old_term, old_hup;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = forward_signal;
+        fwd_pid = helper;
+        sigaction(SIGTERM, &sa, &old_term);
+        sigaction(SIGHUP, &sa, &old_hup);
+        struct sigaction ign;
+        memset(&ign, 0, sizeof ign);
+        ign.sa_handler = SIG_IGN;
+        sigaction(SIGINT, &ign, &old_int);
+        sigaction(SIGQUIT, &ign, &old_quit);
+        int st;
+        int ret = 0;
+        while (waitpid(helper, &st, 0) < 0) {
+                if (errno != EINTR) {
+                        ret = vers_make_error(err, errno, "waitpid");
+                        break;
+                }
+        }
+        fwd_pid = 0;
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGHUP, &old_hup, NULL);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGQUIT, &old_quit, NULL);
+        if (ret == 0)
+                *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        return ret;
+}

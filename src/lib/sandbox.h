@@ -1,0 +1,49 @@
+/* sandbox — starting an env's process tree in fresh namespaces, and entering it.
+ *
+ * An env is: user (identity map 0..65535), mount, pid, net (loopback only), uts, ipc and
+ * cgroup namespaces; root = its btrfs subvolume with the host's /usr (and /bin, /lib...
+ * when they are not symlinks into /usr) bound read-only; fresh /proc, /sys, a /dev tmpfs with
+ * bound device nodes, devpts and /dev/shm, a /run tmpfs; the project directory bound at its
+ * own path. PID 1 is vers-init (copied to /.vers/init). Every inherited descriptor is closed
+ * before anything is executed inside.
+ *
+ * The mount setup is first described as a list of steps and then executed in one audited
+ * sequence that ends in pivot_root (bubblewrap's SetupOp idea).
+ */
+#ifndef VERS_SANDBOX_H
+#define VERS_SANDBOX_H
+
+#include "util.h"
+
+struct vers_sandbox_spec {
+        const char *envid;       /* names the cgroup */
+        const char *rootfs;      /* host path of the env's root subvolume */
+        const char *project_dir; /* bound read-write at the same path; may be NULL */
+        const char *hostname;
+        long memory_mib;
+        long vcpu;
+        char *const *init_argv; /* argv of PID 1, argv[0] a path inside the env */
+};
+
+/* Start the env. On success *pid is the host pid of its PID 1 (not a child of the caller). */
+int vers_sandbox_start(const struct vers_sandbox_spec *spec, pid_t *pid, vers_error_t *err);
+
+struct vers_exec_spec {
+        pid_t init_pid;
+        const char *envid;
+        char *const *argv;
+        char *const *envp;
+        const char *workdir; /* inside the env */
+        int timeout_sec;     /* 0 = none */
+        bool pty;            /* give the command a terminal (stdin must be one) */
+        bool quiet;          /* stdin/stdout/stderr to /dev/null */
+};
+
+/* Run a command inside a running env; *status is its exit code (124 on timeout,
+ * 128+N when killed by signal N). */
+int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error_t *err);
+
+/* Create the skeleton of an env root (directories, /usr links, /etc copy) in rootfs. */
+int vers_sandbox_populate(const char *rootfs, vers_error_t *err);
+
+#endif

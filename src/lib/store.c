@@ -1,0 +1,275 @@
+#include "store.h"
+
+#include <btrfsutil.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+
+static bool is_btrfs(const char *path)
+{
+        struct statfs sf;
+        return statfs(path, &sf) == 0 && sf.f_type == BTRFS_SUPER_MAGIC;
+}
+
+/* true if path is the root of a mount (its device differs from its parent's) */
+static bool is_mountpoint(const char *path)
+{
+        struct stat a, b;
+        _cleanup_free_ char *parent = xasprintf("%s/..", path);
+        if (stat(path, &a) < 0 || stat(parent, &b) < 0)
+                return false;
+        return a.st_dev != b.st_dev;
+}
+
+/* Attach image to a free loop device; *lfd stays open until the caller has mounted it, since
+ * with AUTOCLEAR the device detaches when its last opener goes. */
+static int loop_attach(const char *image, char **devpath, int *lfdp, vers_error_t *err)
+{
+        _cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+        if (ctl < 0)
+                return vers_make_error(err, errno, "cannot open /dev/loop-control (no loop device "
+                                                   "support?)");
+        _cleanup_close_ int fd = open(image, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return vers_make_error(err, errno, "cannot open '%s'", image);
+        for (int attempt = 0; attempt < 64; attempt++) {
+                int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+                if (n < 0)
+                        return vers_make_error(err, errno, "no free loop device");
+                char dev[64];
+                snprintf(dev, sizeof dev, "/dev/loop%d", n);
+                int lfd = open(dev, O_RDWR | O_CLOEXEC);
+                if (lfd < 0 && errno == ENOENT) {
+                        /* no udev: make the node ourselves */
+                        mknod(dev, S_IFBLK | 0660, makedev(7, n));
+                        lfd = open(dev, O_RDWR | O_CLOEXEC);
+                }
+                if (lfd < 0)
+                        return vers_make_error(err, errno, "cannot open '%s'", dev);
+                struct loop_config cfg;
+                memset(&cfg, 0, sizeof cfg);
+                cfg.fd = (unsigned)fd;
+                cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+                snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "%s", image);
+                if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0) {
+                        *devpath = xstrdup(dev);
+                        *lfdp = lfd;
+                        return 0;
+                }
+                int e = errno;
+                close(lfd);
+                if (e != EBUSY)
+                        return vers_make_error(err, e, "cannot attach '%s' to '%s'", image, dev);
+        }
+        return vers_make_error(err, EBUSY, "no free loop device");
+}
+
+static int make_image(const char *image, long cluster_mib, vers_error_t *err)
+{
+        _cleanup_free_ char *tmp = xasprintf("%s.tmp", image);
+        {
+                _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                if (fd < 0)
+                        return vers_make_error(err, errno, "cannot create '%s'", tmp);
+                if (ftruncate(fd, (off_t)cluster_mib * 1024 * 1024) < 0) {
+                        int e = errno;
+                        unlink(tmp);
+                        return vers_make_error(err, e, "cannot size '%s'", tmp);
+                }
+        }
+        char *argv[] = {"mkfs.btrfs", "-q", "-f", "-L", "vers-store", tmp, NULL};
+        _cleanup_free_ char *out = NULL;
+        int rc = vers_run(argv, &out, err);
+        if (rc != 0) {
+                unlink(tmp);
+                if (rc < 0)
+                        return vers_error_wrap(err, "mkfs.btrfs (is btrfs-progs installed?)");
+                char *nl = strchr(out, '\n');
+                if (nl)
+                        *nl = '\0';
+                return vers_make_error(err, 0, "mkfs.btrfs failed: %s", out);
+        }
+        if (rename(tmp, image) < 0)
+                return vers_make_error(err, errno, "cannot rename '%s'", tmp);
+        return 0;
+}
+
+int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, vers_error_t *err)
+{
+        memset(st, 0, sizeof *st);
+        struct stat sb;
+        if (stat(root, &sb) < 0 || !S_ISDIR(sb.st_mode))
+                return vers_make_error(err, 0, "VERS_ROOT '%s' does not exist or is not a directory",
+                                       root);
+        st->root = xstrdup(root);
+        st->path = xasprintf("%s/store", root);
+        if (mkdir(st->path, 0700) < 0 && errno != EEXIST)
+                return vers_make_error(err, errno, "cannot create '%s'", st->path);
+
+        if (is_btrfs(st->path) && !is_mountpoint(st->path)) {
+                /* VERS_ROOT itself is btrfs */
+                st->loop = false;
+        } else {
+                st->loop = true;
+                if (!is_mountpoint(st->path)) {
+                        /* serialise first-time setup between concurrent vers processes */
+                        _cleanup_free_ char *lockp = xasprintf("%s/store.lock", root);
+                        _cleanup_close_ int lfd =
+                                open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                        if (lfd < 0 || flock(lfd, LOCK_EX) < 0)
+                                return vers_make_error(err, errno, "cannot lock '%s'", lockp);
+                        if (!is_mountpoint(st->path)) {
+                                _cleanup_free_ char *image = xasprintf("%s/store.img", root);
+                                if (!vers_path_exists(image) &&
+                                    make_image(image, cluster_mib, err) < 0)
+                                        return vers_error_wrap(err, "cannot create the store");
+                                _cleanup_free_ char *dev = NULL;
+                                _cleanup_close_ int loopfd = -1;
+                                if (loop_attach(image, &dev, &loopfd, err) < 0)
+                                        return -1;
+                                if (mount(dev, st->path, "btrfs", MS_NOATIME,
+                                          "user_subvol_rm_allowed") < 0) {
+                                        int e = errno;
+                                        return vers_make_error(
+                                                err, e,
+                                                "cannot mount the store '%s'%s", image,
+                                                e == ENODEV ? " (no btrfs support in this kernel)"
+                                                            : "");
+                                }
+                        }
+                }
+                if (!is_btrfs(st->path))
+                        return vers_make_error(err, 0, "'%s' is mounted but is not btrfs",
+                                               st->path);
+        }
+        const char *subdirs[] = {"images", "commits", "envs"};
+        for (size_t i = 0; i < 3; i++) {
+                _cleanup_free_ char *d = xasprintf("%s/%s", st->path, subdirs[i]);
+                if (mkdir(d, 0700) < 0 && errno != EEXIST)
+                        return vers_make_error(err, errno, "cannot create '%s'", d);
+        }
+        return 0;
+}
+
+void vers_store_close(struct vers_store *st)
+{
+        free(st->root);
+        free(st->path);
+        st->root = st->path = NULL;
+}
+
+int vers_store_unmount(struct vers_store *st, vers_error_t *err)
+{
+        if (!st->loop || !is_mountpoint(st->path))
+                return 0;
+        if (umount2(st->path, 0) < 0) {
+                if (errno == EBUSY && umount2(st->path, MNT_DETACH) == 0)
+                        return 0;
+                return vers_make_error(err, errno, "cannot unmount '%s'", st->path);
+        }
+        return 0;
+}
+
+char *vers_store_image_path(struct vers_store *st, const char *id)
+{
+        return xasprintf("%s/images/%s", st->path, id);
+}
+
+char *vers_store_commit_dir(struct vers_store *st, const char *id)
+{
+        return xasprintf("%s/commits/%s", st->path, id);
+}
+
+char *vers_store_commit_rootfs(struct vers_store *st, const char *id)
+{
+        return xasprintf("%s/commits/%s/rootfs", st->path, id);
+}
+
+char *vers_store_env_dir(struct vers_store *st, const char *id)
+{
+        return xasprintf("%s/envs/%s", st->path, id);
+}
+
+char *vers_store_env_rootfs(struct vers_store *st, const char *id)
+{
+        return xasprintf("%s/envs/%s/rootfs", st->path, id);
+}
+
+static int btrfs_error(vers_error_t *err, enum btrfs_util_error e, const char *what,
+                       const char *path)
+{
+        int saved = errno;
+        if (saved == ENOSPC || saved == EDQUOT)
+                return vers_make_error(err, saved, "%s '%s': the store is full", what, path);
+        return vers_make_error(err, 0, "%s '%s': %s%s%s", what, path, btrfs_util_strerror(e),
+                               saved ? ": " : "", saved ? strerror(saved) : "");
+}
+
+int vers_subvol_create(const char *path, vers_error_t *err)
+{
+        errno = 0;
+        enum btrfs_util_error e = btrfs_util_create_subvolume(path, 0, NULL, NULL);
+        if (e != BTRFS_UTIL_OK)
+                return btrfs_error(err, e, "cannot create subvolume", path);
+        return 0;
+}
+
+int vers_subvol_snapshot(const char *src, const char *dst, bool readonly, vers_error_t *err)
+{
+        errno = 0;
+        enum btrfs_util_error e = btrfs_util_create_snapshot(
+                src, dst, readonly ? BTRFS_UTIL_CREATE_SNAPSHOT_READ_ONLY : 0, NULL, NULL);
+        if (e != BTRFS_UTIL_OK)
+                return btrfs_error(err, e, "cannot snapshot into", dst);
+        return 0;
+}
+
+int vers_subvol_set_readonly(const char *path, bool ro, vers_error_t *err)
+{
+        errno = 0;
+        enum btrfs_util_error e = btrfs_util_set_subvolume_read_only(path, ro);
+        if (e != BTRFS_UTIL_OK)
+                return btrfs_error(err, e, "cannot change read-only flag of", path);
+        return 0;
+}
+
+bool vers_subvol_is(const char *path)
+{
+        return btrfs_util_is_subvolume(path) == BTRFS_UTIL_OK;
+}
+
+int vers_subvol_delete(const char *path, vers_error_t *err)
+{
+        if (!vers_path_exists(path))
+                return 0;
+        if (!vers_subvol_is(path))
+                return vers_rm_rf(path, err);
+        /* a read-only subvolume's nested subvolumes cannot be unlinked: make it writable */
+        bool ro = false;
+        if (btrfs_util_get_subvolume_read_only(path, &ro) == BTRFS_UTIL_OK && ro)
+                btrfs_util_set_subvolume_read_only(path, false);
+        errno = 0;
+        enum btrfs_util_error e =
+                btrfs_util_delete_subvolume(path, BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE);
+        if (e != BTRFS_UTIL_OK)
+                return btrfs_error(err, e, "cannot delete subvolume", path);
+        return 0;
+}
+
+long long vers_store_free_bytes(struct vers_store *st)
+{
+        struct statvfs sv;
+        if (statvfs(st->path, &sv) < 0)
+                return -1;
+        return (long long)sv.f_bavail * (long long)sv.f_frsize;
+}

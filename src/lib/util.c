@@ -1,0 +1,474 @@
+#include "util.h"
+#include "strbuf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static char *vformat(const char *fmt, va_list ap)
+{
+        char *s = NULL;
+        if (vasprintf(&s, fmt, ap) < 0) {
+                fputs("vers: out of memory\n", stderr);
+                abort();
+        }
+        return s;
+}
+
+int vers_make_error(vers_error_t *err, int errno_, const char *fmt, ...)
+{
+        if (err == NULL || *err != NULL)
+                return -1;
+        va_list ap;
+        va_start(ap, fmt);
+        char *m = vformat(fmt, ap);
+        va_end(ap);
+        *err = xcalloc(1, sizeof(**err));
+        (*err)->status = errno_;
+        if (errno_) {
+                (*err)->msg = xasprintf("%s: %s", m, strerror(errno_));
+                free(m);
+        } else {
+                (*err)->msg = m;
+        }
+        return -1;
+}
+
+int vers_error_wrap(vers_error_t *err, const char *fmt, ...)
+{
+        if (err == NULL || *err == NULL)
+                return -1;
+        va_list ap;
+        va_start(ap, fmt);
+        char *ctx = vformat(fmt, ap);
+        va_end(ap);
+        char *m = xasprintf("%s: %s", ctx, (*err)->msg);
+        free(ctx);
+        free((*err)->msg);
+        (*err)->msg = m;
+        return -1;
+}
+
+void vers_error_free(vers_error_t *err)
+{
+        if (err && *err) {
+                free((*err)->msg);
+                free(*err);
+                *err = NULL;
+        }
+}
+
+void vers_freep(void *p)
+{
+        free(*(void **)p);
+}
+
+void vers_closep(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+void vers_fclosep(void *f)
+{
+        FILE **fp = f;
+        if (*fp)
+                fclose(*fp);
+}
+
+void vers_strvfreep(char ***v)
+{
+        strv_free(*v);
+        *v = NULL;
+}
+
+static void oom(void)
+{
+        fputs("vers: out of memory\n", stderr);
+        abort();
+}
+
+void *xmalloc(size_t n)
+{
+        void *p = malloc(n ? n : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xcalloc(size_t n, size_t m)
+{
+        void *p = calloc(n ? n : 1, m ? m : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+        p = realloc(p, n ? n : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xstrdup(const char *s)
+{
+        char *r = strdup(s ? s : "");
+        if (!r)
+                oom();
+        return r;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        char *s = vformat(fmt, ap);
+        va_end(ap);
+        return s;
+}
+
+size_t strv_len(char **v)
+{
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+void strv_push(char ***v, const char *s)
+{
+        size_t n = strv_len(*v);
+        *v = xrealloc(*v, (n + 2) * sizeof(char *));
+        (*v)[n] = xstrdup(s);
+        (*v)[n + 1] = NULL;
+}
+
+void strv_free(char **v)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
+int vers_read_file(const char *path, char **out, size_t *len, vers_error_t *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return vers_make_error(err, errno, "cannot open '%s'", path);
+        struct strbuf sb = STRBUF_INIT;
+        char buf[65536];
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        strbuf_release(&sb);
+                        return vers_make_error(err, errno, "cannot read '%s'", path);
+                }
+                if (n == 0)
+                        break;
+                strbuf_add(&sb, buf, (size_t)n);
+        }
+        if (len)
+                *len = sb.len;
+        *out = strbuf_detach(&sb);
+        return 0;
+}
+
+ssize_t vers_write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+        size_t left = len;
+        while (left > 0) {
+                ssize_t n = write(fd, p, left);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -1;
+                p += n;
+                left -= (size_t)n;
+        }
+        return (ssize_t)len;
+}
+
+int vers_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
+                           vers_error_t *err)
+{
+        _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (fd < 0)
+                return vers_make_error(err, errno, "cannot create '%s'", tmp);
+        if (vers_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return vers_make_error(err, e, "cannot write '%s'", tmp);
+        }
+        if (rename(tmp, path) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return vers_make_error(err, e, "cannot rename '%s'", tmp);
+        }
+        _cleanup_free_ char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (slash) {
+                *slash = '\0';
+                _cleanup_close_ int dfd =
+                        open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd >= 0)
+                        fsync(dfd);
+        }
+        return 0;
+}
+
+int vers_mkdir_p(const char *path, mode_t mode, vers_error_t *err)
+{
+        _cleanup_free_ char *p = xstrdup(path);
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return vers_make_error(err, errno, "cannot create '%s'", p);
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return vers_make_error(err, errno, "cannot create '%s'", p);
+        return 0;
+}
+
+bool vers_path_exists(const char *path)
+{
+        struct stat st;
+        return lstat(path, &st) == 0;
+}
+
+static int rm_rf_at(int dfd, const char *name, dev_t dev, vers_error_t *err)
+{
+        struct stat st;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : vers_make_error(err, errno, "cannot stat '%s'", name);
+        if (!S_ISDIR(st.st_mode)) {
+                if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+                        return vers_make_error(err, errno, "cannot remove '%s'", name);
+                return 0;
+        }
+        if (st.st_dev != dev)
+                return vers_make_error(err, EXDEV, "refusing to cross into '%s'", name);
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return vers_make_error(err, errno, "cannot open '%s'", name);
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return vers_make_error(err, errno, "cannot read '%s'", name);
+        }
+        struct dirent *de;
+        int ret = 0;
+        while ((de = readdir(d)) != NULL) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                ret = rm_rf_at(dirfd(d), de->d_name, dev, err);
+                if (ret < 0)
+                        break;
+        }
+        closedir(d);
+        if (ret == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return vers_make_error(err, errno, "cannot remove '%s'", name);
+        return ret;
+}
+
+int vers_rm_rf(const char *path, vers_error_t *err)
+{
+        struct stat st;
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : vers_make_error(err, errno, "cannot stat '%s'", path);
+        return rm_rf_at(AT_FDCWD, path, st.st_dev, err);
+}
+
+int vers_copy_file(const char *src, const char *dst, mode_t mode, vers_error_t *err)
+{
+        _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+                return vers_make_error(err, errno, "cannot open '%s'", src);
+        _cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (out < 0)
+                return vers_make_error(err, errno, "cannot create '%s'", dst);
+        char buf[65536];
+        for (;;) {
+                ssize_t n = read(in, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return vers_make_error(err, errno, "cannot read '%s'", src);
+                if (n == 0)
+                        break;
+                if (vers_write_all(out, buf, (size_t)n) < 0)
+                        return vers_make_error(err, errno, "cannot write '%s'", dst);
+        }
+        if (fchmod(out, mode) < 0)
+                return vers_make_error(err, errno, "cannot chmod '%s'", dst);
+        return 0;
+}
+
+int vers_close_fds_from(int lowfd)
+{
+#ifdef SYS_close_range
+        if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)
+                return 0;
+#endif
+        DIR *d = opendir("/proc/self/fd");
+        if (!d)
+                return -1;
+        int dfd = dirfd(d);
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+                int fd = atoi(de->d_name);
+                if (de->d_name[0] != '.' && fd >= lowfd && fd != dfd)
+                        close(fd);
+        }
+        closedir(d);
+        return 0;
+}
+
+uint64_t vers_pid_starttime(pid_t pid)
+{
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        char *buf = NULL;
+        if (vers_read_file(path, &buf, NULL, NULL) < 0)
+                return 0;
+        /* comm may contain spaces and parens: fields start after the last ')' */
+        char *p = strrchr(buf, ')');
+        uint64_t start = 0;
+        /* a zombie (or dying) process no longer runs anything: count it as gone */
+        if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+                p = NULL;
+        if (p) {
+                int field = 2;
+                for (p++; *p && field < 22; p++) {
+                        if (*p == ' ')
+                                field++;
+                }
+                if (field == 22)
+                        start = strtoull(p, NULL, 10);
+        }
+        free(buf);
+        return start;
+}
+
+bool vers_pid_alive(pid_t pid, uint64_t starttime)
+{
+        if (pid <= 0)
+                return false;
+        uint64_t s = vers_pid_starttime(pid);
+        return s != 0 && (starttime == 0 || s == starttime);
+}
+
+int vers_run(char *const argv[], char **out, vers_error_t *err)
+{
+        int pfd[2] = {-1, -1};
+        if (out && pipe2(pfd, O_CLOEXEC) < 0)
+                return vers_make_error(err, errno, "pipe");
+        pid_t pid = fork();
+        if (pid < 0) {
+                int e = errno;
+                if (out) {
+                        close(pfd[0]);
+                        close(pfd[1]);
+                }
+                return vers_make_error(err, e, "fork");
+        }
+        if (pid == 0) {
+                if (out) {
+                        dup2(pfd[1], 1);
+                        dup2(pfd[1], 2);
+                } else {
+                        int nul = open("/dev/null", O_RDONLY);
+                        if (nul >= 0)
+                                dup2(nul, 0);
+                }
+                vers_close_fds_from(3);
+                execvp(argv[0], argv);
+                fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+                _exit(127);
+        }
+        if (out) {
+                close(pfd[1]);
+                struct strbuf sb = STRBUF_INIT;
+                char buf[4096];
+                for (;;) {
+                        ssize_t n = read(pfd[0], buf, sizeof buf);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                break;
+                        strbuf_add(&sb, buf, (size_t)n);
+                }
+                close(pfd[0]);
+                *out = strbuf_detach(&sb);
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0) {
+                if (errno != EINTR)
+                        return vers_make_error(err, errno, "waitpid");
+        }
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        return 128 + WTERMSIG(status);
+}
+
+uint64_t vers_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+double vers_monotonic(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+char *vers_random_hex(size_t nchars)
+{
+        unsigned char raw[64];
+        if (nchars > 2 * sizeof raw)
+                nchars = 2 * sizeof raw;
+        size_t nbytes = (nchars + 1) / 2;
+        _cleanup_close_ int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || read(fd, raw, nbytes) != (ssize_t)nbytes) {
+                uint64_t x = vers_now_ms() ^ ((uint64_t)getpid() << 32);
+                for (size_t i = 0; i < nbytes; i++) {
+                        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                        raw[i] = (unsigned char)(x >> 56);
+                }
+        }
+        char *s = xmalloc(nchars + 1);
+        static const char hex[] = "0123456789abcdef";
+        for (size_t i = 0; i < nchars; i++)
+                s[i] = hex[(raw[i / 2] >> ((i % 2) ? 0 : 4)) & 0xf];
+        s[nchars] = '\0';
+        return s;
+}
+
+bool str_endswith(const char *s, const char *suffix)
+{
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+bool str_startswith(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}

@@ -1,0 +1,95 @@
+/* util — errors, cleanup helpers and small file/process helpers shared by every module.
+ *
+ * Errors: a library function returns 0 on success or a negative value on failure and then
+ * has filled *err (crun style). Callers add context with vers_error_wrap() on the way up;
+ * only main() prints an error and chooses the exit code. A vers_error_t that is NULL means
+ * "no error"; vers_error_free() resets it to NULL.
+ */
+#ifndef VERS_UTIL_H
+#define VERS_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+struct vers_error_s {
+        int status; /* errno value that caused it, or 0 */
+        char *msg;  /* one line, lowercase, no full stop */
+};
+typedef struct vers_error_s *vers_error_t;
+
+/* Fill *err (if not already set) and return -1. errno_ may be 0. */
+int vers_make_error(vers_error_t *err, int errno_, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* Prefix the message in *err with "context: ". Returns -1. */
+int vers_error_wrap(vers_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vers_error_free(vers_error_t *err);
+
+/* cleanup helpers */
+void vers_freep(void *p);
+void vers_closep(int *fd);
+void vers_fclosep(void *f);
+void vers_strvfreep(char ***v);
+#define _cleanup_free_ __attribute__((cleanup(vers_freep)))
+#define _cleanup_close_ __attribute__((cleanup(vers_closep)))
+#define _cleanup_fclose_ __attribute__((cleanup(vers_fclosep)))
+#define _cleanup_strv_ __attribute__((cleanup(vers_strvfreep)))
+#define _cleanup_error_ __attribute__((cleanup(vers_error_free)))
+
+static inline void *vers_steal_pointer(void *pp)
+{
+        void **p = (void **)pp;
+        void *r = *p;
+        *p = NULL;
+        return r;
+}
+#define steal_pointer(pp) vers_steal_pointer(pp)
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* NULL-terminated string vectors */
+size_t strv_len(char **v);
+void strv_push(char ***v, const char *s);
+void strv_free(char **v);
+
+/* files */
+int vers_read_file(const char *path, char **out, size_t *len, vers_error_t *err);
+/* Replace path atomically: write path.tmp, fsync, rename, fsync the directory. */
+int vers_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
+                           vers_error_t *err);
+int vers_mkdir_p(const char *path, mode_t mode, vers_error_t *err);
+bool vers_path_exists(const char *path);
+/* Remove a directory tree that is not a btrfs subvolume (no mount crossing). */
+int vers_rm_rf(const char *path, vers_error_t *err);
+/* Copy a file (regular files only), keeping mode. */
+int vers_copy_file(const char *src, const char *dst, mode_t mode, vers_error_t *err);
+
+ssize_t vers_write_all(int fd, const void *buf, size_t len);
+int vers_close_fds_from(int lowfd);
+
+/* processes */
+/* Start time of pid (field 22 of /proc/pid/stat) or 0 if it does not exist. Together with
+ * the pid it identifies a process across pid reuse. */
+uint64_t vers_pid_starttime(pid_t pid);
+bool vers_pid_alive(pid_t pid, uint64_t starttime);
+
+/* Run argv (argv[0] looked up in PATH), wait; returns its exit status (0..255), or -1 with
+ * *err set if it could not be run. If out is not NULL, stdout+stderr are captured there. */
+int vers_run(char *const argv[], char **out, vers_error_t *err);
+
+uint64_t vers_now_ms(void);
+double vers_monotonic(void);
+char *vers_random_hex(size_t nchars);
+/* true if s ends with suffix */
+bool str_endswith(const char *s, const char *suffix);
+bool str_startswith(const char *s, const char *prefix);
+
+#endif
