@@ -63,8 +63,17 @@ static int branch_delete(int argc, char **argv)
                 if (!any) {
                         vers_envs_free(envs, n);
                         vers_close(&ctx);
-                        vers_make_error(&err, 0, "no env matches '%s' (see 'vers status')",
-                                        patterns[p]);
+                        if (vers_path_exists(patterns[p]))
+                                /* the shell turned test-* into the names of files here */
+                                vers_make_error(&err, 0,
+                                                "no env matches '%s', a file in this directory: "
+                                                "did the shell expand a pattern? quote it "
+                                                "('test-*'); nothing deleted",
+                                                patterns[p]);
+                        else
+                                vers_make_error(&err, 0, "no env matches '%s' (see 'vers "
+                                                         "status'); nothing deleted",
+                                                patterns[p]);
                         return cli_fail(&err);
                 }
         }

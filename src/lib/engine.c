@@ -327,8 +327,6 @@ int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, v
                 if (out->kind != VERS_REF_NONE)
                         return 0;
         }
-        if (!vers_name_valid(name))
-                return vers_name_check("name", name, err);
         return vers_make_error(err, 0,
                                "no env or commit named '%s' (see 'vers status' and 'vers commit list')",
                                name);
@@ -768,7 +766,7 @@ int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *ali
 int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,
                     struct vers_commit *out, double *pause_ms, vers_error_t *err)
 {
-        if (o->tag && (vers_name_check("tag", o->tag, err) < 0 || name_taken(ctx, o->tag, err) < 0))
+        if (o->tag && (vers_tag_check(o->tag, err) < 0 || name_taken(ctx, o->tag, err) < 0))
                 return -1;
         struct vers_env e = {0};
         int r = vers_meta_get_env(&ctx->meta, env_id, &e, err);

@@ -46,3 +46,35 @@ bool vers_looks_like_id(const char *s)
         }
         return true;
 }
+
+bool vers_tag_valid(const char *tag)
+{
+        size_t n = tag ? strlen(tag) : 0;
+        if (n == 0 || n > 128 || tag[0] == '-' || tag[0] == ' ' || tag[n - 1] == ' ' ||
+            strchr(tag, '/') || strstr(tag, ".."))
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)tag[i];
+                if (c < 0x20 || c == 0x7f)
+                        return false;
+        }
+        return true;
+}
+
+int vers_tag_check(const char *tag, vers_error_t *err)
+{
+        if (vers_tag_valid(tag))
+                return 0;
+        if (tag == NULL || *tag == '\0')
+                return vers_make_error(err, 0, "tag must not be empty");
+        if (strlen(tag) > 128)
+                return vers_make_error(err, 0, "tag '%.64s...' is longer than 128 characters", tag);
+        if (strchr(tag, '/'))
+                return vers_make_error(err, 0, "tag '%s' must not contain '/'", tag);
+        if (strstr(tag, ".."))
+                return vers_make_error(err, 0, "tag '%s' must not contain '..'", tag);
+        return vers_make_error(err, 0,
+                               "tag '%s' is not valid (no control characters, no leading '-', "
+                               "no leading or trailing space)",
+                               tag);
+}

@@ -10,6 +10,11 @@
 #include "util.h"
 
 bool vers_name_valid(const char *name);
+/* A tag may also hold spaces and other printable characters, since the seed tags commits
+ * with sentences ("Base e-commerce schema with sample data loaded"): 1..128 bytes, no
+ * control characters, no '/', no "..", no leading '-' and no leading or trailing space. */
+bool vers_tag_valid(const char *tag);
+int vers_tag_check(const char *tag, vers_error_t *err);
 /* 0 if valid, else -1 with a message that says what is wrong with it; what is "alias" or "tag". */
 int vers_name_check(const char *what, const char *name, vers_error_t *err);
 /* true if s is 4..32 lowercase hex digits (an id or an id prefix) */

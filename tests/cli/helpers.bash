@@ -15,7 +15,7 @@ vers_setup_root() {
         cp -r "$REPO/examples/ecommerce/." "$PROJ/"
         rm -rf "$PROJ/.vers" "$PROJ/node_modules"
         if [ -d "$REPO/examples/ecommerce/node_modules" ]; then
-                ln -s "$REPO/examples/ecommerce/node_modules" "$PROJ/node_modules"
+                cp -r "$REPO/examples/ecommerce/node_modules" "$PROJ/node_modules"
         fi
         # keep test stores small: this is a sparse file, but a smaller one formats faster
         sed -i 's/^cluster_mib = .*/cluster_mib = 4000/' "$PROJ/vers.toml"

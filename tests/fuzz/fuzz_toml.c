@@ -1,0 +1,51 @@
+/* libFuzzer entry point for the vers.toml parser.
+ *
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Isrc/lib \
+ *         tests/fuzz/fuzz_toml.c src/lib/toml.c src/lib/config.c src/lib/util.c \
+ *         src/lib/strbuf.c -o build/fuzz_toml
+ *   build/fuzz_toml -dict=tests/fuzz/corpus/toml.dict tests/fuzz/corpus/toml
+ *
+ * Each input goes through vers_toml_parse_len() on an exact-size copy (no terminating NUL,
+ * so ASan sees any read past the end) and through vers_config_parse() on a NUL-terminated
+ * copy; both results are freed so leaks show up too.
+ */
+#include "config.h"
+#include "toml.h"
+
+#include <stdint.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        vers_error_t err = NULL;
+
+        char *exact = xmalloc(size);
+        if (size)
+                memcpy(exact, data, size);
+        struct vers_toml_value *root = NULL;
+        if (vers_toml_parse_len(exact, size, "fuzz.toml", &root, &err) < 0) {
+                if (!err || !err->msg || root)
+                        __builtin_trap();
+                vers_error_free(&err);
+        } else if (!root || err) {
+                __builtin_trap();
+        }
+        vers_toml_free(root);
+        free(exact);
+
+        char *text = xmalloc(size + 1);
+        if (size)
+                memcpy(text, data, size);
+        text[size] = '\0';
+        struct vers_config cfg;
+        if (vers_config_parse(text, "fuzz.toml", &cfg, &err) < 0) {
+                if (!err || cfg.n_services || cfg.services || cfg.dockerfile)
+                        __builtin_trap();
+                vers_error_free(&err);
+        }
+        vers_config_free(&cfg);
+        free(text);
+        return 0;
+}
