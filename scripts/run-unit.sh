@@ -1,8 +1,9 @@
 #!/bin/sh
-# Run the C unit tests; with VALGRIND=1 under valgrind (leaks are errors).
-# Prints a closing "N passed, N failed" line and fails if any test binary failed.
+# Run the C unit tests (cmocka); with VALGRIND=1 under valgrind, where a leak or memory error
+# fails the binary. Prints a closing "N passed, N failed, N skipped" line counting test cases.
 pass=0
 fail=0
+skip=0
 for t in "$@"; do
         name=$(basename "$t")
         if [ "${VALGRIND:-0}" = 1 ]; then
@@ -11,14 +12,22 @@ for t in "$@"; do
         else
                 set -- "$t"
         fi
-        if out=$("$@" 2>&1); then
-                pass=$((pass + 1))
-                echo "ok - $name"
+        out=$("$@" 2>&1)
+        rc=$?
+        p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p')
+        f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p')
+        pass=$((pass + ${p:-0}))
+        fail=$((fail + ${f:-0}))
+        if echo "$out" | grep -q '^# skip'; then
+                skip=$((skip + 1))
+                echo "ok - $name # $(echo "$out" | grep '^# skip' | head -1 | sed 's/^# //')"
+        elif [ "$rc" -eq 0 ]; then
+                echo "ok - $name (${p:-0} tests)"
         else
-                fail=$((fail + 1))
-                echo "not ok - $name"
-                echo "$out" | sed 's/^/#   /'
+                [ -z "$f" ] && fail=$((fail + 1)) # crashed, or valgrind found an error
+                echo "not ok - $name (exit $rc)"
+                echo "$out" | grep -v '^\[ \(RUN\|      OK\) ' | sed 's/^/#   /'
         fi
 done
-echo "unit: $pass passed, $fail failed"
+echo "unit: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -183,15 +183,20 @@ void vers_envs_free(struct vers_env *v, size_t n)
 static int put_row(struct vers_meta *m, const char *table, const struct col *cols,
                    const void *row, vers_error_t *err)
 {
-        struct strbuf sql = STRBUF_INIT, vals = STRBUF_INIT;
-        strbuf_addf(&sql, "INSERT OR REPLACE INTO %s(", table);
+        /* an upsert on the id only: a clash on another unique column (alias, tag) must fail,
+         * where INSERT OR REPLACE would silently delete the other row */
+        struct strbuf sql = STRBUF_INIT, vals = STRBUF_INIT, upd = STRBUF_INIT;
+        strbuf_addf(&sql, "INSERT INTO %s(", table);
         int n = 0;
         for (const struct col *c = cols; c->name; c++, n++) {
                 strbuf_addf(&sql, "%s%s", n ? "," : "", c->name);
                 strbuf_addf(&vals, "%s?%d", n ? "," : "", n + 1);
+                if (n)
+                        strbuf_addf(&upd, "%s%s=excluded.%s", n > 1 ? "," : "", c->name, c->name);
         }
-        strbuf_addf(&sql, ") VALUES(%s)", vals.buf);
+        strbuf_addf(&sql, ") VALUES(%s) ON CONFLICT(id) DO UPDATE SET %s", vals.buf, upd.buf);
         strbuf_release(&vals);
+        strbuf_release(&upd);
         sqlite3_stmt *st = NULL;
         int rc = sqlite3_prepare_v2(m->db, sql.buf, -1, &st, NULL);
         strbuf_release(&sql);
@@ -214,8 +219,8 @@ static int put_row(struct vers_meta *m, const char *table, const struct col *col
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE) {
                 if (rc == SQLITE_CONSTRAINT)
-                        return vers_make_error(err, 0, "metadata: %s: name already taken",
-                                               table);
+                        return vers_make_error(err, 0, "that %s is already taken",
+                                               !strcmp(table, "envs") ? "alias" : "tag");
                 return db_error(m, err, "write");
         }
         return 0;
