@@ -199,8 +199,10 @@ int cmd_branch(int argc, char **argv)
                         name = count > 1 ? xasprintf("%s-%ld", alias, i) : xstrdup(alias);
                 struct vers_env e = {0};
                 double t0 = vers_monotonic();
-                if (vers_env_branch(&ctx, commit_id, name, &e, &err) < 0)
+                if (vers_env_branch(&ctx, commit_id, name, &e, &err) < 0) {
+                        vers_env_clear(&e);
                         goto fail;
+                }
                 double secs = vers_monotonic() - t0;
                 _cleanup_free_ char *from_label = vers_commit_label(&ctx, commit_id);
                 if (json) {

@@ -33,7 +33,7 @@ static const struct number_key {
     {"vm", "memory_mib", MEMORY},           {"vm", "vcpu", VCPU},
     {"storage", "cluster_mib", CLUSTER},    {"storage", "vm_mib", VM_SIZE},
     {"machine", "mem_size_mib", MEMORY},    {"machine", "vcpu_count", VCPU},
-    {"machine", "fs_size_vm_mib", VM_SIZE},
+    {"machine", "fs_size_vm_mib", VM_SIZE}, {"machine", "fs_size_cluster_mib", CLUSTER},
 };
 
 struct walker {

@@ -2,7 +2,7 @@
  *
  * Keys (the seed's, plus the upstream Vers CLI's synonyms):
  *   [vm]      memory_mib, vcpu            ([machine] mem_size_mib, vcpu_count)
- *   [storage] cluster_mib, vm_mib         ([machine] fs_size_vm_mib = vm_mib)
+ *   [storage] cluster_mib, vm_mib         ([machine] fs_size_cluster_mib, fs_size_vm_mib)
  *   [builder] dockerfile
  *   [services.NAME] template, databases, extensions, [services.NAME.settings] key = value
  * Unknown tables or keys are errors naming the key with file:line:column. Values missing

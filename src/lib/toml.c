@@ -2,7 +2,7 @@
  *
  * The parser works on [p, end) and never relies on a terminating NUL: check_text() first
  * rejects NUL bytes, control characters, stray carriage returns and invalid UTF-8, so that
- * later stages can read characters with peek() (which returns EOF at the end) and count
+ * later stages can read characters with peek() (which returns END at the end) and count
  * columns by skipping UTF-8 continuation bytes. Only arrays recurse, and they stop at
  * VERS_TOML_MAX_DEPTH; keys are limited to the same number of parts, so tables nest at most
  * twice that deep and vers_toml_free()'s recursion stays shallow.
@@ -182,58 +182,55 @@ static int check_text(struct parser *ps)
         const unsigned char *e = (const unsigned char *)ps->end;
         const unsigned char *ls = s;
         unsigned line = 1;
+        const char *what = NULL;
 
-        while (s < e) {
+        while (s < e && !what) {
                 unsigned c = *s;
-                struct pos pos = {line, count_cols((const char *)ls, (const char *)s)};
                 if (c == '\n') {
                         s++;
                         line++;
                         ls = s;
-                        continue;
-                }
-                if (c == '\r') {
-                        if (s + 1 < e && s[1] == '\n') {
+                } else if (c == '\r') {
+                        if (s + 1 < e && s[1] == '\n')
                                 s++;
-                                continue;
-                        }
-                        return perr(ps, pos, "carriage return not followed by a newline");
-                }
-                if (c == 0)
-                        return perr(ps, pos, "NUL byte in input");
-                if ((c < 0x20 && c != '\t') || c == 0x7f)
-                        return perr(ps, pos, "control character U+%04X is not allowed", c);
-                if (c < 0x80) {
+                        else
+                                what = "carriage return not followed by a newline";
+                } else if (c == 0) {
+                        what = "NUL byte in input";
+                } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                        what = "control character";
+                } else if (c < 0x80) {
                         s++;
-                        continue;
-                }
-                /* UTF-8: allowed second bytes per lead byte (RFC 3629 table) */
-                unsigned n, lo = 0x80, hi = 0xBF;
-                if (c >= 0xC2 && c <= 0xDF) {
-                        n = 2;
-                } else if (c >= 0xE0 && c <= 0xEF) {
-                        n = 3;
-                        if (c == 0xE0)
-                                lo = 0xA0;
-                        if (c == 0xED)
-                                hi = 0x9F;
-                } else if (c >= 0xF0 && c <= 0xF4) {
-                        n = 4;
-                        if (c == 0xF0)
-                                lo = 0x90;
-                        if (c == 0xF4)
-                                hi = 0x8F;
                 } else {
-                        return perr(ps, pos, "invalid UTF-8");
+                        /* UTF-8: allowed second bytes per lead byte (RFC 3629 table) */
+                        unsigned n = 0, lo = 0x80, hi = 0xBF;
+                        if (c >= 0xC2 && c <= 0xDF) {
+                                n = 2;
+                        } else if (c >= 0xE0 && c <= 0xEF) {
+                                n = 3;
+                                lo = c == 0xE0 ? 0xA0 : 0x80;
+                                hi = c == 0xED ? 0x9F : 0xBF;
+                        } else if (c >= 0xF0 && c <= 0xF4) {
+                                n = 4;
+                                lo = c == 0xF0 ? 0x90 : 0x80;
+                                hi = c == 0xF4 ? 0x8F : 0xBF;
+                        }
+                        bool ok = n > 0 && (size_t)(e - s) >= n && s[1] >= lo && s[1] <= hi;
+                        for (unsigned i = 2; ok && i < n; i++)
+                                ok = s[i] >= 0x80 && s[i] <= 0xBF;
+                        if (ok)
+                                s += n;
+                        else
+                                what = "invalid UTF-8";
                 }
-                if ((size_t)(e - s) < n || s[1] < lo || s[1] > hi)
-                        return perr(ps, pos, "invalid UTF-8");
-                for (unsigned i = 2; i < n; i++)
-                        if (s[i] < 0x80 || s[i] > 0xBF)
-                                return perr(ps, pos, "invalid UTF-8");
-                s += n;
         }
-        return 0;
+        if (!what)
+                return 0;
+        /* the column is counted only here: counting it for every byte would be quadratic */
+        struct pos pos = {line, count_cols((const char *)ls, (const char *)s)};
+        if (strcmp(what, "control character") == 0)
+                return perr(ps, pos, "control character U+%04X is not allowed", *s);
+        return perr(ps, pos, "%s", what);
 }
 
 static void skip_ws(struct parser *ps)
@@ -616,11 +613,13 @@ static struct vers_toml_value *parse_integer(struct parser *ps)
                 }
         }
         if (peek(ps) == '0') {
-                static const char *const bases[] = {"x",     "hexadecimal", "o",
-                                                    "octal", "b",           "binary"};
-                for (size_t i = 0; i < sizeof(bases) / sizeof(*bases); i += 2) {
-                        if (peek_at(ps, 1) == bases[i][0]) {
-                                perr(ps, pos, "%s integers are not supported", bases[i + 1]);
+                static const struct {
+                        char letter;
+                        const char *name;
+                } bases[] = {{'x', "hexadecimal"}, {'o', "octal"}, {'b', "binary"}};
+                for (size_t i = 0; i < sizeof(bases) / sizeof(*bases); i++) {
+                        if (peek_at(ps, 1) == bases[i].letter) {
+                                perr(ps, pos, "%s integers are not supported", bases[i].name);
                                 return NULL;
                         }
                 }

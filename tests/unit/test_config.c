@@ -146,6 +146,10 @@ static void test_machine_synonyms(void **state)
         assert_int_equal(cfg.cluster_mib, 300);
         vers_config_free(&cfg);
 
+        parse_ok("[machine]\nfs_size_cluster_mib = 1234\n", &cfg);
+        assert_int_equal(cfg.cluster_mib, 1234);
+        vers_config_free(&cfg);
+
         /* one spelling each, mixed */
         parse_ok("[vm]\nmemory_mib = 1024\n[machine]\nvcpu_count = 8\n[storage]\nvm_mib = 64\n",
                  &cfg);

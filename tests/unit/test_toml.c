@@ -416,6 +416,31 @@ static void test_key_parts_limit(void **state)
         strbuf_release(&sb);
 }
 
+static void test_long_line(void **state)
+{
+        (void)state;
+        /* one line of 100000 values and a 200000-character string: column bookkeeping must
+         * stay linear (it once counted columns per byte, from the start of the line) */
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_addstr(&sb, "a = [");
+        for (int i = 0; i < 100000; i++)
+                strbuf_addstr(&sb, "1, ");
+        strbuf_addstr(&sb, "]\nb = \"");
+        for (int i = 0; i < 200000; i++)
+                strbuf_addstr(&sb, "\xC3\xA9");
+        strbuf_addstr(&sb, "\" x\n");
+        expect_error(sb.buf, "t.toml:2:200008: expected end of line after value, found 'x'");
+        sb.len -= 3; /* drop the stray " x\n" */
+        sb.buf[sb.len] = '\0';
+        strbuf_addch(&sb, '\n');
+        struct vers_toml_value *root = parse_ok(sb.buf);
+        assert_int_equal(get(root, "a", VERS_TOML_ARRAY)->array.n, 100000);
+        assert_pos(get(root, "a", VERS_TOML_ARRAY)->array.items[99999], 1, 6 + 3 * 99999);
+        assert_int_equal(strlen(get_str(root, "b")), 400000);
+        vers_toml_free(root);
+        strbuf_release(&sb);
+}
+
 static void test_crlf(void **state)
 {
         (void)state;
@@ -759,6 +784,7 @@ int main(void)
             cmocka_unit_test(test_arrays),
             cmocka_unit_test(test_array_depth_limit),
             cmocka_unit_test(test_key_parts_limit),
+            cmocka_unit_test(test_long_line),
             cmocka_unit_test(test_crlf),
             cmocka_unit_test(test_utf8_columns),
             cmocka_unit_test(test_parse_len),
