@@ -75,7 +75,7 @@ cli: all progs
 	@VERS_BUILD=$(BUILD) scripts/run-cli.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all unit cli
+	@$(MAKE) --no-print-directory all unit valgrind cli
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all unit cli

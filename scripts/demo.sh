@@ -27,6 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# seconds since $1 (a date +%s.%N), times $2
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" -v m="$2" 'BEGIN { print (b - a) * m }'; }
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 counts() {
         printf '%-28s' "$1"
@@ -46,7 +48,7 @@ vers connect <<'SH'
 psql -q -v ON_ERROR_STOP=1 -f schema.sql
 psql -q -v ON_ERROR_STOP=1 -f seed-data.sql
 SH
-printf 'schema + seed loaded in %.1f s (paid once)\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
+printf 'schema + seed loaded in %.1f s (paid once)\n' "$(elapsed "$t0" 1)"
 step 'vers commit --tag "Base e-commerce schema with sample data loaded"'
 vers commit --tag "Base e-commerce schema with sample data loaded"
 step vers branch --alias premium-features-test
@@ -145,7 +147,7 @@ vers checkout healthy-state >/dev/null
 t0=$(date +%s.%N)
 vers branch --alias timing-probe >/dev/null
 vers execute -b timing-probe "psql -Atc 'SELECT count(*) FROM orders'" >/dev/null
-printf 'branch + first query: %.0f ms\n' "$(echo "($(date +%s.%N) - $t0) * 1000" | bc)"
+printf 'branch + first query: %.0f ms\n' "$(elapsed "$t0" 1000)"
 step "vers branch delete '*-test'"
 vers branch delete -y '*-test'
 echo
