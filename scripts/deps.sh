@@ -3,7 +3,7 @@
 # the example's JavaScript tests). Idempotent: installs only what is missing.
 set -eu
 
-PKGS="gcc make pkg-config libc6-dev libbtrfsutil-dev btrfs-progs libsqlite3-dev sqlite3 \
+PKGS="gcc make pkg-config libc6-dev libbtrfsutil-dev btrfs-progs libsqlite3-dev sqlite3 iptables \
 libyaml-dev libpq-dev libcmocka-dev bats postgresql-15 postgresql-client-15 \
 postgresql-contrib util-linux iproute2 procps valgrind"
 

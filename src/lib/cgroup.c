@@ -14,6 +14,28 @@ static const char *v1_ctrls[] = {"memory", "cpu", "freezer", "pids"};
 #define N_V1 (sizeof v1_ctrls / sizeof v1_ctrls[0])
 
 static int mode = -1; /* 1 = v1, 2 = v2, 0 = none */
+static int detect(void);
+
+/* "vers/<hash of VERS_ROOT>": envs of different roots never share a cgroup directory, so
+ * that one root's gc cannot touch another root's envs */
+static char scope[32] = "vers/default";
+
+void vers_cgroup_set_scope(const char *root)
+{
+        uint64_t h = 14695981039346656037ULL;
+        for (const char *p = root; *p; p++) {
+                h ^= (unsigned char)*p;
+                h *= 1099511628211ULL;
+        }
+        snprintf(scope, sizeof scope, "vers/%08x", (unsigned)(h ^ (h >> 32)));
+}
+
+char *vers_cgroup_scope_dir(void)
+{
+        if (detect() == 2)
+                return xasprintf(CG "/%s", scope);
+        return xasprintf(CG "/freezer/%s", scope);
+}
 
 static int detect(void)
 {
@@ -43,8 +65,9 @@ const char *vers_cgroup_describe(void)
 static char *cg_path(const char *ctrl, const char *envid, const char *file)
 {
         if (detect() == 2)
-                return xasprintf(CG "/vers/%s%s%s", envid, file ? "/" : "", file ? file : "");
-        return xasprintf(CG "/%s/vers/%s%s%s", ctrl, envid, file ? "/" : "", file ? file : "");
+                return xasprintf(CG "/%s/%s%s%s", scope, envid, file ? "/" : "", file ? file : "");
+        return xasprintf(CG "/%s/%s/%s%s%s", ctrl, scope, envid, file ? "/" : "",
+                         file ? file : "");
 }
 
 static int write_str(const char *path, const char *s, vers_error_t *err)
@@ -84,9 +107,12 @@ int vers_cgroup_create(const char *envid, long memory_mib, long vcpu, vers_error
         }
         /* v2: enable the controllers we need on the way down, where available */
         write_str(CG "/cgroup.subtree_control", "+memory +cpu +pids", NULL);
-        if (vers_mkdir_p(CG "/vers", 0755, err) < 0)
+        _cleanup_free_ char *sd = vers_cgroup_scope_dir();
+        if (vers_mkdir_p(sd, 0755, err) < 0)
                 return -1;
         write_str(CG "/vers/cgroup.subtree_control", "+memory +cpu +pids", NULL);
+        _cleanup_free_ char *sc = xasprintf("%s/cgroup.subtree_control", sd);
+        write_str(sc, "+memory +cpu +pids", NULL);
         _cleanup_free_ char *d = cg_path(NULL, envid, NULL);
         if (vers_mkdir_p(d, 0755, err) < 0)
                 return -1;

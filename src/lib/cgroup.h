@@ -1,4 +1,4 @@
-/* cgroup — one cgroup per env, named vers/<env id>, for resource caps, freezing and killing.
+/* cgroup — one cgroup per env, named vers/<hash of VERS_ROOT>/<env id>, for resource caps, freezing and killing.
  *
  * Works on cgroup v1 (memory, cpu, freezer, pids hierarchies under /sys/fs/cgroup/<ctrl>) and
  * on a pure cgroup v2 mount. On a hybrid machine the v1 controllers are used, since that is
@@ -9,6 +9,10 @@
 
 #include "util.h"
 
+/* Scope every cgroup of this process to VERS_ROOT (call once, before anything else). */
+void vers_cgroup_set_scope(const char *root);
+/* the directory holding this root's env cgroups (freezer hierarchy on v1) */
+char *vers_cgroup_scope_dir(void);
 int vers_cgroup_create(const char *envid, long memory_mib, long vcpu, vers_error_t *err);
 int vers_cgroup_attach(const char *envid, pid_t pid, vers_error_t *err);
 int vers_cgroup_freeze(const char *envid, bool freeze, vers_error_t *err);

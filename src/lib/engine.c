@@ -5,6 +5,7 @@
 #include "services.h"
 #include "strbuf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -99,6 +100,7 @@ int vers_open(struct vers_ctx *ctx, vers_error_t *err)
         ctx->root = realpath(root, NULL);
         if (!ctx->root)
                 return vers_make_error(err, 0, "VERS_ROOT '%s' does not exist", root);
+        vers_cgroup_set_scope(ctx->root);
         if (vers_store_open(ctx->root, ctx->cfg.cluster_mib, &ctx->store, err) < 0)
                 return -1;
         _cleanup_free_ char *db = xasprintf("%s/vers.db", ctx->root);
@@ -949,8 +951,6 @@ static bool has_row(struct vers_ctx *ctx, const char *table, const char *id)
         return r != 0; /* on error, assume referenced: never delete what we cannot check */
 }
 
-#include <dirent.h>
-
 int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
 {
         memset(rep, 0, sizeof *rep);
@@ -976,14 +976,12 @@ int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
                 }
                 closedir(d);
         }
-        /* cgroups of envs that no longer exist */
-        const char *cgdirs[] = {"/sys/fs/cgroup/freezer/vers", "/sys/fs/cgroup/vers"};
-        for (size_t k = 0; k < 2; k++) {
-                DIR *d = opendir(cgdirs[k]);
-                if (!d)
-                        continue;
+        /* cgroups of this root's envs that no longer exist */
+        {
+                _cleanup_free_ char *cgdir = vers_cgroup_scope_dir();
+                DIR *d = opendir(cgdir);
                 struct dirent *de;
-                while ((de = readdir(d)) != NULL) {
+                while (d && (de = readdir(d)) != NULL) {
                         if (de->d_name[0] == '.' || de->d_type != DT_DIR)
                                 continue;
                         if (has_row(ctx, "envs", de->d_name) || has_row(ctx, "images", de->d_name))
@@ -992,7 +990,8 @@ int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
                         vers_cgroup_destroy(de->d_name);
                         rep->cgroups++;
                 }
-                closedir(d);
+                if (d)
+                        closedir(d);
         }
         /* envs whose PID 1 died (machine rebooted, OOM): mark stopped */
         struct vers_env *envs = NULL;

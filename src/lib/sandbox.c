@@ -315,14 +315,6 @@ static int child_main(void *arg)
                 child_die(errno, "cannot bind the env root '%s'", spec->rootfs);
         run_plan(spec->rootfs, a->plan);
 
-        /* PID 1's output goes to the env's own log */
-        char logp[4096];
-        snprintf(logp, sizeof logp, "%s/var/log/vers/init.log", spec->rootfs);
-        int log = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (log < 0 || nul < 0)
-                child_die(errno, "cannot open '%s'", logp);
-
         if (chdir(spec->rootfs) < 0)
                 child_die(errno, "chdir");
         if (syscall(SYS_pivot_root, ".", ".") < 0)
@@ -335,6 +327,14 @@ static int child_main(void *arg)
         if (sethostname(hn, strlen(hn)) < 0)
                 child_die(errno, "sethostname");
         loopback_up();
+
+        /* PID 1's output goes to the env's own log. Both are opened inside the new root, so
+         * that every descriptor of the env refers to something in its own mounts (a
+         * checkpoint can only name files it can see). */
+        int log = open("/var/log/vers/init.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (log < 0 || nul < 0)
+                child_die(errno, "cannot open /var/log/vers/init.log or /dev/null");
 
         if (dup2(nul, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
                 child_die(errno, "dup2");

@@ -118,11 +118,13 @@ setup() { cd "$PROJ"; }
 
 @test "the env has the cgroup caps of vers.toml" {
         id=$(vers status --json | sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p' | head -1)
-        if [ -f /sys/fs/cgroup/memory/vers/$id/memory.limit_in_bytes ]; then
-                [ "$(cat /sys/fs/cgroup/memory/vers/$id/memory.limit_in_bytes)" = $((2048 * 1024 * 1024)) ]
-                [ "$(cat /sys/fs/cgroup/cpu/vers/$id/cpu.cfs_quota_us)" = 100000 ]
-        elif [ -f /sys/fs/cgroup/vers/$id/memory.max ]; then
-                [ "$(cat /sys/fs/cgroup/vers/$id/memory.max)" = $((2048 * 1024 * 1024)) ]
+        mem=$(find /sys/fs/cgroup/memory/vers /sys/fs/cgroup/vers -maxdepth 2 -name "$id" 2>/dev/null | head -1)
+        if [ -f "$mem/memory.limit_in_bytes" ]; then
+                [ "$(cat "$mem/memory.limit_in_bytes")" = $((2048 * 1024 * 1024)) ]
+                cpu=$(find /sys/fs/cgroup/cpu/vers -maxdepth 2 -name "$id" | head -1)
+                [ "$(cat "$cpu/cpu.cfs_quota_us")" = 100000 ]
+        elif [ -f "$mem/memory.max" ]; then
+                [ "$(cat "$mem/memory.max")" = $((2048 * 1024 * 1024)) ]
         else
                 skip "no memory cgroup for env $id"
         fi

@@ -27,7 +27,7 @@ assert_consistent() {
         [ "$rows" = "$dirs" ] || { echo "commit rows: $rows / dirs: $dirs"; return 1; }
         bad=$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id, state, owner_pid FROM envs WHERE state NOT IN ('running','stopped')"); [ -z "$bad" ] || { echo "bad: $bad"; ps -ef | grep -v grep | grep vers; return 1; }
         if [ -d /sys/fs/cgroup/freezer/vers ]; then
-                for cg in /sys/fs/cgroup/freezer/vers/*/; do
+                for cg in /sys/fs/cgroup/freezer/vers/*/*/; do
                         [ -d "$cg" ] || continue
                         id=$(basename "$cg")
                         [ -n "$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM envs WHERE id='$id' UNION SELECT id FROM images WHERE id='$id'")" ] ||
@@ -91,6 +91,20 @@ assert_consistent() {
         [ "$status" -eq 0 ]
         [ "$output" = '{"subvolumes": 1, "cgroups": 0, "stopped": 0}' ]
         [ ! -e "$VERS_ROOT/store/envs/deadbeef0000" ]
+}
+
+@test "gc leaves the cgroups of other VERS_ROOTs alone" {
+        if [ -d /sys/fs/cgroup/freezer ]; then
+                other=/sys/fs/cgroup/freezer/vers/0therr00t/abcdef012345
+        else
+                other=/sys/fs/cgroup/vers/0therr00t/abcdef012345
+        fi
+        mkdir -p "$other"
+        run vers gc --json
+        [ -d "$other" ]
+        rmdir "$other" "$(dirname "$other")"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *'"cgroups": 0'* ]]
 }
 
 @test "a full store is a one-line error and loses nothing" {
