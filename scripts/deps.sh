@@ -44,6 +44,11 @@ if [ -f "$ex/package.json" ] && [ ! -d "$ex/node_modules/pg" ] && command -v npm
         (cd "$ex" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
+# warm checkpoints need CRIU >= 4.2; without it vers works, with cold commits only
+if ! "$(dirname "$0")/criu-install.sh"; then
+        echo "deps: warning: no usable CRIU; vers will make cold commits only" >&2
+fi
+
 for m in btrfs loop; do
         modprobe "$m" 2>/dev/null || true
 done

@@ -36,6 +36,7 @@ int cli_open(struct vers_ctx *ctx)
         vers_error_t err = NULL;
         if (isatty(2) || getenv("VERS_PROGRESS"))
                 ctx->progress = print_progress;
+        ctx->notice = print_progress;
         if (vers_open(ctx, &err) < 0) {
                 vers_close(ctx);
                 return cli_fail(&err);
@@ -60,8 +61,9 @@ int cli_target_env(struct vers_ctx *ctx, const char *name, bool run_if_none, boo
         }
         if (ref.kind == VERS_REF_NONE) {
                 if (!run_if_none || !ctx->have_cfg)
-                        return vers_make_error(err, 0, "no env to act on: HEAD is not set here "
-                                                       "(run 'vers run', or pass -b ENV)");
+                        return vers_make_error(err, 0,
+                                               "no env to act on: HEAD is not set here "
+                                               "(run 'vers run', or pass -b ENV)");
                 if (ctx->progress)
                         ctx->progress("no env for this project yet: starting one (vers run)");
                 if (vers_env_run(ctx, NULL, out, err) < 0)

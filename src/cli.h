@@ -34,9 +34,26 @@ char *cli_time(int64_t ms);
 bool cli_confirm(const char *question);
 
 /* the common long options */
-#define CLI_OPT_ENV {"env", required_argument, NULL, 'b'}
-#define CLI_OPT_JSON {"json", no_argument, NULL, 'J'}
-#define CLI_OPT_HELP {"help", no_argument, NULL, 'h'}
+#define CLI_OPT_ENV                                                                                \
+        {                                                                                          \
+                "env", required_argument, NULL, 'b'                                                \
+        }
+#define CLI_OPT_JSON                                                                               \
+        {                                                                                          \
+                "json", no_argument, NULL, 'J'                                                     \
+        }
+#define CLI_OPT_HELP                                                                               \
+        {                                                                                          \
+                "help", no_argument, NULL, 'h'                                                     \
+        }
+#define CLI_OPT_WARM                                                                               \
+        {                                                                                          \
+                "warm", no_argument, NULL, 'W'                                                     \
+        }
+#define CLI_OPT_COLD                                                                               \
+        {                                                                                          \
+                "cold", no_argument, NULL, 'K'                                                     \
+        }
 
 int cmd_init(int argc, char **argv);
 int cmd_build(int argc, char **argv);
@@ -55,5 +72,6 @@ int cmd_rollback(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif

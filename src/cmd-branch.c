@@ -6,17 +6,20 @@
 #include <string.h>
 
 static const char branch_help[] =
-        "usage: vers branch [ENV|COMMIT|TAG] [--alias|-n NAME] [--checkout|-c] [--count N] "
-        "[--json]\n"
-        "       vers branch list [--json]\n"
-        "       vers branch delete PATTERN... [-y]\n\n"
-        "Make a new env from a commit (or tag), or from an env (which is committed first).\n"
-        "Without an argument, from HEAD. The new env's disk is a copy-on-write snapshot and\n"
-        "its services are up when this returns. HEAD stays where it is unless --checkout.\n\n"
-        "  -n, --alias NAME   name the new env (with --count: NAME-1 ... NAME-N)\n"
-        "  -c, --checkout     make the new env HEAD\n"
-        "      --count N      make N envs\n"
-        "  delete PATTERN     delete envs whose alias or id matches a shell glob (test-*)\n";
+    "usage: vers branch [ENV|COMMIT|TAG] [--alias|-n NAME] [--checkout|-c] [--count N] "
+    "[--warm|--cold] [--json]\n"
+    "       vers branch list [--json]\n"
+    "       vers branch delete PATTERN... [-y]\n\n"
+    "Make a new env from a commit (or tag), or from an env (which is committed first).\n"
+    "Without an argument, from HEAD. The new env's disk is a copy-on-write snapshot and\n"
+    "its services are up when this returns. HEAD stays where it is unless --checkout.\n\n"
+    "  -n, --alias NAME   name the new env (with --count: NAME-1 ... NAME-N)\n"
+    "  -c, --checkout     make the new env HEAD\n"
+    "      --count N      make N envs\n"
+    "      --warm         restore the commit's processes (the default for a warm commit),\n"
+    "                     or fail saying why\n"
+    "      --cold         boot the services on the commit's disk instead\n"
+    "  delete PATTERN     delete envs whose alias or id matches a shell glob (test-*)\n";
 
 static int branch_delete(int argc, char **argv)
 {
@@ -41,8 +44,8 @@ static int branch_delete(int argc, char **argv)
         vers_error_t err = NULL;
         struct vers_env *envs = NULL;
         size_t n = 0;
-        if (vers_meta_list_envs(&ctx.meta, "state IN ('running','stopped','rollback')", NULL,
-                                &envs, &n, &err) < 0) {
+        if (vers_meta_list_envs(&ctx.meta, "state IN ('running','stopped','rollback')", NULL, &envs,
+                                &n, &err) < 0) {
                 vers_close(&ctx);
                 return cli_fail(&err);
         }
@@ -71,8 +74,9 @@ static int branch_delete(int argc, char **argv)
                                                 "('test-*'); nothing deleted",
                                                 patterns[p]);
                         else
-                                vers_make_error(&err, 0, "no env matches '%s' (see 'vers "
-                                                         "status'); nothing deleted",
+                                vers_make_error(&err, 0,
+                                                "no env matches '%s' (see 'vers "
+                                                "status'); nothing deleted",
                                                 patterns[p]);
                         return cli_fail(&err);
                 }
@@ -110,6 +114,8 @@ int cmd_branch(int argc, char **argv)
         static const struct option opts[] = {{"alias", required_argument, NULL, 'n'},
                                              {"checkout", no_argument, NULL, 'c'},
                                              {"count", required_argument, NULL, 'C'},
+                                             CLI_OPT_WARM,
+                                             CLI_OPT_COLD,
                                              CLI_OPT_ENV,
                                              CLI_OPT_JSON,
                                              CLI_OPT_HELP,
@@ -117,6 +123,7 @@ int cmd_branch(int argc, char **argv)
         const char *usage = "vers branch [ENV|COMMIT|TAG] [--alias NAME] [--checkout] [--count N]";
         const char *alias = NULL, *from = NULL;
         bool checkout = false, json = false;
+        enum vers_mode mode = VERS_MODE_AUTO;
         long count = 1;
         int c;
         while ((c = getopt_long(argc, argv, "n:N:cb:h", opts, NULL)) != -1) {
@@ -127,6 +134,12 @@ int cmd_branch(int argc, char **argv)
                         break;
                 case 'c':
                         checkout = true;
+                        break;
+                case 'W':
+                        mode = VERS_MODE_WARM;
+                        break;
+                case 'K':
+                        mode = VERS_MODE_COLD;
                         break;
                 case 'C': {
                         char *end;
@@ -167,15 +180,16 @@ int cmd_branch(int argc, char **argv)
         if ((from ? vers_resolve(&ctx, from, &src, &err) : vers_head_get(&ctx, &src, &err)) < 0)
                 goto fail;
         if (src.kind == VERS_REF_NONE) {
-                vers_make_error(&err, 0, "nothing to branch from: HEAD is not set (run 'vers run', "
-                                         "or name an env or commit)");
+                vers_make_error(&err, 0,
+                                "nothing to branch from: HEAD is not set (run 'vers run', "
+                                "or name an env or commit)");
                 goto fail;
         }
         if (src.kind == VERS_REF_ENV) {
                 /* branching a running env: commit it first, as the seed's workflow does */
                 _cleanup_free_ char *label = vers_env_label(&ctx, src.id);
                 _cleanup_free_ char *msg = xasprintf("branch point of %s", label);
-                struct vers_commit_opts co = {NULL, msg};
+                struct vers_commit_opts co = {NULL, msg, mode};
                 struct vers_commit cm = {0};
                 double pause = 0;
                 struct vers_env se = {0};
@@ -199,7 +213,7 @@ int cmd_branch(int argc, char **argv)
                         name = count > 1 ? xasprintf("%s-%ld", alias, i) : xstrdup(alias);
                 struct vers_env e = {0};
                 double t0 = vers_monotonic();
-                if (vers_env_branch(&ctx, commit_id, name, &e, &err) < 0) {
+                if (vers_env_branch(&ctx, commit_id, name, mode, &e, &err) < 0) {
                         vers_env_clear(&e);
                         goto fail;
                 }
@@ -212,12 +226,13 @@ int cmd_branch(int argc, char **argv)
                                 strbuf_add_json_str(&out, e.alias);
                         else
                                 strbuf_addstr(&out, "null");
-                        strbuf_addf(&out, ", \"commit\": \"%s\", \"seconds\": %.3f}", commit_id,
-                                    secs);
+                        strbuf_addf(&out,
+                                    ", \"commit\": \"%s\", \"mode\": \"%s\", \"seconds\": %.3f}",
+                                    commit_id, e.mode, secs);
                 } else {
-                        strbuf_addf(&out, "env %s%s%s%s branched from %s (%.2f s)\n", e.id,
-                                    e.alias ? " (" : "", e.alias ? e.alias : "",
-                                    e.alias ? ")" : "", from_label, secs);
+                        strbuf_addf(&out, "env %s%s%s%s branched from %s (%s, %.2f s)\n", e.id,
+                                    e.alias ? " (" : "", e.alias ? e.alias : "", e.alias ? ")" : "",
+                                    from_label, e.mode, secs);
                 }
                 if (checkout && i == count && vers_head_set(&ctx, VERS_REF_ENV, e.id, &err) < 0) {
                         vers_env_clear(&e);
@@ -243,9 +258,9 @@ out:
 }
 
 static const char checkout_help[] =
-        "usage: vers checkout ENV|COMMIT|TAG\n\n"
-        "Make HEAD an env (commands then act on it) or a commit (then 'vers branch' branches\n"
-        "from it).\n";
+    "usage: vers checkout ENV|COMMIT|TAG\n\n"
+    "Make HEAD an env (commands then act on it) or a commit (then 'vers branch' branches\n"
+    "from it).\n";
 
 int cmd_checkout(int argc, char **argv)
 {
@@ -277,19 +292,26 @@ int cmd_checkout(int argc, char **argv)
 }
 
 static const char rollback_help[] =
-        "usage: vers rollback [COMMIT|TAG] [-b ENV]\n\n"
-        "Reset an env (HEAD by default) to a commit: its disk and processes become exactly the\n"
-        "commit's. Its id, alias and HEAD stay. Without an argument, to the commit it was last\n"
-        "committed as or branched from.\n";
+    "usage: vers rollback [COMMIT|TAG] [-b ENV] [--warm|--cold]\n\n"
+    "Reset an env (HEAD by default) to a commit: its disk and processes become exactly the\n"
+    "commit's. Its id, alias and HEAD stay. Without an argument, to the commit it was last\n"
+    "committed as or branched from. A warm commit's processes are restored (--cold: boot\n"
+    "the services on its disk instead).\n";
 
 int cmd_rollback(int argc, char **argv)
 {
-        static const struct option opts[] = {CLI_OPT_ENV, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {
+            CLI_OPT_ENV, CLI_OPT_WARM, CLI_OPT_COLD, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
         const char *name = NULL, *to = NULL;
+        enum vers_mode mode = VERS_MODE_AUTO;
         int c;
         while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
                 if (c == 'b')
                         name = optarg;
+                else if (c == 'W')
+                        mode = VERS_MODE_WARM;
+                else if (c == 'K')
+                        mode = VERS_MODE_COLD;
                 else if (c == 'h')
                         return cli_print_help(rollback_help), 0;
                 else
@@ -322,16 +344,20 @@ int cmd_rollback(int argc, char **argv)
                 ref.kind = VERS_REF_COMMIT;
                 ref.id = xstrdup(e.base);
         } else {
-                vers_make_error(&err, 0, "env has no commit to roll back to (commit it first, or "
-                                         "name a commit)");
+                vers_make_error(&err, 0,
+                                "env has no commit to roll back to (commit it first, or "
+                                "name a commit)");
                 goto fail;
         }
         double t0 = vers_monotonic();
-        if (vers_env_rollback(&ctx, e.id, ref.id, &err) < 0)
+        if (vers_env_rollback(&ctx, e.id, ref.id, mode, &err) < 0)
                 goto fail;
         _cleanup_free_ char *label = vers_commit_label(&ctx, ref.id);
-        printf("env %s rolled back to %s (%.2f s)\n", e.alias ? e.alias : e.id, label,
-               vers_monotonic() - t0);
+        struct vers_env after = {0};
+        vers_meta_get_env(&ctx.meta, e.id, &after, NULL);
+        printf("env %s rolled back to %s (%s, %.2f s)\n", e.alias ? e.alias : e.id, label,
+               after.mode ? after.mode : "cold", vers_monotonic() - t0);
+        vers_env_clear(&after);
         ret = 0;
         goto out;
 fail:

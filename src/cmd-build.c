@@ -6,30 +6,30 @@
 #include <sys/stat.h>
 
 static const char init_help[] =
-        "usage: vers init [--force]\n\n"
-        "Create vers.toml (if missing) and .vers/ in the current directory.\n\n"
-        "  --force    overwrite an existing vers.toml\n";
+    "usage: vers init [--force]\n\n"
+    "Create vers.toml (if missing) and .vers/ in the current directory.\n\n"
+    "  --force    overwrite an existing vers.toml\n";
 
 static const char default_toml[] =
-        "[vm]\n"
-        "memory_mib = 2048  # PostgreSQL needs memory for shared buffers\n"
-        "vcpu = 1\n\n"
-        "[storage]\n"
-        "cluster_mib = 8000  # Database storage\n"
-        "vm_mib = 4000\n\n"
-        "# A database server that every env runs, ready when 'vers run' returns:\n"
-        "# [services.postgres]\n"
-        "# template = \"postgres@15\"\n"
-        "# databases = [\"app\", \"test\"]\n"
-        "# extensions = [\"uuid-ossp\", \"pg_trgm\"]\n"
-        "#\n"
-        "# [services.postgres.settings]\n"
-        "# shared_buffers = \"256MB\"\n";
+    "[vm]\n"
+    "memory_mib = 2048  # PostgreSQL needs memory for shared buffers\n"
+    "vcpu = 1\n\n"
+    "[storage]\n"
+    "cluster_mib = 8000  # Database storage\n"
+    "vm_mib = 4000\n\n"
+    "# A database server that every env runs, ready when 'vers run' returns:\n"
+    "# [services.postgres]\n"
+    "# template = \"postgres@15\"\n"
+    "# databases = [\"app\", \"test\"]\n"
+    "# extensions = [\"uuid-ossp\", \"pg_trgm\"]\n"
+    "#\n"
+    "# [services.postgres.settings]\n"
+    "# shared_buffers = \"256MB\"\n";
 
 int cmd_init(int argc, char **argv)
 {
-        static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, CLI_OPT_HELP,
-                                             {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {
+            {"force", no_argument, NULL, 'f'}, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
         bool force = false;
         int c;
         while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
@@ -52,25 +52,24 @@ int cmd_init(int argc, char **argv)
                 printf("vers.toml exists; left as it is\n");
                 return 0;
         }
-        if (vers_write_file_atomic("vers.toml", default_toml, strlen(default_toml), 0644, &err) <
-            0)
+        if (vers_write_file_atomic("vers.toml", default_toml, strlen(default_toml), 0644, &err) < 0)
                 return cli_fail(&err);
         printf("wrote vers.toml and .vers/\n");
         return 0;
 }
 
 static const char build_help[] =
-        "usage: vers build [--no-cache] [--json]\n\n"
-        "Build the image for this project from vers.toml: the host's /usr read-only, a private\n"
-        "/etc and /var, and the services of [services.*] initialised (PostgreSQL: cluster,\n"
-        "settings, databases, extensions). An unchanged project reuses its image.\n\n"
-        "  --no-cache   build again even if an identical image exists\n"
-        "  --json       print {\"image\": ID, \"cached\": BOOL}\n";
+    "usage: vers build [--no-cache] [--json]\n\n"
+    "Build the image for this project from vers.toml: the host's /usr read-only, a private\n"
+    "/etc and /var, and the services of [services.*] initialised (PostgreSQL: cluster,\n"
+    "settings, databases, extensions). An unchanged project reuses its image.\n\n"
+    "  --no-cache   build again even if an identical image exists\n"
+    "  --json       print {\"image\": ID, \"cached\": BOOL}\n";
 
 int cmd_build(int argc, char **argv)
 {
-        static const struct option opts[] = {{"no-cache", no_argument, NULL, 'n'}, CLI_OPT_JSON,
-                                             CLI_OPT_HELP, {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {
+            {"no-cache", no_argument, NULL, 'n'}, CLI_OPT_JSON, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
         bool no_cache = false, json = false;
         int c;
         while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {

@@ -4,13 +4,18 @@
 #include <string.h>
 
 static const char commit_help[] =
-        "usage: vers commit [ENV] [-b ENV] [--tag|-t TAG] [-m MESSAGE] [--json]\n"
-        "       vers commit list [--json]\n\n"
-        "Checkpoint an env (HEAD by default): its services' pre-commit hooks run (PostgreSQL:\n"
-        "CHECKPOINT), the env is frozen for the instant of a read-only btrfs snapshot, and\n"
-        "keeps running. The commit can be branched any number of times.\n\n"
-        "  -t, --tag TAG       name the commit ([A-Za-z0-9._-], at most 64)\n"
-        "  -m, --message MSG   describe it\n";
+    "usage: vers commit [ENV] [-b ENV] [--tag|-t TAG] [-m MESSAGE] [--warm|--cold] [--json]\n"
+    "       vers commit list [--json]\n\n"
+    "Checkpoint an env (HEAD by default): its services' pre-commit hooks run (PostgreSQL:\n"
+    "CHECKPOINT), the env is frozen for the instant of a read-only btrfs snapshot, and\n"
+    "keeps running. The commit can be branched any number of times.\n\n"
+    "A warm commit (the default where CRIU 4.2+ is usable) also captures, in the same\n"
+    "frozen instant, every process with its memory, sockets and open sessions: a branch\n"
+    "goes on from there. A cold commit holds the disk only; its branches boot services.\n\n"
+    "  -t, --tag TAG       name the commit ([A-Za-z0-9._-], at most 64)\n"
+    "  -m, --message MSG   describe it\n"
+    "      --warm          processes too, or fail saying why\n"
+    "      --cold          disk only\n";
 
 static void json_str_or_null(struct strbuf *sb, const char *s)
 {
@@ -63,10 +68,9 @@ static int list_commits(bool tagged_only, int argc, char **argv)
         vers_error_t err = NULL;
         struct vers_commit *cs = NULL;
         size_t n = 0;
-        if (vers_meta_list_commits(&ctx.meta,
-                                   tagged_only ? "state = 'ready' AND tag IS NOT NULL"
-                                               : "state = 'ready'",
-                                   NULL, &cs, &n, &err) < 0) {
+        if (vers_meta_list_commits(
+                &ctx.meta, tagged_only ? "state = 'ready' AND tag IS NOT NULL" : "state = 'ready'",
+                NULL, &cs, &n, &err) < 0) {
                 vers_close(&ctx);
                 return cli_fail(&err);
         }
@@ -106,11 +110,13 @@ int cmd_commit(int argc, char **argv)
         static const struct option opts[] = {CLI_OPT_ENV,
                                              {"tag", required_argument, NULL, 't'},
                                              {"message", required_argument, NULL, 'm'},
+                                             CLI_OPT_WARM,
+                                             CLI_OPT_COLD,
                                              CLI_OPT_JSON,
                                              CLI_OPT_HELP,
                                              {NULL, 0, NULL, 0}};
         const char *usage = "vers commit [ENV] [--tag TAG] [-m MESSAGE] [--json]";
-        struct vers_commit_opts o = {NULL, NULL};
+        struct vers_commit_opts o = {NULL, NULL, VERS_MODE_AUTO};
         const char *name = NULL;
         bool json = false;
         int c;
@@ -124,6 +130,12 @@ int cmd_commit(int argc, char **argv)
                         break;
                 case 'm':
                         o.message = optarg;
+                        break;
+                case 'W':
+                        o.mode = VERS_MODE_WARM;
+                        break;
+                case 'K':
+                        o.mode = VERS_MODE_COLD;
                         break;
                 case 'J':
                         json = true;
@@ -210,15 +222,14 @@ static void tree_commit_line(struct tree *t, const struct vers_commit *c, const 
         bool head = t->head.kind == VERS_REF_COMMIT && !strcmp(t->head.id, c->id);
         strbuf_addf(&t->out, "%s%s commit %s%s%s%s%s%s%s%s\n", prefix, last ? "└──" : "├──", c->id,
                     c->tag ? " [" : "", c->tag ? c->tag : "", c->tag ? "]" : "",
-                    c->message ? " \"" : "", c->message ? c->message : "",
-                    c->message ? "\"" : "", head ? "  <- HEAD" : "");
+                    c->message ? " \"" : "", c->message ? c->message : "", c->message ? "\"" : "",
+                    head ? "  <- HEAD" : "");
         _cleanup_free_ char *p = xasprintf("%s%s", prefix, last ? "    " : "│   ");
         tree_children(t, NULL, c->id, p);
 }
 
 /* children of a commit (parent != NULL) or of an image (parent == NULL) */
-static void tree_children(struct tree *t, const char *image, const char *parent,
-                          const char *prefix)
+static void tree_children(struct tree *t, const char *image, const char *parent, const char *prefix)
 {
         size_t total = 0, done = 0;
         for (size_t i = 0; i < t->nc; i++) {
@@ -266,8 +277,8 @@ int cmd_tree(int argc, char **argv)
         struct vers_image *is = NULL;
         size_t ni = 0;
         if (vers_meta_list_commits(&ctx.meta, "state = 'ready'", NULL, &t.cs, &t.nc, &err) < 0 ||
-            vers_meta_list_envs(&ctx.meta, "state IN ('running','stopped','rollback')", NULL,
-                                &t.es, &t.ne, &err) < 0 ||
+            vers_meta_list_envs(&ctx.meta, "state IN ('running','stopped','rollback')", NULL, &t.es,
+                                &t.ne, &err) < 0 ||
             vers_meta_list_images(&ctx.meta, "state = 'ready'", NULL, &is, &ni, &err) < 0 ||
             vers_head_get(&ctx, &t.head, &err) < 0) {
                 vers_close(&ctx);

@@ -4,15 +4,15 @@
 #include <string.h>
 
 static const char delete_help[] =
-        "usage: vers kill ENV... [-y]\n"
-        "       vers delete ENV... [-y]\n\n"
-        "Stop envs and delete their disks. Commits made from them stay.\n"
-        "  -y, --yes   do not ask (vers only asks when stdin is a terminal)\n";
+    "usage: vers kill ENV... [-y]\n"
+    "       vers delete ENV... [-y]\n\n"
+    "Stop envs and delete their disks. Commits made from them stay.\n"
+    "  -y, --yes   do not ask (vers only asks when stdin is a terminal)\n";
 
 int cmd_delete(int argc, char **argv)
 {
-        static const struct option opts[] = {{"yes", no_argument, NULL, 'y'}, CLI_OPT_HELP,
-                                             {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {
+            {"yes", no_argument, NULL, 'y'}, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
         bool yes = false;
         int c;
         while ((c = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {

@@ -4,19 +4,19 @@
 #include <string.h>
 
 static const char execute_help[] =
-        "usage: vers execute [ENV] \"COMMAND\" [-b ENV] [-t SECS] [-w DIR] [-e KEY=VALUE]...\n"
-        "       vers execute [ENV] -- PROGRAM [ARGS...]\n\n"
-        "Run a command inside an env (HEAD unless ENV, -b or VERS_ENV names one), in the\n"
-        "project directory, and exit with its exit code. A single COMMAND string is run by\n"
-        "/bin/sh -c. Inside an env with PostgreSQL a bare 'psql' reaches the first database.\n\n"
-        "  -t, --timeout SECS   kill the command after SECS seconds (exit 124)\n"
-        "  -w, --workdir DIR    directory inside the env to run in\n"
-        "  -e, --env-var K=V    set an environment variable for the command\n";
+    "usage: vers execute [ENV] \"COMMAND\" [-b ENV] [-t SECS] [-w DIR] [-e KEY=VALUE]...\n"
+    "       vers execute [ENV] -- PROGRAM [ARGS...]\n\n"
+    "Run a command inside an env (HEAD unless ENV, -b or VERS_ENV names one), in the\n"
+    "project directory, and exit with its exit code. A single COMMAND string is run by\n"
+    "/bin/sh -c. Inside an env with PostgreSQL a bare 'psql' reaches the first database.\n\n"
+    "  -t, --timeout SECS   kill the command after SECS seconds (exit 124)\n"
+    "  -w, --workdir DIR    directory inside the env to run in\n"
+    "  -e, --env-var K=V    set an environment variable for the command\n";
 
 static const char connect_help[] =
-        "usage: vers connect [ENV] [-b ENV] [-c COMMAND]\n\n"
-        "Open a shell inside an env (with a terminal when stdin is one), in the project\n"
-        "directory. With -c, run COMMAND instead, like 'vers execute'.\n";
+    "usage: vers connect [ENV] [-b ENV] [-c COMMAND]\n\n"
+    "Open a shell inside an env (with a terminal when stdin is one), in the project\n"
+    "directory. With -c, run COMMAND instead, like 'vers execute'.\n";
 
 static int run_in_env(int argc, char **argv, bool connect)
 {
@@ -100,8 +100,7 @@ static int run_in_env(int argc, char **argv, bool connect)
         if (connect) {
                 if (rest > 0) {
                         vers_close(&ctx);
-                        return cli_usage_error(usage, "unexpected argument '%s' (use -c)",
-                                               args[0]);
+                        return cli_usage_error(usage, "unexpected argument '%s' (use -c)", args[0]);
                 }
                 if (command) {
                         shell_argv[2] = (char *)command;
@@ -130,10 +129,10 @@ static int run_in_env(int argc, char **argv, bool connect)
         if (cli_target_env(&ctx, name, true, true, &e, &err) < 0)
                 goto fail;
         struct vers_exec_opts o = {
-                .workdir = workdir,
-                .timeout_sec = (int)timeout,
-                .pty = connect && !command && isatty(0),
-                .extra_env = extra,
+            .workdir = workdir,
+            .timeout_sec = (int)timeout,
+            .pty = connect && !command && isatty(0),
+            .extra_env = extra,
         };
         if (vers_env_exec(&ctx, &e, cmd_argv, &o, &status, &err) < 0)
                 goto fail;

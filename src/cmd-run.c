@@ -2,14 +2,16 @@
 #include "cli.h"
 
 static const char run_help[] =
-        "usage: vers run [--alias|-N NAME] [--json]\n\n"
-        "Start a new env from the project's image (building it first if needed). Returns once\n"
-        "its services accept connections. The new env becomes HEAD.\n";
+    "usage: vers run [--alias|-N NAME] [--json]\n\n"
+    "Start a new env from the project's image (building it first if needed). Returns once\n"
+    "its services accept connections. The new env becomes HEAD.\n";
 
 int cmd_run(int argc, char **argv)
 {
         static const struct option opts[] = {{"alias", required_argument, NULL, 'N'},
-                                             CLI_OPT_JSON, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
+                                             CLI_OPT_JSON,
+                                             CLI_OPT_HELP,
+                                             {NULL, 0, NULL, 0}};
         const char *alias = NULL;
         bool json = false;
         int c;
@@ -45,9 +47,9 @@ int cmd_run(int argc, char **argv)
                        e.alias ? "\"" : "", e.alias ? e.alias : "null", e.alias ? "\"" : "",
                        vers_monotonic() - t0);
         else
-                printf("env %s%s%s%s running (%.2f s); HEAD is now %s\n", e.id,
-                       e.alias ? " (" : "", e.alias ? e.alias : "", e.alias ? ")" : "",
-                       vers_monotonic() - t0, e.alias ? e.alias : e.id);
+                printf("env %s%s%s%s running (%.2f s); HEAD is now %s\n", e.id, e.alias ? " (" : "",
+                       e.alias ? e.alias : "", e.alias ? ")" : "", vers_monotonic() - t0,
+                       e.alias ? e.alias : e.id);
         vers_env_clear(&e);
         vers_close(&ctx);
         return 0;

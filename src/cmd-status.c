@@ -4,14 +4,14 @@
 #include <string.h>
 
 static const char status_help[] =
-        "usage: vers status [--json] [--all]\n\n"
-        "List envs: id, alias, state, the commit each was branched from, and HEAD (*).\n"
-        "  --all    envs of every project (default: this project's, or all outside one)\n";
+    "usage: vers status [--json] [--all]\n\n"
+    "List envs: id, alias, state, the commit each was branched from, and HEAD (*).\n"
+    "  --all    envs of every project (default: this project's, or all outside one)\n";
 
 int cmd_status(int argc, char **argv)
 {
-        static const struct option opts[] = {CLI_OPT_JSON, {"all", no_argument, NULL, 'a'},
-                                             CLI_OPT_HELP, {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {
+            CLI_OPT_JSON, {"all", no_argument, NULL, 'a'}, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
         bool json = false, all = false;
         int c;
         while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
@@ -51,8 +51,9 @@ int cmd_status(int argc, char **argv)
                 struct vers_env *e = &envs[i];
                 const char *state = vers_env_is_running(e) ? "running" : "stopped";
                 bool is_head = head.kind == VERS_REF_ENV && !strcmp(head.id, e->id);
-                _cleanup_free_ char *from = e->base ? vers_commit_label(&ctx, e->base)
-                                                    : xasprintf("image %s", e->image ? e->image : "-");
+                _cleanup_free_ char *from = e->base
+                                                ? vers_commit_label(&ctx, e->base)
+                                                : xasprintf("image %s", e->image ? e->image : "-");
                 _cleanup_free_ char *when = cli_time(e->created);
                 if (json) {
                         strbuf_addf(&sb, "%s\n  {\"id\": ", i ? "," : "");
@@ -144,14 +145,14 @@ int cmd_head(int argc, char **argv)
 }
 
 static const char logs_help[] =
-        "usage: vers logs [ENV] [-b ENV] [-n LINES]\n\n"
-        "Show the output of an env's services and of its init (from /var/log inside the env).\n"
-        "  -n, --lines N   last N lines of each log (default 50; 0 = all)\n";
+    "usage: vers logs [ENV] [-b ENV] [-n LINES]\n\n"
+    "Show the output of an env's services and of its init (from /var/log inside the env).\n"
+    "  -n, --lines N   last N lines of each log (default 50; 0 = all)\n";
 
 int cmd_logs(int argc, char **argv)
 {
-        static const struct option opts[] = {CLI_OPT_ENV, {"lines", required_argument, NULL, 'n'},
-                                             CLI_OPT_HELP, {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {
+            CLI_OPT_ENV, {"lines", required_argument, NULL, 'n'}, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
         const char *name = NULL;
         long lines = 50;
         int c;

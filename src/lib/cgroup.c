@@ -41,7 +41,8 @@ static int detect(void)
 {
         if (mode >= 0)
                 return mode;
-        if (vers_path_exists(CG "/freezer/cgroup.procs") && vers_path_exists(CG "/memory/cgroup.procs"))
+        if (vers_path_exists(CG "/freezer/cgroup.procs") &&
+            vers_path_exists(CG "/memory/cgroup.procs"))
                 mode = 1;
         else if (vers_path_exists(CG "/cgroup.controllers"))
                 mode = 2;
@@ -66,8 +67,7 @@ static char *cg_path(const char *ctrl, const char *envid, const char *file)
 {
         if (detect() == 2)
                 return xasprintf(CG "/%s/%s%s%s", scope, envid, file ? "/" : "", file ? file : "");
-        return xasprintf(CG "/%s/%s/%s%s%s", ctrl, scope, envid, file ? "/" : "",
-                         file ? file : "");
+        return xasprintf(CG "/%s/%s/%s%s%s", ctrl, scope, envid, file ? "/" : "", file ? file : "");
 }
 
 static int write_str(const char *path, const char *s, vers_error_t *err)
@@ -162,6 +162,11 @@ static void sleep_ms(long ms)
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
+}
+
+char *vers_cgroup_freezer_dir(const char *envid)
+{
+        return cg_path("freezer", envid, NULL);
 }
 
 int vers_cgroup_freeze(const char *envid, bool freeze, vers_error_t *err)

@@ -1,4 +1,5 @@
-/* cgroup — one cgroup per env, named vers/<hash of VERS_ROOT>/<env id>, for resource caps, freezing and killing.
+/* cgroup — one cgroup per env, named vers/<hash of VERS_ROOT>/<env id>, for resource caps, freezing
+ * and killing.
  *
  * Works on cgroup v1 (memory, cpu, freezer, pids hierarchies under /sys/fs/cgroup/<ctrl>) and
  * on a pure cgroup v2 mount. On a hybrid machine the v1 controllers are used, since that is
@@ -15,6 +16,8 @@ void vers_cgroup_set_scope(const char *root);
 char *vers_cgroup_scope_dir(void);
 int vers_cgroup_create(const char *envid, long memory_mib, long vcpu, vers_error_t *err);
 int vers_cgroup_attach(const char *envid, pid_t pid, vers_error_t *err);
+/* the directory whose freezer state freezes the env (for CRIU's --freeze-cgroup) */
+char *vers_cgroup_freezer_dir(const char *envid);
 int vers_cgroup_freeze(const char *envid, bool freeze, vers_error_t *err);
 /* pids in the env's cgroup (host pid numbers); returns count, -1 on error */
 int vers_cgroup_pids(const char *envid, pid_t **pids);

@@ -19,10 +19,10 @@ struct vers_setting {
 };
 
 struct vers_service_config {
-        char *name;         /* the NAME of [services.NAME] */
-        char *template_;    /* e.g. "postgres@15"; NULL if absent */
-        char **databases;   /* NULL-terminated, may be NULL */
-        char **extensions;  /* NULL-terminated, may be NULL */
+        char *name;        /* the NAME of [services.NAME] */
+        char *template_;   /* e.g. "postgres@15"; NULL if absent */
+        char **databases;  /* NULL-terminated, may be NULL */
+        char **extensions; /* NULL-terminated, may be NULL */
         struct vers_setting *settings;
         size_t n_settings;
 };

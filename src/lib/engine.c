@@ -1,5 +1,6 @@
 #include "engine.h"
 #include "cgroup.h"
+#include "criu.h"
 #include "names.h"
 #include "sandbox.h"
 #include "services.h"
@@ -18,7 +19,8 @@
 #define DEFAULT_ROOT "/var/lib/vers"
 #define READY_TIMEOUT 120
 
-static void progress(struct vers_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(struct vers_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void progress(struct vers_ctx *ctx, const char *fmt, ...)
 {
         if (!ctx->progress)
@@ -31,6 +33,32 @@ static void progress(struct vers_ctx *ctx, const char *fmt, ...)
                 free(m);
         }
         va_end(ap);
+}
+
+static void notice(struct vers_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void notice(struct vers_ctx *ctx, const char *fmt, ...)
+{
+        if (!ctx->notice)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        char *m = NULL;
+        if (vasprintf(&m, fmt, ap) >= 0) {
+                ctx->notice(m);
+                free(m);
+        }
+        va_end(ap);
+}
+
+/* Say once per VERS_ROOT that commits are cold, and why (vers doctor says it every time). */
+static void notice_cold_once(struct vers_ctx *ctx, const char *why)
+{
+        _cleanup_free_ char *marker = xasprintf("%s/.cold-notice-shown", ctx->root);
+        if (vers_path_exists(marker))
+                return;
+        notice(ctx, "commits are cold (disk only, services restart on branch): %s", why);
+        vers_write_file_atomic(marker, why, strlen(why), 0644, NULL);
 }
 
 void vers_failpoint(const char *name)
@@ -87,8 +115,9 @@ int vers_open_project(struct vers_ctx *ctx, vers_error_t *err)
 int vers_open(struct vers_ctx *ctx, vers_error_t *err)
 {
         if (geteuid() != 0)
-                return vers_make_error(err, 0, "vers must run as root (it creates namespaces, "
-                                               "mounts and btrfs subvolumes)");
+                return vers_make_error(err, 0,
+                                       "vers must run as root (it creates namespaces, "
+                                       "mounts and btrfs subvolumes)");
         if (vers_open_project(ctx, err) < 0)
                 return -1;
         const char *root = getenv("VERS_ROOT");
@@ -189,7 +218,8 @@ static int finish_rollback(struct vers_ctx *ctx, struct vers_env *e, vers_error_
         wait_gone(e, 5000);
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
         _cleanup_free_ char *src = vers_store_commit_rootfs(&ctx->store, e->target);
-        if (vers_subvol_delete(rootfs, err) < 0 || vers_subvol_snapshot(src, rootfs, false, err) < 0)
+        if (vers_subvol_delete(rootfs, err) < 0 ||
+            vers_subvol_snapshot(src, rootfs, false, err) < 0)
                 return -1;
         free(e->base);
         e->base = steal_pointer(&e->target);
@@ -323,15 +353,15 @@ int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, v
                 vers_envs_free(e, ne);
                 vers_commits_free(c, nc);
                 if (ne + nc > 1)
-                        return vers_make_error(err, 0, "'%s' is ambiguous (%zu matches); give more "
-                                                       "characters",
+                        return vers_make_error(err, 0,
+                                               "'%s' is ambiguous (%zu matches); give more "
+                                               "characters",
                                                name, ne + nc);
                 if (out->kind != VERS_REF_NONE)
                         return 0;
         }
-        return vers_make_error(err, 0,
-                               "no env or commit named '%s' (see 'vers status' and 'vers commit list')",
-                               name);
+        return vers_make_error(
+            err, 0, "no env or commit named '%s' (see 'vers status' and 'vers commit list')", name);
 }
 
 char *vers_commit_label(struct vers_ctx *ctx, const char *id)
@@ -404,8 +434,7 @@ int vers_head_get(struct vers_ctx *ctx, struct vers_ref *out, vers_error_t *err)
         return 0;
 }
 
-int vers_head_set(struct vers_ctx *ctx, enum vers_ref_kind kind, const char *id,
-                  vers_error_t *err)
+int vers_head_set(struct vers_ctx *ctx, enum vers_ref_kind kind, const char *id, vers_error_t *err)
 {
         if (!ctx->project_dir) {
                 char cwd[PATH_MAX];
@@ -418,7 +447,7 @@ int vers_head_set(struct vers_ctx *ctx, enum vers_ref_kind kind, const char *id,
                 return -1;
         _cleanup_free_ char *p = head_path(ctx);
         _cleanup_free_ char *text =
-                xasprintf("%s %s\n", kind == VERS_REF_ENV ? "env" : "commit", id);
+            xasprintf("%s %s\n", kind == VERS_REF_ENV ? "env" : "commit", id);
         return vers_write_file_atomic(p, text, strlen(text), 0644, err);
 }
 
@@ -459,13 +488,13 @@ static int start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *ro
                 return vers_error_wrap(err, "cannot install vers-init (looked for '%s')", init);
         char *argv[] = {"/.vers/init", no_services ? "--no-services" : NULL, NULL};
         struct vers_sandbox_spec spec = {
-                .envid = cg_id,
-                .rootfs = rootfs,
-                .project_dir = project,
-                .hostname = hostname,
-                .memory_mib = mem,
-                .vcpu = vcpu,
-                .init_argv = argv,
+            .envid = cg_id,
+            .rootfs = rootfs,
+            .project_dir = project,
+            .hostname = hostname,
+            .memory_mib = mem,
+            .vcpu = vcpu,
+            .init_argv = argv,
         };
         (void)ctx;
         return vers_sandbox_start(&spec, pid, err);
@@ -502,14 +531,14 @@ static int exec_in(pid_t init_pid, const char *cg_id, const char *rootfs, const 
 {
         _cleanup_strv_ char **envp = env_vars(rootfs, o ? o->extra_env : NULL);
         struct vers_exec_spec spec = {
-                .init_pid = init_pid,
-                .envid = cg_id,
-                .argv = argv,
-                .envp = envp,
-                .workdir = workdir,
-                .timeout_sec = o ? o->timeout_sec : 0,
-                .pty = o ? o->pty : false,
-                .quiet = o ? o->quiet : false,
+            .init_pid = init_pid,
+            .envid = cg_id,
+            .argv = argv,
+            .envp = envp,
+            .workdir = workdir,
+            .timeout_sec = o ? o->timeout_sec : 0,
+            .pty = o ? o->pty : false,
+            .quiet = o ? o->quiet : false,
         };
         return vers_sandbox_exec(&spec, status, err);
 }
@@ -546,13 +575,31 @@ static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char
         if (exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &o, &status, err) < 0)
                 return -1;
         if (status != 0) {
-                _cleanup_free_ char *log = tail_of(rootfs, "/var/log/postgresql/postgresql-15-main.log", 5);
+                _cleanup_free_ char *log =
+                    tail_of(rootfs, "/var/log/postgresql/postgresql-15-main.log", 5);
                 return vers_make_error(err, 0, "services did not become ready%s%s",
                                        log ? "; last log lines:\n" : " (see 'vers logs')",
                                        log ? log : "");
         }
         (void)ctx;
         return 0;
+}
+
+/* Record PID 1 of a started or restored env, wait for its services, save the final state. */
+static int env_started(struct vers_ctx *ctx, struct vers_env *e, pid_t pid, const char *mode,
+                       const char *rootfs, const char *final_state, vers_error_t *err)
+{
+        e->init_pid = pid;
+        e->init_start = (int64_t)vers_pid_starttime(pid);
+        free(e->mode);
+        e->mode = xstrdup(mode);
+        if (vers_meta_put_env(&ctx->meta, e, err) < 0)
+                return -1;
+        if (wait_ready(ctx, e, rootfs, err) < 0)
+                return -1;
+        free(e->state);
+        e->state = xstrdup(final_state);
+        return vers_meta_put_env(&ctx->meta, e, err);
 }
 
 /* Boot a stopped env in place and wait for its services. Updates and saves *e. */
@@ -566,15 +613,27 @@ static int env_boot(struct vers_ctx *ctx, struct vers_env *e, const char *final_
         if (start_sandbox(ctx, e->id, rootfs, e->project, e->alias ? e->alias : e->id,
                           e->memory_mib, e->vcpu, false, &pid, err) < 0)
                 return -1;
-        e->init_pid = pid;
-        e->init_start = (int64_t)vers_pid_starttime(pid);
-        if (vers_meta_put_env(&ctx->meta, e, err) < 0)
+        return env_started(ctx, e, pid, "cold", rootfs, final_state, err);
+}
+
+/* Restore a warm commit's process tree onto the env's (fresh) rootfs. */
+static int env_restore(struct vers_ctx *ctx, struct vers_env *e, const char *commit_id,
+                       const char *final_state, vers_error_t *err)
+{
+        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
+        _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
+        _cleanup_free_ char *cdir = vers_store_commit_dir(&ctx->store, commit_id);
+        _cleanup_free_ char *images = xasprintf("%s/criu", cdir);
+        pid_t pid;
+        vers_cgroup_kill(e->id);
+        vers_cgroup_destroy(e->id);
+        if (vers_cgroup_create(e->id, e->memory_mib, e->vcpu, err) < 0)
                 return -1;
-        if (wait_ready(ctx, e, rootfs, err) < 0)
+        if (vers_criu_restore(images, rootfs, e->id, dir, &pid, err) < 0)
                 return -1;
-        free(e->state);
-        e->state = xstrdup(final_state);
-        return vers_meta_put_env(&ctx->meta, e, err);
+        /* the restored uts namespace still has the source env's name */
+        vers_sandbox_set_hostname(pid, e->alias ? e->alias : e->id, NULL);
+        return env_started(ctx, e, pid, "warm", rootfs, final_state, err);
 }
 
 static void env_init_row(struct vers_ctx *ctx, struct vers_env *e, const char *alias,
@@ -583,8 +642,8 @@ static void env_init_row(struct vers_ctx *ctx, struct vers_env *e, const char *a
         memset(e, 0, sizeof *e);
         e->id = new_id();
         e->alias = alias ? xstrdup(alias) : NULL;
-        e->project = project ? xstrdup(project) : (ctx->project_dir ? xstrdup(ctx->project_dir)
-                                                                   : NULL);
+        e->project =
+            project ? xstrdup(project) : (ctx->project_dir ? xstrdup(ctx->project_dir) : NULL);
         e->image = image ? xstrdup(image) : NULL;
         e->base = base ? xstrdup(base) : NULL;
         e->state = xstrdup("pending");
@@ -596,12 +655,13 @@ static void env_init_row(struct vers_ctx *ctx, struct vers_env *e, const char *a
         e->owner_start = my_start();
 }
 
-/* Make an env from a read-only subvolume (an image or a commit's rootfs). */
-static int env_create(struct vers_ctx *ctx, const char *src, struct vers_env *e,
-                      vers_error_t *err)
+/* Make an env from a read-only subvolume (an image or a commit's rootfs); with warm_commit,
+ * restore that commit's processes instead of booting. */
+static int env_create(struct vers_ctx *ctx, const char *src, const char *warm_commit,
+                      struct vers_env *e, vers_error_t *err)
 {
-        if (e->alias && (vers_name_check("alias", e->alias, err) < 0 ||
-                         name_taken(ctx, e->alias, err) < 0))
+        if (e->alias &&
+            (vers_name_check("alias", e->alias, err) < 0 || name_taken(ctx, e->alias, err) < 0))
                 return -1;
         if (vers_meta_put_env(&ctx->meta, e, err) < 0)
                 return -1;
@@ -614,7 +674,8 @@ static int env_create(struct vers_ctx *ctx, const char *src, struct vers_env *e,
         if (vers_subvol_snapshot(src, rootfs, false, err) < 0)
                 goto undo;
         vers_failpoint("branch-after-snapshot");
-        if (env_boot(ctx, e, "running", err) < 0)
+        if ((warm_commit ? env_restore(ctx, e, warm_commit, "running", err)
+                         : env_boot(ctx, e, "running", err)) < 0)
                 goto undo;
         e->owner_pid = e->owner_start = 0;
         return vers_meta_put_env(&ctx->meta, e, err);
@@ -653,9 +714,10 @@ int vers_build(struct vers_ctx *ctx, bool no_cache, char **image_id, bool *cache
         strbuf_addstr(&desc, "vers image v1\nbase host\n");
         vers_services_describe(&ctx->cfg, &desc);
         char key[40];
-        snprintf(key, sizeof key, "%016llx%016llx",
-                 (unsigned long long)fnv1a(desc.buf, 14695981039346656037ULL),
-                 (unsigned long long)fnv1a(desc.buf, 1469598103934665603ULL ^ 0x9e3779b97f4a7c15ULL));
+        snprintf(
+            key, sizeof key, "%016llx%016llx",
+            (unsigned long long)fnv1a(desc.buf, 14695981039346656037ULL),
+            (unsigned long long)fnv1a(desc.buf, 1469598103934665603ULL ^ 0x9e3779b97f4a7c15ULL));
         *cached = false;
         if (!no_cache) {
                 struct vers_image *is = NULL;
@@ -671,13 +733,13 @@ int vers_build(struct vers_ctx *ctx, bool no_cache, char **image_id, bool *cache
                 }
         }
         struct vers_image img = {
-                .id = new_id(),
-                .key = xstrdup(key),
-                .project = ctx->project_dir ? xstrdup(ctx->project_dir) : NULL,
-                .state = xstrdup("pending"),
-                .created = (int64_t)vers_now_ms(),
-                .owner_pid = getpid(),
-                .owner_start = my_start(),
+            .id = new_id(),
+            .key = xstrdup(key),
+            .project = ctx->project_dir ? xstrdup(ctx->project_dir) : NULL,
+            .state = xstrdup("pending"),
+            .created = (int64_t)vers_now_ms(),
+            .owner_pid = getpid(),
+            .owner_start = my_start(),
         };
         int ret = -1;
         pid_t pid = -1;
@@ -691,8 +753,7 @@ int vers_build(struct vers_ctx *ctx, bool no_cache, char **image_id, bool *cache
         _cleanup_free_ char *setup = xasprintf("%s/.vers/setup", path);
         if (vers_path_exists(setup)) {
                 progress(ctx, "initialising services (%s)", ctx->cfg.services[0].template_);
-                if (start_sandbox(ctx, img.id, path, NULL, "vers-build", 0, 0, true, &pid, err) <
-                    0)
+                if (start_sandbox(ctx, img.id, path, NULL, "vers-build", 0, 0, true, &pid, err) < 0)
                         goto undo;
                 char *argv[] = {"/bin/sh", "-c", "/.vers/setup >/var/log/vers/setup.log 2>&1",
                                 NULL};
@@ -741,16 +802,50 @@ int vers_env_run(struct vers_ctx *ctx, const char *alias, struct vers_env *out, 
         env_init_row(ctx, out, alias, image, NULL, NULL);
         _cleanup_free_ char *src = vers_store_image_path(&ctx->store, image);
         progress(ctx, "starting env %s", alias ? alias : out->id);
-        return env_create(ctx, src, out, err);
+        return env_create(ctx, src, NULL, out, err);
+}
+
+/* Should an env made from commit c restore its processes? Sets *warm, or fails. */
+static int decide_restore(struct vers_ctx *ctx, const struct vers_commit *c, enum vers_mode mode,
+                          bool *warm, vers_error_t *err)
+{
+        bool is_warm = c->mode && !strcmp(c->mode, "warm");
+        *warm = false;
+        if (mode == VERS_MODE_COLD)
+                return 0;
+        if (!is_warm) {
+                if (mode == VERS_MODE_WARM)
+                        return vers_make_error(err, 0,
+                                               "commit '%s' is cold: it holds no processes to "
+                                               "restore (commit with --warm)",
+                                               c->tag ? c->tag : c->id);
+                return 0;
+        }
+        const struct vers_criu_info *ci = vers_criu_probe();
+        if (!ci->usable) {
+                if (mode == VERS_MODE_WARM)
+                        return vers_make_error(err, 0, "cannot restore: %s", ci->why);
+                notice(ctx, "booting cold from warm commit '%s': %s", c->tag ? c->tag : c->id,
+                       ci->why);
+                return 0;
+        }
+        *warm = true;
+        return 0;
 }
 
 int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *alias,
-                    struct vers_env *out, vers_error_t *err)
+                    enum vers_mode mode, struct vers_env *out, vers_error_t *err)
 {
         struct vers_commit c = {0};
         int r = vers_meta_get_commit(&ctx->meta, commit_id, &c, err);
         if (r <= 0)
                 return r < 0 ? -1 : vers_make_error(err, 0, "no commit '%s'", commit_id);
+        bool warm = false;
+        if (decide_restore(ctx, &c, mode, &warm, err) < 0) {
+                vers_commit_clear(&c);
+                memset(out, 0, sizeof *out);
+                return -1;
+        }
         /* an env branched from a commit works where the commit's source env did */
         struct vers_env src_env = {0};
         const char *project = NULL;
@@ -760,7 +855,7 @@ int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *ali
         vers_env_clear(&src_env);
         vers_commit_clear(&c);
         _cleanup_free_ char *src = vers_store_commit_rootfs(&ctx->store, commit_id);
-        return env_create(ctx, src, out, err);
+        return env_create(ctx, src, warm ? commit_id : NULL, out, err);
 }
 
 /* ---- commit ----------------------------------------------------------------------------- */
@@ -776,8 +871,23 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 return r < 0 ? -1 : vers_make_error(err, 0, "no env '%s'", env_id);
         int ret = -1;
         bool running = vers_env_is_running(&e);
-        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e.id);
+        bool warm = false;
         memset(out, 0, sizeof *out);
+        if (running && o->mode != VERS_MODE_COLD) {
+                const struct vers_criu_info *ci = vers_criu_probe();
+                if (ci->usable)
+                        warm = true;
+                else if (o->mode == VERS_MODE_WARM) {
+                        vers_env_clear(&e);
+                        return vers_make_error(err, 0, "cannot commit warm: %s", ci->why);
+                } else
+                        notice_cold_once(ctx, ci->why);
+        } else if (!running && o->mode == VERS_MODE_WARM) {
+                vers_env_clear(&e);
+                return vers_make_error(err, 0, "cannot commit warm: env '%s' is not running",
+                                       e.alias ? e.alias : e.id);
+        }
+        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e.id);
         out->id = new_id();
         out->parent = e.base ? xstrdup(e.base) : NULL;
         out->image = e.image ? xstrdup(e.image) : NULL;
@@ -799,12 +909,13 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                         char *argv[] = {"/.vers/pre-commit", NULL};
                         struct vers_exec_opts xo = {.timeout_sec = 300, .quiet = true};
                         int status = 0;
-                        if (exec_in((pid_t)e.init_pid, e.id, rootfs, "/", argv, &xo, &status,
-                                    err) < 0)
+                        if (exec_in((pid_t)e.init_pid, e.id, rootfs, "/", argv, &xo, &status, err) <
+                            0)
                                 goto undo;
                         if (status != 0) {
-                                vers_make_error(err, 0, "pre-commit hook failed (exit %d); is the "
-                                                        "database up? see 'vers logs'",
+                                vers_make_error(err, 0,
+                                                "pre-commit hook failed (exit %d); is the "
+                                                "database up? see 'vers logs'",
                                                 status);
                                 goto undo;
                         }
@@ -819,6 +930,29 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 vers_cgroup_freeze(e.id, false, NULL);
                 goto undo;
         }
+        if (warm) {
+                /* processes and memory, in the same frozen instant as the disk */
+                _cleanup_free_ char *images = xasprintf("%s/criu", dir);
+                _cleanup_free_ char *log = xasprintf("%s/dump.log", images);
+                _cleanup_free_ char *freezer = vers_cgroup_freezer_dir(e.id);
+                vers_error_t derr = NULL;
+                if (mkdir(images, 0700) < 0 && errno != EEXIST) {
+                        vers_make_error(&derr, errno, "cannot create '%s'", images);
+                } else {
+                        vers_criu_dump((pid_t)e.init_pid, images, freezer, log, &derr);
+                }
+                if (derr) {
+                        if (o->mode == VERS_MODE_WARM) {
+                                vers_cgroup_freeze(e.id, false, NULL);
+                                *err = derr;
+                                goto undo;
+                        }
+                        notice(ctx, "warm commit failed, committing cold instead: %s", derr->msg);
+                        vers_error_free(&derr);
+                        vers_rm_rf(images, NULL);
+                        warm = false;
+                }
+        }
         int snap = vers_subvol_snapshot(rootfs, dst, true, err);
         if (running)
                 vers_cgroup_freeze(e.id, false, NULL);
@@ -829,6 +963,8 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         vers_failpoint("commit-after-snapshot");
         free(out->state);
         out->state = xstrdup("ready");
+        free(out->mode);
+        out->mode = xstrdup(warm ? "warm" : "cold");
         out->owner_pid = out->owner_start = 0;
         if (vers_meta_put_commit(&ctx->meta, out, err) < 0)
                 goto undo;
@@ -850,10 +986,19 @@ out:
 /* ---- rollback, stop, delete ------------------------------------------------------------- */
 
 int vers_env_rollback(struct vers_ctx *ctx, const char *env_id, const char *commit_id,
-                      vers_error_t *err)
+                      enum vers_mode mode, vers_error_t *err)
 {
         struct vers_env e = {0};
-        int r = vers_meta_get_env(&ctx->meta, env_id, &e, err);
+        struct vers_commit c = {0};
+        bool warm = false;
+        int r = vers_meta_get_commit(&ctx->meta, commit_id, &c, err);
+        if (r <= 0)
+                return r < 0 ? -1 : vers_make_error(err, 0, "no commit '%s'", commit_id);
+        r = decide_restore(ctx, &c, mode, &warm, err);
+        vers_commit_clear(&c);
+        if (r < 0)
+                return -1;
+        r = vers_meta_get_env(&ctx->meta, env_id, &e, err);
         if (r <= 0)
                 return r < 0 ? -1 : vers_make_error(err, 0, "no env '%s'", env_id);
         free(e.state);
@@ -867,7 +1012,8 @@ int vers_env_rollback(struct vers_ctx *ctx, const char *env_id, const char *comm
                 goto out;
         if (finish_rollback(ctx, &e, err) < 0)
                 goto out;
-        ret = env_boot(ctx, &e, "running", err);
+        ret = warm ? env_restore(ctx, &e, commit_id, "running", err)
+                   : env_boot(ctx, &e, "running", err);
 out:
         vers_env_clear(&e);
         return ret;

@@ -21,6 +21,7 @@ struct vers_ctx {
         struct vers_store store;
         struct vers_meta meta;
         void (*progress)(const char *msg); /* may be NULL */
+        void (*notice)(const char *msg);   /* one-line notices the user must see; may be NULL */
 };
 
 /* Open VERS_ROOT (store and metadata) and the project around cwd; recover interrupted work. */
@@ -41,8 +42,7 @@ void vers_ref_clear(struct vers_ref *r);
 int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, vers_error_t *err);
 /* HEAD of the project (VERS_REF_NONE if unset). */
 int vers_head_get(struct vers_ctx *ctx, struct vers_ref *out, vers_error_t *err);
-int vers_head_set(struct vers_ctx *ctx, enum vers_ref_kind kind, const char *id,
-                  vers_error_t *err);
+int vers_head_set(struct vers_ctx *ctx, enum vers_ref_kind kind, const char *id, vers_error_t *err);
 /* A human name for a commit or env: tag/alias if it has one, else its id. */
 char *vers_commit_label(struct vers_ctx *ctx, const char *id);
 char *vers_env_label(struct vers_ctx *ctx, const char *id);
@@ -53,17 +53,22 @@ int vers_build(struct vers_ctx *ctx, bool no_cache, char **image_id, bool *cache
 /* 'vers run': build (cached) and start a new env from the image. */
 int vers_env_run(struct vers_ctx *ctx, const char *alias, struct vers_env *out, vers_error_t *err);
 /* New env from a commit. */
+/* How a commit captures an env, and how a branch starts from it. AUTO: warm where CRIU is
+ * usable (with a notice when it is not), WARM: warm or fail, COLD: disk only. */
+enum vers_mode { VERS_MODE_AUTO, VERS_MODE_WARM, VERS_MODE_COLD };
+
 int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *alias,
-                    struct vers_env *out, vers_error_t *err);
+                    enum vers_mode mode, struct vers_env *out, vers_error_t *err);
 
 struct vers_commit_opts {
         const char *tag;
         const char *message;
+        enum vers_mode mode;
 };
 int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,
                     struct vers_commit *out, double *pause_ms, vers_error_t *err);
 int vers_env_rollback(struct vers_ctx *ctx, const char *env_id, const char *commit_id,
-                      vers_error_t *err);
+                      enum vers_mode mode, vers_error_t *err);
 int vers_env_delete(struct vers_ctx *ctx, const char *env_id, vers_error_t *err);
 /* Stop an env cleanly (services get their stop signal); its disk stays. */
 int vers_env_stop(struct vers_ctx *ctx, const char *env_id, vers_error_t *err);

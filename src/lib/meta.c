@@ -7,15 +7,15 @@
 #define SCHEMA_VERSION 1
 
 static const char schema_sql[] =
-        "CREATE TABLE IF NOT EXISTS images(id TEXT PRIMARY KEY, key TEXT, project TEXT,"
-        " state TEXT NOT NULL, created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
-        "CREATE TABLE IF NOT EXISTS commits(id TEXT PRIMARY KEY, parent TEXT, image TEXT,"
-        " env TEXT, tag TEXT UNIQUE, message TEXT, mode TEXT, state TEXT NOT NULL,"
-        " created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
-        "CREATE TABLE IF NOT EXISTS envs(id TEXT PRIMARY KEY, alias TEXT UNIQUE, project TEXT,"
-        " image TEXT, base TEXT, state TEXT NOT NULL, target TEXT, mode TEXT,"
-        " init_pid INTEGER, init_start INTEGER, memory_mib INTEGER, vcpu INTEGER,"
-        " created INTEGER, owner_pid INTEGER, owner_start INTEGER);";
+    "CREATE TABLE IF NOT EXISTS images(id TEXT PRIMARY KEY, key TEXT, project TEXT,"
+    " state TEXT NOT NULL, created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
+    "CREATE TABLE IF NOT EXISTS commits(id TEXT PRIMARY KEY, parent TEXT, image TEXT,"
+    " env TEXT, tag TEXT UNIQUE, message TEXT, mode TEXT, state TEXT NOT NULL,"
+    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
+    "CREATE TABLE IF NOT EXISTS envs(id TEXT PRIMARY KEY, alias TEXT UNIQUE, project TEXT,"
+    " image TEXT, base TEXT, state TEXT NOT NULL, target TEXT, mode TEXT,"
+    " init_pid INTEGER, init_start INTEGER, memory_mib INTEGER, vcpu INTEGER,"
+    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);";
 
 /* A row struct is described by its columns so that one put/get/list serves every table. */
 enum col_type { COL_TEXT, COL_INT };
@@ -25,27 +25,31 @@ struct col {
         size_t offset;
 };
 
-#define T(s, f) {#f, COL_TEXT, offsetof(struct s, f)}
-#define I(s, f) {#f, COL_INT, offsetof(struct s, f)}
+#define T(s, f)                                                                                    \
+        {                                                                                          \
+#f, COL_TEXT, offsetof(struct s, f)                                                \
+        }
+#define I(s, f)                                                                                    \
+        {                                                                                          \
+#f, COL_INT, offsetof(struct s, f)                                                 \
+        }
 
 static const struct col image_cols[] = {
-        T(vers_image, id),          T(vers_image, key),       T(vers_image, project),
-        T(vers_image, state),       I(vers_image, created),   I(vers_image, owner_pid),
-        I(vers_image, owner_start), {NULL, COL_TEXT, 0},
+    T(vers_image, id),          T(vers_image, key),     T(vers_image, project),
+    T(vers_image, state),       I(vers_image, created), I(vers_image, owner_pid),
+    I(vers_image, owner_start), {NULL, COL_TEXT, 0},
 };
 static const struct col commit_cols[] = {
-        T(vers_commit, id),        T(vers_commit, parent),      T(vers_commit, image),
-        T(vers_commit, env),       T(vers_commit, tag),         T(vers_commit, message),
-        T(vers_commit, mode),      T(vers_commit, state),       I(vers_commit, created),
-        I(vers_commit, owner_pid), I(vers_commit, owner_start), {NULL, COL_TEXT, 0},
+    T(vers_commit, id),        T(vers_commit, parent),      T(vers_commit, image),
+    T(vers_commit, env),       T(vers_commit, tag),         T(vers_commit, message),
+    T(vers_commit, mode),      T(vers_commit, state),       I(vers_commit, created),
+    I(vers_commit, owner_pid), I(vers_commit, owner_start), {NULL, COL_TEXT, 0},
 };
 static const struct col env_cols[] = {
-        T(vers_env, id),         T(vers_env, alias),       T(vers_env, project),
-        T(vers_env, image),      T(vers_env, base),        T(vers_env, state),
-        T(vers_env, target),     T(vers_env, mode),        I(vers_env, init_pid),
-        I(vers_env, init_start), I(vers_env, memory_mib),  I(vers_env, vcpu),
-        I(vers_env, created),    I(vers_env, owner_pid),   I(vers_env, owner_start),
-        {NULL, COL_TEXT, 0},
+    T(vers_env, id),       T(vers_env, alias),      T(vers_env, project),     T(vers_env, image),
+    T(vers_env, base),     T(vers_env, state),      T(vers_env, target),      T(vers_env, mode),
+    I(vers_env, init_pid), I(vers_env, init_start), I(vers_env, memory_mib),  I(vers_env, vcpu),
+    I(vers_env, created),  I(vers_env, owner_pid),  I(vers_env, owner_start), {NULL, COL_TEXT, 0},
 };
 
 static int db_error(struct vers_meta *m, vers_error_t *err, const char *what)
@@ -76,8 +80,9 @@ int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err)
                 return -1;
         }
         sqlite3_busy_timeout(m->db, 30000);
-        if (exec_sql(m, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                        " PRAGMA foreign_keys=OFF;",
+        if (exec_sql(m,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     " PRAGMA foreign_keys=OFF;",
                      err) < 0)
                 goto fail;
         sqlite3_stmt *st = NULL;
@@ -180,8 +185,8 @@ void vers_envs_free(struct vers_env *v, size_t n)
         free(v);
 }
 
-static int put_row(struct vers_meta *m, const char *table, const struct col *cols,
-                   const void *row, vers_error_t *err)
+static int put_row(struct vers_meta *m, const char *table, const struct col *cols, const void *row,
+                   vers_error_t *err)
 {
         /* an upsert on the id only: a clash on another unique column (alias, tag) must fail,
          * where INSERT OR REPLACE would silently delete the other row */
@@ -331,8 +336,7 @@ int vers_meta_get_commit(struct vers_meta *m, const char *id, struct vers_commit
         return get_row(m, "commits", commit_cols, sizeof *out, id, out, err);
 }
 
-int vers_meta_get_env(struct vers_meta *m, const char *id, struct vers_env *out,
-                      vers_error_t *err)
+int vers_meta_get_env(struct vers_meta *m, const char *id, struct vers_env *out, vers_error_t *err)
 {
         return get_row(m, "envs", env_cols, sizeof *out, id, out, err);
 }
@@ -346,8 +350,7 @@ int vers_meta_list_images(struct vers_meta *m, const char *where, const char *ar
 int vers_meta_list_commits(struct vers_meta *m, const char *where, const char *arg,
                            struct vers_commit **out, size_t *n, vers_error_t *err)
 {
-        return list_rows(m, "commits", commit_cols, sizeof **out, where, arg, (void **)out, n,
-                         err);
+        return list_rows(m, "commits", commit_cols, sizeof **out, where, arg, (void **)out, n, err);
 }
 
 int vers_meta_list_envs(struct vers_meta *m, const char *where, const char *arg,

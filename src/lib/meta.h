@@ -34,11 +34,11 @@ struct vers_commit {
         char *id;
         char *parent; /* commit this one descends from, NULL if straight from an image */
         char *image;
-        char *env;    /* env it was taken from */
+        char *env; /* env it was taken from */
         char *tag;
         char *message;
-        char *mode;   /* cold | warm */
-        char *state;  /* pending | ready */
+        char *mode;  /* cold | warm */
+        char *state; /* pending | ready */
         int64_t created;
         int64_t owner_pid;
         int64_t owner_start;
@@ -49,10 +49,10 @@ struct vers_env {
         char *alias;
         char *project; /* project directory: workdir of execute/connect */
         char *image;
-        char *base;    /* commit it was branched from, NULL if from an image */
-        char *state;   /* pending | running | stopped | deleting | rollback */
-        char *target;  /* rollback: the commit being restored */
-        char *mode;    /* cold | warm */
+        char *base;   /* commit it was branched from, NULL if from an image */
+        char *state;  /* pending | running | stopped | deleting | rollback */
+        char *target; /* rollback: the commit being restored */
+        char *mode;   /* cold | warm */
         int64_t init_pid;
         int64_t init_start;
         int64_t memory_mib;
@@ -86,8 +86,7 @@ int vers_meta_get_image(struct vers_meta *m, const char *id, struct vers_image *
                         vers_error_t *err);
 int vers_meta_get_commit(struct vers_meta *m, const char *id, struct vers_commit *out,
                          vers_error_t *err);
-int vers_meta_get_env(struct vers_meta *m, const char *id, struct vers_env *out,
-                      vers_error_t *err);
+int vers_meta_get_env(struct vers_meta *m, const char *id, struct vers_env *out, vers_error_t *err);
 
 /* Lists, oldest first. where is an SQL condition with ?1 bound to arg (may be NULL). */
 int vers_meta_list_images(struct vers_meta *m, const char *where, const char *arg,

@@ -23,8 +23,8 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-#define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | \
-                  CLONE_NEWIPC)
+#define NS_FLAGS                                                                                   \
+        (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
 
 /* host top-level entries that are bound read-only into every env when they are directories;
  * when the host has them as symlinks (merged /usr) the image gets the same symlink */
@@ -42,12 +42,12 @@ int vers_sandbox_populate(const char *rootfs, vers_error_t *err)
                 const char *path;
                 mode_t mode;
         } dirs[] = {
-                {"proc", 0555},     {"sys", 0555},       {"dev", 0755},       {"run", 0755},
-                {"tmp", 01777},     {"root", 0700},      {"home", 0755},      {"var", 0755},
-                {"var/lib", 0755},  {"var/log", 0755},   {"var/log/vers", 0755},
-                {"var/tmp", 01777}, {"var/cache", 0755}, {"var/spool", 0755}, {"var/opt", 0755},
-                {"opt", 0755},      {"srv", 0755},       {"mnt", 0755},       {"media", 0755},
-                {".vers", 0755},    {".vers/bin", 0755},
+            {"proc", 0555},      {"sys", 0555},       {"dev", 0755},          {"run", 0755},
+            {"tmp", 01777},      {"root", 0700},      {"home", 0755},         {"var", 0755},
+            {"var/lib", 0755},   {"var/log", 0755},   {"var/log/vers", 0755}, {"var/tmp", 01777},
+            {"var/cache", 0755}, {"var/spool", 0755}, {"var/opt", 0755},      {"opt", 0755},
+            {"srv", 0755},       {"mnt", 0755},       {"media", 0755},        {".vers", 0755},
+            {".vers/bin", 0755},
         };
         for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
                 _cleanup_free_ char *p = xasprintf("%s/%s", rootfs, dirs[i].path);
@@ -166,8 +166,7 @@ static unsigned long locked_flags(const char *path)
 
 /* child-side failure: write a message to the error pipe and die */
 static int child_errfd = -1;
-__attribute__((noreturn, format(printf, 2, 3))) static void child_die(int e, const char *fmt,
-                                                                       ...)
+__attribute__((noreturn, format(printf, 2, 3))) static void child_die(int e, const char *fmt, ...)
 {
         char buf[1024];
         va_list ap;
@@ -215,8 +214,7 @@ static void setup_dev(const char *dev)
         mkdir(path, 0755);
         if (mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
                   "newinstance,ptmxmode=0666,mode=620,gid=5") < 0 &&
-            mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666") <
-                    0)
+            mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666") < 0)
                 child_die(errno, "cannot mount /dev/pts");
         snprintf(path, sizeof path, "%s/shm", dev);
         mkdir(path, 01777);
@@ -460,8 +458,10 @@ static void forward_signal(int sig)
                 winch = 1;
                 return;
         }
-        if (fwd_pid > 0)
+        if (fwd_pid > 0) {
+                kill(-fwd_pid, sig);
                 kill(fwd_pid, sig);
+        }
 }
 
 static void relay(int master, pid_t child)
@@ -530,8 +530,11 @@ __attribute__((noreturn)) static void exec_inner(const struct vers_exec_spec *sp
                 if (fd > 2)
                         close(fd);
         }
-        if (!slave && !isatty(0))
-                setpgid(0, 0);
+        /* a session of its own inside the env: what it leaves running must not belong to a
+         * session whose leader is outside the env's pid namespace (CRIU refuses to dump
+         * that), and a timeout can kill the whole group */
+        if (!slave)
+                setsid();
         signal(SIGINT, SIG_DFL);
         signal(SIGQUIT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
@@ -585,12 +588,10 @@ __attribute__((noreturn)) static void exec_helper(const struct vers_exec_spec *s
         sigaction(SIGHUP, &sa, NULL);
         sigaction(SIGALRM, &sa, NULL);
         sigaction(SIGWINCH, &sa, NULL);
-        if (spec->pty) {
-                sigaction(SIGINT, &sa, NULL);
-        } else {
-                signal(SIGINT, SIG_IGN);
-                signal(SIGQUIT, SIG_IGN);
-        }
+        /* the command has a session of its own, so the terminal's ^C reaches only us: pass
+         * it on */
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGQUIT, &sa, NULL);
         if (spec->timeout_sec > 0)
                 alarm((unsigned)spec->timeout_sec);
         if (master >= 0)
@@ -651,4 +652,29 @@ int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error
         if (ret == 0)
                 *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         return ret;
+}
+
+int vers_sandbox_set_hostname(pid_t pid, const char *name, vers_error_t *err)
+{
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0)
+                return vers_make_error(err, errno, "env process %d is gone", (int)pid);
+        pid_t child = fork();
+        if (child < 0) {
+                close(pidfd);
+                return vers_make_error(err, errno, "fork");
+        }
+        if (child == 0) {
+                if (setns(pidfd, CLONE_NEWUSER | CLONE_NEWUTS) < 0 ||
+                    sethostname(name, strlen(name)) < 0)
+                        _exit(1);
+                _exit(0);
+        }
+        close(pidfd);
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return vers_make_error(err, 0, "cannot set the env's hostname");
+        return 0;
 }

@@ -43,6 +43,9 @@ struct vers_exec_spec {
  * 128+N when killed by signal N). */
 int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error_t *err);
 
+/* Set the hostname inside the env of PID 1 pid (a restored env keeps its source's). */
+int vers_sandbox_set_hostname(pid_t pid, const char *name, vers_error_t *err);
+
 /* Create the skeleton of an env root (directories, /usr links, /etc copy) in rootfs. */
 int vers_sandbox_populate(const char *rootfs, vers_error_t *err);
 

@@ -11,8 +11,8 @@ struct tmpl {
 };
 
 static const struct tmpl templates[] = {
-        {"postgres@15", "15"},
-        {"postgres", "15"},
+    {"postgres@15", "15"},
+    {"postgres", "15"},
 };
 
 static const struct tmpl *find_template(const char *name)
@@ -34,8 +34,8 @@ int vers_services_check(const struct vers_config *cfg, vers_error_t *err)
                                                "service '%s': unknown template '%s' (available: "
                                                "postgres@15)",
                                                s->name, s->template_);
-                _cleanup_free_ char *bin = xasprintf("/usr/lib/postgresql/%s/bin/postgres",
-                                                     t->version);
+                _cleanup_free_ char *bin =
+                    xasprintf("/usr/lib/postgresql/%s/bin/postgres", t->version);
                 if (access(bin, X_OK) < 0)
                         return vers_make_error(err, 0,
                                                "service '%s': template '%s' needs PostgreSQL %s "
@@ -60,8 +60,7 @@ void vers_services_describe(const struct vers_config *cfg, struct strbuf *out)
                 for (size_t j = 0; s->extensions && s->extensions[j]; j++)
                         strbuf_addf(out, " ext %s\n", s->extensions[j]);
                 for (size_t j = 0; j < s->n_settings; j++)
-                        strbuf_addf(out, " set %s=%s\n", s->settings[j].key,
-                                    s->settings[j].value);
+                        strbuf_addf(out, " set %s=%s\n", s->settings[j].key, s->settings[j].value);
         }
 }
 

@@ -37,8 +37,9 @@ static int loop_attach(const char *image, char **devpath, int *lfdp, vers_error_
 {
         _cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
         if (ctl < 0)
-                return vers_make_error(err, errno, "cannot open /dev/loop-control (no loop device "
-                                                   "support?)");
+                return vers_make_error(err, errno,
+                                       "cannot open /dev/loop-control (no loop device "
+                                       "support?)");
         _cleanup_close_ int fd = open(image, O_RDWR | O_CLOEXEC);
         if (fd < 0)
                 return vers_make_error(err, errno, "cannot open '%s'", image);
@@ -109,8 +110,8 @@ int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, v
         memset(st, 0, sizeof *st);
         struct stat sb;
         if (stat(root, &sb) < 0 || !S_ISDIR(sb.st_mode))
-                return vers_make_error(err, 0, "VERS_ROOT '%s' does not exist or is not a directory",
-                                       root);
+                return vers_make_error(err, 0,
+                                       "VERS_ROOT '%s' does not exist or is not a directory", root);
         st->root = xstrdup(root);
         st->path = xasprintf("%s/store", root);
         if (mkdir(st->path, 0700) < 0 && errno != EEXIST)
@@ -124,8 +125,7 @@ int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, v
                 if (!is_mountpoint(st->path)) {
                         /* serialise first-time setup between concurrent vers processes */
                         _cleanup_free_ char *lockp = xasprintf("%s/store.lock", root);
-                        _cleanup_close_ int lfd =
-                                open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                        _cleanup_close_ int lfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
                         if (lfd < 0 || flock(lfd, LOCK_EX) < 0)
                                 return vers_make_error(err, errno, "cannot lock '%s'", lockp);
                         if (!is_mountpoint(st->path)) {
@@ -141,10 +141,9 @@ int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, v
                                           "user_subvol_rm_allowed") < 0) {
                                         int e = errno;
                                         return vers_make_error(
-                                                err, e,
-                                                "cannot mount the store '%s'%s", image,
-                                                e == ENODEV ? " (no btrfs support in this kernel)"
-                                                            : "");
+                                            err, e, "cannot mount the store '%s'%s", image,
+                                            e == ENODEV ? " (no btrfs support in this kernel)"
+                                                        : "");
                                 }
                         }
                 }
@@ -228,7 +227,7 @@ int vers_subvol_snapshot(const char *src, const char *dst, bool readonly, vers_e
 {
         errno = 0;
         enum btrfs_util_error e = btrfs_util_create_snapshot(
-                src, dst, readonly ? BTRFS_UTIL_CREATE_SNAPSHOT_READ_ONLY : 0, NULL, NULL);
+            src, dst, readonly ? BTRFS_UTIL_CREATE_SNAPSHOT_READ_ONLY : 0, NULL, NULL);
         if (e != BTRFS_UTIL_OK)
                 return btrfs_error(err, e, "cannot snapshot into", dst);
         return 0;
@@ -260,7 +259,7 @@ int vers_subvol_delete(const char *path, vers_error_t *err)
                 btrfs_util_set_subvolume_read_only(path, false);
         errno = 0;
         enum btrfs_util_error e =
-                btrfs_util_delete_subvolume(path, BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE);
+            btrfs_util_delete_subvolume(path, BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE);
         if (e != BTRFS_UTIL_OK)
                 return btrfs_error(err, e, "cannot delete subvolume", path);
         return 0;

@@ -15,9 +15,9 @@
 #include "util.h"
 
 struct vers_store {
-        char *root;  /* VERS_ROOT */
-        char *path;  /* VERS_ROOT/store */
-        bool loop;   /* store is a loop-mounted store.img */
+        char *root; /* VERS_ROOT */
+        char *path; /* VERS_ROOT/store */
+        bool loop;  /* store is a loop-mounted store.img */
 };
 
 int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, vers_error_t *err);

@@ -222,7 +222,7 @@ int vers_write_file_atomic(const char *path, const char *data, size_t len, mode_
         if (slash) {
                 *slash = '\0';
                 _cleanup_close_ int dfd =
-                        open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                    open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (dfd >= 0)
                         fsync(dfd);
         }

@@ -24,7 +24,7 @@ typedef struct vers_error_s *vers_error_t;
 
 /* Fill *err (if not already set) and return -1. errno_ may be 0. */
 int vers_make_error(vers_error_t *err, int errno_, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Prefix the message in *err with "context: ". Returns -1. */
 int vers_error_wrap(vers_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vers_error_free(vers_error_t *err);

@@ -143,3 +143,11 @@ teardown_file() { vers_teardown_root; }
         [ "$(stat -f -c %T "$VERS_ROOT/store")" = btrfs ]
         [[ "$output" == image* ]]
 }
+
+@test "not root is a one-line error" {
+        command -v setpriv >/dev/null || skip "setpriv not installed"
+        run setpriv --reuid=65534 --regid=65534 --clear-groups "$VERS_BIN" status
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "$output" == "vers: vers must run as root"* ]]
+}

@@ -18,8 +18,11 @@ setup() { cd "$PROJ"; }
         [ "$status" -eq 0 ]
         [[ "$output" == '{"id": "'* ]]
         [[ "$output" == *'"tag": "second", "message": "another checkpoint"'* ]]
-        [[ "$output" == *'"mode": "cold"'* ]]
+        mode=$(vers doctor --json | sed 's/.*"commit_mode": "\([a-z]*\)".*/\1/')
+        [[ "$output" == *"\"mode\": \"$mode\""* ]]
         [[ "$output" == *'"pause_ms": '* ]]
+        run vers commit --cold --json
+        [[ "$output" == *'"mode": "cold"'* ]]
 }
 
 @test "a tag may be a sentence, as in the seed" {
@@ -209,4 +212,16 @@ setup() { cd "$PROJ"; }
                 [ "$(cat "$BATS_TEST_TMPDIR/out-$i")" = $((500 + i * 100)) ] || { echo "par-$i: $(cat "$BATS_TEST_TMPDIR/out-$i")"; return 1; }
         done
         vers branch delete 'par-*' >/dev/null
+}
+
+@test "VERS_ENV and -b pick the env without touching HEAD" {
+        vers checkout b1
+        head=$(vers head --json)
+        run env VERS_ENV=iso-b "$VERS_BIN" execute "hostname"
+        [ "$output" = iso-b ]
+        run vers execute -b iso-a "hostname"
+        [ "$output" = iso-a ]
+        run vers logs -b iso-a -n 5
+        [ "$status" -eq 0 ]
+        [ "$(vers head --json)" = "$head" ]
 }

@@ -3,6 +3,7 @@
 # every env process and mount, in teardown_file — also when tests failed.
 
 : "${VERS_BIN:=$BATS_TEST_DIRNAME/../../build/vers}"
+: "${VERS_PROGS:=$BATS_TEST_DIRNAME/../../build/progs}"
 REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 
 vers() { "$VERS_BIN" "$@"; }

@@ -40,9 +40,17 @@ static void test_env_roundtrip(void **state)
 {
         struct fixture *f = *state;
         vers_error_t err = NULL;
-        struct vers_env e = {.id = "e1", .alias = "premium", .project = "/p", .image = "i1",
-                             .state = "running", .mode = "cold", .init_pid = 42,
-                             .init_start = 99, .memory_mib = 2048, .vcpu = 1, .created = 5};
+        struct vers_env e = {.id = "e1",
+                             .alias = "premium",
+                             .project = "/p",
+                             .image = "i1",
+                             .state = "running",
+                             .mode = "cold",
+                             .init_pid = 42,
+                             .init_start = 99,
+                             .memory_mib = 2048,
+                             .vcpu = 1,
+                             .created = 5};
         assert_int_equal(vers_meta_put_env(&f->m, &e, &err), 0);
         struct vers_env g = {0};
         assert_int_equal(vers_meta_get_env(&f->m, "e1", &g, &err), 1);
@@ -144,11 +152,11 @@ static void test_reopen_keeps_data_and_refuses_newer_schema(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_env_roundtrip),
-                cmocka_unit_test(test_unique_alias_and_tag),
-                cmocka_unit_test(test_lists),
-                cmocka_unit_test(test_transactions),
-                cmocka_unit_test(test_reopen_keeps_data_and_refuses_newer_schema),
+            cmocka_unit_test(test_env_roundtrip),
+            cmocka_unit_test(test_unique_alias_and_tag),
+            cmocka_unit_test(test_lists),
+            cmocka_unit_test(test_transactions),
+            cmocka_unit_test(test_reopen_keeps_data_and_refuses_newer_schema),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,9 +17,11 @@ static void test_valid_names(void **state)
 static void test_invalid_names(void **state)
 {
         (void)state;
-        const char *bad[] = {"",       "a/b",  "..",       "a..b",    "-x",      ".hidden",
-                             "a b",    "x\n",  "caf\xc3\xa9", "*", "a:b",
-                             "01234567890123456789012345678901234567890123456789012345678901234"};
+        const char *bad[] = {
+            "",     "a/b", "..",
+            "a..b", "-x",  ".hidden",
+            "a b",  "x\n", "caf\xc3\xa9",
+            "*",    "a:b", "01234567890123456789012345678901234567890123456789012345678901234"};
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
                 assert_false(vers_name_valid(bad[i]));
 }
@@ -72,9 +74,9 @@ static void test_ids(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_valid_names), cmocka_unit_test(test_invalid_names),
-                cmocka_unit_test(test_name_messages), cmocka_unit_test(test_tags),
-                cmocka_unit_test(test_ids),
+            cmocka_unit_test(test_valid_names),   cmocka_unit_test(test_invalid_names),
+            cmocka_unit_test(test_name_messages), cmocka_unit_test(test_tags),
+            cmocka_unit_test(test_ids),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

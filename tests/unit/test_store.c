@@ -142,9 +142,9 @@ int main(void)
                 return 0;
         }
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_layout),          cmocka_unit_test(test_snapshots),
-                cmocka_unit_test(test_snapshot_errors), cmocka_unit_test(test_reattach),
-                cmocka_unit_test(test_missing_root),
+            cmocka_unit_test(test_layout),          cmocka_unit_test(test_snapshots),
+            cmocka_unit_test(test_snapshot_errors), cmocka_unit_test(test_reattach),
+            cmocka_unit_test(test_missing_root),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

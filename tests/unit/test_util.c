@@ -130,9 +130,9 @@ static void test_strv_and_hex(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_strbuf),    cmocka_unit_test(test_errors),
-                cmocka_unit_test(test_files),     cmocka_unit_test(test_processes),
-                cmocka_unit_test(test_strv_and_hex),
+            cmocka_unit_test(test_strbuf),       cmocka_unit_test(test_errors),
+            cmocka_unit_test(test_files),        cmocka_unit_test(test_processes),
+            cmocka_unit_test(test_strv_and_hex),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
