@@ -4,6 +4,7 @@
 #   make check      deps + build + unit, end-to-end and restore tests
 #   make asan       the same tests against an ASan+UBSan build (build-asan/)
 #   make demo       deps + build + the e-commerce example end to end
+#   make bench      branch speed and footprint against the alternatives (bench/bench.sh)
 
 BUILD   ?= build
 CC      ?= cc
@@ -84,10 +85,17 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
+# speed and footprint against the alternatives; reports, never fails on speed
+BENCH_SIZES ?= 20M 150M
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@command -v gnuplot >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null || true
+	@BENCH_SIZES="$(BENCH_SIZES)" bench/bench.sh
+
 format:
 	clang-format -i src/*.c src/*.h src/lib/*.c src/lib/*.h src/init/*.c tests/unit/*.c tests/progs/*.c
 
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps install unit valgrind progs cli check asan demo format clean
+.PHONY: all deps install unit valgrind progs cli check asan demo bench format clean
