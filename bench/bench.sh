@@ -215,7 +215,10 @@ for size in $SIZES; do
                 echo "| $size | $method | $a | $b | $c |" >> "$md"
         done
         p50[seed]=$s50
-        best=${p50[vers-warm]:-${p50[vers-cold]}}
+        best=${p50[vers-cold]}
+        if [ -n "${p50[vers-warm]:-}" ]; then
+                best=$(awk -v a="${p50[vers-warm]}" -v b="$best" 'BEGIN { print (a < b) ? a : b }')
+        fi
         echo "$size ${p50[vers-warm]:--} ${p50[vers-cold]} ${p50[tmpl-wal]} ${p50[tmpl-copy]} ${p50[dump-restore]} ${p50[reflink]} ${p50[seed]}" >> "$plotdata"
         awk -v s="$size" -v v="$best" -v t="${p50[tmpl-wal]}" -v f="${p50[tmpl-copy]}" -v d="${p50[dump-restore]}" -v r="${p50[reflink]}" -v e="${p50[seed]}" \
                 'BEGIN { printf "%s: vers %.2f s — %.1f× template (WAL_LOG), %.1f× template (FILE_COPY), %.1f× dump/restore, %.1f× reflink+server, %.1f× seeding\n", s, v, t / v, f / v, d / v, r / v, e / v }' >> "$ratios"
