@@ -112,3 +112,10 @@ bool cli_confirm(const char *question)
                 return false;
         return line[0] == 'y' || line[0] == 'Y';
 }
+
+int cli_require_config(struct vers_ctx *ctx, vers_error_t *err)
+{
+        if (ctx->have_cfg)
+                return 0;
+        return vers_make_error(err, 0, "no vers.toml here or above (run 'vers init')");
+}

@@ -27,6 +27,8 @@ int cli_open(struct vers_ctx *ctx);
  * project that has no env yet gets one ('vers run'), as the seed's Quick Reference expects. */
 int cli_target_env(struct vers_ctx *ctx, const char *name, bool run_if_none, bool start,
                    struct vers_env *out, vers_error_t *err);
+/* fail unless the project has a vers.toml */
+int cli_require_config(struct vers_ctx *ctx, vers_error_t *err);
 /* true if --help/-h is among argv (before "--") */
 bool cli_wants_help(int argc, char **argv);
 void cli_print_help(const char *text);

@@ -90,9 +90,8 @@ int cmd_build(int argc, char **argv)
         if (rc)
                 return rc;
         vers_error_t err = NULL;
-        if (!ctx.have_cfg) {
+        if (cli_require_config(&ctx, &err) < 0) {
                 vers_close(&ctx);
-                vers_make_error(&err, 0, "no vers.toml here or above (run 'vers init')");
                 return cli_fail(&err);
         }
         _cleanup_free_ char *id = NULL;

@@ -35,11 +35,7 @@ int cmd_run(int argc, char **argv)
         vers_error_t err = NULL;
         struct vers_env e = {0};
         double t0 = vers_monotonic();
-        if (!ctx.have_cfg) {
-                vers_make_error(&err, 0, "no vers.toml here or above (run 'vers init')");
-                goto fail;
-        }
-        if (vers_env_run(&ctx, alias, &e, &err) < 0 ||
+        if (cli_require_config(&ctx, &err) < 0 || vers_env_run(&ctx, alias, &e, &err) < 0 ||
             vers_head_set(&ctx, VERS_REF_ENV, e.id, &err) < 0)
                 goto fail;
         if (json)

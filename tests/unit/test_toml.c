@@ -71,22 +71,8 @@ static void assert_pos(const struct vers_toml_value *v, unsigned line, unsigned 
         assert_int_equal(v->col, col);
 }
 
-static const char vers_toml[] = "[vm]\n"
-                                "memory_mib = 2048  # PostgreSQL needs memory for shared buffers\n"
-                                "vcpu = 1\n"
-                                "\n"
-                                "[storage]\n"
-                                "cluster_mib = 8000  # Database storage\n"
-                                "vm_mib = 4000\n"
-                                "\n"
-                                "[services.postgres]\n"
-                                "template = \"postgres@15\"\n"
-                                "databases = [\"app\", \"test\"]\n"
-                                "extensions = [\"uuid-ossp\", \"pg_trgm\"]\n"
-                                "\n"
-                                "[services.postgres.settings]\n"
-                                "shared_buffers = \"256MB\"\n"
-                                "work_mem = \"16MB\"\n";
+/* the seed's vers.toml, as the example project has it */
+#include "seed_toml.h"
 
 static void test_vers_toml(void **state)
 {
