@@ -75,5 +75,7 @@ int cmd_delete(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_tunnel(int argc, char **argv);
+int cmd_env(int argc, char **argv);
 
 #endif

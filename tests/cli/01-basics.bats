@@ -8,7 +8,7 @@ teardown_file() { vers_teardown_root; }
 
 @test "--help works for every command" {
         for c in init build run status ps execute exec connect commit branch checkout head \
-                rollback tag tree kill delete logs gc shutdown; do
+                rollback tag tree kill delete logs gc shutdown tunnel env doctor; do
                 run vers "$c" --help
                 [ "$status" -eq 0 ] || { echo "vers $c --help: $status"; return 1; }
                 [[ "$output" == usage:* ]] || { echo "vers $c --help: $output"; return 1; }
