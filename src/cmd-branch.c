@@ -329,6 +329,7 @@ int cmd_rollback(int argc, char **argv)
         vers_error_t err = NULL;
         struct vers_env e = {0};
         struct vers_ref ref = {VERS_REF_NONE, NULL};
+        _cleanup_free_ char *label = NULL;
         int ret = 1;
         if (cli_target_env(&ctx, name, false, false, &e, &err) < 0)
                 goto fail;
@@ -352,7 +353,7 @@ int cmd_rollback(int argc, char **argv)
         double t0 = vers_monotonic();
         if (vers_env_rollback(&ctx, e.id, ref.id, mode, &err) < 0)
                 goto fail;
-        _cleanup_free_ char *label = vers_commit_label(&ctx, ref.id);
+        label = vers_commit_label(&ctx, ref.id);
         struct vers_env after = {0};
         vers_meta_get_env(&ctx.meta, e.id, &after, NULL);
         printf("env %s rolled back to %s (%s, %.2f s)\n", e.alias ? e.alias : e.id, label,

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -744,13 +745,13 @@ int vers_build(struct vers_ctx *ctx, bool no_cache, char **image_id, bool *cache
         int ret = -1;
         pid_t pid = -1;
         _cleanup_free_ char *path = vers_store_image_path(&ctx->store, img.id);
+        _cleanup_free_ char *setup = xasprintf("%s/.vers/setup", path);
         if (vers_meta_put_image(&ctx->meta, &img, err) < 0)
                 goto out;
         progress(ctx, "building image %s (base: host)", img.id);
         if (vers_subvol_create(path, err) < 0 || vers_sandbox_populate(path, err) < 0 ||
             vers_services_write(&ctx->cfg, path, err) < 0)
                 goto undo;
-        _cleanup_free_ char *setup = xasprintf("%s/.vers/setup", path);
         if (vers_path_exists(setup)) {
                 progress(ctx, "initialising services (%s)", ctx->cfg.services[0].template_);
                 if (start_sandbox(ctx, img.id, path, NULL, "vers-build", 0, 0, true, &pid, err) < 0)
@@ -888,6 +889,9 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                                        e.alias ? e.alias : e.id);
         }
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e.id);
+        _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, e.id);
+        _cleanup_free_ char *lockpath = xasprintf("%s/commit.lock", envdir);
+        _cleanup_close_ int lockfd = -1;
         out->id = new_id();
         out->parent = e.base ? xstrdup(e.base) : NULL;
         out->image = e.image ? xstrdup(e.image) : NULL;
@@ -903,6 +907,13 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         _cleanup_free_ char *dst = vers_store_commit_rootfs(&ctx->store, out->id);
         if (vers_meta_put_commit(&ctx->meta, out, err) < 0)
                 goto out;
+        /* one commit of an env at a time: two would freeze, dump and thaw across each other.
+         * The kernel drops the lock if this process dies. */
+        lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
+                vers_make_error(err, errno, "cannot lock '%s'", lockpath);
+                goto undo;
+        }
         if (running) {
                 _cleanup_free_ char *hook = xasprintf("%s/.vers/pre-commit", rootfs);
                 if (vers_path_exists(hook)) {
