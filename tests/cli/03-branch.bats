@@ -225,3 +225,17 @@ setup() { cd "$PROJ"; }
         [ "$status" -eq 0 ]
         [ "$(vers head --json)" = "$head" ]
 }
+
+@test "concurrent commits of one env all succeed and each can be branched" {
+        for i in 1 2 3; do
+                "$VERS_BIN" commit -b base --tag "conc-$i" > "$BATS_TEST_TMPDIR/commit-$i" 2>&1 &
+        done
+        wait
+        for i in 1 2 3; do
+                grep -q "^commit .* \[conc-$i\]" "$BATS_TEST_TMPDIR/commit-$i" || { cat "$BATS_TEST_TMPDIR/commit-$i"; return 1; }
+                run vers branch "conc-$i" --alias "from-conc-$i"
+                [ "$status" -eq 0 ]
+                [ "$(count_of "from-conc-$i" users)" = 2000 ]
+        done
+        vers branch delete 'from-conc-*' >/dev/null
+}
