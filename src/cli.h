@@ -77,5 +77,6 @@ int cmd_shutdown(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_tunnel(int argc, char **argv);
 int cmd_env(int argc, char **argv);
+int cmd_test(int argc, char **argv);
 
 #endif

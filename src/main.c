@@ -24,6 +24,7 @@ static const struct cli_cmd commands[] = {
     {"logs", NULL, cmd_logs, "show an env's service logs"},
     {"gc", NULL, cmd_gc, "reclaim what no commit or env refers to"},
     {"shutdown", NULL, cmd_shutdown, "stop every env and unmount the store"},
+    {"test", NULL, cmd_test, "run vers-integration.yaml on branches of checkpoints"},
     {"tunnel", NULL, cmd_tunnel, "forward a host port to a port inside an env"},
     {"env", NULL, cmd_env, "print PGHOST/DATABASE_URL for clients on the host"},
     {"doctor", NULL, cmd_doctor, "report the kernel, CRIU and what works here"},

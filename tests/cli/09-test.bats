@@ -1,0 +1,127 @@
+#!/usr/bin/env bats
+# vers test: vers-integration.yaml suites, checkpoint reuse, reports.
+
+load helpers
+
+setup_file() {
+        vers_setup_root
+        export MINI
+        MINI=$(mktemp -d /tmp/vers-test-mini.XXXXXX)
+        cp "$REPO/examples/ecommerce/schema.sql" "$MINI/"
+        printf '[storage]\ncluster_mib = 2000\n' > "$MINI/vers.toml"
+        cat > "$MINI/vers-integration.yaml" <<'YAML'
+name: mini
+version: 1.0.0
+services:
+  postgres:
+    template: postgres@15
+    config:
+      databases: [app]
+tests:
+  second:
+    command: psql -Atc 'SELECT count(*) FROM extra' && echo "second saw MODE=$MODE"
+    depends_on: [first]
+    branches:
+      - name: good
+        before: psql -qc 'CREATE TABLE extra(x int)'
+        env:
+          MODE: good
+      - name: bad
+        env:
+          MODE: bad
+  first:
+    command: psql -Atc 'SELECT count(*) FROM users'
+    depends_on: [postgres]
+  blocked:
+    command: "true"
+    depends_on: [second]
+checkpoints:
+  - name: schema-loaded
+    after: psql -q -f schema.sql
+YAML
+}
+teardown_file() {
+        vers_teardown_root
+        rm -rf "$MINI"
+}
+
+setup() { cd "$MINI"; }
+
+@test "a suite runs in depends_on order; a failing branch fails the run" {
+        run vers test --json --junit "$BATS_TEST_TMPDIR/junit.xml"
+        [ "$status" -eq 1 ]
+        echo "$output" | grep -q '"suite": "mini"'
+        # first before second, although second is written first
+        first=$(echo "$output" | grep -n '"test": "first"' | cut -d: -f1)
+        second=$(echo "$output" | grep -n '"test": "second"' | head -1 | cut -d: -f1)
+        [ "$first" -lt "$second" ]
+        [[ "$output" == *'"test": "second", "branch": "good", "status": "passed"'* ]]
+        [[ "$output" == *'"test": "second", "branch": "bad", "status": "failed", "exit_code": 1'* ]]
+        [[ "$output" == *'"test": "blocked", "branch": "default", "status": "skipped"'* ]]
+        [[ "$output" == *'"passed": 2, "failed": 1, "skipped": 1'* ]]
+}
+
+@test "env and before apply per branch" {
+        run vers test --json --only second/good
+        [ "$status" -eq 0 ]
+        [[ "$output" == *'second saw MODE=good'* ]]
+        [[ "$output" == *"\$ psql -qc 'CREATE TABLE extra(x int)'"* ]]
+        # the bad branch has no 'before': its table does not exist there
+        run vers test --json --only second/bad
+        [ "$status" -eq 1 ]
+        [[ "$output" == *'relation \"extra\" does not exist'* ]]
+}
+
+@test "JUnit has one testcase per test and branch, failures with their output" {
+        vers test --junit "$BATS_TEST_TMPDIR/j.xml" >/dev/null 2>&1 || true
+        j="$BATS_TEST_TMPDIR/j.xml"
+        grep -q '<testsuites name="mini" tests="4" failures="1" skipped="1"' "$j"
+        [ "$(grep -c '<testcase ' "$j")" -eq 4 ]
+        grep -q '<testcase classname="mini.second" name="bad"' "$j"
+        grep -q '<failure message="command exited with 1">' "$j"
+        grep -q 'relation &quot;extra&quot; does not exist' "$j"
+        grep -q "<skipped message=\"skipped: 'second' failed" "$j"
+        if command -v xmllint >/dev/null; then xmllint --noout "$j"; fi
+}
+
+@test "an unchanged checkpoint is reused; changing a file it reads rebuilds it" {
+        run vers test --json --only first
+        [ "$status" -eq 0 ]
+        [[ "$output" == *'"name": "schema-loaded", "commit": "'*'", "reused": true'* ]]
+        echo "-- a change" >> schema.sql
+        run vers test --json --only first
+        [ "$status" -eq 0 ]
+        [[ "$output" == *'"reused": false'* ]]
+        run vers test --json --only first
+        [[ "$output" == *'"reused": true'* ]]
+        # the checkpoint's tag moved to the new commit
+        run vers tag list
+        [ "$(echo "$output" | grep -c schema-loaded)" -eq 1 ]
+}
+
+@test "--keep-failed keeps the failing branch's env for vers connect" {
+        run vers test --keep-failed --only second/bad
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"kept as env "* ]]
+        id=$(echo "$output" | sed -n 's/.*kept as env \([0-9a-f]*\).*/\1/p')
+        run vers execute -b "$id" "echo inside"
+        [ "$output" = inside ]
+        vers kill -y "$id"
+        # passing branches are never kept
+        [ "$(vers status --json | grep -c '"vt-')" -eq 0 ]
+}
+
+@test "malformed YAML is an error with file:line:column; unknown --only test is named" {
+        printf 'name: x\ntests:\n  a:\n    comand: true\n' > "$BATS_TEST_TMPDIR/bad.yaml"
+        run vers test -f "$BATS_TEST_TMPDIR/bad.yaml"
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "$output" == *"bad.yaml:4:5: unknown key 'comand' in test 'a'"* ]]
+        printf 'name: [x\n' > "$BATS_TEST_TMPDIR/bad2.yaml"
+        run vers test -f "$BATS_TEST_TMPDIR/bad2.yaml"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"bad2.yaml:"*":"* ]]
+        run vers test --only nosuch
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"--only: no test 'nosuch'"* ]]
+}
