@@ -44,9 +44,11 @@ class DatabaseTest {
     }
   }
 
-  async verifyIntegrity() {
+  // Throws if any row references a missing parent. queryable defaults to the
+  // pool; pass a client to check the state inside an open transaction.
+  async verifyIntegrity(queryable = this.pool) {
     // Check foreign key integrity
-    const orphanOrders = await this.pool.query(`
+    const orphanOrders = await queryable.query(`
       SELECT o.id FROM orders o
       LEFT JOIN users u ON o.user_id = u.id
       WHERE u.id IS NULL
@@ -54,6 +56,34 @@ class DatabaseTest {
 
     if (orphanOrders.rows.length > 0) {
       throw new Error(`Found ${orphanOrders.rows.length} orphan orders`);
+    }
+
+    const orphanItems = await queryable.query(`
+      SELECT i.id FROM order_items i
+      LEFT JOIN orders o ON i.order_id = o.id
+      LEFT JOIN products p ON i.product_id = p.id
+      WHERE o.id IS NULL OR p.id IS NULL
+    `);
+
+    if (orphanItems.rows.length > 0) {
+      throw new Error(`Found ${orphanItems.rows.length} orphan order items`);
+    }
+
+    // analytics_events comes from production-anonymized.dump and is absent
+    // until that archive has been restored.
+    const events = await queryable.query(
+      `SELECT to_regclass('public.analytics_events') AS t`
+    );
+    if (events.rows[0].t !== null) {
+      const orphanEvents = await queryable.query(`
+        SELECT e.id FROM analytics_events e
+        LEFT JOIN users u ON e.user_id = u.id
+        WHERE u.id IS NULL
+      `);
+      if (orphanEvents.rows.length > 0) {
+        throw new Error(
+          `Found ${orphanEvents.rows.length} orphan analytics events`);
+      }
     }
 
     return true;

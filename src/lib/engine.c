@@ -160,9 +160,13 @@ void vers_ref_clear(struct vers_ref *r)
 
 static int64_t my_start(void)
 {
+        /* per pid: a forked child (vers test runs every branch in one) is another owner */
         static int64_t s = 0;
-        if (!s)
-                s = (int64_t)vers_pid_starttime(getpid());
+        static pid_t for_pid = 0;
+        if (!s || for_pid != getpid()) {
+                for_pid = getpid();
+                s = (int64_t)vers_pid_starttime(for_pid);
+        }
         return s;
 }
 

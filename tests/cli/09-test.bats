@@ -125,3 +125,22 @@ setup() { cd "$MINI"; }
         [ "$status" -eq 1 ]
         [[ "$output" == *"--only: no test 'nosuch'"* ]]
 }
+
+@test "the example's vers-integration.yaml (the seed's, unchanged) runs green, then reuses every checkpoint" {
+        need_node_pg
+        cd "$PROJ"
+        cmp "$PROJ/vers-integration.yaml" "$REPO/examples/ecommerce/vers-integration.yaml"
+        run vers test --json --junit "$BATS_TEST_TMPDIR/ex.xml"
+        echo "$output" | tail -5
+        [ "$status" -eq 0 ]
+        [[ "$output" == *'"passed": 8, "failed": 0, "skipped": 0'* ]]
+        [ "$(echo "$output" | grep -o '"reused": false' | wc -l)" -eq 3 ]
+        run vers test --json
+        [ "$status" -eq 0 ]
+        [ "$(echo "$output" | grep -o '"reused": true' | wc -l)" -eq 3 ]
+        grep -q 'tests="8" failures="0"' "$BATS_TEST_TMPDIR/ex.xml"
+        # the checkpoints are tags that can be branched by hand
+        run vers branch production-like --alias from-suite
+        [ "$status" -eq 0 ]
+        [ "$(count_of from-suite analytics_events)" = 3000 ]
+}
