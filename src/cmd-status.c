@@ -179,9 +179,8 @@ int cmd_logs(int argc, char **argv)
                 return cli_fail(&err);
         }
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx.store, e.id);
-        const char *logs[] = {"/var/log/vers/init.log", "/var/log/vers/boot.log",
-                              "/var/log/postgresql/postgresql-15-main.log"};
-        for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++) {
+        _cleanup_strv_ char **logs = vers_env_log_files(rootfs);
+        for (size_t i = 0; logs && logs[i]; i++) {
                 _cleanup_free_ char *p = xasprintf("%s%s", rootfs, logs[i]);
                 _cleanup_free_ char *text = NULL;
                 size_t len = 0;

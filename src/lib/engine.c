@@ -568,6 +568,26 @@ static char *tail_of(const char *rootfs, const char *rel, int lines)
         return xstrdup(text + i);
 }
 
+char **vers_env_log_files(const char *rootfs)
+{
+        char **v = NULL;
+        _cleanup_free_ char *p = xasprintf("%s/.vers/logs", rootfs);
+        _cleanup_free_ char *text = NULL;
+        if (vers_read_file(p, &text, NULL, NULL) < 0) {
+                /* images made before .vers/logs existed */
+                strv_push(&v, "/var/log/vers/init.log");
+                strv_push(&v, "/var/log/vers/boot.log");
+                strv_push(&v, "/var/log/postgresql/postgresql-15-main.log");
+                return v;
+        }
+        char *save = NULL;
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                if (l[0] == '/')
+                        strv_push(&v, l);
+        }
+        return v;
+}
+
 static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char *rootfs,
                       vers_error_t *err)
 {
@@ -580,11 +600,16 @@ static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char
         if (exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &o, &status, err) < 0)
                 return -1;
         if (status != 0) {
-                _cleanup_free_ char *log =
-                    tail_of(rootfs, "/var/log/postgresql/postgresql-15-main.log", 5);
+                _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+                _cleanup_strv_ char **logs = vers_env_log_files(rootfs);
+                for (size_t i = 2; logs && logs[i]; i++) { /* the services' own logs */
+                        _cleanup_free_ char *t = tail_of(rootfs, logs[i], 5);
+                        if (t)
+                                strbuf_addf(&sb, "\n%s:\n%s", logs[i], t);
+                }
                 return vers_make_error(err, 0, "services did not become ready%s%s",
-                                       log ? "; last log lines:\n" : " (see 'vers logs')",
-                                       log ? log : "");
+                                       sb.len ? "; last log lines:" : " (see 'vers logs')",
+                                       sb.buf);
         }
         (void)ctx;
         return 0;

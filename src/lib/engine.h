@@ -75,6 +75,8 @@ int vers_env_stop(struct vers_ctx *ctx, const char *env_id, vers_error_t *err);
 /* Load an env; boot it if it is stopped. */
 int vers_env_ensure_running(struct vers_ctx *ctx, const char *env_id, struct vers_env *out,
                             vers_error_t *err);
+/* Log files inside an env (paths inside it): init's, boot's, then each service's. */
+char **vers_env_log_files(const char *rootfs);
 /* true if the env's PID 1 is alive */
 bool vers_env_is_running(const struct vers_env *e);
 

@@ -97,7 +97,7 @@ teardown_file() { vers_teardown_root; }
         run vers build
         rm -rf "$d"
         [ "$status" -eq 1 ]
-        [[ "$output" == *"unknown template 'oracle@23' (available: postgres@15)"* ]]
+        [[ "$output" == *"unknown template 'oracle@23' (available: postgres@15, mariadb (or mysql), redis@7)"* ]]
 }
 
 @test "init writes vers.toml and .vers" {
