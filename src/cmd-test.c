@@ -14,6 +14,9 @@ static const char test_help[] =
         "  -f, --file FILE      the suite (default: vers-integration.yaml of the project)\n"
         "  -j, --jobs N         branches at once (default: number of cores)\n"
         "      --only T[/B]     run only test T (or its branch B)\n"
+        "      --migrations DIR test the NNN_name.up.sql (and .down.sql) migrations in DIR\n"
+        "                       on branches of the last checkpoint: up, up-down-up, up twice;\n"
+        "                       row counts must not change and foreign keys must stay valid\n"
         "      --keep-failed    keep failing branches' envs for 'vers connect'\n"
         "      --junit FILE     write a JUnit XML report\n"
         "      --json           print the report as JSON\n";
@@ -179,12 +182,13 @@ int cmd_test(int argc, char **argv)
                                              {"only", required_argument, NULL, 'o'},
                                              {"keep-failed", no_argument, NULL, 'k'},
                                              {"junit", required_argument, NULL, 'u'},
+                                             {"migrations", required_argument, NULL, 'm'},
                                              CLI_OPT_JSON,
                                              CLI_OPT_HELP,
                                              {NULL, 0, NULL, 0}};
         const char *usage = "vers test [-f FILE] [-j N] [--only TEST[/BRANCH]] [--keep-failed] "
                             "[--junit FILE] [--json]";
-        struct vers_test_opts o = {NULL, 0, false, NULL, live};
+        struct vers_test_opts o = {NULL, 0, false, NULL, NULL, live};
         const char *junit = NULL;
         bool json = false;
         int c;
@@ -209,6 +213,9 @@ int cmd_test(int argc, char **argv)
                         break;
                 case 'u':
                         junit = optarg;
+                        break;
+                case 'm':
+                        o.migrations = optarg;
                         break;
                 case 'J':
                         json = true;

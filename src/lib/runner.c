@@ -3,6 +3,7 @@
 #include "services.h"
 #include "strbuf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -231,6 +232,130 @@ static int run_checkpoints(struct vers_ctx *ctx, const struct vers_suite *s, con
         return ret;
 }
 
+
+/* ---- migrations ------------------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char migration_check[] =
+        "apply() { echo \"+ $1\"; psql -X -q -v ON_ERROR_STOP=1 -f \"$1\"; }\n"
+        "counts() { psql -X -At -c \"SELECT table_name || '|' || (xpath('/row/c/text()', "
+        "query_to_xml(format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), "
+        "false, true, '')))[1]::text FROM information_schema.tables WHERE table_schema = "
+        "'public' AND table_type = 'BASE TABLE' ORDER BY 1\"; }\n";
+
+/* Replace the suite's tests with three scenarios per migration found in dir. */
+static int migration_tests(struct vers_suite *s, const char *dir, const char *project,
+                           vers_error_t *err)
+{
+        _cleanup_free_ char *abs = realpath(dir, NULL);
+        if (!abs)
+                return vers_make_error(err, errno, "migrations directory '%s'", dir);
+        if (!project || !str_startswith(abs, project) ||
+            (abs[strlen(project)] != '/' && abs[strlen(project)] != '\0'))
+                return vers_make_error(err, 0,
+                                       "migrations directory '%s' must be inside the project "
+                                       "directory (the envs see only that)",
+                                       dir);
+        DIR *d = opendir(abs);
+        if (!d)
+                return vers_make_error(err, errno, "cannot read '%s'", abs);
+        char **ups = NULL;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+                if (str_endswith(de->d_name, ".up.sql"))
+                        strv_push(&ups, de->d_name);
+        }
+        closedir(d);
+        size_t n = strv_len(ups);
+        if (n == 0) {
+                strv_free(ups);
+                return vers_make_error(err, 0, "no NNN_name.up.sql files in '%s'", abs);
+        }
+        qsort(ups, n, sizeof *ups, cmp_str);
+        for (size_t i = 0; i < s->n_tests; i++) {
+                struct vers_suite_test *t = &s->tests[i];
+                free(t->name);
+                free(t->command);
+                strv_free(t->depends_on);
+                for (size_t j = 0; j < t->n_branches; j++) {
+                        free(t->branches[j].name);
+                        strv_free(t->branches[j].env);
+                        free(t->branches[j].before);
+                }
+                free(t->branches);
+        }
+        free(s->tests);
+        s->tests = xcalloc(n, sizeof *s->tests);
+        s->n_tests = n;
+        for (size_t i = 0; i < n; i++) {
+                struct vers_suite_test *t = &s->tests[i];
+                _cleanup_free_ char *base = strndup(ups[i], strlen(ups[i]) - strlen(".up.sql"));
+                _cleanup_free_ char *down = xasprintf("%s/%s.down.sql", abs, base);
+                bool has_down = vers_path_exists(down);
+                /* test names must be valid names: keep what is */
+                t->name = xstrdup(base);
+                for (char *c = t->name; *c; c++) {
+                        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                    "._-",
+                                    *c))
+                                *c = '_';
+                }
+                if (strlen(t->name) > 64)
+                        t->name[64] = '\0';
+                struct strbuf sb = STRBUF_INIT;
+                strbuf_addstr(&sb, "set -e\ncd ");
+                strbuf_add_shell_quoted(&sb, abs);
+                strbuf_addf(&sb, "\n%s", migration_check);
+                for (size_t k = 0; k < i; k++) {
+                        strbuf_addstr(&sb, "apply ");
+                        strbuf_add_shell_quoted(&sb, ups[k]);
+                        strbuf_addstr(&sb, " >/dev/null\n");
+                }
+                _cleanup_free_ char *downname = xasprintf("%s.down.sql", base);
+                strbuf_addstr(&sb, "counts > /tmp/vers-migration-before\nup=");
+                strbuf_add_shell_quoted(&sb, ups[i]);
+                strbuf_addstr(&sb, "\ndown=");
+                strbuf_add_shell_quoted(&sb, downname);
+                strbuf_addstr(&sb,
+                              "\ncase \"$VERS_MIGRATION\" in\n"
+                              "up) apply \"$up\" ;;\n"
+                              "up-down-up) apply \"$up\"; apply \"$down\"; apply \"$up\" ;;\n"
+                              "up-twice) apply \"$up\"; apply \"$up\" ;;\n"
+                              "esac\n"
+                              "counts > /tmp/vers-migration-after\n"
+                              "while IFS='|' read -r t c; do\n"
+                              "  a=$(grep \"^$t|\" /tmp/vers-migration-after | cut -d'|' -f2)\n"
+                              "  if [ \"$a\" != \"$c\" ]; then\n"
+                              "    echo \"row count of $t changed: $c -> ${a:-table gone}\"; exit 1\n"
+                              "  fi\n"
+                              "done < /tmp/vers-migration-before\n"
+                              "bad=$(psql -X -At -c \"SELECT count(*) FROM pg_constraint WHERE "
+                              "contype = 'f' AND NOT convalidated\")\n"
+                              "[ \"$bad\" = 0 ] || { echo \"$bad foreign keys are not valid\"; "
+                              "exit 1; }\n"
+                              "echo \"$VERS_MIGRATION: row counts unchanged "
+                              "($(wc -l < /tmp/vers-migration-before) tables), foreign keys "
+                              "valid\"\n");
+                t->command = strbuf_detach(&sb);
+                const char *scen[] = {"up", "up-down-up", "up-twice"};
+                t->branches = xcalloc(3, sizeof *t->branches);
+                for (size_t k = 0; k < 3; k++) {
+                        if (k == 1 && !has_down)
+                                continue;
+                        struct vers_suite_branch *b = &t->branches[t->n_branches++];
+                        b->name = xstrdup(scen[k]);
+                        _cleanup_free_ char *kv = xasprintf("VERS_MIGRATION=%s", scen[k]);
+                        strv_push(&b->env, kv);
+                }
+        }
+        strv_free(ups);
+        return 0;
+}
+
 /* ---- test branches ---------------------------------------------------------------------- */
 
 struct job {
@@ -288,7 +413,10 @@ __attribute__((noreturn)) static void job_main(const struct vers_suite *s, const
                         goto done;
                 }
         }
-        printf("$ %s\n", t->command);
+        if (strchr(t->command, '\n'))
+                printf("$ %.*s ...\n", (int)strcspn(t->command, "\n"), t->command);
+        else
+                printf("$ %s\n", t->command);
         fflush(stdout);
         t0 = vers_monotonic();
         char *argv[] = {"/bin/sh", "-c", t->command, NULL};
@@ -369,7 +497,10 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                                                                   ctx->project_dir)
                                                       : xstrdup("vers-integration.yaml");
         struct vers_suite s;
-        if (vers_suite_load(file, &s, err) < 0)
+        memset(&s, 0, sizeof s);
+        if (o->migrations && !o->file && !vers_path_exists(file))
+                s.name = xstrdup("migrations"); /* no suite: vers.toml's services, no seed */
+        else if (vers_suite_load(file, &s, err) < 0)
                 return -1;
         int ret = -1;
         size_t *order = NULL;
@@ -378,6 +509,8 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
         struct job *jobs = NULL;
         size_t njobs = 0;
         rep->suite = xstrdup(s.name ? s.name : "vers-integration");
+        if (o->migrations && migration_tests(&s, o->migrations, ctx->project_dir, err) < 0)
+                goto out;
         if (vers_suite_order(&s, &order, err) < 0)
                 goto out;
         if (o->only) {

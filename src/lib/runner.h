@@ -12,6 +12,10 @@
  *    metadata connection. 'before' runs first, then 'command' with the branch's env; exit
  *    code, time and output are recorded. Passing branches' envs are deleted; failing ones
  *    too unless keep_failed.
+ * 4. With migrations, the tests are made from a directory of SQL migrations instead: one test
+ *    per migration, with branches "up", "up-down-up" (when a .down.sql exists) and
+ *    "up-twice", each applying the earlier migrations first; every table's row count must be
+ *    unchanged and every foreign key valid afterwards.
  */
 #ifndef VERS_RUNNER_H
 #define VERS_RUNNER_H
@@ -24,6 +28,8 @@ struct vers_test_opts {
         int jobs;         /* branches at once; <= 0: number of cores */
         bool keep_failed;
         const char *only; /* TEST or TEST/BRANCH; NULL for all */
+        const char *migrations; /* a directory of NNN_name.up.sql / .down.sql: test those
+                                 * instead of the suite's tests (see runner.c) */
         void (*line)(const char *msg); /* live progress, may be NULL */
 };
 

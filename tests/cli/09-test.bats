@@ -144,3 +144,30 @@ setup() { cd "$MINI"; }
         [ "$status" -eq 0 ]
         [ "$(count_of from-suite analytics_events)" = 3000 ]
 }
+
+@test "--migrations runs each migration up, up-down-up and up twice, and reports per migration" {
+        cd "$PROJ"
+        run vers test --migrations migrations --json
+        [ "$status" -eq 0 ]
+        for m in 001_add_premium_level 002_add_order_status; do
+                for b in up up-down-up up-twice; do
+                        [[ "$output" == *"\"test\": \"$m\", \"branch\": \"$b\", \"status\": \"passed\""* ]]
+                done
+        done
+        [[ "$output" == *"up-twice: row counts unchanged (5 tables), foreign keys valid"* ]]
+        # a migration that changes row counts, and one that cannot run twice, fail
+        printf 'INSERT INTO products(name, price, stock) VALUES ($$x$$, 1, 1);\n' > migrations/003_adds_a_row.up.sql
+        printf 'ALTER TABLE users ADD COLUMN nickname text;\n' > migrations/004_not_idempotent.up.sql
+        printf 'ALTER TABLE users DROP COLUMN nickname;\n' > migrations/004_not_idempotent.down.sql
+        run vers test --migrations migrations --json
+        rm -f migrations/003_* migrations/004_*
+        [ "$status" -eq 1 ]
+        [[ "$output" == *'"test": "003_adds_a_row", "branch": "up", "status": "failed"'* ]]
+        [[ "$output" == *'row count of products changed: 500 -> 501'* ]]
+        [[ "$output" == *'"test": "004_not_idempotent", "branch": "up", "status": "passed"'* ]]
+        [[ "$output" == *'"test": "004_not_idempotent", "branch": "up-down-up", "status": "passed"'* ]]
+        [[ "$output" == *'"test": "004_not_idempotent", "branch": "up-twice", "status": "failed"'* ]]
+        run vers test --migrations /tmp
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"must be inside the project directory"* ]]
+}
