@@ -5,21 +5,21 @@
 #include <string.h>
 
 static const char test_help[] =
-        "usage: vers test [-f FILE] [-j N] [--only TEST[/BRANCH]] [--keep-failed]\n"
-        "                 [--junit FILE] [--json]\n\n"
-        "Run the suite in vers-integration.yaml: boot an env with its services, run the\n"
-        "checkpoints in order (committing after each; an unchanged checkpoint is reused, not\n"
-        "rebuilt), then every test's branches on envs branched from the last checkpoint, in\n"
-        "depends_on order, N branches at a time. Exits 0 only when everything passed.\n\n"
-        "  -f, --file FILE      the suite (default: vers-integration.yaml of the project)\n"
-        "  -j, --jobs N         branches at once (default: number of cores)\n"
-        "      --only T[/B]     run only test T (or its branch B)\n"
-        "      --migrations DIR test the NNN_name.up.sql (and .down.sql) migrations in DIR\n"
-        "                       on branches of the last checkpoint: up, up-down-up, up twice;\n"
-        "                       row counts must not change and foreign keys must stay valid\n"
-        "      --keep-failed    keep failing branches' envs for 'vers connect'\n"
-        "      --junit FILE     write a JUnit XML report\n"
-        "      --json           print the report as JSON\n";
+    "usage: vers test [-f FILE] [-j N] [--only TEST[/BRANCH]] [--keep-failed]\n"
+    "                 [--junit FILE] [--json]\n\n"
+    "Run the suite in vers-integration.yaml: boot an env with its services, run the\n"
+    "checkpoints in order (committing after each; an unchanged checkpoint is reused, not\n"
+    "rebuilt), then every test's branches on envs branched from the last checkpoint, in\n"
+    "depends_on order, N branches at a time. Exits 0 only when everything passed.\n\n"
+    "  -f, --file FILE      the suite (default: vers-integration.yaml of the project)\n"
+    "  -j, --jobs N         branches at once (default: number of cores)\n"
+    "      --only T[/B]     run only test T (or its branch B)\n"
+    "      --migrations DIR test the NNN_name.up.sql (and .down.sql) migrations in DIR\n"
+    "                       on branches of the last checkpoint: up, up-down-up, up twice;\n"
+    "                       row counts must not change and foreign keys must stay valid\n"
+    "      --keep-failed    keep failing branches' envs for 'vers connect'\n"
+    "      --junit FILE     write a JUnit XML report\n"
+    "      --json           print the report as JSON\n";
 
 static void live(const char *msg)
 {
@@ -133,8 +133,9 @@ static void print_json(const struct vers_test_report *rep)
                 strbuf_add_json_str(&sb, r->test);
                 strbuf_addstr(&sb, ", \"branch\": ");
                 strbuf_add_json_str(&sb, r->branch);
-                strbuf_addf(&sb, ", \"status\": \"%s\", \"exit_code\": %d, \"before_failed\": %s, "
-                                 "\"seconds\": %.3f, \"env\": ",
+                strbuf_addf(&sb,
+                            ", \"status\": \"%s\", \"exit_code\": %d, \"before_failed\": %s, "
+                            "\"seconds\": %.3f, \"env\": ",
                             status_name(r->status), r->exit_code,
                             r->before_failed ? "true" : "false", r->seconds);
                 if (r->env)

@@ -14,10 +14,10 @@ static void on_stop(int sig)
 }
 
 static const char tunnel_help[] =
-        "usage: vers tunnel [ENV] [-b ENV] [[LOCAL:]REMOTE]\n\n"
-        "Forward 127.0.0.1:LOCAL on the host to port REMOTE inside an env (default 5432, and\n"
-        "LOCAL = REMOTE; LOCAL 0 picks a free port). The env keeps its loopback-only network:\n"
-        "each connection is opened from inside it. Runs until interrupted.\n";
+    "usage: vers tunnel [ENV] [-b ENV] [[LOCAL:]REMOTE]\n\n"
+    "Forward 127.0.0.1:LOCAL on the host to port REMOTE inside an env (default 5432, and\n"
+    "LOCAL = REMOTE; LOCAL 0 picks a free port). The env keeps its loopback-only network:\n"
+    "each connection is opened from inside it. Runs until interrupted.\n";
 
 static bool parse_port(const char *s, int *out)
 {
@@ -44,8 +44,8 @@ int cmd_tunnel(int argc, char **argv)
                         return cli_usage_error(usage, "bad option");
         }
         /* ENV first when two are given, or when the one given is not a port spec */
-        if (optind < argc && (argc - optind == 2 ||
-                              strspn(argv[optind], "0123456789:") != strlen(argv[optind])))
+        if (optind < argc &&
+            (argc - optind == 2 || strspn(argv[optind], "0123456789:") != strlen(argv[optind])))
                 name = argv[optind++];
         if (optind < argc)
                 spec = argv[optind++];
@@ -96,10 +96,10 @@ fail:
 }
 
 static const char env_help[] =
-        "usage: vers env [ENV] [-b ENV]\n\n"
-        "Print PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD and DATABASE_URL for clients on\n"
-        "the host: they reach the env's PostgreSQL through its Unix socket, seen from the host\n"
-        "under /proc/<pid>/root (valid while the env runs). Use: eval \"$(vers env)\"\n";
+    "usage: vers env [ENV] [-b ENV]\n\n"
+    "Print PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD and DATABASE_URL for clients on\n"
+    "the host: they reach the env's PostgreSQL through its Unix socket, seen from the host\n"
+    "under /proc/<pid>/root (valid while the env runs). Use: eval \"$(vers env)\"\n";
 
 int cmd_env(int argc, char **argv)
 {
@@ -117,8 +117,7 @@ int cmd_env(int argc, char **argv)
         if (optind < argc)
                 name = argv[optind++];
         if (optind < argc)
-                return cli_usage_error("vers env [ENV]", "unexpected argument '%s'",
-                                       argv[optind]);
+                return cli_usage_error("vers env [ENV]", "unexpected argument '%s'", argv[optind]);
         struct vers_ctx ctx;
         int rc = cli_open(&ctx);
         if (rc)
@@ -140,7 +139,8 @@ int cmd_env(int argc, char **argv)
                 if (p)
                         sscanf(p + strlen("PGDATABASE="), "%127[^\n]", db);
         }
-        _cleanup_free_ char *host = xasprintf("/proc/%lld/root/run/postgresql", (long long)e.init_pid);
+        _cleanup_free_ char *host =
+            xasprintf("/proc/%lld/root/run/postgresql", (long long)e.init_pid);
         printf("export PGHOST=%s\nexport PGPORT=5432\nexport PGUSER=postgres\n"
                "export PGDATABASE=%s\nexport PGPASSWORD=postgres\n"
                "export DATABASE_URL='postgresql://postgres:postgres@/%s?host=%s'\n",

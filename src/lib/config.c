@@ -48,17 +48,10 @@ static int werr(struct walker *w, unsigned line, unsigned col, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 static int werr(struct walker *w, unsigned line, unsigned col, const char *fmt, ...)
 {
-        char *msg = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&msg, fmt, ap);
+        vers_make_error_atv(w->err, w->file, line, col, fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                fputs("vers: out of memory\n", stderr);
-                abort();
-        }
-        vers_make_error(w->err, 0, "%s:%u:%u: %s", w->file, line, col, msg);
-        free(msg);
         return -1;
 }
 
@@ -351,21 +344,25 @@ int vers_config_load(const char *path, struct vers_config *cfg, vers_error_t *er
         return parse_len(text, len, path, cfg, err);
 }
 
+void vers_service_config_clear(struct vers_service_config *svc)
+{
+        free(svc->name);
+        free(svc->template_);
+        strv_free(svc->databases);
+        strv_free(svc->extensions);
+        for (size_t j = 0; j < svc->n_settings; j++) {
+                free(svc->settings[j].key);
+                free(svc->settings[j].value);
+        }
+        free(svc->settings);
+        memset(svc, 0, sizeof *svc);
+}
+
 void vers_config_free(struct vers_config *cfg)
 {
         free(cfg->dockerfile);
-        for (size_t i = 0; i < cfg->n_services; i++) {
-                struct vers_service_config *svc = &cfg->services[i];
-                free(svc->name);
-                free(svc->template_);
-                strv_free(svc->databases);
-                strv_free(svc->extensions);
-                for (size_t j = 0; j < svc->n_settings; j++) {
-                        free(svc->settings[j].key);
-                        free(svc->settings[j].value);
-                }
-                free(svc->settings);
-        }
+        for (size_t i = 0; i < cfg->n_services; i++)
+                vers_service_config_clear(&cfg->services[i]);
         free(cfg->services);
         vers_config_init(cfg);
 }

@@ -44,5 +44,7 @@ int vers_config_parse(const char *text, const char *filename, struct vers_config
                       vers_error_t *err);
 int vers_config_load(const char *path, struct vers_config *cfg, vers_error_t *err);
 void vers_config_free(struct vers_config *cfg);
+/* Free what one service block owns (not the struct itself). */
+void vers_service_config_clear(struct vers_service_config *svc);
 
 #endif

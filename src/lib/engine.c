@@ -608,8 +608,7 @@ static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char
                                 strbuf_addf(&sb, "\n%s:\n%s", logs[i], t);
                 }
                 return vers_make_error(err, 0, "services did not become ready%s%s",
-                                       sb.len ? "; last log lines:" : " (see 'vers logs')",
-                                       sb.buf);
+                                       sb.len ? "; last log lines:" : " (see 'vers logs')", sb.buf);
         }
         (void)ctx;
         return 0;

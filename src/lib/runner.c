@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 
 static void say(const struct vers_test_opts *o, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void say(const struct vers_test_opts *o, const char *fmt, ...)
 {
         if (!o->line)
@@ -83,8 +83,8 @@ static char *find_keyed_commit(struct vers_ctx *ctx, const char *key)
         _cleanup_free_ char *pat = xasprintf("%% (key %s)", key);
         struct vers_commit *cs = NULL;
         size_t n = 0;
-        if (vers_meta_list_commits(&ctx->meta, "state = 'ready' AND message LIKE ?1", pat, &cs,
-                                   &n, NULL) < 0)
+        if (vers_meta_list_commits(&ctx->meta, "state = 'ready' AND message LIKE ?1", pat, &cs, &n,
+                                   NULL) < 0)
                 return NULL;
         char *id = n ? xstrdup(cs[n - 1].id) : NULL;
         vers_commits_free(cs, n);
@@ -207,8 +207,8 @@ static int run_checkpoints(struct vers_ctx *ctx, const struct vers_suite *s, con
                         ret = untag(ctx, name, NULL, err);
                         if (ret < 0)
                                 break;
-                        _cleanup_free_ char *msg = xasprintf("vers test: checkpoint %s (key %s)",
-                                                             name, key);
+                        _cleanup_free_ char *msg =
+                            xasprintf("vers test: checkpoint %s (key %s)", name, key);
                         struct vers_commit_opts co = {name, msg, VERS_MODE_AUTO};
                         struct vers_commit c = {0};
                         double pause = 0;
@@ -232,7 +232,6 @@ static int run_checkpoints(struct vers_ctx *ctx, const struct vers_suite *s, con
         return ret;
 }
 
-
 /* ---- migrations ------------------------------------------------------------------------- */
 
 static int cmp_str(const void *a, const void *b)
@@ -241,11 +240,11 @@ static int cmp_str(const void *a, const void *b)
 }
 
 static const char migration_check[] =
-        "apply() { echo \"+ $1\"; psql -X -q -v ON_ERROR_STOP=1 -f \"$1\"; }\n"
-        "counts() { psql -X -At -c \"SELECT table_name || '|' || (xpath('/row/c/text()', "
-        "query_to_xml(format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), "
-        "false, true, '')))[1]::text FROM information_schema.tables WHERE table_schema = "
-        "'public' AND table_type = 'BASE TABLE' ORDER BY 1\"; }\n";
+    "apply() { echo \"+ $1\"; psql -X -q -v ON_ERROR_STOP=1 -f \"$1\"; }\n"
+    "counts() { psql -X -At -c \"SELECT table_name || '|' || (xpath('/row/c/text()', "
+    "query_to_xml(format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), "
+    "false, true, '')))[1]::text FROM information_schema.tables WHERE table_schema = "
+    "'public' AND table_type = 'BASE TABLE' ORDER BY 1\"; }\n";
 
 /* Replace the suite's tests with three scenarios per migration found in dir. */
 static int migration_tests(struct vers_suite *s, const char *dir, const char *project,
@@ -276,19 +275,7 @@ static int migration_tests(struct vers_suite *s, const char *dir, const char *pr
                 return vers_make_error(err, 0, "no NNN_name.up.sql files in '%s'", abs);
         }
         qsort(ups, n, sizeof *ups, cmp_str);
-        for (size_t i = 0; i < s->n_tests; i++) {
-                struct vers_suite_test *t = &s->tests[i];
-                free(t->name);
-                free(t->command);
-                strv_free(t->depends_on);
-                for (size_t j = 0; j < t->n_branches; j++) {
-                        free(t->branches[j].name);
-                        strv_free(t->branches[j].env);
-                        free(t->branches[j].before);
-                }
-                free(t->branches);
-        }
-        free(s->tests);
+        vers_suite_free_tests(s);
         s->tests = xcalloc(n, sizeof *s->tests);
         s->n_tests = n;
         for (size_t i = 0; i < n; i++) {
@@ -320,26 +307,26 @@ static int migration_tests(struct vers_suite *s, const char *dir, const char *pr
                 strbuf_add_shell_quoted(&sb, ups[i]);
                 strbuf_addstr(&sb, "\ndown=");
                 strbuf_add_shell_quoted(&sb, downname);
-                strbuf_addstr(&sb,
-                              "\ncase \"$VERS_MIGRATION\" in\n"
-                              "up) apply \"$up\" ;;\n"
-                              "up-down-up) apply \"$up\"; apply \"$down\"; apply \"$up\" ;;\n"
-                              "up-twice) apply \"$up\"; apply \"$up\" ;;\n"
-                              "esac\n"
-                              "counts > /tmp/vers-migration-after\n"
-                              "while IFS='|' read -r t c; do\n"
-                              "  a=$(grep \"^$t|\" /tmp/vers-migration-after | cut -d'|' -f2)\n"
-                              "  if [ \"$a\" != \"$c\" ]; then\n"
-                              "    echo \"row count of $t changed: $c -> ${a:-table gone}\"; exit 1\n"
-                              "  fi\n"
-                              "done < /tmp/vers-migration-before\n"
-                              "bad=$(psql -X -At -c \"SELECT count(*) FROM pg_constraint WHERE "
-                              "contype = 'f' AND NOT convalidated\")\n"
-                              "[ \"$bad\" = 0 ] || { echo \"$bad foreign keys are not valid\"; "
-                              "exit 1; }\n"
-                              "echo \"$VERS_MIGRATION: row counts unchanged "
-                              "($(wc -l < /tmp/vers-migration-before) tables), foreign keys "
-                              "valid\"\n");
+                strbuf_addstr(
+                    &sb, "\ncase \"$VERS_MIGRATION\" in\n"
+                         "up) apply \"$up\" ;;\n"
+                         "up-down-up) apply \"$up\"; apply \"$down\"; apply \"$up\" ;;\n"
+                         "up-twice) apply \"$up\"; apply \"$up\" ;;\n"
+                         "esac\n"
+                         "counts > /tmp/vers-migration-after\n"
+                         "while IFS='|' read -r t c; do\n"
+                         "  a=$(grep \"^$t|\" /tmp/vers-migration-after | cut -d'|' -f2)\n"
+                         "  if [ \"$a\" != \"$c\" ]; then\n"
+                         "    echo \"row count of $t changed: $c -> ${a:-table gone}\"; exit 1\n"
+                         "  fi\n"
+                         "done < /tmp/vers-migration-before\n"
+                         "bad=$(psql -X -At -c \"SELECT count(*) FROM pg_constraint WHERE "
+                         "contype = 'f' AND NOT convalidated\")\n"
+                         "[ \"$bad\" = 0 ] || { echo \"$bad foreign keys are not valid\"; "
+                         "exit 1; }\n"
+                         "echo \"$VERS_MIGRATION: row counts unchanged "
+                         "($(wc -l < /tmp/vers-migration-before) tables), foreign keys "
+                         "valid\"\n");
                 t->command = strbuf_detach(&sb);
                 const char *scen[] = {"up", "up-down-up", "up-twice"};
                 t->branches = xcalloc(3, sizeof *t->branches);
@@ -362,8 +349,8 @@ struct job {
         size_t test;
         const struct vers_suite_branch *branch; /* NULL: the default branch */
         pid_t pid;
-        char *out;   /* file with its output */
-        char *res;   /* file with "status exit before_failed seconds env" */
+        char *out;     /* file with its output */
+        char *res;     /* file with "status exit before_failed seconds env" */
         size_t result; /* index into rep->results */
         double t0;
 };
@@ -387,14 +374,14 @@ __attribute__((noreturn)) static void job_main(const struct vers_suite *s, const
         double t0 = vers_monotonic(), secs = 0;
         struct vers_env e = {0};
         _cleanup_free_ char *rand = vers_random_hex(6);
-        _cleanup_free_ char *alias = xasprintf("vt-%s-%s-%s", rand, t->name,
-                                               j->branch ? j->branch->name : "default");
+        _cleanup_free_ char *alias =
+            xasprintf("vt-%s-%s-%s", rand, t->name, j->branch ? j->branch->name : "default");
         if (strlen(alias) > 64)
                 alias[64] = '\0';
         while (alias[strlen(alias) - 1] == '.' || alias[strlen(alias) - 1] == '-')
                 alias[strlen(alias) - 1] = '\0';
-        if (vers_open(&ctx, &err) < 0 || vers_env_branch(&ctx, base, alias, VERS_MODE_AUTO, &e,
-                                                         &err) < 0) {
+        if (vers_open(&ctx, &err) < 0 ||
+            vers_env_branch(&ctx, base, alias, VERS_MODE_AUTO, &e, &err) < 0) {
                 fprintf(stderr, "vers: %s\n", err->msg);
                 status = 125;
                 goto done;
@@ -430,8 +417,8 @@ done:
         bool keep = status != 0 && keep_failed && e.id;
         if (e.id && !keep)
                 vers_env_delete(&ctx, e.id, NULL);
-        _cleanup_free_ char *line = xasprintf("%d %d %.3f %s\n", status, before_failed ? 1 : 0,
-                                              secs, keep ? e.id : "-");
+        _cleanup_free_ char *line =
+            xasprintf("%d %d %.3f %s\n", status, before_failed ? 1 : 0, secs, keep ? e.id : "-");
         vers_write_file_atomic(j->res, line, strlen(line), 0644, NULL);
         _exit(0);
 }
@@ -469,8 +456,7 @@ static void job_finish(struct job *j, struct vers_test_report *rep, const struct
         else
                 rep->failed++;
         say(o, "%s %s/%s (%.2f s)%s%s", r->status == VERS_TEST_PASSED ? "passed" : "FAILED",
-            r->test, r->branch, r->seconds,
-            r->before_failed ? ": 'before' failed" : "",
+            r->test, r->branch, r->seconds, r->before_failed ? ": 'before' failed" : "",
             r->env ? "; kept env for 'vers connect'" : "");
         unlink(j->out);
         unlink(j->res);
@@ -492,10 +478,9 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
         memset(rep, 0, sizeof *rep);
         double t_start = vers_monotonic();
         _cleanup_free_ char *file = o->file ? xstrdup(o->file)
-                                            : ctx->project_dir
-                                                      ? xasprintf("%s/vers-integration.yaml",
-                                                                  ctx->project_dir)
-                                                      : xstrdup("vers-integration.yaml");
+                                    : ctx->project_dir
+                                        ? xasprintf("%s/vers-integration.yaml", ctx->project_dir)
+                                        : xstrdup("vers-integration.yaml");
         struct vers_suite s;
         memset(&s, 0, sizeof s);
         if (o->migrations && !o->file && !vers_path_exists(file))
@@ -526,11 +511,9 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
         /* the suite's services and sizes are this run's */
         if (s.n_services) {
                 /* vers.toml's services go; its other settings stay */
-                struct vers_config old;
-                vers_config_init(&old);
-                old.services = ctx->cfg.services;
-                old.n_services = ctx->cfg.n_services;
-                vers_config_free(&old);
+                for (size_t i = 0; i < ctx->cfg.n_services; i++)
+                        vers_service_config_clear(&ctx->cfg.services[i]);
+                free(ctx->cfg.services);
                 ctx->cfg.services = steal_pointer(&s.services);
                 ctx->cfg.n_services = s.n_services;
                 s.n_services = 0;
@@ -566,8 +549,8 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                         j->branch = br;
                         j->out = xasprintf("%s/%zu.out", tmpdir, njobs);
                         j->res = xasprintf("%s/%zu.res", tmpdir, njobs);
-                        rep->results = xrealloc(rep->results,
-                                                (rep->n_results + 1) * sizeof *rep->results);
+                        rep->results =
+                            xrealloc(rep->results, (rep->n_results + 1) * sizeof *rep->results);
                         struct vers_test_result *r = &rep->results[rep->n_results];
                         memset(r, 0, sizeof *r);
                         r->test = xstrdup(t->name);
@@ -596,8 +579,7 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                                 struct vers_test_result *r = &rep->results[jobs[i].result];
                                 r->output = xasprintf("skipped: '%s' failed\n", blocked);
                                 rep->skipped++;
-                                say(o, "skipped %s/%s ('%s' failed)", r->test, r->branch,
-                                    blocked);
+                                say(o, "skipped %s/%s ('%s' failed)", r->test, r->branch, blocked);
                         }
                         first = last;
                         continue;

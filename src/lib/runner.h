@@ -27,9 +27,9 @@ struct vers_test_opts {
         const char *file; /* default: vers-integration.yaml in the project directory */
         int jobs;         /* branches at once; <= 0: number of cores */
         bool keep_failed;
-        const char *only; /* TEST or TEST/BRANCH; NULL for all */
-        const char *migrations; /* a directory of NNN_name.up.sql / .down.sql: test those
-                                 * instead of the suite's tests (see runner.c) */
+        const char *only;              /* TEST or TEST/BRANCH; NULL for all */
+        const char *migrations;        /* a directory of NNN_name.up.sql / .down.sql: test those
+                                        * instead of the suite's tests (see runner.c) */
         void (*line)(const char *msg); /* live progress, may be NULL */
 };
 
@@ -39,11 +39,11 @@ struct vers_test_result {
         char *test;
         char *branch;
         enum vers_test_status status;
-        int exit_code;   /* of 'command', or of 'before' when that failed */
+        int exit_code; /* of 'command', or of 'before' when that failed */
         bool before_failed;
         double seconds;
-        char *output;    /* stdout and stderr of before and command */
-        char *env;       /* id of the env kept for inspection, else NULL */
+        char *output; /* stdout and stderr of before and command */
+        char *env;    /* id of the env kept for inspection, else NULL */
 };
 
 struct vers_checkpoint_result {

@@ -23,7 +23,7 @@ struct tmpl {
         const char *version; /* PostgreSQL major, for postgres */
         int (*write)(const struct vers_service_config *s, const struct tmpl *t, const char *rootfs,
                      struct frags *f, vers_error_t *err);
-        const char *binary; /* must exist for the template to be usable */
+        const char *binary;  /* must exist for the template to be usable */
         const char *package; /* Debian package that provides it */
 };
 
@@ -35,14 +35,13 @@ static int write_redis(const struct vers_service_config *s, const struct tmpl *t
                        const char *rootfs, struct frags *f, vers_error_t *err);
 
 static const struct tmpl templates[] = {
-        {"postgres@15", "15", write_postgres, "/usr/lib/postgresql/15/bin/postgres",
-         "postgresql-15"},
-        {"postgres", "15", write_postgres, "/usr/lib/postgresql/15/bin/postgres", "postgresql-15"},
-        {"mariadb", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server"},
-        {"mariadb@10", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server"},
-        {"mysql", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server"},
-        {"redis", NULL, write_redis, "/usr/bin/redis-server", "redis-server"},
-        {"redis@7", NULL, write_redis, "/usr/bin/redis-server", "redis-server"},
+    {"postgres@15", "15", write_postgres, "/usr/lib/postgresql/15/bin/postgres", "postgresql-15"},
+    {"postgres", "15", write_postgres, "/usr/lib/postgresql/15/bin/postgres", "postgresql-15"},
+    {"mariadb", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server"},
+    {"mariadb@10", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server"},
+    {"mysql", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server"},
+    {"redis", NULL, write_redis, "/usr/bin/redis-server", "redis-server"},
+    {"redis@7", NULL, write_redis, "/usr/bin/redis-server", "redis-server"},
 };
 #define AVAILABLE "postgres@15, mariadb (or mysql), redis@7"
 
@@ -103,8 +102,7 @@ void vers_services_describe(const struct vers_config *cfg, struct strbuf *out)
                 for (size_t j = 0; s->extensions && s->extensions[j]; j++)
                         strbuf_addf(out, " ext %s\n", s->extensions[j]);
                 for (size_t j = 0; j < s->n_settings; j++)
-                        strbuf_addf(out, " set %s=%s\n", s->settings[j].key,
-                                    s->settings[j].value);
+                        strbuf_addf(out, " set %s=%s\n", s->settings[j].key, s->settings[j].value);
         }
 }
 
@@ -247,8 +245,9 @@ static int write_postgres(const struct vers_service_config *s, const struct tmpl
                       "# flush dirty buffers, so that a branch needs no WAL replay\n"
                       "runuser -u postgres -- psql -X -q -h /var/run/postgresql -d postgres "
                       "-c CHECKPOINT\n");
-        strbuf_addf(&f->env, "PGUSER=postgres\nPGDATABASE=%s\nPGPASSWORD=postgres\n"
-                             "PGDATA=/var/lib/postgresql/%s/main\n",
+        strbuf_addf(&f->env,
+                    "PGUSER=postgres\nPGDATABASE=%s\nPGPASSWORD=postgres\n"
+                    "PGDATA=/var/lib/postgresql/%s/main\n",
                     first_db, v);
         strbuf_addf(&f->path, ":/usr/lib/postgresql/%s/bin", v);
         strbuf_addf(&f->log_files, "/var/log/postgresql/postgresql-%s-main.log\n", v);
@@ -300,13 +299,15 @@ static int write_mariadb(const struct vers_service_config *s, const struct tmpl 
                             s->databases[j]);
         strbuf_addstr(sb, "mariadb-admin shutdown\n)\n");
         strbuf_addstr(&f->boot, "mkdir -p /run/mysqld\nchown mysql:mysql /run/mysqld\n");
-        strbuf_addf(&f->services, "%s\tmysql\tTERM\t/var/log/mysql/error.log\t"
-                                  "exec /usr/sbin/mariadbd\n",
+        strbuf_addf(&f->services,
+                    "%s\tmysql\tTERM\t/var/log/mysql/error.log\t"
+                    "exec /usr/sbin/mariadbd\n",
                     s->name);
         strbuf_addstr(&f->ready, "mariadb-admin --socket=/run/mysqld/mysqld.sock ping "
                                  ">/dev/null 2>&1\n");
-        strbuf_addstr(&f->precommit, "# close and flush every table\n"
-                                     "mariadb --socket=/run/mysqld/mysqld.sock -e 'FLUSH TABLES'\n");
+        strbuf_addstr(&f->precommit,
+                      "# close and flush every table\n"
+                      "mariadb --socket=/run/mysqld/mysqld.sock -e 'FLUSH TABLES'\n");
         if (s->databases && s->databases[0])
                 strbuf_addf(&f->env, "MYSQL_DATABASE=%s\n", s->databases[0]);
         strbuf_addstr(&f->log_files, "/var/log/mysql/error.log\n");
@@ -335,10 +336,12 @@ static int write_redis(const struct vers_service_config *s, const struct tmpl *t
         for (size_t j = 0; j < s->n_settings; j++)
                 strbuf_addf(sb, "%s %s\n", s->settings[j].key, s->settings[j].value);
         strbuf_addstr(sb, "VERS_EOF\n)\n");
-        strbuf_addf(&f->services, "%s\tredis\tTERM\t/var/log/redis/redis-server.log\t"
-                                  "exec /usr/bin/redis-server /etc/redis/vers.conf\n",
+        strbuf_addf(&f->services,
+                    "%s\tredis\tTERM\t/var/log/redis/redis-server.log\t"
+                    "exec /usr/bin/redis-server /etc/redis/vers.conf\n",
                     s->name);
-        strbuf_addstr(&f->ready, "redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG\n");
+        strbuf_addstr(&f->ready,
+                      "redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG\n");
         strbuf_addstr(&f->precommit, "# write the dataset to disk, for cold branches\n"
                                      "redis-cli -h 127.0.0.1 -p 6379 SAVE >/dev/null\n");
         strbuf_addstr(&f->log_files, "/var/log/redis/redis-server.log\n");
@@ -377,8 +380,9 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
         if (write_file(rootfs, ".vers/services", sb.buf, 0644, err) < 0)
                 goto out;
         strbuf_reset(&sb);
-        strbuf_addf(&sb, "PATH=/.vers/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-                         "/sbin:/bin%s\n%s",
+        strbuf_addf(&sb,
+                    "PATH=/.vers/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+                    "/sbin:/bin%s\n%s",
                     f.path.buf, f.env.buf);
         if (write_file(rootfs, ".vers/env", sb.buf, 0644, err) < 0)
                 goto out;
@@ -391,15 +395,17 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
                 goto out;
         }
         strbuf_reset(&sb);
-        strbuf_addf(&sb, "#!/bin/sh\n# vers: build-time setup of the services\nset -e\n"
-                         "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
-                         "%s",
+        strbuf_addf(&sb,
+                    "#!/bin/sh\n# vers: build-time setup of the services\nset -e\n"
+                    "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+                    "%s",
                     f.setup.buf);
         if (write_file(rootfs, ".vers/setup", sb.buf, 0755, err) < 0)
                 goto out;
         strbuf_reset(&sb);
-        strbuf_addf(&sb, "#!/bin/sh\n# vers: runs at every cold boot, before the services\n"
-                         "mkdir -p /run/lock\n%s",
+        strbuf_addf(&sb,
+                    "#!/bin/sh\n# vers: runs at every cold boot, before the services\n"
+                    "mkdir -p /run/lock\n%s",
                     f.boot.buf);
         if (write_file(rootfs, ".vers/boot", sb.buf, 0755, err) < 0)
                 goto out;
@@ -421,9 +427,10 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
         if (write_file(rootfs, ".vers/ready", sb.buf, 0755, err) < 0)
                 goto out;
         strbuf_reset(&sb);
-        strbuf_addf(&sb, "#!/bin/sh\n# vers: runs before every commit of a running env\nset -e\n"
-                         "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
-                         "%s",
+        strbuf_addf(&sb,
+                    "#!/bin/sh\n# vers: runs before every commit of a running env\nset -e\n"
+                    "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+                    "%s",
                     f.precommit.buf);
         ret = write_file(rootfs, ".vers/pre-commit", sb.buf, 0755, err);
 out:

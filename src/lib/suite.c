@@ -53,17 +53,10 @@ static int cerr(struct ctx *c, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int cerr(struct ctx *c, int line, int col, const char *fmt, ...)
 {
-        char *msg = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&msg, fmt, ap);
+        vers_make_error_atv(c->err, c->file, line, col, fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                fputs("vers: out of memory\n", stderr);
-                abort();
-        }
-        vers_make_error(c->err, 0, "%s:%d:%d: %s", c->file, line, col, msg);
-        free(msg);
         return -1;
 }
 
@@ -900,24 +893,8 @@ int vers_suite_order(const struct vers_suite *s, size_t **order, vers_error_t *e
 
 /* ------------------------------------------------------------------ free */
 
-void vers_suite_free(struct vers_suite *s)
+void vers_suite_free_tests(struct vers_suite *s)
 {
-        free(s->file);
-        free(s->name);
-        free(s->version);
-        for (size_t i = 0; i < s->n_services; i++) {
-                struct vers_service_config *svc = &s->services[i];
-                free(svc->name);
-                free(svc->template_);
-                strv_free(svc->databases);
-                strv_free(svc->extensions);
-                for (size_t j = 0; j < svc->n_settings; j++) {
-                        free(svc->settings[j].key);
-                        free(svc->settings[j].value);
-                }
-                free(svc->settings);
-        }
-        free(s->services);
         for (size_t i = 0; i < s->n_tests; i++) {
                 struct vers_suite_test *t = &s->tests[i];
                 free(t->name);
@@ -931,6 +908,19 @@ void vers_suite_free(struct vers_suite *s)
                 free(t->branches);
         }
         free(s->tests);
+        s->tests = NULL;
+        s->n_tests = 0;
+}
+
+void vers_suite_free(struct vers_suite *s)
+{
+        free(s->file);
+        free(s->name);
+        free(s->version);
+        for (size_t i = 0; i < s->n_services; i++)
+                vers_service_config_clear(&s->services[i]);
+        free(s->services);
+        vers_suite_free_tests(s);
         for (size_t i = 0; i < s->n_checkpoints; i++) {
                 free(s->checkpoints[i].name);
                 free(s->checkpoints[i].after);

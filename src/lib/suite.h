@@ -84,5 +84,7 @@ ssize_t vers_suite_find_test(const struct vers_suite *s, const char *name);
 ssize_t vers_suite_find_service(const struct vers_suite *s, const char *name);
 
 void vers_suite_free(struct vers_suite *s);
+/* Free only the tests (vers test --migrations replaces them). */
+void vers_suite_free_tests(struct vers_suite *s);
 
 #endif

@@ -137,8 +137,9 @@ int vers_tunnel_run(int listen_fd, pid_t env_pid, int remote, volatile sig_atomi
                                 slot = pairs[i].a < 0 ? i : -1;
                         int s = slot >= 0 ? connect_inside(netfd, selffd, remote) : -1;
                         if (s < 0) {
-                                fprintf(stderr, "vers: tunnel: cannot reach port %d in the env: %s\n",
-                                        remote, slot < 0 ? "too many connections" : strerror(errno));
+                                fprintf(
+                                    stderr, "vers: tunnel: cannot reach port %d in the env: %s\n",
+                                    remote, slot < 0 ? "too many connections" : strerror(errno));
                                 close(c);
                                 continue;
                         }

@@ -55,6 +55,15 @@ int vers_error_wrap(vers_error_t *err, const char *fmt, ...)
         return -1;
 }
 
+int vers_make_error_atv(vers_error_t *err, const char *file, long line, long col, const char *fmt,
+                        va_list ap)
+{
+        char *msg = vformat(fmt, ap);
+        vers_make_error(err, 0, "%s:%ld:%ld: %s", file, line, col, msg);
+        free(msg);
+        return -1;
+}
+
 void vers_error_free(vers_error_t *err)
 {
         if (err && *err) {

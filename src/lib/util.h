@@ -28,6 +28,9 @@ int vers_make_error(vers_error_t *err, int errno_, const char *fmt, ...)
 /* Prefix the message in *err with "context: ". Returns -1. */
 int vers_error_wrap(vers_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vers_error_free(vers_error_t *err);
+/* "FILE:LINE:COL: message" errors of the config and suite parsers */
+int vers_make_error_atv(vers_error_t *err, const char *file, long line, long col, const char *fmt,
+                        va_list ap) __attribute__((format(printf, 5, 0)));
 
 /* cleanup helpers */
 void vers_freep(void *p);
