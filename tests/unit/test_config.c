@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "table_tests.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -538,18 +540,5 @@ int main(void)
             cmocka_unit_test(test_null_filename_and_err),
             cmocka_unit_test(test_load),
         };
-        size_t n_fixed = sizeof(fixed) / sizeof(*fixed);
-        size_t n_bad = sizeof(bad_cases) / sizeof(*bad_cases);
-        struct CMUnitTest *tests = xcalloc(n_fixed + n_bad, sizeof(*tests));
-        memcpy(tests, fixed, sizeof(fixed));
-        for (size_t i = 0; i < n_bad; i++) {
-                tests[n_fixed + i] = (struct CMUnitTest){
-                    .name = bad_cases[i].name,
-                    .test_func = test_bad,
-                    .initial_state = (void *)&bad_cases[i],
-                };
-        }
-        int failed = _cmocka_run_group_tests("config", tests, n_fixed + n_bad, NULL, NULL);
-        free(tests);
-        return failed;
+        return RUN_WITH_TABLE("config", fixed, bad_cases, test_bad);
 }
