@@ -54,7 +54,10 @@ setup() { cd "$MS"; }
 }
 
 @test "both survive a warm branch" {
-        "$VERS_BIN" doctor --json | grep -q '"commit_mode": "warm"' || skip "CRIU is not usable here"
+        if ! "$VERS_BIN" doctor --json | grep -q '"commit_mode": "warm"'; then
+                [ "${CI:-}" != true ] || { "$VERS_BIN" doctor; false; } # CI has CRIU: no skipping
+                skip "CRIU is not usable here"
+        fi
         vers execute "redis-cli set w warm-value >/dev/null"
         run vers commit --tag ms-warm
         [[ "$output" == *"(warm, "* ]]
