@@ -491,6 +491,7 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
         size_t *order = NULL;
         _cleanup_free_ char *image = NULL, *base = NULL;
         char tmpdir[] = "/tmp/vers-test-run.XXXXXX";
+        bool made_tmpdir = false;
         struct job *jobs = NULL;
         size_t njobs = 0;
         rep->suite = xstrdup(s.name ? s.name : "vers-integration");
@@ -532,6 +533,7 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                 vers_make_error(err, errno, "cannot create a temporary directory");
                 goto out;
         }
+        made_tmpdir = true;
         int maxjobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
         if (maxjobs < 1)
                 maxjobs = 1;
@@ -625,7 +627,7 @@ out:
                 free(jobs[i].res);
         }
         free(jobs);
-        if (tmpdir[sizeof tmpdir - 2] != 'X')
+        if (made_tmpdir)
                 vers_rm_rf(tmpdir, NULL);
         free(order);
         vers_suite_free(&s);
