@@ -86,8 +86,11 @@ int vers_sandbox_populate(const char *rootfs, vers_error_t *err)
                 _cleanup_free_ char *out = NULL;
                 int rc = vers_run(argv, &out, err);
                 if (rc != 0) {
-                        if (rc > 0)
-                                vers_make_error(err, 0, "cannot copy /etc: %s", out);
+                        if (rc > 0 && strstr(out, "No space left on device"))
+                                vers_make_error(err, ENOSPC, "cannot copy /etc into the image");
+                        else if (rc > 0)
+                                vers_make_error(err, 0, "cannot copy /etc: %s",
+                                                str_first_line(out));
                         return -1;
                 }
         }

@@ -95,10 +95,7 @@ static int make_image(const char *image, long cluster_mib, vers_error_t *err)
                 unlink(tmp);
                 if (rc < 0)
                         return vers_error_wrap(err, "mkfs.btrfs (is btrfs-progs installed?)");
-                char *nl = strchr(out, '\n');
-                if (nl)
-                        *nl = '\0';
-                return vers_make_error(err, 0, "mkfs.btrfs failed: %s", out);
+                return vers_make_error(err, 0, "mkfs.btrfs failed: %s", str_first_line(out));
         }
         if (rename(tmp, image) < 0)
                 return vers_make_error(err, errno, "cannot rename '%s'", tmp);

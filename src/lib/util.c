@@ -435,6 +435,13 @@ int vers_run(char *const argv[], char **out, vers_error_t *err)
         return 128 + WTERMSIG(status);
 }
 
+char *str_first_line(char *s)
+{
+        if (s)
+                s[strcspn(s, "\n")] = '\0';
+        return s;
+}
+
 uint64_t vers_now_ms(void)
 {
         struct timespec ts;

@@ -88,6 +88,9 @@ bool vers_pid_alive(pid_t pid, uint64_t starttime);
  * *err set if it could not be run. If out is not NULL, stdout+stderr are captured there. */
 int vers_run(char *const argv[], char **out, vers_error_t *err);
 
+/* Cut s at its first newline (tools' output, for one-line error messages); returns s. */
+char *str_first_line(char *s);
+
 uint64_t vers_now_ms(void);
 double vers_monotonic(void);
 char *vers_random_hex(size_t nchars);

@@ -112,11 +112,20 @@ assert_consistent() {
         # fill the store from inside the env
         run vers execute -b filler "dd if=/dev/urandom of=/var/tmp/fill bs=1M count=100000 status=none"
         [ "$status" -ne 0 ]
+        # a snapshot needs almost no space, so a commit may still succeed; if not, one line
         run vers commit -b filler --tag full-commit
         if [ "$status" -ne 0 ]; then
                 [ "${#lines[@]}" -eq 1 ]
                 [[ "$output" == vers:* ]]
         fi
+        # an image copies /etc: that cannot fit, and fails in one line leaving no image behind
+        images_before=$(ls "$VERS_ROOT/store/images" | wc -l)
+        run vers build --no-cache
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "$output" == "vers: "*"No space left on device" ]]
+        [ "$(ls "$VERS_ROOT/store/images" | wc -l)" -eq "$images_before" ]
+        [ -z "$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM images WHERE state != 'ready'")" ]
         vers execute -b filler "rm -f /var/tmp/fill"
         assert_consistent
         [ "$(count_of base users)" = 2000 ]
