@@ -228,33 +228,31 @@ static void tree_commit_line(struct tree *t, const struct vers_commit *c, const 
         tree_children(t, NULL, c->id, p);
 }
 
-/* children of a commit (parent != NULL) or of an image (parent == NULL) */
+/* Is a node with this parent commit and image a child of (image, parent)? The children of an
+ * image are the nodes that have no parent commit. */
+static bool is_child(const char *node_parent, const char *node_image, const char *image,
+                     const char *parent)
+{
+        if (parent)
+                return node_parent && !strcmp(node_parent, parent);
+        return !node_parent && node_image && !strcmp(node_image, image);
+}
+
+/* children of a commit (parent != NULL) or of an image (parent == NULL): commits, then envs */
 static void tree_children(struct tree *t, const char *image, const char *parent, const char *prefix)
 {
         size_t total = 0, done = 0;
+        for (size_t i = 0; i < t->nc; i++)
+                total += is_child(t->cs[i].parent, t->cs[i].image, image, parent);
+        for (size_t i = 0; i < t->ne; i++)
+                total += is_child(t->es[i].base, t->es[i].image, image, parent);
         for (size_t i = 0; i < t->nc; i++) {
-                const struct vers_commit *c = &t->cs[i];
-                if (parent ? (c->parent && !strcmp(c->parent, parent))
-                           : (!c->parent && c->image && !strcmp(c->image, image)))
-                        total++;
+                if (is_child(t->cs[i].parent, t->cs[i].image, image, parent))
+                        tree_commit_line(t, &t->cs[i], prefix, ++done == total);
         }
         for (size_t i = 0; i < t->ne; i++) {
-                const struct vers_env *e = &t->es[i];
-                if (parent ? (e->base && !strcmp(e->base, parent))
-                           : (!e->base && e->image && !strcmp(e->image, image)))
-                        total++;
-        }
-        for (size_t i = 0; i < t->nc; i++) {
-                const struct vers_commit *c = &t->cs[i];
-                if (parent ? (c->parent && !strcmp(c->parent, parent))
-                           : (!c->parent && c->image && !strcmp(c->image, image)))
-                        tree_commit_line(t, c, prefix, ++done == total);
-        }
-        for (size_t i = 0; i < t->ne; i++) {
-                const struct vers_env *e = &t->es[i];
-                if (parent ? (e->base && !strcmp(e->base, parent))
-                           : (!e->base && e->image && !strcmp(e->image, image)))
-                        tree_env_line(t, e, prefix, ++done == total);
+                if (is_child(t->es[i].base, t->es[i].image, image, parent))
+                        tree_env_line(t, &t->es[i], prefix, ++done == total);
         }
 }
 
