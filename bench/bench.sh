@@ -4,7 +4,9 @@
 #   make bench                                   quick: 20M and 150M
 #   make bench BENCH_SIZES="20M 150M 1500M 8G"   full
 #
-# Data: pgbench -i at the scale matching each size. Methods, all on the same btrfs store:
+# Data: pgbench -i at the scale matching each size, plus a many-objects schema (BENCH_OBJECTS
+# tables, default 500, each with a primary key, an index and 200 rows; set 0 to leave it out).
+# Methods, all on the same btrfs store:
 #   vers-warm      vers branch of a warm commit (processes restored)
 #   vers-cold      vers branch of a cold commit (PostgreSQL boots on the snapshot)
 #   tmpl-wal       CREATE DATABASE ... TEMPLATE ... STRATEGY WAL_LOG
@@ -25,6 +27,7 @@ VERS="${VERS:-$repo/build/vers}"
 SIZES="${BENCH_SIZES:-20M 150M}"
 RUNS="${BENCH_RUNS:-5}"
 CONC="${BENCH_CONCURRENCY:-1 2 4 8 16 32}"
+OBJECTS="${BENCH_OBJECTS:-500}"
 vers() { "$VERS" "$@"; }
 
 root=$(mktemp -d /tmp/vers-bench.XXXXXX)
@@ -46,6 +49,7 @@ stats() { sort -n | awk '{ v[NR] = $1 } END {
         p50 = v[int((NR - 1) * 0.5) + 1]; p95 = v[int((NR - 1) * 0.95 + 0.5) + 1];
         printf "%.3f %.3f %.3f\n", p50 / 1000, p95 / 1000, v[NR] / 1000 }'; }
 scale_of() { # pgbench scale for a size like 150M or 8G (scale 1 is about 15 MB)
+        case "$1" in *tables) echo 1; return ;; esac
         local s=$1 n=${1%[MG]}
         case "$s" in *G) n=$((n * 1024)) ;; esac
         local sc=$((n / 15))
@@ -56,6 +60,7 @@ scale_of() { # pgbench scale for a size like 150M or 8G (scale 1 is about 15 MB)
 # store size: enough for the largest data set, its copies and dumps
 max_mb=0
 for s in $SIZES; do
+        case "$s" in *tables) continue ;; esac
         n=${s%[MG]}
         case "$s" in *G) n=$((n * 1024)) ;; esac
         [ "$n" -gt "$max_mb" ] && max_mb=$n
@@ -74,6 +79,21 @@ template = "postgres@15"
 databases = ["app"]
 TOML
 cd "$proj"
+# the many-objects data set: OBJECTS tables besides pgbench's own (scale 1)
+cat > "$proj/objects.sql" <<SQL
+DO \$\$ BEGIN FOR i IN 1..$OBJECTS LOOP
+  EXECUTE format('CREATE TABLE obj_%s (id serial PRIMARY KEY, name text NOT NULL, qty int, created timestamptz DEFAULT now())', i);
+  EXECUTE format('CREATE INDEX ON obj_%s (name)', i);
+  EXECUTE format('INSERT INTO obj_%s (name, qty) SELECT md5(g::text), g FROM generate_series(1, 200) g', i);
+END LOOP; END \$\$;
+SQL
+seed_cmd() { # SIZE DB: the command that fills DB with the data set SIZE
+        local extra=""
+        case "$1" in *tables) extra=" && psql -d $2 -qf objects.sql" ;; esac
+        echo "pgbench -q -i -s $(scale_of "$1") $2 >/dev/null 2>&1$extra"
+}
+datasets="$SIZES"
+[ "$OBJECTS" -gt 0 ] && datasets="$datasets ${OBJECTS}tables"
 say "building the image"
 vers build >/dev/null
 btrfs quota enable "$VERS_ROOT/store" 2>/dev/null || true
@@ -127,23 +147,21 @@ mem_mib() {
         else echo "-"; fi
 }
 
-for size in $SIZES; do
-        sc=$(scale_of "$size")
+for size in $datasets; do
         src="src-$size"
-        say "$size: seeding (pgbench -i -s $sc)"
+        say "$size: seeding ($(seed_cmd "$size" app))"
         vers run --alias "$src" >/dev/null
         : > "$out"
         for i in $(seq "$RUNS"); do
                 vers execute -b "$src" "dropdb --if-exists seedtest; createdb seedtest" >/dev/null
                 t0=$(now_ms)
-                vers execute -b "$src" "pgbench -q -i -s $sc seedtest >/dev/null 2>&1 && psql -d seedtest -Atc 'SELECT 1 FROM pgbench_branches LIMIT 1'" >/dev/null
+                vers execute -b "$src" "$(seed_cmd "$size" seedtest) && psql -d seedtest -Atc 'SELECT 1 FROM pgbench_branches LIMIT 1'" >/dev/null
                 echo $(($(now_ms) - t0)) >> "$out"
-                [ "$i" -ge 2 ] && [ "$sc" -gt 100 ] && break # seeding big sets once or twice is enough
         done
         vers execute -b "$src" "dropdb seedtest" >/dev/null
         read -r s50 s95 smax < <(stats < "$out")
         echo "| $size | seed | $s50 | $s95 | $smax |" >> "$md"
-        vers execute -b "$src" "pgbench -q -i -s $sc app >/dev/null 2>&1"
+        vers execute -b "$src" "$(seed_cmd "$size" app)"
 
         cold_pause=$(vers commit -b "$src" --cold --tag "cold-$size" --json | sed 's/.*"pause_ms": \([0-9.]*\).*/\1/')
         warm_pause="-"
@@ -219,7 +237,7 @@ for size in $SIZES; do
         if [ -n "${p50[vers-warm]:-}" ]; then
                 best=$(awk -v a="${p50[vers-warm]}" -v b="$best" 'BEGIN { print (a < b) ? a : b }')
         fi
-        echo "$size ${p50[vers-warm]:--} ${p50[vers-cold]} ${p50[tmpl-wal]} ${p50[tmpl-copy]} ${p50[dump-restore]} ${p50[reflink]} ${p50[seed]}" >> "$plotdata"
+        case "$size" in *tables) ;; *) echo "$size ${p50[vers-warm]:--} ${p50[vers-cold]} ${p50[tmpl-wal]} ${p50[tmpl-copy]} ${p50[dump-restore]} ${p50[reflink]} ${p50[seed]}" >> "$plotdata" ;; esac
         awk -v s="$size" -v v="$best" -v t="${p50[tmpl-wal]}" -v f="${p50[tmpl-copy]}" -v d="${p50[dump-restore]}" -v r="${p50[reflink]}" -v e="${p50[seed]}" \
                 'BEGIN { printf "%s: vers %.2f s — %.1f× template (WAL_LOG), %.1f× template (FILE_COPY), %.1f× dump/restore, %.1f× reflink+server, %.1f× seeding\n", s, v, t / v, f / v, d / v, r / v, e / v }' >> "$ratios"
 
