@@ -136,6 +136,14 @@ char *xstrdup(const char *s)
         return r;
 }
 
+char *xstrndup(const char *s, size_t n)
+{
+        char *r = strndup(s ? s : "", n);
+        if (!r)
+                oom();
+        return r;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
         va_list ap;
