@@ -44,10 +44,12 @@ $(BUILD)/libvers.a: $(LIB_OBJ)
 $(BUILD)/vers: $(CMD_OBJ) $(BUILD)/libvers.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libvers.a $(LIBS)
 
-# vers-init runs as PID 1 inside every env; it only needs libc.
-$(BUILD)/vers-init: src/init/vers-init.c
+# vers-init runs as PID 1 inside every env, whose root may have a libc of its own (FROM
+# debian:<suite>): it is linked statically, without sanitizers, and reads users from files.
+INIT_CFLAGS := -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -Isrc/lib
+$(BUILD)/vers-init: src/init/vers-init.c src/lib/passwd.c src/lib/passwd.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+	$(CC) $(INIT_CFLAGS) -static -o $@ src/init/vers-init.c src/lib/passwd.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvers.a
 	@mkdir -p $(dir $@)

@@ -97,7 +97,8 @@ int cmd_build(int argc, char **argv)
         _cleanup_free_ char *id = NULL;
         bool cached = false;
         double t0 = vers_monotonic();
-        if (vers_build(&ctx, no_cache, &id, &cached, &err) < 0) {
+        if (vers_build(&ctx, &(struct vers_build_opts){.no_cache = no_cache, .verbose = true}, &id,
+                       &cached, &err) < 0) {
                 vers_close(&ctx);
                 return cli_fail(&err);
         }

@@ -15,9 +15,10 @@ static void on_stop(int sig)
 
 static const char tunnel_help[] =
     "usage: vers tunnel [ENV] [-b ENV] [[LOCAL:]REMOTE]\n\n"
-    "Forward 127.0.0.1:LOCAL on the host to port REMOTE inside an env (default 5432, and\n"
-    "LOCAL = REMOTE; LOCAL 0 picks a free port). The env keeps its loopback-only network:\n"
-    "each connection is opened from inside it. Runs until interrupted.\n";
+    "Forward 127.0.0.1:LOCAL on the host to port REMOTE inside an env (default: the port its\n"
+    "Dockerfile EXPOSEs, a database port first, else 5432; LOCAL = REMOTE; LOCAL 0 picks a\n"
+    "free port). The env keeps its loopback-only network: each connection is opened from\n"
+    "inside it. Runs until interrupted.\n";
 
 static bool parse_port(const char *s, int *out)
 {
@@ -51,7 +52,7 @@ int cmd_tunnel(int argc, char **argv)
                 spec = argv[optind++];
         if (optind < argc)
                 return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-        int local = -1, remote = 5432;
+        int local = -1, remote = 0;
         if (spec) {
                 const char *colon = strchr(spec, ':');
                 if (colon) {
@@ -62,8 +63,6 @@ int cmd_tunnel(int argc, char **argv)
                         return cli_usage_error(usage, "bad port '%s'", spec);
                 }
         }
-        if (local < 0)
-                local = remote;
         struct vers_ctx ctx;
         int rc = cli_open(&ctx);
         if (rc)
@@ -71,8 +70,13 @@ int cmd_tunnel(int argc, char **argv)
         vers_error_t err = NULL;
         struct vers_env e = {0};
         int fd = -1;
-        if (cli_target_env(&ctx, name, false, true, &e, &err) < 0 ||
-            vers_tunnel_listen(&local, &fd, &err) < 0)
+        if (cli_target_env(&ctx, name, false, true, &e, &err) < 0)
+                goto fail;
+        if (!remote)
+                remote = vers_env_default_port(&ctx, &e);
+        if (local < 0)
+                local = remote;
+        if (vers_tunnel_listen(&local, &fd, &err) < 0)
                 goto fail;
         printf("forwarding 127.0.0.1:%d -> env %s port %d (Ctrl-C to stop)\n", local,
                e.alias ? e.alias : e.id, remote);

@@ -12,8 +12,6 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +19,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "passwd.h"
 
 #define MAX_SERVICES 32
 
@@ -113,24 +113,26 @@ static pid_t spawn(const char *user, const char *log, const char *cmd)
                 dup2(fd, 1);
                 dup2(fd, 2);
         }
-        struct passwd *pw = user[0] ? getpwnam(user) : NULL;
+        const char *home = "/";
         if (user[0] && strcmp(user, "root") != 0) {
-                if (!pw) {
-                        fprintf(stderr, "vers-init: no user '%s'\n", user);
+                struct vers_user u;
+                char why[512];
+                if (vers_user_lookup("", user, &u, why, sizeof why) < 0) {
+                        fprintf(stderr, "vers-init: %s\n", why);
                         _exit(127);
                 }
-                if (fd >= 0)
-                        fchown(fd, pw->pw_uid, pw->pw_gid);
-                if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-                    setuid(pw->pw_uid) < 0) {
+                if (fd >= 0 && fchown(fd, u.uid, u.gid) < 0)
+                        fprintf(stderr, "vers-init: cannot hand %s to '%s'\n", log, user);
+                if (vers_user_become(&u) < 0) {
                         fprintf(stderr, "vers-init: cannot become '%s': %s\n", user,
                                 strerror(errno));
                         _exit(127);
                 }
-                setenv("HOME", pw->pw_dir, 1);
-                setenv("USER", pw->pw_name, 1);
+                setenv("HOME", u.home, 1);
+                setenv("USER", u.name[0] ? u.name : user, 1);
+                home = u.home;
         }
-        if (chdir(pw ? pw->pw_dir : "/") < 0 && chdir("/") < 0)
+        if (chdir(home) < 0 && chdir("/") < 0)
                 _exit(127);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);

@@ -1,4 +1,5 @@
 #include "engine.h"
+#include "engine-private.h"
 #include "cgroup.h"
 #include "criu.h"
 #include "names.h"
@@ -20,9 +21,7 @@
 #define DEFAULT_ROOT "/var/lib/vers"
 #define READY_TIMEOUT 120
 
-static void progress(struct vers_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void progress(struct vers_ctx *ctx, const char *fmt, ...)
+void vers_progress(struct vers_ctx *ctx, const char *fmt, ...)
 {
         if (!ctx->progress)
                 return;
@@ -36,9 +35,7 @@ static void progress(struct vers_ctx *ctx, const char *fmt, ...)
         va_end(ap);
 }
 
-static void notice(struct vers_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void notice(struct vers_ctx *ctx, const char *fmt, ...)
+void vers_notice(struct vers_ctx *ctx, const char *fmt, ...)
 {
         if (!ctx->notice)
                 return;
@@ -58,7 +55,7 @@ static void notice_cold_once(struct vers_ctx *ctx, const char *why)
         _cleanup_free_ char *marker = xasprintf("%s/.cold-notice-shown", ctx->root);
         if (vers_path_exists(marker))
                 return;
-        notice(ctx, "commits are cold (disk only, services restart on branch): %s", why);
+        vers_notice(ctx, "commits are cold (disk only, services restart on branch): %s", why);
         vers_write_file_atomic(marker, why, strlen(why), 0644, NULL);
 }
 
@@ -158,7 +155,7 @@ void vers_ref_clear(struct vers_ref *r)
 
 /* ---- ownership of transitional rows --------------------------------------------------- */
 
-static int64_t my_start(void)
+int64_t vers_my_start(void)
 {
         /* per pid: a forked child (vers test runs every branch in one) is another owner */
         static int64_t s = 0;
@@ -182,7 +179,7 @@ bool vers_env_is_running(const struct vers_env *e)
         return e->init_pid > 0 && vers_pid_alive((pid_t)e->init_pid, (uint64_t)e->init_start);
 }
 
-static char *new_id(void)
+char *vers_new_id(void)
 {
         return vers_random_hex(12);
 }
@@ -483,10 +480,11 @@ static char *find_init_binary(void)
         return xstrdup("/usr/local/lib/vers/vers-init");
 }
 
-static int start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *rootfs,
-                         const char *project, const char *hostname, long mem, long vcpu,
-                         bool no_services, pid_t *pid, vers_error_t *err)
+int vers_start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *rootfs,
+                       const char *project, const char *hostname, long mem, long vcpu,
+                       unsigned flags, pid_t *pid, vers_error_t *err)
 {
+        bool no_services = flags & VERS_SB_NO_SERVICES;
         _cleanup_free_ char *init = find_init_binary();
         _cleanup_free_ char *dst = xasprintf("%s/.vers/init", rootfs);
         if (vers_copy_file(init, dst, 0755, err) < 0)
@@ -500,14 +498,20 @@ static int start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *ro
             .memory_mib = mem,
             .vcpu = vcpu,
             .init_argv = argv,
+            .host_net = flags & VERS_SB_HOST_NET,
         };
         (void)ctx;
         return vers_sandbox_start(&spec, pid, err);
 }
 
-static char **env_vars(const char *rootfs, char **extra)
+static char **env_vars(const char *rootfs, char **extra, bool no_env_file)
 {
         char **v = NULL;
+        if (no_env_file) {
+                for (size_t i = 0; extra && extra[i]; i++)
+                        strv_push(&v, extra[i]);
+                return v ? v : xcalloc(1, sizeof *v);
+        }
         _cleanup_free_ char *p = xasprintf("%s/.vers/env", rootfs);
         _cleanup_free_ char *text = NULL;
         if (vers_read_file(p, &text, NULL, NULL) == 0) {
@@ -530,11 +534,11 @@ static char **env_vars(const char *rootfs, char **extra)
         return v;
 }
 
-static int exec_in(pid_t init_pid, const char *cg_id, const char *rootfs, const char *workdir,
-                   char *const argv[], const struct vers_exec_opts *o, int *status,
-                   vers_error_t *err)
+int vers_exec_in(pid_t init_pid, const char *cg_id, const char *rootfs, const char *workdir,
+                 char *const argv[], const struct vers_exec_opts *o, int *status, vers_error_t *err)
 {
-        _cleanup_strv_ char **envp = env_vars(rootfs, o ? o->extra_env : NULL);
+        _cleanup_strv_ char **envp =
+            env_vars(rootfs, o ? o->extra_env : NULL, o ? o->no_env_file : false);
         struct vers_exec_spec spec = {
             .init_pid = init_pid,
             .envid = cg_id,
@@ -544,12 +548,14 @@ static int exec_in(pid_t init_pid, const char *cg_id, const char *rootfs, const 
             .timeout_sec = o ? o->timeout_sec : 0,
             .pty = o ? o->pty : false,
             .quiet = o ? o->quiet : false,
+            .user = o ? o->user : NULL,
+            .build_io = o ? o->build_io : false,
         };
         return vers_sandbox_exec(&spec, status, err);
 }
 
 /* Last lines of a file under rootfs, for error messages. */
-static char *tail_of(const char *rootfs, const char *rel, int lines)
+char *vers_tail_of(const char *rootfs, const char *rel, int lines)
 {
         _cleanup_free_ char *p = xasprintf("%s%s", rootfs, rel);
         _cleanup_free_ char *text = NULL;
@@ -597,13 +603,13 @@ static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char
         char *argv[] = {"/.vers/ready", NULL};
         struct vers_exec_opts o = {.timeout_sec = READY_TIMEOUT, .quiet = true};
         int status = 0;
-        if (exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &o, &status, err) < 0)
+        if (vers_exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &o, &status, err) < 0)
                 return -1;
         if (status != 0) {
                 _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
                 _cleanup_strv_ char **logs = vers_env_log_files(rootfs);
                 for (size_t i = 2; logs && logs[i]; i++) { /* the services' own logs */
-                        _cleanup_free_ char *t = tail_of(rootfs, logs[i], 5);
+                        _cleanup_free_ char *t = vers_tail_of(rootfs, logs[i], 5);
                         if (t)
                                 strbuf_addf(&sb, "\n%s:\n%s", logs[i], t);
                 }
@@ -639,8 +645,8 @@ static int env_boot(struct vers_ctx *ctx, struct vers_env *e, const char *final_
         pid_t pid;
         vers_cgroup_kill(e->id);
         vers_cgroup_destroy(e->id);
-        if (start_sandbox(ctx, e->id, rootfs, e->project, e->alias ? e->alias : e->id,
-                          e->memory_mib, e->vcpu, false, &pid, err) < 0)
+        if (vers_start_sandbox(ctx, e->id, rootfs, e->project, e->alias ? e->alias : e->id,
+                               e->memory_mib, e->vcpu, 0, &pid, err) < 0)
                 return -1;
         return env_started(ctx, e, pid, "cold", rootfs, final_state, err);
 }
@@ -669,7 +675,7 @@ static void env_init_row(struct vers_ctx *ctx, struct vers_env *e, const char *a
                          const char *image, const char *base, const char *project)
 {
         memset(e, 0, sizeof *e);
-        e->id = new_id();
+        e->id = vers_new_id();
         e->alias = alias ? xstrdup(alias) : NULL;
         e->project =
             project ? xstrdup(project) : (ctx->project_dir ? xstrdup(ctx->project_dir) : NULL);
@@ -681,7 +687,7 @@ static void env_init_row(struct vers_ctx *ctx, struct vers_env *e, const char *a
         e->vcpu = ctx->cfg.vcpu;
         e->created = (int64_t)vers_now_ms();
         e->owner_pid = getpid();
-        e->owner_start = my_start();
+        e->owner_start = vers_my_start();
 }
 
 /* Make an env from a read-only subvolume (an image or a commit's rootfs); with warm_commit,
@@ -713,111 +719,6 @@ undo:
         return -1;
 }
 
-/* ---- build ------------------------------------------------------------------------------ */
-
-static uint64_t fnv1a(const char *s, uint64_t h)
-{
-        for (; *s; s++) {
-                h ^= (unsigned char)*s;
-                h *= 1099511628211ULL;
-        }
-        return h;
-}
-
-static int stop_build_sandbox(const char *cg, pid_t pid)
-{
-        kill(pid, SIGKILL);
-        vers_cgroup_kill(cg);
-        vers_cgroup_destroy(cg);
-        for (int i = 0; i < 500 && vers_pid_alive(pid, 0); i++)
-                sleep_ms(10);
-        return 0;
-}
-
-int vers_build(struct vers_ctx *ctx, bool no_cache, char **image_id, bool *cached,
-               vers_error_t *err)
-{
-        if (vers_services_check(&ctx->cfg, err) < 0)
-                return -1;
-        _cleanup_strbuf_ struct strbuf desc = STRBUF_INIT;
-        strbuf_addstr(&desc, "vers image v1\nbase host\n");
-        vers_services_describe(&ctx->cfg, &desc);
-        char key[40];
-        snprintf(
-            key, sizeof key, "%016llx%016llx",
-            (unsigned long long)fnv1a(desc.buf, 14695981039346656037ULL),
-            (unsigned long long)fnv1a(desc.buf, 1469598103934665603ULL ^ 0x9e3779b97f4a7c15ULL));
-        *cached = false;
-        if (!no_cache) {
-                struct vers_image *is = NULL;
-                size_t n = 0;
-                if (vers_meta_list_images(&ctx->meta, "key = ?1 AND state = 'ready'", key, &is, &n,
-                                          err) < 0)
-                        return -1;
-                if (n) {
-                        *image_id = xstrdup(is[n - 1].id);
-                        *cached = true;
-                        vers_images_free(is, n);
-                        return 0;
-                }
-        }
-        struct vers_image img = {
-            .id = new_id(),
-            .key = xstrdup(key),
-            .project = ctx->project_dir ? xstrdup(ctx->project_dir) : NULL,
-            .state = xstrdup("pending"),
-            .created = (int64_t)vers_now_ms(),
-            .owner_pid = getpid(),
-            .owner_start = my_start(),
-        };
-        int ret = -1;
-        pid_t pid = -1;
-        _cleanup_free_ char *path = vers_store_image_path(&ctx->store, img.id);
-        _cleanup_free_ char *setup = xasprintf("%s/.vers/setup", path);
-        if (vers_meta_put_image(&ctx->meta, &img, err) < 0)
-                goto out;
-        progress(ctx, "building image %s (base: host)", img.id);
-        if (vers_subvol_create(path, err) < 0 || vers_sandbox_populate(path, err) < 0 ||
-            vers_services_write(&ctx->cfg, path, err) < 0)
-                goto undo;
-        if (vers_path_exists(setup)) {
-                progress(ctx, "initialising services (%s)", ctx->cfg.services[0].template_);
-                if (start_sandbox(ctx, img.id, path, NULL, "vers-build", 0, 0, true, &pid, err) < 0)
-                        goto undo;
-                char *argv[] = {"/bin/sh", "-c", "/.vers/setup >/var/log/vers/setup.log 2>&1",
-                                NULL};
-                int status = 0;
-                if (exec_in(pid, img.id, path, "/", argv, NULL, &status, err) < 0)
-                        goto undo;
-                if (status != 0) {
-                        _cleanup_free_ char *log = tail_of(path, "/var/log/vers/setup.log", 10);
-                        vers_make_error(err, 0, "service setup failed (exit %d):\n%s", status,
-                                        log ? log : "(no output)");
-                        goto undo;
-                }
-                stop_build_sandbox(img.id, pid);
-                pid = -1;
-        }
-        if (vers_subvol_set_readonly(path, true, err) < 0)
-                goto undo;
-        free(img.state);
-        img.state = xstrdup("ready");
-        img.owner_pid = img.owner_start = 0;
-        if (vers_meta_put_image(&ctx->meta, &img, err) < 0)
-                goto undo;
-        *image_id = xstrdup(img.id);
-        ret = 0;
-        goto out;
-undo:
-        if (pid > 0)
-                stop_build_sandbox(img.id, pid);
-        vers_subvol_delete(path, NULL);
-        vers_meta_delete(&ctx->meta, "images", img.id, NULL);
-out:
-        vers_image_clear(&img);
-        return ret;
-}
-
 /* ---- run / branch ----------------------------------------------------------------------- */
 
 int vers_env_run(struct vers_ctx *ctx, const char *alias, struct vers_env *out, vers_error_t *err)
@@ -826,11 +727,11 @@ int vers_env_run(struct vers_ctx *ctx, const char *alias, struct vers_env *out, 
                 return -1;
         _cleanup_free_ char *image = NULL;
         bool cached = false;
-        if (vers_build(ctx, false, &image, &cached, err) < 0)
+        if (vers_build(ctx, &(struct vers_build_opts){0}, &image, &cached, err) < 0)
                 return -1;
         env_init_row(ctx, out, alias, image, NULL, NULL);
         _cleanup_free_ char *src = vers_store_image_path(&ctx->store, image);
-        progress(ctx, "starting env %s", alias ? alias : out->id);
+        vers_progress(ctx, "starting env %s", alias ? alias : out->id);
         return env_create(ctx, src, NULL, out, err);
 }
 
@@ -854,8 +755,8 @@ static int decide_restore(struct vers_ctx *ctx, const struct vers_commit *c, enu
         if (!ci->usable) {
                 if (mode == VERS_MODE_WARM)
                         return vers_make_error(err, 0, "cannot restore: %s", ci->why);
-                notice(ctx, "booting cold from warm commit '%s': %s", c->tag ? c->tag : c->id,
-                       ci->why);
+                vers_notice(ctx, "booting cold from warm commit '%s': %s", c->tag ? c->tag : c->id,
+                            ci->why);
                 return 0;
         }
         *warm = true;
@@ -920,7 +821,7 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, e.id);
         _cleanup_free_ char *lockpath = xasprintf("%s/commit.lock", envdir);
         _cleanup_close_ int lockfd = -1;
-        out->id = new_id();
+        out->id = vers_new_id();
         out->parent = e.base ? xstrdup(e.base) : NULL;
         out->image = e.image ? xstrdup(e.image) : NULL;
         out->env = xstrdup(e.id);
@@ -930,7 +831,7 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         out->state = xstrdup("pending");
         out->created = (int64_t)vers_now_ms();
         out->owner_pid = getpid();
-        out->owner_start = my_start();
+        out->owner_start = vers_my_start();
         _cleanup_free_ char *dir = vers_store_commit_dir(&ctx->store, out->id);
         _cleanup_free_ char *dst = vers_store_commit_rootfs(&ctx->store, out->id);
         if (vers_meta_put_commit(&ctx->meta, out, err) < 0)
@@ -948,8 +849,8 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                         char *argv[] = {"/.vers/pre-commit", NULL};
                         struct vers_exec_opts xo = {.timeout_sec = 300, .quiet = true};
                         int status = 0;
-                        if (exec_in((pid_t)e.init_pid, e.id, rootfs, "/", argv, &xo, &status, err) <
-                            0)
+                        if (vers_exec_in((pid_t)e.init_pid, e.id, rootfs, "/", argv, &xo, &status,
+                                         err) < 0)
                                 goto undo;
                         if (status != 0) {
                                 vers_make_error(err, 0,
@@ -993,7 +894,8 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                                 *err = derr;
                                 goto undo;
                         }
-                        notice(ctx, "warm commit failed, committing cold instead: %s", derr->msg);
+                        vers_notice(ctx, "warm commit failed, committing cold instead: %s",
+                                    derr->msg);
                         vers_error_free(&derr);
                         vers_rm_rf(images, NULL);
                         warm = false;
@@ -1052,7 +954,7 @@ int vers_env_rollback(struct vers_ctx *ctx, const char *env_id, const char *comm
         free(e.target);
         e.target = xstrdup(commit_id);
         e.owner_pid = getpid();
-        e.owner_start = my_start();
+        e.owner_start = vers_my_start();
         int ret = -1;
         if (vers_meta_put_env(&ctx->meta, &e, err) < 0)
                 goto out;
@@ -1094,7 +996,7 @@ int vers_env_delete(struct vers_ctx *ctx, const char *env_id, vers_error_t *err)
         free(e.state);
         e.state = xstrdup("deleting");
         e.owner_pid = getpid();
-        e.owner_start = my_start();
+        e.owner_start = vers_my_start();
         r = vers_meta_put_env(&ctx->meta, &e, err);
         if (r == 0)
                 r = undo_env(ctx, &e, err);
@@ -1110,8 +1012,30 @@ int vers_env_ensure_running(struct vers_ctx *ctx, const char *env_id, struct ver
                 return r < 0 ? -1 : vers_make_error(err, 0, "no env '%s'", env_id);
         if (vers_env_is_running(out))
                 return 0;
-        progress(ctx, "env %s is not running; starting it", out->alias ? out->alias : out->id);
+        vers_progress(ctx, "env %s is not running; starting it", out->alias ? out->alias : out->id);
         return env_boot(ctx, out, "running", err);
+}
+
+int vers_env_default_port(struct vers_ctx *ctx, const struct vers_env *e)
+{
+        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
+        _cleanup_free_ char *p = xasprintf("%s/.vers/image", rootfs);
+        _cleanup_free_ char *text = NULL;
+        int first = 0;
+        if (vers_read_file(p, &text, NULL, NULL) < 0)
+                return 5432;
+        char *save = NULL;
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                int port;
+                char proto[8];
+                if (sscanf(l, "expose %d/%7s", &port, proto) != 2 || strcmp(proto, "tcp"))
+                        continue;
+                if (port == 5432 || port == 3306 || port == 6379)
+                        return port;
+                if (!first)
+                        first = port;
+        }
+        return first ? first : 5432;
 }
 
 int vers_env_exec(struct vers_ctx *ctx, const struct vers_env *e, char *const argv[],
@@ -1119,7 +1043,7 @@ int vers_env_exec(struct vers_ctx *ctx, const struct vers_env *e, char *const ar
 {
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
         const char *wd = o && o->workdir ? o->workdir : (e->project ? e->project : "/root");
-        return exec_in((pid_t)e->init_pid, e->id, rootfs, wd, argv, o, status, err);
+        return vers_exec_in((pid_t)e->init_pid, e->id, rootfs, wd, argv, o, status, err);
 }
 
 /* ---- gc and shutdown -------------------------------------------------------------------- */

@@ -47,8 +47,14 @@ int vers_head_set(struct vers_ctx *ctx, enum vers_ref_kind kind, const char *id,
 char *vers_commit_label(struct vers_ctx *ctx, const char *id);
 char *vers_env_label(struct vers_ctx *ctx, const char *id);
 
-int vers_build(struct vers_ctx *ctx, bool no_cache, char **image_id, bool *cached,
-               vers_error_t *err);
+struct vers_build_opts {
+        bool no_cache; /* rebuild every step */
+        bool verbose;  /* say every step, cached or not ('vers build') */
+};
+/* Build the project's image (vers.toml, and its Dockerfile if [builder] names one): every
+ * step a cached layer. *cached is true when every step came from the cache. */
+int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **image_id,
+               bool *cached, vers_error_t *err);
 
 /* 'vers run': build (cached) and start a new env from the image. */
 int vers_env_run(struct vers_ctx *ctx, const char *alias, struct vers_env *out, vers_error_t *err);
@@ -86,9 +92,16 @@ struct vers_exec_opts {
         bool pty;
         bool quiet;
         char **extra_env; /* KEY=VALUE, may be NULL */
+        const char *user; /* run as this user of the env (NULL: root) */
+        bool build_io;    /* stdin from /dev/null, stdout to stderr (build steps) */
+        bool no_env_file; /* do not read the env's /.vers/env (extra_env is the whole env) */
 };
 int vers_env_exec(struct vers_ctx *ctx, const struct vers_env *e, char *const argv[],
                   const struct vers_exec_opts *o, int *status, vers_error_t *err);
+
+/* The port a host-side client wants by default: the EXPOSEd TCP port of the env's
+ * Dockerfile (5432, 3306 or 6379 first), else 5432. */
+int vers_env_default_port(struct vers_ctx *ctx, const struct vers_env *e);
 
 struct vers_gc_report {
         int subvolumes;

@@ -524,7 +524,7 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
         if (s.vcpu)
                 ctx->cfg.vcpu = s.vcpu;
         bool cached = false;
-        if (vers_build(ctx, false, &image, &cached, err) < 0)
+        if (vers_build(ctx, &(struct vers_build_opts){0}, &image, &cached, err) < 0)
                 goto out;
         say(o, "image %s%s", image, cached ? " (cached)" : "");
         if (run_checkpoints(ctx, &s, image, o, rep, &base, err) < 0)

@@ -1,5 +1,6 @@
 #include "sandbox.h"
 #include "cgroup.h"
+#include "passwd.h"
 #include "strbuf.h"
 
 #include <errno.h>
@@ -131,7 +132,9 @@ static void plan_free(struct plan *p)
 
 static void build_plan(const struct vers_sandbox_spec *spec, struct plan *p)
 {
-        for (size_t i = 0; i < N_HOST_RO; i++) {
+        _cleanup_free_ char *marker = xasprintf("%s/" VERS_OWN_ROOT_MARKER, spec->rootfs);
+        bool own = vers_path_exists(marker);
+        for (size_t i = 0; i < N_HOST_RO && !own; i++) {
                 _cleanup_free_ char *host = xasprintf("/%s", host_ro_dirs[i]);
                 struct stat st;
                 if (lstat(host, &st) == 0 && S_ISDIR(st.st_mode))
@@ -140,7 +143,8 @@ static void build_plan(const struct vers_sandbox_spec *spec, struct plan *p)
         plan_add(p, STEP_PROC, NULL, "proc", NULL);
         plan_add(p, STEP_SYS, NULL, "sys", NULL);
         plan_add(p, STEP_DEV, NULL, "dev", NULL);
-        plan_add(p, STEP_TMPFS, NULL, "run", "mode=755");
+        if (!own)
+                plan_add(p, STEP_TMPFS, NULL, "run", "mode=755");
         if (spec->project_dir && spec->project_dir[0] == '/' && spec->project_dir[1])
                 plan_add(p, STEP_BIND_RW, spec->project_dir, spec->project_dir + 1, NULL);
 }
@@ -327,7 +331,8 @@ static int child_main(void *arg)
         const char *hn = spec->hostname ? spec->hostname : "vers";
         if (sethostname(hn, strlen(hn)) < 0)
                 child_die(errno, "sethostname");
-        loopback_up();
+        if (!spec->host_net)
+                loopback_up();
 
         /* PID 1's output goes to the env's own log. Both are opened inside the new root, so
          * that every descriptor of the env refers to something in its own mounts (a
@@ -381,7 +386,10 @@ int vers_sandbox_start(const struct vers_sandbox_spec *spec, pid_t *pidp, vers_e
                 struct child_args a = {spec, &plan, sync[0], errp[1]};
                 size_t stack_size = 1024 * 1024;
                 char *stack = xmalloc(stack_size);
-                pid_t pid = clone(child_main, stack + stack_size, NS_FLAGS | SIGCHLD, &a);
+                int flags = NS_FLAGS;
+                if (spec->host_net)
+                        flags &= ~CLONE_NEWNET;
+                pid_t pid = clone(child_main, stack + stack_size, flags | SIGCHLD, &a);
                 int e = errno;
                 if (pid < 0) {
                         char msg[256];
@@ -532,6 +540,12 @@ __attribute__((noreturn)) static void exec_inner(const struct vers_exec_spec *sp
                 dup2(fd, 2);
                 if (fd > 2)
                         close(fd);
+        } else if (spec->build_io) {
+                int fd = open("/dev/null", O_RDONLY);
+                dup2(fd, 0);
+                if (fd > 2)
+                        close(fd);
+                dup2(2, 1);
         }
         /* a session of its own inside the env: what it leaves running must not belong to a
          * session whose leader is outside the env's pid namespace (CRIU refuses to dump
@@ -542,6 +556,19 @@ __attribute__((noreturn)) static void exec_inner(const struct vers_exec_spec *sp
         signal(SIGQUIT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGPIPE, SIG_DFL);
+        if (spec->user) {
+                struct vers_user u;
+                char why[512];
+                if (vers_user_lookup("", spec->user, &u, why, sizeof why) < 0) {
+                        fprintf(stderr, "vers: %s\n", why);
+                        _exit(126);
+                }
+                if (vers_user_become(&u) < 0) {
+                        fprintf(stderr, "vers: cannot become '%s' in the env: %s\n", spec->user,
+                                strerror(errno));
+                        _exit(126);
+                }
+        }
         const char *wd = spec->workdir ? spec->workdir : "/";
         if (chdir(wd) < 0) {
                 fprintf(stderr, "vers: cannot enter directory '%s' in the env: %s\n", wd,

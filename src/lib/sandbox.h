@@ -4,7 +4,8 @@
  * cgroup namespaces; root = its btrfs subvolume with the host's /usr (and /bin, /lib...
  * when they are not symlinks into /usr) bound read-only; fresh /proc, /sys, a /dev tmpfs with
  * bound device nodes, devpts and /dev/shm, a /run tmpfs; the project directory bound at its
- * own path. PID 1 is vers-init (copied to /.vers/init). Every inherited descriptor is closed
+ * own path. A root with its own /usr (VERS_OWN_ROOT_MARKER) gets no host directories and keeps
+ * its /run. Build steps (host_net) share the host's network to reach package archives. PID 1 is vers-init (copied to /.vers/init). Every inherited descriptor is closed
  * before anything is executed inside.
  *
  * The mount setup is first described as a list of steps and then executed in one audited
@@ -23,7 +24,12 @@ struct vers_sandbox_spec {
         long memory_mib;
         long vcpu;
         char *const *init_argv; /* argv of PID 1, argv[0] a path inside the env */
+        bool host_net;          /* share the host's network (build steps only) */
 };
+
+/* A root that carries its own /usr (FROM debian:<suite>) has this file: nothing of the
+ * host's is bound into it and its /run is its own, as in a container image. */
+#define VERS_OWN_ROOT_MARKER ".vers/own-root"
 
 /* Start the env. On success *pid is the host pid of its PID 1 (not a child of the caller). */
 int vers_sandbox_start(const struct vers_sandbox_spec *spec, pid_t *pid, vers_error_t *err);
@@ -37,6 +43,8 @@ struct vers_exec_spec {
         int timeout_sec;     /* 0 = none */
         bool pty;            /* give the command a terminal (stdin must be one) */
         bool quiet;          /* stdin/stdout/stderr to /dev/null */
+        const char *user;    /* run as this user ("name", "uid", "name:group"); NULL = root */
+        bool build_io;       /* stdin from /dev/null and stdout to stderr */
 };
 
 /* Run a command inside a running env; *status is its exit code (124 on timeout,

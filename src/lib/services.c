@@ -417,13 +417,15 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
                            "wait_for() {\n  i=0\n  while [ $i -lt 6000 ]; do\n"
                            "    sh -c \"$1\" && return 0\n    i=$((i+1)); sleep 0.01\n  done\n"
                            "  echo \"not ready: $1\" >&2\n  return 1\n}\n");
+        /* (no cleanup attribute here: the early 'goto out' above jumps past this) */
         char *save = NULL;
-        _cleanup_free_ char *checks = xstrdup(f.ready.buf);
+        char *checks = xstrdup(f.ready.buf);
         for (char *line = strtok_r(checks, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 strbuf_addstr(&sb, "wait_for ");
                 strbuf_add_shell_quoted(&sb, line);
                 strbuf_addstr(&sb, " || exit 1\n");
         }
+        free(checks);
         if (write_file(rootfs, ".vers/ready", sb.buf, 0755, err) < 0)
                 goto out;
         strbuf_reset(&sb);

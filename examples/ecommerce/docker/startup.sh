@@ -1,0 +1,4 @@
+#!/bin/bash
+# startup.sh
+service postgresql start
+/usr/sbin/sshd -D
