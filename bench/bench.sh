@@ -73,6 +73,7 @@ vcpu = 2
 
 [storage]
 cluster_mib = $cluster
+vm_mib = $cluster
 
 [services.postgres]
 template = "postgres@15"

@@ -221,7 +221,8 @@ static int finish_rollback(struct vers_ctx *ctx, struct vers_env *e, vers_error_
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
         _cleanup_free_ char *src = vers_store_commit_rootfs(&ctx->store, e->target);
         if (vers_subvol_delete(rootfs, err) < 0 ||
-            vers_subvol_snapshot(src, rootfs, false, err) < 0)
+            vers_subvol_snapshot(src, rootfs, false, err) < 0 ||
+            vers_subvol_limit(&ctx->store, rootfs, ctx->cfg.vm_mib, err) < 0)
                 return -1;
         free(e->base);
         e->base = steal_pointer(&e->target);
@@ -706,7 +707,8 @@ static int env_create(struct vers_ctx *ctx, const char *src, const char *warm_co
                 vers_make_error(err, errno, "cannot create '%s'", dir);
                 goto undo;
         }
-        if (vers_subvol_snapshot(src, rootfs, false, err) < 0)
+        if (vers_subvol_snapshot(src, rootfs, false, err) < 0 ||
+            vers_subvol_limit(&ctx->store, rootfs, ctx->cfg.vm_mib, err) < 0)
                 goto undo;
         vers_failpoint("branch-after-snapshot");
         if ((warm_commit ? env_restore(ctx, e, warm_commit, "running", err)

@@ -3,6 +3,7 @@
 #include <btrfsutil.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/btrfs.h>
 #include <linux/loop.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -154,6 +155,53 @@ int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, v
                 if (mkdir(d, 0700) < 0 && errno != EEXIST)
                         return vers_make_error(err, errno, "cannot create '%s'", d);
         }
+        return 0;
+}
+
+#ifndef BTRFS_QUOTA_CTL_ENABLE_SIMPLE_QUOTA
+#define BTRFS_QUOTA_CTL_ENABLE_SIMPLE_QUOTA 4
+#endif
+
+static int quota_enable(const char *store_path)
+{
+        _cleanup_close_ int fd = open(store_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        /* simple quotas where the kernel has them (6.7+), full qgroups elsewhere */
+        struct btrfs_ioctl_quota_ctl_args a = {.cmd = BTRFS_QUOTA_CTL_ENABLE_SIMPLE_QUOTA};
+        if (ioctl(fd, BTRFS_IOC_QUOTA_CTL, &a) == 0)
+                return 0;
+        a = (struct btrfs_ioctl_quota_ctl_args){.cmd = BTRFS_QUOTA_CTL_ENABLE};
+        return ioctl(fd, BTRFS_IOC_QUOTA_CTL, &a);
+}
+
+int vers_subvol_limit(struct vers_store *st, const char *path, long mib, vers_error_t *err)
+{
+        if (mib <= 0)
+                return 0;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return vers_make_error(err, errno, "cannot open '%s'", path);
+        struct btrfs_ioctl_qgroup_limit_args a = {
+            .qgroupid = 0, /* the subvolume's own qgroup */
+            .lim =
+                {
+                    .flags = BTRFS_QGROUP_LIMIT_MAX_RFER | BTRFS_QGROUP_LIMIT_MAX_EXCL,
+                    .max_rfer = (uint64_t)mib << 20,
+                    .max_excl = (uint64_t)mib << 20,
+                },
+        };
+        int r = ioctl(fd, BTRFS_IOC_QGROUP_LIMIT, &a);
+        if (r < 0 && errno == ENOTCONN) {
+                if (quota_enable(st->path) < 0)
+                        return vers_make_error(err, errno,
+                                               "cannot enable btrfs quotas on the store (needed "
+                                               "for [storage] vm_mib)");
+                r = ioctl(fd, BTRFS_IOC_QGROUP_LIMIT, &a);
+        }
+        if (r < 0)
+                return vers_make_error(err, errno, "cannot cap the disk use of '%s' at %ld MiB",
+                                       path, mib);
         return 0;
 }
 

@@ -37,6 +37,11 @@ int vers_subvol_set_readonly(const char *path, bool ro, vers_error_t *err);
 /* Delete a subvolume (and subvolumes below it); a missing path is not an error. */
 int vers_subvol_delete(const char *path, vers_error_t *err);
 bool vers_subvol_is(const char *path);
+/* Cap the disk use of subvolume path at mib MiB ([storage] vm_mib): btrfs simple quotas
+ * (enabled on the store the first time), which charge a subvolume for the extents it writes,
+ * so a branch is charged for what it changes, not for what it shares. Writes beyond the cap
+ * fail inside the env with EDQUOT ("Disk quota exceeded"). */
+int vers_subvol_limit(struct vers_store *st, const char *path, long mib, vers_error_t *err);
 /* Bytes free in the store; -1 on error. */
 long long vers_store_free_bytes(struct vers_store *st);
 
