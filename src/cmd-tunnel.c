@@ -14,7 +14,7 @@ static void on_stop(int sig)
 }
 
 static const char tunnel_help[] =
-    "usage: vers tunnel [ENV] [-b ENV] [[LOCAL:]REMOTE]\n\n"
+    "usage: vers tunnel [ENV] [-b ENV] [[LOCAL:]REMOTE | LOCAL:]\n\n"
     "Forward 127.0.0.1:LOCAL on the host to port REMOTE inside an env (default: the port its\n"
     "Dockerfile EXPOSEs, a database port first, else 5432; LOCAL = REMOTE; LOCAL 0 picks a\n"
     "free port). The env keeps its loopback-only network: each connection is opened from\n"
@@ -57,7 +57,9 @@ int cmd_tunnel(int argc, char **argv)
                 const char *colon = strchr(spec, ':');
                 if (colon) {
                         _cleanup_free_ char *l = strndup(spec, (size_t)(colon - spec));
-                        if (!parse_port(l, &local) || !parse_port(colon + 1, &remote) || !remote)
+                        /* "LOCAL:" keeps the default remote port */
+                        if (!parse_port(l, &local) ||
+                            (colon[1] && (!parse_port(colon + 1, &remote) || !remote)))
                                 return cli_usage_error(usage, "bad port spec '%s'", spec);
                 } else if (!parse_port(spec, &remote) || !remote) {
                         return cli_usage_error(usage, "bad port '%s'", spec);

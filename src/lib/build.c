@@ -817,6 +817,7 @@ static int do_copy(struct build *b, const struct vers_df_instr *in, char **vars,
         struct hash h;
         hash_init(&h);
         int ret = -1;
+        char *desc = NULL;
         for (size_t i = 0; i + 1 < n; i++) {
                 const char *s = w[i];
                 if (strstr(s, "://"))
@@ -863,9 +864,10 @@ static int do_copy(struct build *b, const struct vers_df_instr *in, char **vars,
         hash_str(&h, kw);
         char content[33];
         hash_text(&h, content);
-        _cleanup_free_ char *desc = xasprintf("%s %s %s", kw, c.dest, content);
+        desc = xasprintf("%s %s %s", kw, c.dest, content);
         ret = layer(b, label, desc, apply_copy, &c, false, NULL, err);
 out:
+        free(desc);
         strv_free(c.srcs);
         free(c.dest);
         return ret;
@@ -1355,8 +1357,8 @@ static int run_dockerfile(struct build *b, const struct vers_dockerfile *df, ver
                         break;
                 }
                 if (rc < 0) {
-                        if (in->kind == DF_RUN || in->kind == DF_COPY || in->kind == DF_ADD ||
-                            in->kind == DF_WORKDIR || in->kind == DF_FROM)
+                        /* say which step, unless the message already points at the line */
+                        if (err && *err && (*err)->msg && !str_startswith((*err)->msg, b->file))
                                 return vers_error_wrap(err, "%s:%ld: %s", b->file, in->line, label);
                         return -1;
                 }
@@ -1374,7 +1376,8 @@ int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **ima
         struct build b = {.ctx = ctx, .o = o};
         struct vers_dockerfile df = {0};
         _cleanup_free_ char *dfpath = NULL;
-        int ret = -1;
+        _cleanup_strbuf_ struct strbuf desc = STRBUF_INIT;
+        int ret = -1, rc;
         if (ctx->cfg.dockerfile) {
                 dfpath = ctx->cfg.dockerfile[0] == '/'
                              ? xstrdup(ctx->cfg.dockerfile)
@@ -1395,12 +1398,11 @@ int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **ima
                 if (do_from(&b, &from, NULL, err) < 0)
                         goto out;
         }
-        _cleanup_strbuf_ struct strbuf desc = STRBUF_INIT;
         strbuf_addf(&desc, "vers %d image\n", BUILD_VERSION);
         vers_services_describe(&ctx->cfg, &desc);
         describe_config(&b, &desc);
-        int rc = layer(&b, "installing what the env runs", desc.buf, write_runtime, NULL, true,
-                       image_id, err);
+        rc = layer(&b, "installing what the env runs", desc.buf, write_runtime, NULL, true,
+                   image_id, err);
         if (rc < 0)
                 goto out;
         /* the image's key covers every step's: a hit means nothing changed */

@@ -53,8 +53,8 @@ struct vers_build_opts {
 };
 /* Build the project's image (vers.toml, and its Dockerfile if [builder] names one): every
  * step a cached layer. *cached is true when every step came from the cache. */
-int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **image_id,
-               bool *cached, vers_error_t *err);
+int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **image_id, bool *cached,
+               vers_error_t *err);
 
 /* 'vers run': build (cached) and start a new env from the image. */
 int vers_env_run(struct vers_ctx *ctx, const char *alias, struct vers_env *out, vers_error_t *err);

@@ -5,8 +5,9 @@
  * when they are not symlinks into /usr) bound read-only; fresh /proc, /sys, a /dev tmpfs with
  * bound device nodes, devpts and /dev/shm, a /run tmpfs; the project directory bound at its
  * own path. A root with its own /usr (VERS_OWN_ROOT_MARKER) gets no host directories and keeps
- * its /run. Build steps (host_net) share the host's network to reach package archives. PID 1 is vers-init (copied to /.vers/init). Every inherited descriptor is closed
- * before anything is executed inside.
+ * its /run. Build steps (host_net) share the host's network to reach package archives. PID 1 is
+ * vers-init (copied to /.vers/init). Every inherited descriptor is closed before anything is
+ * executed inside.
  *
  * The mount setup is first described as a list of steps and then executed in one audited
  * sequence that ends in pivot_root (bubblewrap's SetupOp idea).

@@ -369,13 +369,13 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
         struct frags f = {STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT,
                           STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT};
         int ret = -1;
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         for (size_t i = 0; i < cfg->n_services; i++) {
                 const struct vers_service_config *s = &cfg->services[i];
                 const struct tmpl *t = find_template(s->template_);
                 if (t->write(s, t, rootfs, &f, err) < 0)
                         goto out;
         }
-        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         strbuf_addf(&sb, "# name\tuser\tstop signal\tlog\tcommand\n%s", f.services.buf);
         if (write_file(rootfs, ".vers/services", sb.buf, 0644, err) < 0)
                 goto out;

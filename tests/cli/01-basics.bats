@@ -117,9 +117,11 @@ teardown_file() { vers_teardown_root; }
         run vers build --json
         [ "$status" -eq 0 ]
         [[ "$output" == *'"cached": false'* ]]
-        first=$(echo "$output" | sed 's/.*"image": "\([0-9a-f]*\)".*/\1/')
+        first=$(echo "$output" | grep '"image"' | sed 's/.*"image": "\([0-9a-f]*\)".*/\1/')
         run vers build --json
         [[ "$output" == *"\"image\": \"$first\", \"cached\": true"* ]]
+        [[ "$output" == *"step 1/1 FROM host (cached)"* ]]
+        [[ "$output" == *"every step came from the cache"* ]]
         run vers build --no-cache --json
         [[ "$output" == *'"cached": false'* ]]
         [[ "$output" != *"$first"* ]]

@@ -1,0 +1,209 @@
+#!/usr/bin/env bats
+# vers build from a Dockerfile ([builder] dockerfile): every instruction, cached layers,
+# --no-cache, a failing step, bad Dockerfiles, FROM a commit, and EXPOSE as the tunnel's
+# default port. Base: FROM host (the Debian base is in 12-debian.bats).
+
+load helpers
+
+setup_file() {
+        vers_setup_root
+        export DF
+        DF=$(mktemp -d /tmp/vers-test-df.XXXXXX)
+        mkdir -p "$DF/files/sub"
+        echo hello > "$DF/files/a.txt"
+        echo sub > "$DF/files/sub/b.txt"
+        echo one > "$DF/n1.conf"
+        echo two > "$DF/n2.conf"
+        # the main command: a web server on the EXPOSEd port, started from WORKDIR
+        printf '#!/bin/sh\necho "main started in $(pwd) as $(id -un)"\nexec python3 -m http.server 47813\n' > "$DF/start.sh"
+        printf '[vm]\nmemory_mib = 512\n\n[storage]\ncluster_mib = 1024\n\n[builder]\ndockerfile = "Dockerfile"\n' > "$DF/vers.toml"
+        cat > "$DF/Dockerfile" <<'EOF'
+# a comment
+FROM host
+ARG GREETING=hi
+ENV APP_HOME=/srv/app NAME="the app"
+WORKDIR $APP_HOME
+RUN echo "$GREETING from $NAME in $(pwd) as $(id -un)" > greeting.txt
+COPY files/ ./files/
+COPY *.conf /etc/app/
+COPY --chown=nobody:nogroup ["start.sh", "/start.sh"]
+RUN chmod +x /start.sh \
+    && touch /made-by-run
+USER nobody
+RUN id -un > /tmp/whoami && echo "home is $HOME"
+USER root
+EXPOSE 47813
+CMD ["/start.sh"]
+EOF
+}
+teardown_file() {
+        vers_teardown_root
+        rm -rf "$DF"
+}
+
+@test "a FROM host Dockerfile builds, step by step" {
+        cd "$DF"
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"step 1/14 FROM host"* ]]
+        [[ "$output" == *"step 4/14 WORKDIR \$APP_HOME"* ]]
+        [[ "$output" == *"home is /nonexistent"* ]] # RUN output is shown, as USER nobody
+        [[ "$output" == *"step 14/14 CMD"* ]]
+        [[ "$output" == *"built image"* ]]
+        [[ "$output" != *"(cached)"* ]]
+}
+
+@test "the env runs the image's CMD, with its ENV, WORKDIR, COPY and RUN results" {
+        cd "$DF"
+        vers run --alias web >/dev/null
+        run vers execute -b web 'cat /srv/app/greeting.txt'
+        [ "$output" = "hi from the app in /srv/app as root" ]
+        run vers execute -b web 'cat /srv/app/files/a.txt /srv/app/files/sub/b.txt /etc/app/n1.conf /etc/app/n2.conf'
+        [ "$output" = "$(printf 'hello\nsub\none\ntwo')" ]
+        run vers execute -b web 'stat -c "%U %a" /start.sh /srv/app/files/a.txt; cat /tmp/whoami; ls /made-by-run'
+        [ "${lines[0]}" = "nobody 755" ]
+        [ "${lines[1]}" = "root 644" ]
+        [ "${lines[2]}" = "nobody" ]
+        run vers execute -b web 'echo "$APP_HOME|$NAME|${GREETING:-unset}"'
+        [ "$output" = "/srv/app|the app|unset" ] # ARG is for the build only
+        # vers run waited for the EXPOSEd port: the main command answers at once
+        run vers execute -b web 'python3 -c "import urllib.request; print(urllib.request.urlopen(\"http://127.0.0.1:47813/greeting.txt\").read().decode().strip())"'
+        [ "$output" = "hi from the app in /srv/app as root" ]
+        run vers execute -b web 'cat /var/log/vers/cmd.log'
+        [[ "$output" == *"main started in /srv/app as root"* ]]
+}
+
+@test "vers tunnel defaults to the EXPOSEd port; a host-side client reaches the main command" {
+        cd "$DF"
+        "$VERS_BIN" tunnel web 0: > "$BATS_TEST_TMPDIR/tunnel.out" &
+        tpid=$!
+        for _ in $(seq 50); do
+                grep -q forwarding "$BATS_TEST_TMPDIR/tunnel.out" && break
+                sleep 0.1
+        done
+        port=$(sed -n 's/.*127.0.0.1:\([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/tunnel.out")
+        run curl -sf "http://127.0.0.1:$port/files/a.txt"
+        kill "$tpid"
+        wait "$tpid" || true
+        grep -q "port 47813" "$BATS_TEST_TMPDIR/tunnel.out"
+        [ "$output" = "hello" ]
+}
+
+@test "a warm or cold branch of a Dockerfile env keeps its main command" {
+        cd "$DF"
+        vers execute -b web 'echo branched > /srv/app/state'
+        vers commit -b web --tag web-base >/dev/null
+        vers branch web-base --alias web2 >/dev/null
+        run vers execute -b web2 'cat /srv/app/state; python3 -c "import urllib.request; print(urllib.request.urlopen(\"http://127.0.0.1:47813/state\").read().decode().strip())"'
+        [ "$output" = "$(printf 'branched\nbranched')" ]
+        vers branch web-base --alias web3 --cold >/dev/null
+        run vers execute -b web3 'cat /var/log/vers/cmd.log | grep -c "main started"'
+        [ "$output" -ge 1 ]
+}
+
+@test "a rebuild takes unchanged steps from the cache and redoes the rest" {
+        cd "$DF"
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"every step came from the cache"* ]]
+        [[ "$output" == *"cached: nothing changed"* ]]
+        echo changed > files/a.txt
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"step 5/14 RUN echo"*"(cached)"* ]]
+        [[ "$output" != *"step 6/14 COPY files/ ./files/ (cached)"* ]]
+        [[ "$output" == *"step 6/14 COPY files/ ./files/"* ]]
+        [[ "$output" != *"step 9/14 RUN chmod"*"(cached)"* ]]
+        [[ "$output" == *"3 of 8 steps that make a layer came from the cache"* ]]
+        # --no-cache redoes everything
+        run vers build --no-cache
+        [ "$status" -eq 0 ]
+        [[ "$output" != *"(cached)"* ]]
+}
+
+@test "a failing RUN step shows its output and leaves no image" {
+        cd "$DF"
+        images() { sqlite3 "$VERS_ROOT/vers.db" "SELECT count(*) FROM images"; }
+        before=$(images)
+        subvols=$(ls "$VERS_ROOT/store/images" | wc -l)
+        cp Dockerfile Dockerfile.good
+        printf 'RUN echo boom-output-%s && exit 3\n' "$$" >> Dockerfile
+        run vers build
+        mv Dockerfile.good Dockerfile
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"boom-output-$$"* ]]
+        [[ "$output" == *"Dockerfile:17: RUN echo boom-output"*"failed with exit code 3"* ]]
+        [ "$(images)" = "$before" ]
+        [ "$(ls "$VERS_ROOT/store/images" | wc -l)" = "$subvols" ]
+        [ "$(sqlite3 "$VERS_ROOT/vers.db" "SELECT count(*) FROM images WHERE state = 'pending'")" = 0 ]
+}
+
+bad_build() { # Dockerfile text, expected message part
+        local d
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/bad.XXXXXX")
+        cp "$DF/vers.toml" "$d/"
+        printf '%b' "$1" > "$d/Dockerfile"
+        cd "$d"
+        run vers build
+        [ "$status" -ne 0 ] || { echo "built: $output"; return 1; }
+        [[ "$output" == *"$2"* ]] || { echo "got: $output"; return 1; }
+        # one line of error, after the step lines
+        [ "$(echo "$output" | grep -vEc '^vers: (step |installing )')" -eq 1 ] || { echo "got: $output"; return 1; }
+}
+
+@test "bad Dockerfiles get one line naming the problem" {
+        bad_build 'FROM host\nFOO bar\n' 'Dockerfile:2:1: unknown instruction '"'"'FOO'"'"
+        bad_build 'FROM host\nVOLUME /data\n' 'VOLUME is not supported by vers'
+        bad_build 'FROM ubuntu:22.04\n' 'FROM ubuntu:22.04: no image registry is reachable from vers; use FROM debian:bookworm'
+        bad_build 'FROM debian:nosuchsuite\n' 'debootstrap does not know the suite'
+        bad_build 'FROM host\nCOPY missing.txt /x\n' 'COPY missing.txt: not found in the build context'
+        echo secret > "$BATS_TEST_TMPDIR/outside.txt"
+        bad_build 'FROM host\nCOPY ../outside.txt /x\n' 'COPY ../outside.txt: outside the build context'
+        ln -s "$BATS_TEST_TMPDIR/outside.txt" "$BATS_TEST_TMPDIR/link-out"
+        bad_build 'FROM host\nCOPY ../link-out /x\n' 'outside the build context'
+        bad_build 'FROM host\nADD http://example.invalid/x /x\n' 'only files of the build context can be added'
+        bad_build 'FROM host\nCMD ["a", ]\n' 'Dockerfile:2:11: CMD: malformed JSON array'
+        bad_build 'FROM host\nUSER nosuchuser\n' "no user 'nosuchuser' in the env's /etc/passwd"
+        bad_build 'FROM host\nEXPOSE 99999\n' 'EXPOSE 99999: not a port number'
+        bad_build 'FROM host AS a\nFROM a\n' 'multi-stage builds are not supported'
+}
+
+@test "a missing Dockerfile is named" {
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/nodf.XXXXXX")
+        cp "$DF/vers.toml" "$d/"
+        cd "$d"
+        run vers build
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"$d/Dockerfile"* ]]
+}
+
+@test "FROM a tag of ours builds on that commit's files and configuration" {
+        cd "$DF"
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/child.XXXXXX")
+        cp vers.toml "$d/"
+        printf 'FROM web-base\nRUN cat /srv/app/state > /srv/app/inherited\n' > "$d/Dockerfile"
+        cd "$d"
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"FROM web-base (commit "* ]]
+        vers run --alias child >/dev/null
+        run vers execute -b child 'cat /srv/app/inherited; echo "$APP_HOME"'
+        [ "$output" = "$(printf 'branched\n/srv/app')" ]
+        # the CMD came with it
+        run vers execute -b child 'cat /var/log/vers/cmd.log'
+        [[ "$output" == *"main started"* ]]
+        bad_build 'FROM web\n' 'FROM web: that is an env; commit it'
+}
+
+@test "RUN steps reach the network; running envs have loopback only" {
+        cd "$DF"
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/net.XXXXXX")
+        cp vers.toml "$d/"
+        printf 'FROM host\nRUN ip -o link show | grep -v " lo:" | wc -l > /links\n' > "$d/Dockerfile"
+        cd "$d"
+        vers build >/dev/null 2>&1
+        vers run --alias netcheck >/dev/null
+        run vers execute -b netcheck 'cat /links; ip -o link show | grep -vc " lo:"'
+        [ "${lines[0]}" -ge 1 ]
+        [ "${lines[1]}" = 0 ]
+}
