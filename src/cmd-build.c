@@ -24,7 +24,11 @@ static const char default_toml[] =
     "# extensions = [\"uuid-ossp\", \"pg_trgm\"]\n"
     "#\n"
     "# [services.postgres.settings]\n"
-    "# shared_buffers = \"256MB\"\n";
+    "# shared_buffers = \"256MB\"\n"
+    "\n"
+    "# Or build the image from a Dockerfile (FROM host, FROM debian:bookworm, FROM <tag>):\n"
+    "# [builder]\n"
+    "# dockerfile = \"Dockerfile\"\n";
 
 int cmd_init(int argc, char **argv)
 {
@@ -60,11 +64,15 @@ int cmd_init(int argc, char **argv)
 
 static const char build_help[] =
     "usage: vers build [--no-cache] [--json]\n\n"
-    "Build the image for this project from vers.toml: the host's /usr read-only, a private\n"
-    "/etc and /var, and the services of [services.*] initialised (PostgreSQL: cluster,\n"
-    "settings, databases, extensions). An unchanged project reuses its image.\n\n"
-    "  --no-cache   build again even if an identical image exists\n"
-    "  --json       print {\"image\": ID, \"cached\": BOOL}\n";
+    "Build the image for this project from vers.toml: by default the host's /usr read-only,\n"
+    "a private /etc and /var; with [builder] dockerfile, that Dockerfile's steps (FROM host,\n"
+    "FROM debian:<suite> through debootstrap, or FROM a tag of yours; RUN, COPY, ADD, ENV,\n"
+    "ARG, WORKDIR, USER, EXPOSE, CMD, ENTRYPOINT). Then the services of [services.*] are\n"
+    "initialised (PostgreSQL: cluster, settings, databases, extensions). Every step is a\n"
+    "cached layer: a step whose inputs are unchanged is reused, and the output says so.\n"
+    "RUN steps reach the network (package archives); envs have loopback only.\n\n"
+    "  --no-cache   redo every step even if an identical layer exists\n"
+    "  --json       print {\"image\": ID, \"cached\": BOOL} (steps go to stderr)\n";
 
 int cmd_build(int argc, char **argv)
 {
