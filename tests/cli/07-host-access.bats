@@ -10,43 +10,26 @@ setup_file() {
 teardown_file() { vers_teardown_root; }
 
 setup() { cd "$PROJ"; }
-
-wait_port() { # port
-        for _ in $(seq 100); do
-                (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-                sleep 0.05
-        done
-        return 1
-}
+teardown() { tunnel_stop; }
 
 @test "vers tunnel forwards a host port to 5432 inside the env, for a host-side psql" {
-        "$VERS_BIN" tunnel base 0:5432 > "$BATS_TEST_TMPDIR/tunnel.out" 2>&1 &
-        pid=$!
-        for _ in $(seq 100); do grep -q forwarding "$BATS_TEST_TMPDIR/tunnel.out" && break; sleep 0.05; done
-        port=$(sed -n 's/^forwarding 127.0.0.1:\([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/tunnel.out")
-        [ -n "$port" ]
-        wait_port "$port"
-        run env PGPASSWORD=postgres psql -h 127.0.0.1 -p "$port" -U postgres -d app -Atc 'SELECT count(*) FROM users'
-        kill "$pid"
-        wait "$pid" || true
+        tunnel_start base 0:5432
+        run env PGPASSWORD=postgres psql -h 127.0.0.1 -p "$TUNNEL_PORT" -U postgres -d app -Atc 'SELECT count(*) FROM users'
+        tunnel_stop
         [ "$status" -eq 0 ]
         [ "$output" = 2000 ]
 }
 
 @test "several connections through one tunnel at once" {
-        "$VERS_BIN" tunnel -b base 0:5432 > "$BATS_TEST_TMPDIR/t2.out" 2>&1 &
-        TUNNEL_PID=$!
-        for _ in $(seq 100); do grep -q forwarding "$BATS_TEST_TMPDIR/t2.out" && break; sleep 0.05; done
-        port=$(sed -n 's/^forwarding 127.0.0.1:\([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/t2.out")
+        tunnel_start -b base 0:5432
+        port=$TUNNEL_PORT
         pids=""
         for i in 1 2 3 4; do
                 PGPASSWORD=postgres PGCONNECT_TIMEOUT=10 psql -h 127.0.0.1 -p "$port" -U postgres -d app -Atc "SELECT $i + count(*) FROM products" > "$BATS_TEST_TMPDIR/c$i" 2>&1 &
                 pids="$pids $!"
         done
         for p in $pids; do wait "$p" || true; done
-        kill "$TUNNEL_PID"
-        wait "$TUNNEL_PID" || true
-        TUNNEL_PID=
+        tunnel_stop
         for i in 1 2 3 4; do [ "$(cat "$BATS_TEST_TMPDIR/c$i")" = $((500 + i)) ]; done
 }
 

@@ -17,7 +17,11 @@ setup_file() {
         cp -r "$REPO/examples/ecommerce/docker/." "$DPROJ/"
         cp "$REPO/examples/ecommerce/"{schema.sql,seed.sql,seed-data.sql,checksum.sql} "$DPROJ/"
         sed -i 's/^cluster_mib = .*/cluster_mib = 6000/' "$DPROJ/vers.toml"
+        # a second root for the cache test, made here so that teardown_file sees its name
+        export ROOT2
+        ROOT2=$(mktemp -d /tmp/vers-test-root2.XXXXXX)
 }
+teardown() { tunnel_stop; }
 teardown_file() {
         vers_teardown_root
         [ -n "${DPROJ:-}" ] && rm -rf "$DPROJ"
@@ -58,17 +62,10 @@ teardown_file() {
         cd "$DPROJ"
         vers execute -b deb "psql -v ON_ERROR_STOP=1 -q -f schema.sql && psql -v ON_ERROR_STOP=1 -q -f seed-data.sql"
         [ "$(vers execute -b deb "psql -Atc 'SELECT count(*) FROM users'")" = 2000 ]
-        "$VERS_BIN" tunnel deb 0: > "$BATS_TEST_TMPDIR/tunnel.out" &
-        tpid=$!
-        for _ in $(seq 50); do
-                grep -q forwarding "$BATS_TEST_TMPDIR/tunnel.out" && break
-                sleep 0.1
-        done
-        port=$(sed -n 's/.*127.0.0.1:\([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/tunnel.out")
-        run env PGPASSWORD=postgres psql -h 127.0.0.1 -p "$port" -U postgres -d app -Atc 'SELECT count(*) FROM orders'
-        kill "$tpid"
-        wait "$tpid" || true
-        grep -q "port 5432" "$BATS_TEST_TMPDIR/tunnel.out" # EXPOSE 22 5432: the database port
+        tunnel_start deb 0:
+        run env PGPASSWORD=postgres psql -h 127.0.0.1 -p "$TUNNEL_PORT" -U postgres -d app -Atc 'SELECT count(*) FROM orders'
+        tunnel_stop
+        grep -q "port 5432" "$TUNNEL_OUT" # EXPOSE 22 5432: the database port
         [ "$output" = 5000 ]
 }
 
@@ -93,8 +90,6 @@ teardown_file() {
 }
 
 @test "another root unpacks the cached Debian base instead of running debootstrap" {
-        export ROOT2
-        ROOT2=$(mktemp -d /tmp/vers-test-root2.XXXXXX)
         d=$(mktemp -d "$BATS_TEST_TMPDIR/second.XXXXXX")
         printf '[storage]\ncluster_mib = 2000\n\n[builder]\ndockerfile = "Dockerfile"\n' > "$d/vers.toml"
         printf 'FROM debian:bookworm-slim\nRUN cat /etc/debian_version > /version\n' > "$d/Dockerfile"

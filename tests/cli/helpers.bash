@@ -60,6 +60,30 @@ count_of() { # env table
         vers execute -b "$1" "psql -Atc 'SELECT count(*) FROM $2'"
 }
 
+# Start `vers tunnel ARGS...` in the background and wait until it listens; sets TUNNEL_PID,
+# TUNNEL_PORT (the host port it printed) and TUNNEL_OUT (what it printed). Files that use it
+# call tunnel_stop in teardown, so a failing test leaves no tunnel behind.
+tunnel_start() {
+        TUNNEL_OUT="$BATS_TEST_TMPDIR/tunnel.out"
+        "$VERS_BIN" tunnel "$@" > "$TUNNEL_OUT" 2>&1 &
+        TUNNEL_PID=$!
+        TUNNEL_PORT=
+        for _ in $(seq 100); do
+                TUNNEL_PORT=$(sed -n 's/^forwarding 127.0.0.1:\([0-9]*\) .*/\1/p' "$TUNNEL_OUT")
+                [ -n "$TUNNEL_PORT" ] && return 0
+                sleep 0.05
+        done
+        echo "vers tunnel $* did not start: $(cat "$TUNNEL_OUT")" >&2
+        return 1
+}
+
+tunnel_stop() {
+        [ -n "${TUNNEL_PID:-}" ] || return 0
+        kill "$TUNNEL_PID" 2>/dev/null || true
+        wait "$TUNNEL_PID" 2>/dev/null || true
+        TUNNEL_PID=
+}
+
 need_node_pg() {
         [ -d "$REPO/examples/ecommerce/node_modules/pg" ] ||
                 skip "npm package pg not installed (run make deps)"
