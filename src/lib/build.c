@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 /* bump when what a step produces changes, so that cached layers are rebuilt */
-#define BUILD_VERSION 3
+#define BUILD_VERSION 4
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* ---- keys ------------------------------------------------------------------------------ */
@@ -72,22 +72,45 @@ static void hash_text(const struct hash *h, char out[33])
         snprintf(out, 33, "%016llx%016llx", (unsigned long long)h->a, (unsigned long long)h->b);
 }
 
-/* Content of a file or tree: names, modes, link targets and bytes. */
-static int hash_path(struct hash *h, const char *path, const char *rel, vers_error_t *err)
+/* One source of a COPY or ADD: what goes into the key, and what is copied. */
+struct source_walk {
+        struct hash *h;
+        const struct vers_df_ignore *ig;
+        struct strbuf list; /* below a directory source: its entries, NUL-separated */
+};
+
+/* Is rel (relative to the build context) left out of COPY and ADD? vers's own state in the
+ * project (.vers/HEAD...) always is. */
+static bool left_out(const struct vers_df_ignore *ig, const char *rel)
+{
+        return !strcmp(rel, ".vers") || !strncmp(rel, ".vers/", 6) || vers_df_ignored(ig, rel);
+}
+
+/* Hash path (rel: relative to the context) into the key: names, modes, link targets and
+ * bytes; under a directory source, list what is kept (under: relative to that source).
+ * keep is false for a directory left out whose entries an exception may bring back. */
+static int walk_source(struct source_walk *w, const char *path, const char *rel, const char *under,
+                       bool keep, vers_error_t *err)
 {
         struct stat st;
         if (lstat(path, &st) < 0)
                 return vers_make_error(err, errno, "cannot read '%s'", path);
-        char meta[64];
-        snprintf(meta, sizeof meta, "%o", (unsigned)st.st_mode);
-        hash_str(h, rel);
-        hash_str(h, meta);
+        if (!keep && !S_ISDIR(st.st_mode))
+                return 0;
+        if (keep) {
+                char meta[64];
+                snprintf(meta, sizeof meta, "%o", (unsigned)st.st_mode);
+                hash_str(w->h, rel);
+                hash_str(w->h, meta);
+                if (under)
+                        strbuf_add(&w->list, under, strlen(under) + 1);
+        }
         if (S_ISLNK(st.st_mode)) {
                 char target[PATH_MAX];
                 ssize_t n = readlink(path, target, sizeof target - 1);
                 if (n < 0)
                         return vers_make_error(err, errno, "cannot read link '%s'", path);
-                hash_add(h, target, (size_t)n);
+                hash_add(w->h, target, (size_t)n);
         } else if (S_ISREG(st.st_mode)) {
                 _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
                 if (fd < 0)
@@ -95,7 +118,7 @@ static int hash_path(struct hash *h, const char *path, const char *rel, vers_err
                 char buf[65536];
                 ssize_t n;
                 while ((n = read(fd, buf, sizeof buf)) > 0)
-                        hash_add(h, buf, (size_t)n);
+                        hash_add(w->h, buf, (size_t)n);
                 if (n < 0)
                         return vers_make_error(err, errno, "cannot read '%s'", path);
         } else if (S_ISDIR(st.st_mode)) {
@@ -108,8 +131,13 @@ static int hash_path(struct hash *h, const char *path, const char *rel, vers_err
                         const char *d = names[i]->d_name;
                         if (ret == 0 && strcmp(d, ".") && strcmp(d, "..")) {
                                 _cleanup_free_ char *p = xasprintf("%s/%s", path, d);
-                                _cleanup_free_ char *r = xasprintf("%s/%s", rel, d);
-                                ret = hash_path(h, p, r, err);
+                                _cleanup_free_ char *r =
+                                    rel[0] ? xasprintf("%s/%s", rel, d) : xstrdup(d);
+                                _cleanup_free_ char *u =
+                                    under ? xasprintf("%s/%s", under, d) : xasprintf("./%s", d);
+                                bool k = !left_out(w->ig, r);
+                                if (k || (w->ig->has_exceptions && strcmp(r, ".vers")))
+                                        ret = walk_source(w, p, r, u, k, err);
                         }
                         free(names[i]);
                 }
@@ -429,25 +457,11 @@ static char *cache_dir(void)
 static int run_with_progress(struct build *b, char *const argv[], const char *what,
                              vers_error_t *err)
 {
-        int fds[2];
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return vers_make_error(err, errno, "pipe");
-        pid_t pid = fork();
+        int fd;
+        pid_t pid = vers_spawn(argv, &fd, err);
         if (pid < 0)
-                return vers_make_error(err, errno, "fork");
-        if (pid == 0) {
-                dup2(fds[1], 1);
-                dup2(fds[1], 2);
-                int nul = open("/dev/null", O_RDONLY);
-                if (nul >= 0)
-                        dup2(nul, 0);
-                vers_close_fds_from(3);
-                execvp(argv[0], argv);
-                fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-                _exit(127);
-        }
-        close(fds[1]);
-        FILE *f = fdopen(fds[0], "r");
+                return -1;
+        FILE *f = fdopen(fd, "r");
         char line[1024], last[4][1024] = {"", "", "", ""};
         char phase[32] = "";
         int nl = 0;
@@ -464,17 +478,15 @@ static int run_with_progress(struct build *b, char *const argv[], const char *wh
         }
         if (f)
                 fclose(f);
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                return 0;
+        else
+                close(fd);
+        int rc = vers_wait_exit(pid, err);
+        if (rc <= 0)
+                return rc;
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         for (int i = nl > 4 ? nl - 4 : 0; i < nl; i++)
                 strbuf_addf(&sb, "\n  %s", last[i % 4]);
-        return vers_make_error(err, 0, "%s failed (exit %d); its last lines:%s", what,
-                               WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-                               sb.buf);
+        return vers_make_error(err, 0, "%s failed (exit %d); its last lines:%s", what, rc, sb.buf);
 }
 
 struct debian_arg {
@@ -708,27 +720,29 @@ static bool inside(const char *ctxdir, const char *real)
         return !strncmp(real, ctxdir, n) && (real[n] == '\0' || real[n] == '/');
 }
 
-/* The script that copies inside the sandbox: $1 dest, $2 owner, $3 mode, $4 add, sources */
+/* The script that copies inside the sandbox: $1 dest, $2 owner, $3 mode, $4 add, sources.
+ * The entries of the n-th source, when it is a directory, are listed in /.vers/copy.n. */
 static const char copy_script[] =
     "set -e\n"
     "dest=$1 own=$2 mode=$3 add=$4; shift 4\n"
-    "todir=\n"
+    "todir= i=0\n"
     "case $dest in */) todir=1 ;; esac\n"
     "if [ $# -gt 1 ] || [ -d \"$dest\" ]; then todir=1; fi\n"
     "if [ -n \"$todir\" ]; then mkdir -p \"$dest\"; else mkdir -p \"$(dirname \"$dest\")\"; fi\n"
-    "fix() { chown -h \"$own\" \"$1\"; if [ -n \"$mode\" ] && [ ! -L \"$1\" ]; then chmod "
-    "\"$mode\" "
-    "\"$1\"; fi; }\n"
+    "fix() { chown -h \"$own\" \"$@\"; if [ -n \"$mode\" ]; then for f; do [ -L \"$f\" ] || "
+    "chmod \"$mode\" \"$f\"; done; fi; }\n"
     "for s; do\n"
+    "  list=/.vers/copy.$i; i=$((i + 1))\n"
     "  if [ -n \"$add\" ] && [ -f \"$s\" ] && case $s in *.tar|*.tar.gz|*.tgz|*.tar.xz|*.txz|"
     "*.tar.bz2|*.tbz2|*.tar.zst) true ;; *) false ;; esac; then\n"
     "    mkdir -p \"$dest\"; tar -xf \"$s\" -C \"$dest\"\n"
     "  elif [ -d \"$s\" ]; then\n"
-    "    mkdir -p \"$dest\"; cp -a \"$s/.\" \"$dest/\"\n"
-    "    (cd \"$s\" && find . -mindepth 1 -print0) | (cd \"$dest\" && xargs -0 -r chown -h "
-    "\"$own\")\n"
-    "    if [ -n \"$mode\" ]; then (cd \"$s\" && find . -mindepth 1 ! -type l -print0) | "
-    "(cd \"$dest\" && xargs -0 -r chmod \"$mode\"); fi\n"
+    "    mkdir -p \"$dest\"\n"
+    "    tar -C \"$s\" --null --no-recursion -T \"$list\" --numeric-owner -cf /.vers/copy.tar\n"
+    "    tar -C \"$dest\" --numeric-owner -xpf /.vers/copy.tar; rm -f /.vers/copy.tar\n"
+    "    (cd \"$dest\" && xargs -0 -r chown -h \"$own\" < \"$list\")\n"
+    "    if [ -n \"$mode\" ]; then (cd \"$dest\" && xargs -0 -r sh -c 'for f; do [ -L \"$f\" ] "
+    "|| chmod \"$0\" \"$f\"; done' \"$mode\" < \"$list\"); fi\n"
     "  elif [ -n \"$todir\" ]; then\n"
     "    t=\"${dest%/}/$(basename \"$s\")\"; cp -a \"$s\" \"$t\"; fix \"$t\"\n"
     "  else\n"
@@ -737,8 +751,9 @@ static const char copy_script[] =
     "done\n";
 
 struct copy_arg {
-        char **srcs; /* host paths inside the context */
-        char *dest;  /* absolute, in the image */
+        char **srcs;          /* host paths inside the context */
+        struct strbuf *lists; /* per source: what a directory source copies */
+        char *dest;           /* absolute, in the image */
         const char *own;
         const char *mode;
         bool add;
@@ -757,13 +772,23 @@ static int apply_copy(struct build *b, const char *id, const char *path, void *a
         strv_push(&argv, c->own);
         strv_push(&argv, c->mode ? c->mode : "");
         strv_push(&argv, c->add ? "1" : "");
-        for (size_t i = 0; c->srcs[i]; i++)
+        size_t n = strv_len(c->srcs);
+        int ret = 0;
+        for (size_t i = 0; i < n && ret == 0; i++) {
                 strv_push(&argv, c->srcs[i]);
+                _cleanup_free_ char *list = xasprintf("%s/.vers/copy.%zu", path, i);
+                ret = vers_write_file_atomic(list, c->lists[i].buf, c->lists[i].len, 0600, err);
+        }
         char *env[] = {"PATH=" DEFAULT_PATH, "HOME=/root", NULL};
         struct step_run r = {.argv = argv, .env = env, .project = true};
         int status = 0;
-        int ret = run_in(b, id, path, &r, &status, err);
+        if (ret == 0)
+                ret = run_in(b, id, path, &r, &status, err);
         strv_free(argv);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *list = xasprintf("%s/.vers/copy.%zu", path, i);
+                unlink(list);
+        }
         if (ret < 0)
                 return -1;
         if (status != 0)
@@ -814,17 +839,28 @@ static int do_copy(struct build *b, const struct vers_df_instr *in, char **vars,
                         c.mode = v;
                 }
         }
+        struct vers_df_ignore ig = {0};
+        _cleanup_free_ char *igpath = xasprintf("%s/.dockerignore", ctxreal);
+        _cleanup_free_ char *igtext = NULL;
+        if (vers_path_exists(igpath)) {
+                if (vers_read_file(igpath, &igtext, NULL, err) < 0)
+                        return -1;
+                vers_df_ignore_parse(igtext, &ig);
+        }
         struct hash h;
         hash_init(&h);
         int ret = -1;
         char *desc = NULL;
+        size_t left = 0;
         for (size_t i = 0; i + 1 < n; i++) {
                 const char *s = w[i];
-                if (strstr(s, "://"))
-                        return vers_make_error(err, 0,
-                                               "%s:%ld:%ld: %s %s: only files of the build context "
-                                               "can be added (fetch URLs in a RUN step)",
-                                               b->file, in->line, in->args_col, kw, s);
+                if (strstr(s, "://")) {
+                        vers_make_error(err, 0,
+                                        "%s:%ld:%ld: %s %s: only files of the build context "
+                                        "can be added (fetch URLs in a RUN step)",
+                                        b->file, in->line, in->args_col, kw, s);
+                        goto out;
+                }
                 _cleanup_free_ char *pattern = xasprintf("%s/%s", ctxreal, s);
                 glob_t g = {0};
                 int gr = glob(pattern, GLOB_NOCHECK, NULL, &g);
@@ -845,13 +881,31 @@ static int do_copy(struct build *b, const struct vers_df_instr *in, char **vars,
                                 globfree(&g);
                                 goto out;
                         }
-                        if (hash_path(&h, real, real + strlen(ctxreal), err) < 0) {
+                        const char *rel = real + strlen(ctxreal);
+                        rel += *rel == '/';
+                        if (*rel && left_out(&ig, rel)) {
+                                left++;
+                                continue;
+                        }
+                        size_t k = strv_len(c.srcs);
+                        c.lists = xrealloc(c.lists, (k + 1) * sizeof *c.lists);
+                        struct source_walk sw = {.h = &h, .ig = &ig, .list = STRBUF_INIT};
+                        int wr = walk_source(&sw, real, rel, NULL, true, err);
+                        c.lists[k] = sw.list;
+                        strv_push(&c.srcs, real);
+                        if (wr < 0) {
                                 globfree(&g);
                                 goto out;
                         }
-                        strv_push(&c.srcs, real);
                 }
                 globfree(&g);
+        }
+        if (!c.srcs) {
+                vers_make_error(err, 0,
+                                "%s:%ld:%ld: %s: every source is left out by .dockerignore (%zu "
+                                "path%s)",
+                                b->file, in->line, in->args_col, kw, left, left == 1 ? "" : "s");
+                goto out;
         }
         c.dest = abs_in_image(b, w[n - 1]);
         if (strv_len(c.srcs) > 1 && !str_endswith(c.dest, "/")) {
@@ -868,8 +922,12 @@ static int do_copy(struct build *b, const struct vers_df_instr *in, char **vars,
         ret = layer(b, label, desc, apply_copy, &c, false, NULL, err);
 out:
         free(desc);
+        for (size_t i = 0; i < strv_len(c.srcs); i++)
+                strbuf_release(&c.lists[i]);
+        free(c.lists);
         strv_free(c.srcs);
         free(c.dest);
+        vers_df_ignore_clear(&ig);
         return ret;
 }
 

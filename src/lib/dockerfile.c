@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -625,4 +626,123 @@ int vers_df_words(const char *text, char *const *vars, const char *file, long li
 fail:
         strv_free(v);
         return -1;
+}
+
+/* ---- .dockerignore ---------------------------------------------------------------------- */
+
+/* A pattern as Docker cleans it: trimmed, no leading '/', no empty or '.' segments, no
+ * trailing '/', no '**' twice in a row. Returns NULL for what matches nothing. */
+static char *clean_pattern(const char *p, size_t len)
+{
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        size_t i = 0;
+        while (i < len) {
+                while (i < len && p[i] == '/')
+                        i++;
+                size_t s = i;
+                while (i < len && p[i] != '/')
+                        i++;
+                if (i == s || (i - s == 1 && p[s] == '.'))
+                        continue;
+                /* '**' twice in a row means what it means once, without the search */
+                if (i - s == 2 && !strncmp(p + s, "**", 2) &&
+                    (!strcmp(sb.buf, "**") || str_endswith(sb.buf, "/**")))
+                        continue;
+                if (sb.len)
+                        strbuf_addch(&sb, '/');
+                strbuf_add(&sb, p + s, i - s);
+        }
+        return sb.len ? strbuf_detach(&sb) : NULL;
+}
+
+void vers_df_ignore_parse(const char *text, struct vers_df_ignore *ig)
+{
+        memset(ig, 0, sizeof *ig);
+        for (const char *l = text; l && *l;) {
+                const char *nl = strchr(l, '\n');
+                size_t len = nl ? (size_t)(nl - l) : strlen(l);
+                const char *next = nl ? nl + 1 : NULL;
+                while (len && isspace((unsigned char)*l))
+                        l++, len--;
+                while (len && isspace((unsigned char)l[len - 1]))
+                        len--;
+                if (len && *l != '#') {
+                        bool neg = *l == '!';
+                        if (neg) {
+                                l++, len--;
+                                while (len && isspace((unsigned char)*l))
+                                        l++, len--;
+                        }
+                        _cleanup_free_ char *c = clean_pattern(l, len);
+                        if (c) {
+                                _cleanup_free_ char *p = xasprintf("%s%s", neg ? "!" : "", c);
+                                strv_push(&ig->pats, p);
+                                ig->has_exceptions |= neg;
+                        }
+                }
+                l = next;
+        }
+}
+
+void vers_df_ignore_clear(struct vers_df_ignore *ig)
+{
+        strv_free(ig->pats);
+        memset(ig, 0, sizeof *ig);
+}
+
+/* Does pattern pat match path, segment by segment ('**' spans any number of segments)? */
+static bool segments_match(const char *pat, const char *path)
+{
+        size_t pl = strcspn(pat, "/");
+        if (pl == 2 && !strncmp(pat, "**", 2)) {
+                if (!pat[2])
+                        return true;
+                for (const char *p = path;;) {
+                        if (segments_match(pat + 3, p))
+                                return true;
+                        p = strchr(p, '/');
+                        if (!p)
+                                return false;
+                        p++;
+                }
+        }
+        size_t sl = strcspn(path, "/");
+        if (!*path)
+                return false;
+        _cleanup_free_ char *ps = xstrndup(pat, pl);
+        _cleanup_free_ char *ss = xstrndup(path, sl);
+        if (fnmatch(ps, ss, 0) != 0)
+                return false;
+        if (!pat[pl])
+                return !path[sl];
+        if (!path[sl])
+                return false;
+        return segments_match(pat + pl + 1, path + sl + 1);
+}
+
+/* Docker's rule: a pattern excludes the path or any directory it is in. */
+static bool matches_or_parent(const char *pat, const char *rel)
+{
+        if (segments_match(pat, rel))
+                return true;
+        for (const char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
+                _cleanup_free_ char *parent = xstrndup(rel, (size_t)(s - rel));
+                if (segments_match(pat, parent))
+                        return true;
+        }
+        return false;
+}
+
+bool vers_df_ignored(const struct vers_df_ignore *ig, const char *rel)
+{
+        bool ignored = false;
+        for (size_t i = 0; ig->pats && ig->pats[i]; i++) {
+                const char *p = ig->pats[i];
+                bool neg = *p == '!';
+                if (ignored != neg)
+                        continue; /* this rule cannot change the outcome */
+                if (matches_or_parent(p + neg, rel))
+                        ignored = !neg;
+        }
+        return ignored;
 }

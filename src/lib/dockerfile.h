@@ -67,4 +67,17 @@ const char *vers_df_var(char *const *vars, const char *name, size_t len);
 /* Set NAME=value in *vars (replacing an earlier NAME). */
 void vers_df_setvar(char ***vars, const char *name, const char *value);
 
+/* .dockerignore: which paths of the build context COPY and ADD leave out. Lines are
+ * patterns relative to the context ('*', '?', '[...]' within a path segment, '**' across
+ * segments), '#' comments, '!' exceptions; the last matching line wins, and a pattern that
+ * matches a directory leaves out everything in it. */
+struct vers_df_ignore {
+        char **pats; /* cleaned; exceptions keep their leading '!' */
+        bool has_exceptions;
+};
+void vers_df_ignore_parse(const char *text, struct vers_df_ignore *ig);
+/* Is rel (a context-relative path without a leading '/') left out? */
+bool vers_df_ignored(const struct vers_df_ignore *ig, const char *rel);
+void vers_df_ignore_clear(struct vers_df_ignore *ig);
+
 #endif

@@ -390,49 +390,42 @@ bool vers_pid_alive(pid_t pid, uint64_t starttime)
         return s != 0 && (starttime == 0 || s == starttime);
 }
 
-int vers_run(char *const argv[], char **out, vers_error_t *err)
+pid_t vers_spawn(char *const argv[], int *outfd, vers_error_t *err)
 {
         int pfd[2] = {-1, -1};
-        if (out && pipe2(pfd, O_CLOEXEC) < 0)
+        if (outfd && pipe2(pfd, O_CLOEXEC) < 0)
                 return vers_make_error(err, errno, "pipe");
         pid_t pid = fork();
         if (pid < 0) {
                 int e = errno;
-                if (out) {
+                if (outfd) {
                         close(pfd[0]);
                         close(pfd[1]);
                 }
                 return vers_make_error(err, e, "fork");
         }
         if (pid == 0) {
-                if (out) {
+                int nul = open("/dev/null", O_RDONLY);
+                if (nul >= 0)
+                        dup2(nul, 0);
+                if (outfd) {
                         dup2(pfd[1], 1);
                         dup2(pfd[1], 2);
-                } else {
-                        int nul = open("/dev/null", O_RDONLY);
-                        if (nul >= 0)
-                                dup2(nul, 0);
                 }
                 vers_close_fds_from(3);
                 execvp(argv[0], argv);
                 fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
                 _exit(127);
         }
-        if (out) {
+        if (outfd) {
                 close(pfd[1]);
-                struct strbuf sb = STRBUF_INIT;
-                char buf[4096];
-                for (;;) {
-                        ssize_t n = read(pfd[0], buf, sizeof buf);
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n <= 0)
-                                break;
-                        strbuf_add(&sb, buf, (size_t)n);
-                }
-                close(pfd[0]);
-                *out = strbuf_detach(&sb);
+                *outfd = pfd[0];
         }
+        return pid;
+}
+
+int vers_wait_exit(pid_t pid, vers_error_t *err)
+{
         int status;
         while (waitpid(pid, &status, 0) < 0) {
                 if (errno != EINTR)
@@ -441,6 +434,29 @@ int vers_run(char *const argv[], char **out, vers_error_t *err)
         if (WIFEXITED(status))
                 return WEXITSTATUS(status);
         return 128 + WTERMSIG(status);
+}
+
+int vers_run(char *const argv[], char **out, vers_error_t *err)
+{
+        int fd = -1;
+        pid_t pid = vers_spawn(argv, out ? &fd : NULL, err);
+        if (pid < 0)
+                return -1;
+        if (out) {
+                struct strbuf sb = STRBUF_INIT;
+                char buf[4096];
+                for (;;) {
+                        ssize_t n = read(fd, buf, sizeof buf);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                break;
+                        strbuf_add(&sb, buf, (size_t)n);
+                }
+                close(fd);
+                *out = strbuf_detach(&sb);
+        }
+        return vers_wait_exit(pid, err);
 }
 
 char *str_first_line(char *s)

@@ -85,6 +85,12 @@ int vers_close_fds_from(int lowfd);
 uint64_t vers_pid_starttime(pid_t pid);
 bool vers_pid_alive(pid_t pid, uint64_t starttime);
 
+/* Start argv (argv[0] looked up in PATH) with stdin on /dev/null and no inherited fds above
+ * 2; if outfd is not NULL, its stdout+stderr go to a pipe whose read end is stored there.
+ * Returns the pid, or -1 with *err set. */
+pid_t vers_spawn(char *const argv[], int *outfd, vers_error_t *err);
+/* Wait for pid; its exit status (0..255, 128+signal), or -1 with *err set. */
+int vers_wait_exit(pid_t pid, vers_error_t *err);
 /* Run argv (argv[0] looked up in PATH), wait; returns its exit status (0..255), or -1 with
  * *err set if it could not be run. If out is not NULL, stdout+stderr are captured there. */
 int vers_run(char *const argv[], char **out, vers_error_t *err);

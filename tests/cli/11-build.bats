@@ -36,6 +36,7 @@ EXPOSE 47813
 CMD ["/start.sh"]
 EOF
 }
+teardown() { tunnel_stop; }
 teardown_file() {
         vers_teardown_root
         rm -rf "$DF"
@@ -75,17 +76,10 @@ teardown_file() {
 
 @test "vers tunnel defaults to the EXPOSEd port; a host-side client reaches the main command" {
         cd "$DF"
-        "$VERS_BIN" tunnel web 0: > "$BATS_TEST_TMPDIR/tunnel.out" &
-        tpid=$!
-        for _ in $(seq 50); do
-                grep -q forwarding "$BATS_TEST_TMPDIR/tunnel.out" && break
-                sleep 0.1
-        done
-        port=$(sed -n 's/.*127.0.0.1:\([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/tunnel.out")
-        run curl -sf "http://127.0.0.1:$port/files/a.txt"
-        kill "$tpid"
-        wait "$tpid" || true
-        grep -q "port 47813" "$BATS_TEST_TMPDIR/tunnel.out"
+        tunnel_start web 0:
+        run curl -sf "http://127.0.0.1:$TUNNEL_PORT/files/a.txt"
+        tunnel_stop
+        grep -q "port 47813" "$TUNNEL_OUT"
         [ "$output" = "hello" ]
 }
 
@@ -166,6 +160,40 @@ bad_build() { # Dockerfile text, expected message part
         bad_build 'FROM host\nUSER nosuchuser\n' "no user 'nosuchuser' in the env's /etc/passwd"
         bad_build 'FROM host\nEXPOSE 99999\n' 'EXPOSE 99999: not a port number'
         bad_build 'FROM host AS a\nFROM a\n' 'multi-stage builds are not supported'
+}
+
+@test ".dockerignore leaves paths out of COPY and its cache key; the project's .vers/ never goes in" {
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/ign.XXXXXX")
+        cp "$DF/vers.toml" "$d/"
+        mkdir -p "$d/app/logs" "$d/app/secrets" "$d/.vers"
+        echo keep > "$d/app/keep.txt"
+        echo log > "$d/app/logs/x.log"
+        echo key > "$d/app/secrets/key"
+        echo pub > "$d/app/secrets/public.pem"
+        echo tmp > "$d/app/a.tmp"
+        echo 0123 > "$d/.vers/HEAD"
+        printf '# not for the image\napp/logs\napp/secrets\n!app/secrets/public.pem\n**/*.tmp\n' > "$d/.dockerignore"
+        printf 'FROM host\nCOPY . /ctx/\nCOPY --chmod=600 app /app\nRUN cd / && find ctx app | sort | tr "\\n" " " > /listing\n' > "$d/Dockerfile"
+        cd "$d"
+        run vers build
+        [ "$status" -eq 0 ]
+        vers run --alias ign >/dev/null
+        run vers execute -b ign 'cat /listing; echo; stat -c %a /app/keep.txt'
+        [ "${lines[0]}" = "app app/keep.txt app/secrets app/secrets/public.pem ctx ctx/.dockerignore ctx/Dockerfile ctx/app ctx/app/keep.txt ctx/app/secrets ctx/app/secrets/public.pem ctx/vers.toml " ]
+        [ "${lines[1]}" = 600 ]
+        # what is left out does not change the key: vers run rewrote .vers/HEAD, and a log grows
+        echo more >> app/logs/x.log
+        run vers build
+        [[ "$output" == *"every step came from the cache"* ]]
+        echo changed > app/keep.txt
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" != *"COPY . /ctx/ (cached)"* ]]
+        [[ "$output" == *"step 2/4 COPY . /ctx/"* ]]
+        printf 'FROM host\nCOPY app/logs /x\n' > Dockerfile
+        run vers build
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Dockerfile:2:6: COPY: every source is left out by .dockerignore (1 path)"* ]]
 }
 
 @test "a missing Dockerfile is named" {

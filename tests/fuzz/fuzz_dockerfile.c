@@ -7,7 +7,8 @@
  *
  * Each input is parsed as a Dockerfile; every instruction's arguments then go through
  * vers_df_words() with a few variables set. Errors must come with a message, successes
- * without one, and everything is freed so leaks show up too.
+ * without one, and everything is freed so leaks show up too. The same input is then read
+ * as a .dockerignore and matched against a few paths and its own patterns.
  */
 #include "dockerfile.h"
 
@@ -44,6 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 }
         }
         vers_dockerfile_free(&df);
+        /* the same bytes as a .dockerignore, matched against paths of every shape */
+        struct vers_df_ignore ig;
+        vers_df_ignore_parse(text, &ig);
+        static const char *paths[] = {"a", "a/b", "a/b/c.txt", ".vers/HEAD", "x/**/y", "[z]"};
+        for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+                (void)vers_df_ignored(&ig, paths[i]);
+        for (size_t i = 0; ig.pats && ig.pats[i]; i++)
+                (void)vers_df_ignored(&ig, ig.pats[i] + (ig.pats[i][0] == '!'));
+        vers_df_ignore_clear(&ig);
         free(text);
         return 0;
 }

@@ -309,6 +309,72 @@ static const struct bad_case bad_cases[] = {
      "Dockerfile:1:6: FROM --platform is not supported (envs run on this machine)"},
 };
 
+static void test_dockerignore(void **state)
+{
+        (void)state;
+        struct vers_df_ignore ig;
+        vers_df_ignore_parse("# secrets and build output\n"
+                             "  *.log  \n"
+                             "\n"
+                             "/node_modules/\n"
+                             "./docs//draft\n"
+                             "**/*.tmp\n"
+                             "secrets\n"
+                             "!secrets/public.pem\n"
+                             "cache/**\n"
+                             "!\n"
+                             "data?.csv\n",
+                             &ig);
+        assert_true(ig.has_exceptions);
+        static const struct {
+                const char *rel;
+                bool ignored;
+        } cases[] = {
+            {"app.log", true},
+            {"logs/app.log", false}, /* '*' stays within a segment */
+            {"node_modules", true},
+            {"node_modules/pg/index.js", true}, /* inside an ignored directory */
+            {"node_modules_old", false},
+            {"docs/draft", true},
+            {"docs/draft/a.md", true},
+            {"docs/final", false},
+            {"x.tmp", true}, /* '**' spans zero segments */
+            {"a/b/c/x.tmp", true},
+            {"a/b/x.tmpl", false},
+            {"secrets", true},
+            {"secrets/key", true},
+            {"secrets/public.pem", false}, /* the exception, after the rule */
+            {"cache/a/b", true},
+            {"data1.csv", true},
+            {"data12.csv", false},
+            {"schema.sql", false},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                if (vers_df_ignored(&ig, cases[i].rel) != cases[i].ignored) {
+                        print_error("%s: expected %s\n", cases[i].rel,
+                                    cases[i].ignored ? "ignored" : "kept");
+                        vers_df_ignore_clear(&ig);
+                        fail();
+                }
+        }
+        vers_df_ignore_clear(&ig);
+
+        /* the last matching line wins; an empty file ignores nothing */
+        vers_df_ignore_parse("!a.txt\n*.txt\n", &ig);
+        assert_true(vers_df_ignored(&ig, "a.txt"));
+        vers_df_ignore_clear(&ig);
+        vers_df_ignore_parse("a/**/**/b\n", &ig);
+        assert_string_equal(ig.pats[0], "a/**/b");
+        assert_true(vers_df_ignored(&ig, "a/b"));
+        assert_true(vers_df_ignored(&ig, "a/x/y/b/c"));
+        assert_false(vers_df_ignored(&ig, "b"));
+        vers_df_ignore_clear(&ig);
+        vers_df_ignore_parse("", &ig);
+        assert_false(vers_df_ignored(&ig, "a.txt"));
+        assert_null(ig.pats);
+        vers_df_ignore_clear(&ig);
+}
+
 static void test_bad(void **state)
 {
         const struct bad_case *c = *state;
@@ -337,6 +403,7 @@ int main(void)
             cmocka_unit_test(test_word_errors),
             cmocka_unit_test(test_vars),
             cmocka_unit_test(test_load),
+            cmocka_unit_test(test_dockerignore),
         };
         return RUN_WITH_TABLE("dockerfile", fixed, bad_cases, test_bad);
 }
