@@ -28,7 +28,9 @@ static const char default_toml[] =
     "\n"
     "# Or build the image from a Dockerfile (FROM host, FROM debian:bookworm, FROM <tag>):\n"
     "# [builder]\n"
-    "# dockerfile = \"Dockerfile\"\n";
+    "# dockerfile = \"Dockerfile\"\n"
+    "# [builder.args]  # values for the Dockerfile's ARG instructions\n"
+    "# PG_MAJOR = \"15\"\n";
 
 int cmd_init(int argc, char **argv)
 {
@@ -70,6 +72,8 @@ static const char build_help[] =
     "ARG, WORKDIR, USER, EXPOSE, CMD, ENTRYPOINT). Then the services of [services.*] are\n"
     "initialised (PostgreSQL: cluster, settings, databases, extensions). Every step is a\n"
     "cached layer: a step whose inputs are unchanged is reused, and the output says so.\n"
+    "[builder.args] NAME = value gives the Dockerfile's ARG NAME its value; a .dockerignore\n"
+    "in the project leaves paths out of COPY and ADD.\n"
     "RUN steps reach the network (package archives); envs have loopback only.\n\n"
     "  --no-cache   redo every step even if an identical layer exists\n"
     "  --json       print {\"image\": ID, \"cached\": BOOL} (steps go to stderr)\n";

@@ -1024,7 +1024,11 @@ static int do_env(struct build *b, const struct vers_df_instr *in, char **vars, 
                         return vers_make_error(
                             err, 0, "%s:%ld:%ld: %s: '%s' is not a variable name", b->file,
                             in->line, in->args_col, arg ? "ARG" : "ENV", k);
-                if (eq)
+                /* [builder.args] overrides an ARG's default, as docker build --build-arg */
+                const char *given = arg ? vers_df_var(b->ctx->cfg.build_args, k, strlen(k)) : NULL;
+                if (given)
+                        vers_df_setvar(dst, k, given);
+                else if (eq)
                         vers_df_setvar(dst, k, eq + 1);
                 else if (arg && !vers_df_var(b->args, k, strlen(k)))
                         vers_df_setvar(dst, k, "");
@@ -1455,6 +1459,13 @@ int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **ima
                 b.file = "vers.toml";
                 if (do_from(&b, &from, NULL, err) < 0)
                         goto out;
+        }
+        for (size_t i = 0; ctx->cfg.build_args && ctx->cfg.build_args[i]; i++) {
+                const char *kv = ctx->cfg.build_args[i];
+                size_t n = strcspn(kv, "=");
+                if (!vers_df_var(b.args, kv, n))
+                        vers_notice(ctx, "[builder.args] %.*s: the Dockerfile has no ARG %.*s",
+                                    (int)n, kv, (int)n, kv);
         }
         strbuf_addf(&desc, "vers %d image\n", BUILD_VERSION);
         vers_services_describe(&ctx->cfg, &desc);

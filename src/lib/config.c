@@ -7,6 +7,7 @@
 #include "config.h"
 #include "toml.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,11 +111,66 @@ static int walk_numbers(struct walker *w, const char *table, const struct vers_t
         return 0;
 }
 
+/* A string, integer or boolean as text (integers and booleans in their TOML spelling);
+ * NULL for tables and arrays. */
+static char *scalar_text(const struct vers_toml_value *v)
+{
+        switch (v->type) {
+        case VERS_TOML_STRING:
+                return xstrdup(v->string);
+        case VERS_TOML_INTEGER:
+                return xasprintf("%" PRId64, v->integer);
+        case VERS_TOML_BOOLEAN:
+                return xstrdup(v->boolean ? "true" : "false");
+        default:
+                return NULL;
+        }
+}
+
+static bool valid_arg_name(const char *s)
+{
+        if (!(*s == '_' || isalpha((unsigned char)*s)))
+                return false;
+        for (; *s; s++)
+                if (!(*s == '_' || isalnum((unsigned char)*s)))
+                        return false;
+        return true;
+}
+
+/* [builder.args]: values for the Dockerfile's ARG instructions */
+static int walk_build_args(struct walker *w, const struct vers_toml_value *t)
+{
+        for (size_t i = 0; i < t->table.n; i++) {
+                const struct vers_toml_entry *e = &t->table.entries[i];
+                if (!valid_arg_name(e->key))
+                        return werr(w, e->line, e->col,
+                                    "'%s' in [builder.args] is not an ARG name (letters, digits, "
+                                    "'_')",
+                                    e->key);
+                _cleanup_free_ char *value = scalar_text(e->value);
+                if (!value)
+                        return werr(w, e->value->line, e->value->col,
+                                    "'%s' in [builder.args] must be a string, integer or boolean",
+                                    e->key);
+                _cleanup_free_ char *kv = xasprintf("%s=%s", e->key, value);
+                strv_push(&w->cfg->build_args, kv);
+        }
+        return 0;
+}
+
 static int walk_builder(struct walker *w, const struct vers_toml_value *t)
 {
         for (size_t i = 0; i < t->table.n; i++) {
                 const struct vers_toml_entry *e = &t->table.entries[i];
                 const struct vers_toml_value *v = e->value;
+                if (strcmp(e->key, "args") == 0) {
+                        if (v->type != VERS_TOML_TABLE)
+                                return werr(w, v->line, v->col,
+                                            "'args' in [builder] must be a table");
+                        if (walk_build_args(w, v) < 0)
+                                return -1;
+                        continue;
+                }
                 if (strcmp(e->key, "dockerfile") != 0)
                         return werr(w, e->line, e->col, "unknown key '%s' in [builder]", e->key);
                 if (v->type != VERS_TOML_STRING)
@@ -186,23 +242,12 @@ static int walk_settings(struct walker *w, const char *table, const struct vers_
         for (size_t i = 0; i < t->table.n; i++) {
                 const struct vers_toml_entry *e = &t->table.entries[i];
                 const struct vers_toml_value *v = e->value;
-                char *value;
-                switch (v->type) {
-                case VERS_TOML_STRING:
-                        value = xstrdup(v->string);
-                        break;
-                case VERS_TOML_INTEGER:
-                        value = xasprintf("%" PRId64, v->integer);
-                        break;
-                case VERS_TOML_BOOLEAN:
-                        value = xstrdup(v->boolean ? "true" : "false");
-                        break;
-                default:
+                char *value = scalar_text(v);
+                if (!value)
                         return werr(w, v->line, v->col,
                                     "setting '%s' in [%s.settings] must be a string, integer or "
                                     "boolean",
                                     e->key, table);
-                }
                 svc->settings[svc->n_settings].key = xstrdup(e->key);
                 svc->settings[svc->n_settings].value = value;
                 svc->n_settings++;
@@ -361,6 +406,7 @@ void vers_service_config_clear(struct vers_service_config *svc)
 void vers_config_free(struct vers_config *cfg)
 {
         free(cfg->dockerfile);
+        strv_free(cfg->build_args);
         for (size_t i = 0; i < cfg->n_services; i++)
                 vers_service_config_clear(&cfg->services[i]);
         free(cfg->services);

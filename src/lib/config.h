@@ -3,7 +3,7 @@
  * Keys (the seed's, plus the upstream Vers CLI's synonyms):
  *   [vm]      memory_mib, vcpu            ([machine] mem_size_mib, vcpu_count)
  *   [storage] cluster_mib, vm_mib         ([machine] fs_size_cluster_mib, fs_size_vm_mib)
- *   [builder] dockerfile
+ *   [builder] dockerfile, [builder.args] NAME = value (for the Dockerfile's ARG)
  *   [services.NAME] template, databases, extensions, [services.NAME.settings] key = value
  * Unknown tables or keys are errors naming the key with file:line:column. Values missing
  * from the file keep the defaults set by vers_config_init().
@@ -28,11 +28,12 @@ struct vers_service_config {
 };
 
 struct vers_config {
-        long memory_mib;  /* default 2048 */
-        long vcpu;        /* default 1 */
-        long cluster_mib; /* default 8000 */
-        long vm_mib;      /* default 4000 */
-        char *dockerfile; /* NULL if absent */
+        long memory_mib;   /* default 2048 */
+        long vcpu;         /* default 1 */
+        long cluster_mib;  /* default 8000 */
+        long vm_mib;       /* default 4000 */
+        char *dockerfile;  /* NULL if absent */
+        char **build_args; /* [builder.args] as "NAME=value", NULL-terminated; may be NULL */
         struct vers_service_config *services;
         size_t n_services;
 };

@@ -196,6 +196,26 @@ bad_build() { # Dockerfile text, expected message part
         [[ "$output" == *"Dockerfile:2:6: COPY: every source is left out by .dockerignore (1 path)"* ]]
 }
 
+@test "[builder.args] gives ARG its value; a change redoes only the steps that see it" {
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/args.XXXXXX")
+        printf '[storage]\ncluster_mib = 1024\n\n[builder]\ndockerfile = "Dockerfile"\n\n[builder.args]\nFLAVOUR = "mint"\nEXTRA = 1\n' > "$d/vers.toml"
+        printf 'FROM host\nRUN echo first > /first\nARG FLAVOUR=vanilla\nARG SIZE\nRUN echo "$FLAVOUR/${SIZE:-none}" > /flavour\n' > "$d/Dockerfile"
+        cd "$d"
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"[builder.args] EXTRA: the Dockerfile has no ARG EXTRA"* ]]
+        vers run --alias args >/dev/null
+        [ "$(vers execute -b args 'cat /flavour')" = "mint/none" ]
+        sed -i 's/"mint"/"lemon"/' vers.toml
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"step 2/5 RUN echo first > /first (cached)"* ]]
+        [[ "$output" == *"step 5/5 RUN echo"* ]]
+        [[ "$output" != *"step 5/5 RUN echo"*"(cached)"* ]]
+        vers run --alias args2 >/dev/null
+        [ "$(vers execute -b args2 'cat /flavour')" = "lemon/none" ]
+}
+
 @test "a missing Dockerfile is named" {
         d=$(mktemp -d "$BATS_TEST_TMPDIR/nodf.XXXXXX")
         cp "$DF/vers.toml" "$d/"

@@ -180,8 +180,25 @@ static void test_builder(void **state)
         struct vers_config cfg;
         parse_ok("[builder]\ndockerfile = \"docker/Dockerfile.dev\"\n", &cfg);
         assert_string_equal(cfg.dockerfile, "docker/Dockerfile.dev");
+        assert_null(cfg.build_args);
         vers_config_free(&cfg);
         assert_null(cfg.dockerfile);
+
+        parse_ok("[builder]\ndockerfile = \"Dockerfile\"\n\n[builder.args]\n"
+                 "PG_MAJOR = \"15\"\nWORKERS = 4\nDEBUG = false\n_x1 = ''\n",
+                 &cfg);
+        assert_string_equal(cfg.dockerfile, "Dockerfile");
+        assert_int_equal(strv_len(cfg.build_args), 4);
+        assert_string_equal(cfg.build_args[0], "PG_MAJOR=15");
+        assert_string_equal(cfg.build_args[1], "WORKERS=4");
+        assert_string_equal(cfg.build_args[2], "DEBUG=false");
+        assert_string_equal(cfg.build_args[3], "_x1=");
+        vers_config_free(&cfg);
+        assert_null(cfg.build_args);
+        /* the dotted-key spelling of the same table */
+        parse_ok("[builder]\nargs.A = 'x y'\n", &cfg);
+        assert_string_equal(cfg.build_args[0], "A=x y");
+        vers_config_free(&cfg);
 }
 
 static void test_services_order_and_fields(void **state)
@@ -451,6 +468,16 @@ static const struct bad bad_cases[] = {
     {"synonym in wrong table", "[vm]\nvcpu_count = 1\n",
      "vers.toml:2:1: unknown key 'vcpu_count' in [vm]"},
     {"storage key in vm", "[vm]\nvm_mib = 100\n", "vers.toml:2:1: unknown key 'vm_mib' in [vm]"},
+    {"build args not a table", "[builder]\nargs = ['A=1']\n",
+     "vers.toml:2:8: 'args' in [builder] must be a table"},
+    {"build arg array", "[builder.args]\nA = [1]\n",
+     "vers.toml:2:5: 'A' in [builder.args] must be a string, integer or boolean"},
+    {"build arg table", "[builder.args.A]\nB = 1\n",
+     "vers.toml:1:15: 'A' in [builder.args] must be a string, integer or boolean"},
+    {"build arg name", "[builder.args]\n\"1A\" = 'x'\n",
+     "vers.toml:2:1: '1A' in [builder.args] is not an ARG name (letters, digits, '_')"},
+    {"build arg name dash", "[builder.args]\nPG-MAJOR = 'x'\n",
+     "vers.toml:2:1: 'PG-MAJOR' in [builder.args] is not an ARG name (letters, digits, '_')"},
     {"unknown key in builder", "[builder]\ncontext = \".\"\n",
      "vers.toml:2:1: unknown key 'context' in [builder]"},
     {"unknown sub-table", "[vm.extra]\n", "vers.toml:1:5: unknown key 'extra' in [vm]"},
