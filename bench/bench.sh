@@ -154,7 +154,7 @@ for size in $datasets; do
         vers run --alias "$src" >/dev/null
         : > "$out"
         for i in $(seq "$RUNS"); do
-                vers execute -b "$src" "dropdb --if-exists seedtest; createdb seedtest" >/dev/null
+                vers execute -b "$src" "PGOPTIONS='-c client_min_messages=warning' dropdb --if-exists seedtest; createdb seedtest" >/dev/null
                 t0=$(now_ms)
                 vers execute -b "$src" "$(seed_cmd "$size" seedtest) && psql -d seedtest -Atc 'SELECT 1 FROM pgbench_branches LIMIT 1'" >/dev/null
                 echo $(($(now_ms) - t0)) >> "$out"
