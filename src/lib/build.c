@@ -1015,12 +1015,7 @@ static int do_env(struct build *b, const struct vers_df_instr *in, char **vars, 
         for (size_t i = 0; w[i]; i++) {
                 char *eq = strchr(w[i], '=');
                 _cleanup_free_ char *k = eq ? xstrndup(w[i], (size_t)(eq - w[i])) : xstrdup(w[i]);
-                bool ok = k[0] && (k[0] == '_' || (k[0] >= 'A' && k[0] <= 'Z') ||
-                                   (k[0] >= 'a' && k[0] <= 'z'));
-                for (const char *p = k; ok && *p; p++)
-                        ok = *p == '_' || (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') ||
-                             (*p >= 'a' && *p <= 'z');
-                if (!ok)
+                if (!str_is_var_name(k))
                         return vers_make_error(
                             err, 0, "%s:%ld:%ld: %s: '%s' is not a variable name", b->file,
                             in->line, in->args_col, arg ? "ARG" : "ENV", k);

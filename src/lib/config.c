@@ -7,7 +7,6 @@
 #include "config.h"
 #include "toml.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -127,22 +126,12 @@ static char *scalar_text(const struct vers_toml_value *v)
         }
 }
 
-static bool valid_arg_name(const char *s)
-{
-        if (!(*s == '_' || isalpha((unsigned char)*s)))
-                return false;
-        for (; *s; s++)
-                if (!(*s == '_' || isalnum((unsigned char)*s)))
-                        return false;
-        return true;
-}
-
 /* [builder.args]: values for the Dockerfile's ARG instructions */
 static int walk_build_args(struct walker *w, const struct vers_toml_value *t)
 {
         for (size_t i = 0; i < t->table.n; i++) {
                 const struct vers_toml_entry *e = &t->table.entries[i];
-                if (!valid_arg_name(e->key))
+                if (!str_is_var_name(e->key))
                         return werr(w, e->line, e->col,
                                     "'%s' in [builder.args] is not an ARG name (letters, digits, "
                                     "'_')",

@@ -512,3 +512,12 @@ bool str_startswith(const char *s, const char *prefix)
 {
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
+
+bool str_is_var_name(const char *s)
+{
+        bool ok = (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_';
+        for (const char *p = s; ok && *p; p++)
+                ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                     (*p >= '0' && *p <= '9') || *p == '_';
+        return ok;
+}

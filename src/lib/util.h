@@ -104,5 +104,7 @@ char *vers_random_hex(size_t nchars);
 /* true if s ends with suffix */
 bool str_endswith(const char *s, const char *suffix);
 bool str_startswith(const char *s, const char *prefix);
+/* A shell/Dockerfile variable name: ASCII letters, digits and '_', not starting with a digit. */
+bool str_is_var_name(const char *s);
 
 #endif

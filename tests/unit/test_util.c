@@ -110,6 +110,12 @@ static void test_processes(void **state)
 static void test_strv_and_hex(void **state)
 {
         (void)state;
+        assert_true(str_is_var_name("PG_MAJOR"));
+        assert_true(str_is_var_name("_x1"));
+        assert_false(str_is_var_name(""));
+        assert_false(str_is_var_name("1A"));
+        assert_false(str_is_var_name("PG-MAJOR"));
+        assert_false(str_is_var_name("caf\xc3\xa9"));
         char **v = NULL;
         assert_int_equal(strv_len(v), 0);
         strv_push(&v, "a");
