@@ -341,7 +341,9 @@ static int layer(struct build *b, const char *label, const char *desc, apply_fn 
                 goto out;
         if ((b->top ? vers_subvol_snapshot(b->top, path, false, err)
                     : vers_subvol_create(path, err)) < 0 ||
-            fn(b, img.id, path, arg, err) < 0 || vers_subvol_set_readonly(path, true, err) < 0)
+            fn(b, img.id, path, arg, err) < 0 ||
+            vers_idmap_shift_tree(&b->ctx->idmap, path, err) < 0 ||
+            vers_subvol_set_readonly(path, true, err) < 0)
                 goto undo;
         free(img.state);
         img.state = xstrdup(final ? "ready" : "layer");
@@ -778,6 +780,9 @@ static int apply_copy(struct build *b, const char *id, const char *path, void *a
                 strv_push(&argv, c->srcs[i]);
                 _cleanup_free_ char *list = xasprintf("%s/.vers/copy.%zu", path, i);
                 ret = vers_write_file_atomic(list, c->lists[i].buf, c->lists[i].len, 0600, err);
+                /* read inside by the env's root, which has no rights over the host's files */
+                if (ret == 0 && lchown(list, b->ctx->idmap.root_uid, b->ctx->idmap.root_gid) < 0)
+                        ret = vers_make_error(err, errno, "cannot give '%s' to the env", list);
         }
         char *env[] = {"PATH=" DEFAULT_PATH, "HOME=/root", NULL};
         struct step_run r = {.argv = argv, .env = env, .project = true};

@@ -78,7 +78,7 @@ static int write_str(const char *path, const char *s, vers_error_t *err)
         return 0;
 }
 
-int vers_cgroup_create(const char *envid, long memory_mib, long vcpu, vers_error_t *err)
+int vers_cgroup_create(const char *envid, long memory_mib, long vcpu, long pids, vers_error_t *err)
 {
         int m = detect();
         if (m == 0)
@@ -101,6 +101,12 @@ int vers_cgroup_create(const char *envid, long memory_mib, long vcpu, vers_error
                         _cleanup_free_ char *quo = cg_path("cpu", envid, "cpu.cfs_quota_us");
                         snprintf(buf, sizeof buf, "%ld", vcpu * 100000L);
                         if (write_str(per, "100000", err) < 0 || write_str(quo, buf, err) < 0)
+                                return -1;
+                }
+                if (pids > 0) {
+                        _cleanup_free_ char *p = cg_path("pids", envid, "pids.max");
+                        snprintf(buf, sizeof buf, "%ld", pids);
+                        if (write_str(p, buf, err) < 0)
                                 return -1;
                 }
                 return 0;
@@ -126,6 +132,12 @@ int vers_cgroup_create(const char *envid, long memory_mib, long vcpu, vers_error
                 _cleanup_free_ char *p = cg_path(NULL, envid, "cpu.max");
                 snprintf(buf, sizeof buf, "%ld 100000", vcpu * 100000L);
                 if (vers_path_exists(p) && write_str(p, buf, err) < 0)
+                        return -1;
+        }
+        if (pids > 0) {
+                _cleanup_free_ char *p = cg_path(NULL, envid, "pids.max");
+                snprintf(buf, sizeof buf, "%ld", pids);
+                if (write_str(p, buf, err) < 0)
                         return -1;
         }
         return 0;

@@ -14,7 +14,8 @@
 void vers_cgroup_set_scope(const char *root);
 /* the directory holding this root's env cgroups (freezer hierarchy on v1) */
 char *vers_cgroup_scope_dir(void);
-int vers_cgroup_create(const char *envid, long memory_mib, long vcpu, vers_error_t *err);
+/* pids: the most tasks the env may have (pids.max); 0 = no limit */
+int vers_cgroup_create(const char *envid, long memory_mib, long vcpu, long pids, vers_error_t *err);
 int vers_cgroup_attach(const char *envid, pid_t pid, vers_error_t *err);
 /* the directory whose freezer state freezes the env (for CRIU's --freeze-cgroup) */
 char *vers_cgroup_freezer_dir(const char *envid);

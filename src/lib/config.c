@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { MEMORY, VCPU, CLUSTER, VM_SIZE, N_NUMBERS };
+enum { MEMORY, VCPU, CLUSTER, VM_SIZE, PIDS, N_NUMBERS };
 
 static const struct number {
         const char *name; /* canonical key, for messages */
@@ -22,6 +22,7 @@ static const struct number {
     [VCPU] = {"vcpu", 1, 1024},
     [CLUSTER] = {"cluster_mib", 256, 16777216},
     [VM_SIZE] = {"vm_mib", 16, 16777216},
+    [PIDS] = {"pids", 16, 4194304},
 };
 
 /* every spelling of a numeric setting: [machine] holds the upstream Vers CLI's synonyms */
@@ -30,10 +31,15 @@ static const struct number_key {
         const char *key;
         int which;
 } number_keys[] = {
-    {"vm", "memory_mib", MEMORY},           {"vm", "vcpu", VCPU},
-    {"storage", "cluster_mib", CLUSTER},    {"storage", "vm_mib", VM_SIZE},
-    {"machine", "mem_size_mib", MEMORY},    {"machine", "vcpu_count", VCPU},
-    {"machine", "fs_size_vm_mib", VM_SIZE}, {"machine", "fs_size_cluster_mib", CLUSTER},
+    {"vm", "memory_mib", MEMORY},
+    {"vm", "vcpu", VCPU},
+    {"vm", "pids", PIDS},
+    {"storage", "cluster_mib", CLUSTER},
+    {"storage", "vm_mib", VM_SIZE},
+    {"machine", "mem_size_mib", MEMORY},
+    {"machine", "vcpu_count", VCPU},
+    {"machine", "fs_size_vm_mib", VM_SIZE},
+    {"machine", "fs_size_cluster_mib", CLUSTER},
 };
 
 struct walker {
@@ -64,6 +70,8 @@ static long *number_slot(struct vers_config *cfg, int which)
                 return &cfg->vcpu;
         case CLUSTER:
                 return &cfg->cluster_mib;
+        case PIDS:
+                return &cfg->pids;
         default:
                 return &cfg->vm_mib;
         }
@@ -339,6 +347,7 @@ void vers_config_init(struct vers_config *cfg)
             .vcpu = 1,
             .cluster_mib = 8000,
             .vm_mib = 4000,
+            .pids = 4096,
         };
 }
 

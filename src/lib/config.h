@@ -1,7 +1,7 @@
 /* config — vers.toml, the project's configuration.
  *
  * Keys (the seed's, plus the upstream Vers CLI's synonyms):
- *   [vm]      memory_mib, vcpu            ([machine] mem_size_mib, vcpu_count)
+ *   [vm]      memory_mib, vcpu, pids      ([machine] mem_size_mib, vcpu_count)
  *   [storage] cluster_mib, vm_mib         ([machine] fs_size_cluster_mib, fs_size_vm_mib)
  *   [builder] dockerfile, [builder.args] NAME = value (for the Dockerfile's ARG)
  *   [services.NAME] template, databases, extensions, [services.NAME.settings] key = value
@@ -32,6 +32,7 @@ struct vers_config {
         long vcpu;         /* default 1 */
         long cluster_mib;  /* default 8000 */
         long vm_mib;       /* default 4000 */
+        long pids;         /* default 4096: the env's pids.max */
         char *dockerfile;  /* NULL if absent */
         char **build_args; /* [builder.args] as "NAME=value", NULL-terminated; may be NULL */
         struct vers_service_config *services;

@@ -2,10 +2,12 @@
 #include "cgroup.h"
 #include "strbuf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
@@ -237,4 +239,30 @@ int vers_criu_restore(const char *images, const char *root, const char *envid, c
         if (*pidp <= 0)
                 return vers_make_error(err, 0, "criu restore wrote a bad pid file");
         return 0;
+}
+
+int vers_criu_give_images(const char *images, uid_t uid, gid_t gid, vers_error_t *err)
+{
+        _cleanup_close_ int dfd = open(images, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return vers_make_error(err, errno, "cannot open '%s'", images);
+        DIR *d = fdopendir(dup(dfd));
+        if (!d)
+                return vers_make_error(err, errno, "cannot read '%s'", images);
+        struct dirent *de;
+        int ret = 0;
+        while (ret == 0 && (de = readdir(d)) != NULL) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                if (fchownat(dfd, de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    (de->d_type == DT_REG && fchmodat(dfd, de->d_name, 0644, 0) < 0))
+                        ret = vers_make_error(err, errno, "cannot give '%s/%s' to the env", images,
+                                              de->d_name);
+        }
+        closedir(d);
+        /* readable by anyone: criu's restored root may open an image before its ids are
+         * mapped. The commit directory above (0700, the host's root) keeps host users out. */
+        if (ret == 0 && (fchown(dfd, uid, gid) < 0 || fchmod(dfd, 0755) < 0))
+                ret = vers_make_error(err, errno, "cannot give '%s' to the env", images);
+        return ret;
 }

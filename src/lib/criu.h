@@ -35,5 +35,9 @@ int vers_criu_restore(const char *images, const char *root, const char *envid, c
                       pid_t *pid, vers_error_t *err);
 /* true if images holds a complete dump */
 bool vers_criu_images_complete(const char *images);
+/* Give a dump's images to the env's root: a restore reads them from inside the env's user
+ * namespace, whose root has no rights over host-owned files. The directory holding images
+ * must be one host users cannot enter. */
+int vers_criu_give_images(const char *images, uid_t uid, gid_t gid, vers_error_t *err);
 
 #endif

@@ -110,6 +110,25 @@ int vers_open_project(struct vers_ctx *ctx, vers_error_t *err)
         return 0;
 }
 
+/* Does the store hold anything (an image, a commit or an env)? */
+static bool store_used(const struct vers_store *st)
+{
+        static const char *dirs[] = {"images", "commits", "envs"};
+        for (size_t i = 0; i < 3; i++) {
+                _cleanup_free_ char *d = xasprintf("%s/%s", st->path, dirs[i]);
+                DIR *dir = opendir(d);
+                struct dirent *de;
+                bool any = false;
+                while (dir && !any && (de = readdir(dir)) != NULL)
+                        any = de->d_name[0] != '.';
+                if (dir)
+                        closedir(dir);
+                if (any)
+                        return true;
+        }
+        return false;
+}
+
 int vers_open(struct vers_ctx *ctx, vers_error_t *err)
 {
         if (geteuid() != 0)
@@ -129,6 +148,8 @@ int vers_open(struct vers_ctx *ctx, vers_error_t *err)
                 return vers_make_error(err, 0, "VERS_ROOT '%s' does not exist", root);
         vers_cgroup_set_scope(ctx->root);
         if (vers_store_open(ctx->root, ctx->cfg.cluster_mib, &ctx->store, err) < 0)
+                return -1;
+        if (vers_idmap_open(ctx->root, store_used(&ctx->store), &ctx->idmap, err) < 0)
                 return -1;
         _cleanup_free_ char *db = xasprintf("%s/vers.db", ctx->root);
         if (vers_meta_open(db, &ctx->meta, err) < 0)
@@ -498,10 +519,11 @@ int vers_start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *root
             .hostname = hostname,
             .memory_mib = mem,
             .vcpu = vcpu,
+            .pids = ctx->cfg.pids,
+            .idmap = &ctx->idmap,
             .init_argv = argv,
             .host_net = flags & VERS_SB_HOST_NET,
         };
-        (void)ctx;
         return vers_sandbox_start(&spec, pid, err);
 }
 
@@ -663,7 +685,7 @@ static int env_restore(struct vers_ctx *ctx, struct vers_env *e, const char *com
         pid_t pid;
         vers_cgroup_kill(e->id);
         vers_cgroup_destroy(e->id);
-        if (vers_cgroup_create(e->id, e->memory_mib, e->vcpu, err) < 0)
+        if (vers_cgroup_create(e->id, e->memory_mib, e->vcpu, ctx->cfg.pids, err) < 0)
                 return -1;
         if (vers_criu_restore(images, rootfs, e->id, dir, &pid, err) < 0)
                 return -1;
@@ -888,7 +910,9 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 if (mkdir(images, 0700) < 0 && errno != EEXIST) {
                         vers_make_error(&derr, errno, "cannot create '%s'", images);
                 } else {
-                        vers_criu_dump((pid_t)e.init_pid, images, freezer, log, &derr);
+                        if (vers_criu_dump((pid_t)e.init_pid, images, freezer, log, &derr) == 0)
+                                vers_criu_give_images(images, ctx->idmap.root_uid,
+                                                      ctx->idmap.root_gid, &derr);
                 }
                 if (derr) {
                         if (o->mode == VERS_MODE_WARM) {

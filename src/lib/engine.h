@@ -9,6 +9,7 @@
 #define VERS_ENGINE_H
 
 #include "config.h"
+#include "idmap.h"
 #include "meta.h"
 #include "store.h"
 #include "util.h"
@@ -20,6 +21,7 @@ struct vers_ctx {
         bool have_cfg;
         struct vers_store store;
         struct vers_meta meta;
+        struct vers_idmap idmap;           /* the host ids of this root's envs */
         void (*progress)(const char *msg); /* may be NULL */
         void (*notice)(const char *msg);   /* one-line notices the user must see; may be NULL */
 };

@@ -1,5 +1,6 @@
 #include "sandbox.h"
 #include "cgroup.h"
+#include "harden.h"
 #include "passwd.h"
 #include "strbuf.h"
 
@@ -13,11 +14,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <termios.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -100,7 +103,17 @@ int vers_sandbox_populate(const char *rootfs, vers_error_t *err)
 
 /* ---- setup steps ---------------------------------------------------------------------- */
 
-enum step_kind { STEP_BIND_RO, STEP_BIND_RW, STEP_PROC, STEP_SYS, STEP_TMPFS, STEP_DEV };
+enum step_kind {
+        STEP_BIND_RO,  /* a host directory, read-only */
+        STEP_BIND_RW,  /* a host directory (the project), nosuid and nodev */
+        STEP_IDENTITY, /* from here on as the env's root: what is made belongs to the env */
+        STEP_PROC,
+        STEP_SYS,
+        STEP_TMPFS,
+        STEP_DEV,
+        STEP_MASK,     /* /dev/null over a file, an empty read-only tmpfs over a dir; optional */
+        STEP_READONLY, /* bound onto itself read-only; optional */
+};
 
 struct step {
         enum step_kind kind;
@@ -140,13 +153,19 @@ static void build_plan(const struct vers_sandbox_spec *spec, struct plan *p)
                 if (lstat(host, &st) == 0 && S_ISDIR(st.st_mode))
                         plan_add(p, STEP_BIND_RO, host, host_ro_dirs[i], NULL);
         }
-        plan_add(p, STEP_PROC, NULL, "proc", NULL);
-        plan_add(p, STEP_SYS, NULL, "sys", NULL);
-        plan_add(p, STEP_DEV, NULL, "dev", NULL);
-        if (!own)
-                plan_add(p, STEP_TMPFS, NULL, "run", "mode=755");
+        /* host paths are bound while this process still has the host's uid, which may be
+         * the only one allowed to walk to them (a project under a 0700 directory) */
         if (spec->project_dir && spec->project_dir[0] == '/' && spec->project_dir[1])
                 plan_add(p, STEP_BIND_RW, spec->project_dir, spec->project_dir + 1, NULL);
+        plan_add(p, STEP_IDENTITY, NULL, "", NULL);
+        plan_add(p, STEP_DEV, NULL, "dev", NULL);
+        plan_add(p, STEP_PROC, NULL, "proc", NULL);
+        plan_add(p, STEP_SYS, NULL, "sys", NULL);
+        if (!own)
+                plan_add(p, STEP_TMPFS, NULL, "run", "mode=755");
+        for (size_t i = 0; i < vers_n_mask_paths; i++)
+                plan_add(p, vers_mask_paths[i].kind == VERS_MASK ? STEP_MASK : STEP_READONLY, NULL,
+                         vers_mask_paths[i].path + 1, NULL);
 }
 
 /* In a user namespace a read-only remount must keep the flags that lock the original. */
@@ -168,6 +187,8 @@ static unsigned long locked_flags(const char *path)
                 f |= MS_NODIRATIME;
         if (sv.f_flag & ST_RELATIME)
                 f |= MS_RELATIME;
+        if (sv.f_flag & ST_RDONLY)
+                f |= MS_RDONLY;
         return f;
 }
 
@@ -232,6 +253,14 @@ static void setup_dev(const char *dev)
         mount("mqueue", path, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 }
 
+/* Take the env's root ids (the map has been written): until now this process had the host
+ * uid 0, which the env does not map; what it creates from here on belongs to the env. */
+static void become_env_root(void)
+{
+        if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                child_die(errno, "cannot take the env's root ids");
+}
+
 static void run_plan(const char *root, const struct plan *p)
 {
         char path[4096];
@@ -250,13 +279,41 @@ static void run_plan(const char *root, const struct plan *p)
                         }
                         if (mount(s->src, path, NULL, MS_BIND | MS_REC, NULL) < 0)
                                 child_die(errno, "cannot bind '%s'", s->src);
-                        if (s->kind == STEP_BIND_RO &&
-                            mount(NULL, path, NULL,
-                                  MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(s->src),
+                        /* the project is shared on purpose, but nothing set up in it from
+                         * inside (a setuid file, a device node) takes effect in the env */
+                        unsigned long f =
+                            s->kind == STEP_BIND_RO ? MS_RDONLY : MS_NOSUID | MS_NODEV;
+                        if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | f | locked_flags(s->src),
                                   NULL) < 0)
-                                child_die(errno, "cannot make '%s' read-only", path);
+                                child_die(errno, "cannot restrict '%s'", path);
                         break;
                 }
+                case STEP_IDENTITY:
+                        become_env_root();
+                        break;
+                case STEP_MASK: {
+                        struct stat st;
+                        if (lstat(path, &st) < 0)
+                                break; /* not on this kernel */
+                        int r = S_ISDIR(st.st_mode)
+                                    ? mount("tmpfs", path, "tmpfs",
+                                            MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                            "size=0,mode=555")
+                                    : mount("/dev/null", path, NULL, MS_BIND, NULL);
+                        if (r < 0)
+                                child_die(errno, "cannot mask '/%s'", s->dest);
+                        break;
+                }
+                case STEP_READONLY:
+                        if (access(path, F_OK) < 0)
+                                break;
+                        if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+                            mount(NULL, path, NULL,
+                                  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
+                                      MS_NOEXEC,
+                                  NULL) < 0)
+                                child_die(errno, "cannot make '/%s' read-only", s->dest);
+                        break;
                 case STEP_PROC:
                         if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                                 child_die(errno, "cannot mount /proc");
@@ -318,10 +375,11 @@ static int child_main(void *arg)
                 child_die(errno, "cannot make mounts private");
         if (mount(spec->rootfs, spec->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
                 child_die(errno, "cannot bind the env root '%s'", spec->rootfs);
-        run_plan(spec->rootfs, a->plan);
-
+        /* the plan works relative to the new root: once this process has the env's ids it
+         * may not walk the store's host directories to it */
         if (chdir(spec->rootfs) < 0)
                 child_die(errno, "chdir");
+        run_plan(".", a->plan);
         if (syscall(SYS_pivot_root, ".", ".") < 0)
                 child_die(errno, "pivot_root");
         if (umount2(".", MNT_DETACH) < 0)
@@ -347,19 +405,22 @@ static int child_main(void *arg)
         /* every inherited descriptor goes at exec; the error pipe stays usable until then */
         if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 child_die(errno, "close_range");
+        char why[256];
+        if (vers_harden_apply(why, sizeof why) < 0)
+                child_die(errno, "%s", why);
         char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                         "LANG=C.UTF-8", "HOME=/root", NULL};
         execve(spec->init_argv[0], spec->init_argv, envp);
         child_die(errno, "cannot execute %s", spec->init_argv[0]);
 }
 
-static int write_map(pid_t pid, const char *file, vers_error_t *err)
+static int write_map(pid_t pid, const struct vers_idmap *m, bool gid, vers_error_t *err)
 {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+        char path[64], map[128];
+        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, gid ? "gid_map" : "uid_map");
+        vers_idmap_format(m, gid, map, sizeof map);
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        const char map[] = "0 0 65536\n";
-        if (fd < 0 || write(fd, map, sizeof map - 1) != (ssize_t)(sizeof map - 1))
+        if (fd < 0 || write(fd, map, strlen(map)) != (ssize_t)strlen(map))
                 return vers_make_error(err, errno, "cannot write %s", path);
         return 0;
 }
@@ -418,8 +479,9 @@ int vers_sandbox_start(const struct vers_sandbox_spec *spec, pid_t *pidp, vers_e
                 ret = vers_make_error(err, 0, "%s", n > 0 ? msg : "cannot start the env");
                 goto out;
         }
-        if (write_map(pid, "uid_map", err) < 0 || write_map(pid, "gid_map", err) < 0 ||
-            vers_cgroup_create(spec->envid, spec->memory_mib, spec->vcpu, err) < 0 ||
+        if (write_map(pid, spec->idmap, false, err) < 0 ||
+            write_map(pid, spec->idmap, true, err) < 0 ||
+            vers_cgroup_create(spec->envid, spec->memory_mib, spec->vcpu, spec->pids, err) < 0 ||
             vers_cgroup_attach(spec->envid, pid, err) < 0) {
                 kill(pid, SIGKILL);
                 ret = -1;
@@ -556,6 +618,17 @@ __attribute__((noreturn)) static void exec_inner(const struct vers_exec_spec *sp
         signal(SIGQUIT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGPIPE, SIG_DFL);
+        /* the helper joined the env's namespaces with the host's uid 0: take the env's root
+         * ids, then the env's seccomp filter and capabilities, before anything runs */
+        char hwhy[256];
+        if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+                fprintf(stderr, "vers: cannot take the env's root ids: %s\n", strerror(errno));
+                _exit(126);
+        }
+        if (vers_harden_apply(hwhy, sizeof hwhy) < 0) {
+                fprintf(stderr, "vers: %s: %s\n", hwhy, strerror(errno));
+                _exit(126);
+        }
         if (spec->user) {
                 struct vers_user u;
                 char why[512];
@@ -591,6 +664,9 @@ __attribute__((noreturn)) static void exec_helper(const struct vers_exec_spec *s
                 _exit(125);
         }
         close(pidfd);
+        /* this process keeps the host's uid 0 while it waits: nothing in the env may ptrace
+         * it or read its /proc files */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         int master = -1;
         char slave[128] = "";
         if (spec->pty) {

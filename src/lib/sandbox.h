@@ -1,13 +1,14 @@
 /* sandbox — starting an env's process tree in fresh namespaces, and entering it.
  *
- * An env is: user (identity map 0..65535), mount, pid, net (loopback only), uts, ipc and
- * cgroup namespaces; root = its btrfs subvolume with the host's /usr (and /bin, /lib...
- * when they are not symlinks into /usr) bound read-only; fresh /proc, /sys, a /dev tmpfs with
- * bound device nodes, devpts and /dev/shm, a /run tmpfs; the project directory bound at its
- * own path. A root with its own /usr (VERS_OWN_ROOT_MARKER) gets no host directories and keeps
- * its /run. Build steps (host_net) share the host's network to reach package archives. PID 1 is
- * vers-init (copied to /.vers/init). Every inherited descriptor is closed before anything is
- * executed inside.
+ * An env is: user (env ids 0..65535 are an unprivileged host range, see idmap.h), mount, pid,
+ * net (loopback only), uts, ipc and cgroup namespaces; root = its btrfs subvolume with the host's
+ * /usr (and /bin, /lib... when they are not symlinks into /usr) bound read-only; fresh /proc, /sys,
+ * a /dev tmpfs with bound device nodes, devpts and /dev/shm, a /run tmpfs; the project directory
+ * bound at its own path. A root with its own /usr (VERS_OWN_ROOT_MARKER) gets no host directories
+ * and keeps its /run. Build steps (host_net) share the host's network to reach package archives.
+ * PID 1 is vers-init (copied to /.vers/init). Every inherited descriptor is closed before anything
+ * is executed inside, and everything executed inside runs as the env's ids, with the seccomp filter
+ * and capabilities of harden.h, with /proc and /sys masked as harden.h lists.
  *
  * The mount setup is first described as a list of steps and then executed in one audited
  * sequence that ends in pivot_root (bubblewrap's SetupOp idea).
@@ -15,6 +16,7 @@
 #ifndef VERS_SANDBOX_H
 #define VERS_SANDBOX_H
 
+#include "idmap.h"
 #include "util.h"
 
 struct vers_sandbox_spec {
@@ -24,8 +26,10 @@ struct vers_sandbox_spec {
         const char *hostname;
         long memory_mib;
         long vcpu;
-        char *const *init_argv; /* argv of PID 1, argv[0] a path inside the env */
-        bool host_net;          /* share the host's network (build steps only) */
+        long pids;                      /* pids.max; 0 = none */
+        const struct vers_idmap *idmap; /* the host ids of the env's ids */
+        char *const *init_argv;         /* argv of PID 1, argv[0] a path inside the env */
+        bool host_net;                  /* share the host's network (build steps only) */
 };
 
 /* A root that carries its own /usr (FROM debian:<suite>) has this file: nothing of the
