@@ -30,13 +30,14 @@ CONC="${BENCH_CONCURRENCY:-1 2 4 8 16 32}"
 OBJECTS="${BENCH_OBJECTS:-500}"
 vers() { "$VERS" "$@"; }
 
-root=$(mktemp -d /tmp/vers-bench.XXXXXX)
+root=$(mktemp -d /tmp/vers-bench.XXXXXX) && chmod 755 "$root"
 proj="$root/proj"
 export VERS_ROOT="$root/root"
 mkdir -p "$VERS_ROOT" "$proj"
 cleanup() {
         cd /
         vers shutdown >/dev/null 2>&1 || true
+        "$repo/scripts/release-ids.sh" "$VERS_ROOT"
         rm -rf "$root"
 }
 trap cleanup EXIT

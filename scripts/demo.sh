@@ -22,6 +22,7 @@ cleanup() {
         rm -f .vers/HEAD
         if [ "${DEMO_KEEP:-0}" != 1 ] && [ "$own_root" = 1 ]; then
                 vers shutdown >/dev/null 2>&1 || true
+                "$repo/scripts/release-ids.sh" "$VERS_ROOT"
                 rm -rf "$VERS_ROOT"
         fi
 }

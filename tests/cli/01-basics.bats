@@ -79,7 +79,7 @@ teardown_file() { vers_teardown_root; }
 }
 
 @test "malformed vers.toml is a one-line error with line and column" {
-        d=$(mktemp -d)
+        d=$(mktemp -d) && chmod 755 "$d"
         printf '[vm]\nmemory_mib = "lots"\n' > "$d/vers.toml"
         cd "$d"
         run vers build
@@ -91,7 +91,7 @@ teardown_file() { vers_teardown_root; }
 }
 
 @test "unknown service template lists the available ones" {
-        d=$(mktemp -d)
+        d=$(mktemp -d) && chmod 755 "$d"
         printf '[services.db]\ntemplate = "oracle@23"\n' > "$d/vers.toml"
         cd "$d"
         run vers build
@@ -101,7 +101,7 @@ teardown_file() { vers_teardown_root; }
 }
 
 @test "init writes vers.toml and .vers" {
-        d=$(mktemp -d)
+        d=$(mktemp -d) && chmod 755 "$d"
         cd "$d"
         run vers init
         [ "$status" -eq 0 ]

@@ -174,7 +174,7 @@ setup() { cd "$PROJ"; }
         [[ "$output" == *"did the shell expand a pattern? quote it"* ]]
         [ "$(vers status --json | grep -c '"test-')" -eq 2 ]
         # where no file matches, the pattern reaches vers as typed in the seed
-        empty=$(mktemp -d)
+        empty=$(mktemp -d) && chmod 755 "$empty"
         cd "$empty"
         run vers branch delete test-*
         cd "$PROJ"

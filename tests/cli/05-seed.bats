@@ -13,7 +13,7 @@ setup() { cd "$PROJ"; }
 
 @test "make demo's script runs the Quick Reference, Feature Branch and Rollback patterns" {
         need_node_pg
-        d=$(mktemp -d /tmp/vers-test-demo.XXXXXX)
+        d=$(mktemp -d /tmp/vers-test-demo.XXXXXX) && chmod 755 "$d"
         run env VERS_ROOT="$d" VERS="$VERS_BIN" "$REPO/scripts/demo.sh"
         # the demo cleans up only roots it made itself
         VERS_ROOT="$d" "$VERS_BIN" shutdown >/dev/null 2>&1 || true
@@ -99,7 +99,7 @@ setup() { cd "$PROJ"; }
 @test "Best practice 4: vers branch delete test-* cleans up test branches" {
         vers branch seeded --alias test-a
         vers branch seeded --alias test-b
-        empty=$(mktemp -d)
+        empty=$(mktemp -d) && chmod 755 "$empty"
         cd "$empty"
         run vers branch delete test-*
         cd "$PROJ"

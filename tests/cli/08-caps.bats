@@ -7,7 +7,7 @@ load helpers
 setup_file() {
         vers_setup_root
         export SMALL
-        SMALL=$(mktemp -d /tmp/vers-test-small.XXXXXX)
+        SMALL=$(mktemp -d /tmp/vers-test-small.XXXXXX) && chmod 755 "$SMALL"
         printf '[vm]\nmemory_mib = 256\nvcpu = 1\n\n[storage]\ncluster_mib = 1024\nvm_mib = 64\n' > "$SMALL/vers.toml"
         cd "$SMALL"
         vers run --alias small >/dev/null

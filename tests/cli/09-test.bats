@@ -6,7 +6,7 @@ load helpers
 setup_file() {
         vers_setup_root
         export MINI
-        MINI=$(mktemp -d /tmp/vers-test-mini.XXXXXX)
+        MINI=$(mktemp -d /tmp/vers-test-mini.XXXXXX) && chmod 755 "$MINI"
         cp "$REPO/examples/ecommerce/schema.sql" "$MINI/"
         printf '[storage]\ncluster_mib = 2000\n' > "$MINI/vers.toml"
         cat > "$MINI/vers-integration.yaml" <<'YAML'

@@ -7,7 +7,7 @@ load helpers
 setup_file() {
         vers_setup_root
         export MS
-        MS=$(mktemp -d /tmp/vers-test-ms.XXXXXX)
+        MS=$(mktemp -d /tmp/vers-test-ms.XXXXXX) && chmod 755 "$MS"
         cat > "$MS/vers.toml" <<'TOML'
 [storage]
 cluster_mib = 2000
@@ -74,7 +74,7 @@ setup() { cd "$MS"; }
 }
 
 @test "an unknown template lists the available ones; mongodb says why it cannot be" {
-        d=$(mktemp -d)
+        d=$(mktemp -d) && chmod 755 "$d"
         printf '[services.x]\ntemplate = "oracle@23"\n' > "$d/vers.toml"
         cd "$d"
         run vers build

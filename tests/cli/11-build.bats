@@ -8,7 +8,7 @@ load helpers
 setup_file() {
         vers_setup_root
         export DF
-        DF=$(mktemp -d /tmp/vers-test-df.XXXXXX)
+        DF=$(mktemp -d /tmp/vers-test-df.XXXXXX) && chmod 755 "$DF"
         mkdir -p "$DF/files/sub"
         echo hello > "$DF/files/a.txt"
         echo sub > "$DF/files/sub/b.txt"
@@ -134,7 +134,7 @@ teardown_file() {
 
 bad_build() { # Dockerfile text, expected message part
         local d
-        d=$(mktemp -d "$BATS_TEST_TMPDIR/bad.XXXXXX")
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/bad.XXXXXX") && chmod 755 "$d"
         cp "$DF/vers.toml" "$d/"
         printf '%b' "$1" > "$d/Dockerfile"
         cd "$d"
@@ -163,7 +163,7 @@ bad_build() { # Dockerfile text, expected message part
 }
 
 @test ".dockerignore leaves paths out of COPY and its cache key; the project's .vers/ never goes in" {
-        d=$(mktemp -d "$BATS_TEST_TMPDIR/ign.XXXXXX")
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/ign.XXXXXX") && chmod 755 "$d"
         cp "$DF/vers.toml" "$d/"
         mkdir -p "$d/app/logs" "$d/app/secrets" "$d/.vers"
         echo keep > "$d/app/keep.txt"
@@ -197,7 +197,7 @@ bad_build() { # Dockerfile text, expected message part
 }
 
 @test "[builder.args] gives ARG its value; a change redoes only the steps that see it" {
-        d=$(mktemp -d "$BATS_TEST_TMPDIR/args.XXXXXX")
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/args.XXXXXX") && chmod 755 "$d"
         printf '[storage]\ncluster_mib = 1024\n\n[builder]\ndockerfile = "Dockerfile"\n\n[builder.args]\nFLAVOUR = "mint"\nEXTRA = 1\n' > "$d/vers.toml"
         printf 'FROM host\nRUN echo first > /first\nARG FLAVOUR=vanilla\nARG SIZE\nRUN echo "$FLAVOUR/${SIZE:-none}" > /flavour\n' > "$d/Dockerfile"
         cd "$d"
@@ -217,7 +217,7 @@ bad_build() { # Dockerfile text, expected message part
 }
 
 @test "a missing Dockerfile is named" {
-        d=$(mktemp -d "$BATS_TEST_TMPDIR/nodf.XXXXXX")
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/nodf.XXXXXX") && chmod 755 "$d"
         cp "$DF/vers.toml" "$d/"
         cd "$d"
         run vers build
@@ -227,7 +227,7 @@ bad_build() { # Dockerfile text, expected message part
 
 @test "FROM a tag of ours builds on that commit's files and configuration" {
         cd "$DF"
-        d=$(mktemp -d "$BATS_TEST_TMPDIR/child.XXXXXX")
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/child.XXXXXX") && chmod 755 "$d"
         cp vers.toml "$d/"
         printf 'FROM web-base\nRUN cat /srv/app/state > /srv/app/inherited\n' > "$d/Dockerfile"
         cd "$d"
@@ -245,7 +245,7 @@ bad_build() { # Dockerfile text, expected message part
 
 @test "RUN steps reach the network; running envs have loopback only" {
         cd "$DF"
-        d=$(mktemp -d "$BATS_TEST_TMPDIR/net.XXXXXX")
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/net.XXXXXX") && chmod 755 "$d"
         cp vers.toml "$d/"
         printf 'FROM host\nRUN ip -o link show | grep -v " lo:" | wc -l > /links\n' > "$d/Dockerfile"
         cd "$d"

@@ -13,7 +13,7 @@ setup_file() {
         fi
         vers_setup_root
         export DPROJ
-        DPROJ=$(mktemp -d /tmp/vers-test-debian.XXXXXX)
+        DPROJ=$(mktemp -d /tmp/vers-test-debian.XXXXXX) && chmod 755 "$DPROJ"
         cp -r "$REPO/examples/ecommerce/docker/." "$DPROJ/"
         cp "$REPO/examples/ecommerce/"{schema.sql,seed.sql,seed-data.sql,checksum.sql} "$DPROJ/"
         sed -i 's/^cluster_mib = .*/cluster_mib = 6000/' "$DPROJ/vers.toml"
@@ -90,7 +90,7 @@ teardown_file() {
 }
 
 @test "another root unpacks the cached Debian base instead of running debootstrap" {
-        d=$(mktemp -d "$BATS_TEST_TMPDIR/second.XXXXXX")
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/second.XXXXXX") && chmod 755 "$d"
         printf '[storage]\ncluster_mib = 2000\n\n[builder]\ndockerfile = "Dockerfile"\n' > "$d/vers.toml"
         printf 'FROM debian:bookworm-slim\nRUN cat /etc/debian_version > /version\n' > "$d/Dockerfile"
         cd "$d"

@@ -12,7 +12,7 @@ vers_setup_root() {
         export VERS_ROOT
         VERS_ROOT=$(mktemp -d /tmp/vers-test-root.XXXXXX)
         export PROJ
-        PROJ=$(mktemp -d /tmp/vers-test-proj.XXXXXX)
+        PROJ=$(mktemp -d /tmp/vers-test-proj.XXXXXX) && chmod 755 "$PROJ"
         cp -r "$REPO/examples/ecommerce/." "$PROJ/"
         rm -rf "$PROJ/.vers" "$PROJ/node_modules"
         if [ -d "$REPO/examples/ecommerce/node_modules" ]; then
@@ -22,6 +22,9 @@ vers_setup_root() {
         sed -i 's/^cluster_mib = .*/cluster_mib = 4000/' "$PROJ/vers.toml"
         unset VERS_ENV
 }
+
+# Give back the host id range a root was given (its line in /etc/subuid and /etc/subgid).
+vers_release_ids() { "$REPO/scripts/release-ids.sh" "$1"; }
 
 # Stop every env this root knows (by the pid recorded for it), unmount, delete.
 vers_teardown_root() {
@@ -38,6 +41,7 @@ vers_teardown_root() {
                         sort -r); do
                         umount -l "$m" 2>/dev/null || true
                 done
+                vers_release_ids "$VERS_ROOT"
                 rm -rf "$VERS_ROOT"
         fi
         [ -n "${PROJ:-}" ] && rm -rf "$PROJ"

@@ -1,0 +1,214 @@
+#!/usr/bin/env bats
+# The env is a security boundary: everything run inside is treated as hostile. Each attempt
+# below runs in a cold env and in a warm branch (restored by CRIU), asserts that it failed,
+# and is made harmless should it succeed (the value read is written back, a made file
+# removed) so that a regression cannot damage the host running the tests.
+
+load helpers
+
+setup_file() {
+        vers_setup_root
+        mkdir -p "$PROJ/progs"
+        cp "$VERS_PROGS/escape" "$PROJ/progs/"
+        # a small task limit, to try a bounded fork bomb against
+        sed -i 's/^\[vm\]$/[vm]\npids = 200/' "$PROJ/vers.toml"
+        grep -q '^pids = 200$' "$PROJ/vers.toml"
+        cd "$PROJ"
+        vers run --alias cold >/dev/null
+        if "$VERS_BIN" doctor --json | grep -q '"commit_mode": "warm"'; then
+                vers commit -b cold --warm --tag sec-warm >/dev/null
+                vers branch sec-warm --alias warm --warm >/dev/null
+                echo "cold warm" > "$BATS_FILE_TMPDIR/envs"
+        elif [ "${CI:-}" = true ]; then
+                "$VERS_BIN" doctor >&3
+                false
+        else
+                echo "cold" > "$BATS_FILE_TMPDIR/envs"
+        fi
+}
+teardown_file() { vers_teardown_root; }
+
+setup() {
+        cd "$PROJ"
+        ENVS=$(cat "$BATS_FILE_TMPDIR/envs")
+        if [ "$ENVS" = cold ]; then
+                echo "# CRIU is not usable here: the warm-branch half of each test is skipped" >&3
+        fi
+}
+
+base_id() { awk '{ print $1 }' "$VERS_ROOT/idmap"; }
+init_pid() { sqlite3 "$VERS_ROOT/vers.db" "SELECT init_pid FROM envs WHERE alias = '$1'"; }
+rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM envs WHERE alias = '$1'")/rootfs"; }
+
+@test "env ids are an unprivileged host range recorded in /etc/subuid, never the host's root" {
+        base=$(base_id)
+        [ "$base" -ge 1073741824 ]
+        grep -qx "vers:$base:65536" /etc/subuid
+        grep -qx "vers:$base:65536" /etc/subgid
+        for e in $ENVS; do
+                run vers execute -b "$e" "id -u; cat /proc/self/uid_map; cat /proc/self/gid_map"
+                [ "$status" -eq 0 ]
+                [ "${lines[0]}" = 0 ]
+                [ "$(echo "${lines[1]}" | awk '{ print $1, $2, $3 }')" = "0 $base 65536" ]
+                [ "$(echo "${lines[2]}" | awk '{ print $1, $2, $3 }')" = "0 $base 65536" ]
+                # PID 1 and what it writes are the range's on the host
+                [ "$(stat -c %u "/proc/$(init_pid "$e")")" = "$base" ]
+                vers execute -b "$e" "touch /var/tmp/mine && chown 1234 /var/tmp/mine"
+                [ "$(stat -c %u "$(rootfs_of "$e")/var/tmp/mine")" = $((base + 1234)) ]
+                # the image's own files are the env's root's, the host's /usr is nobody's
+                [ "$(stat -c %u "$(rootfs_of "$e")/etc/passwd")" = "$base" ]
+                [ "$(vers execute -b "$e" 'stat -c %u /usr/bin/id')" = 65534 ]
+        done
+}
+
+@test "the host's /usr cannot be remounted or written, in cold and warm envs" {
+        for e in $ENVS; do
+                run vers execute -b "$e" "mount -o remount,bind,rw /usr"
+                [ "$status" -ne 0 ]
+                run vers execute -b "$e" "touch /usr/vers-escape-$e; touch /usr/lib/vers-escape-$e"
+                [ "$status" -ne 0 ]
+                if [ -e "/usr/vers-escape-$e" ] || [ -e "/usr/lib/vers-escape-$e" ]; then
+                        rm -f "/usr/vers-escape-$e" "/usr/lib/vers-escape-$e"
+                        false
+                fi
+                # even where it were writable, the files are not the env's
+                run vers execute -b "$e" "chmod u+s /usr/bin/id"
+                [ "$status" -ne 0 ]
+                [ "$(stat -c %a /usr/bin/id)" = 755 ]
+        done
+}
+
+@test "host sysctls cannot be changed from inside: /proc/sys and /sys are read-only" {
+        for e in $ENVS; do
+                before=$(cat /proc/sys/fs/lease-break-time)
+                run vers execute -b "$e" "echo 46 > /proc/sys/fs/lease-break-time"
+                [ "$status" -ne 0 ]
+                after=$(cat /proc/sys/fs/lease-break-time)
+                [ "$after" = "$before" ] || { echo "$before" > /proc/sys/fs/lease-break-time; false; }
+
+                before=$(cat /proc/sys/kernel/core_pattern)
+                run vers execute -b "$e" "echo core.vers-escape > /proc/sys/kernel/core_pattern"
+                [ "$status" -ne 0 ]
+                after=$(cat /proc/sys/kernel/core_pattern)
+                [ "$after" = "$before" ] || { echo "$before" > /proc/sys/kernel/core_pattern; false; }
+
+                run vers execute -b "$e" "echo h > /proc/sysrq-trigger"
+                [ "$status" -ne 0 ]
+                for p in /proc/sys /proc/sysrq-trigger /proc/irq /proc/bus /sys; do
+                        [ -e "$p" ] || continue # not on this kernel
+                        opts=$(vers execute -b "$e" "awk -v p=$p '\$5 == p { print \$6 }' /proc/self/mountinfo")
+                        [[ ",$opts," == *,ro,* ]] || { echo "$e: $p is mounted $opts"; false; }
+                done
+                thp=/sys/kernel/mm/transparent_hugepage/enabled
+                if [ -f "$thp" ]; then
+                        before=$(cat "$thp")
+                        run vers execute -b "$e" "echo never > $thp"
+                        [ "$status" -ne 0 ]
+                        [ "$(cat "$thp")" = "$before" ]
+                fi
+                # masked: nothing of the host's keys or timers shows
+                [ -z "$(vers execute -b "$e" 'cat /proc/keys /proc/timer_list 2>/dev/null')" ]
+        done
+}
+
+@test "syscalls and ioctls outside the policy are refused, also after a warm restore" {
+        for e in $ENVS; do
+                run vers execute -b "$e" "progs/escape /var/tmp"
+                [ "$status" -eq 0 ]
+                echo "$output"
+                for want in btrfs_subvol_create btrfs_subvol_create_hibits btrfs_subvol_create_v2 \
+                        btrfs_snap_create_v2 unshare_user unshare_mnt mount_tmpfs remount_usr_rw \
+                        keyctl add_key bpf perf_event_open open_by_handle_at kexec_load \
+                        init_module setns sethostname tiocsti; do
+                        [[ "$output" == *"$want EPERM"* ]] || { echo "$e: $want not refused"; false; }
+                done
+                [[ "$output" == *"clone3 ENOSYS"* ]]
+                [[ "$output" == *"unknown_syscall ENOSYS"* ]]
+                [[ "$output" == *"cap_sys_admin absent"* ]]
+                [ ! -e "$(rootfs_of "$e")/var/tmp/escape-sv" ]
+                [ ! -e "$(rootfs_of "$e")/var/tmp/escape-sv2" ]
+                # the btrfs tool, as a user would try it
+                run vers execute -b "$e" "btrfs subvolume create /var/tmp/sv"
+                [ "$status" -ne 0 ]
+                [ ! -e "$(rootfs_of "$e")/var/tmp/sv" ]
+                # and the kernel's view of the env's processes
+                run vers execute -b "$e" "grep -E '^(Seccomp|CapBnd|CapEff):' /proc/self/status"
+                [[ "$output" == *"Seccomp:"*"2"* ]]
+                [[ "$output" == *"CapBnd:"*"00000000a80425fb"* ]]
+                [[ "$output" == *"CapEff:"*"00000000a80425fb"* ]]
+        done
+}
+
+@test "no cgroup hierarchy can be mounted and the env's limits cannot be lifted" {
+        for e in $ENVS; do
+                run vers execute -b "$e" "mkdir -p /var/tmp/m && mount -t cgroup -o memory none /var/tmp/m"
+                [ "$status" -ne 0 ]
+                run vers execute -b "$e" "mount -t cgroup2 none /var/tmp/m"
+                [ "$status" -ne 0 ]
+                run vers execute -b "$e" "ls /sys/fs/cgroup"
+                [ -z "$output" ]
+                # pids.max is set from [vm] pids
+                id=$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM envs WHERE alias = '$e'")
+                max=$(cat /sys/fs/cgroup/pids/vers/*/"$id"/pids.max 2>/dev/null ||
+                        cat /sys/fs/cgroup/vers/*/"$id"/pids.max)
+                [ "$max" = 200 ]
+        done
+}
+
+@test "a bounded fork bomb in one env leaves the host and the other env answering" {
+        first=${ENVS%% *}
+        other=${ENVS##* }
+        # 400 sleepers against a limit of 200: forks fail inside, bounded by the count
+        run vers execute -b "$first" -t 60 \
+                'n=0; for i in $(seq 400); do sleep 30 & n=$((n+1)); done 2>/dev/null; wait 2>/dev/null; true'
+        vers execute -b "$other" "true"
+        [ "$(ps -e --no-headers | wc -l)" -gt 0 ]
+        vers execute -b "$first" "true" || vers execute -b "$first" "true"
+        # the limit held
+        id=$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM envs WHERE alias = '$first'")
+        events=$(cat /sys/fs/cgroup/pids/vers/*/"$id"/pids.events 2>/dev/null ||
+                cat /sys/fs/cgroup/vers/*/"$id"/pids.events)
+        [[ "$events" == "max "* ]]
+        [ "${events#max }" -gt 0 ]
+}
+
+@test "a setuid file made in the project directory gives no host user more than the range's rights" {
+        # the project itself is not the env's to write (its owner is the host's root) ...
+        run vers execute -b cold 'cp /usr/bin/id "$PWD/s"'
+        [ "$status" -ne 0 ]
+        [ ! -e "$PROJ/s" ]
+        # ... a directory its owner opened to everyone is, but what the env makes there is the
+        # range's, and the project is nosuid inside
+        mkdir -m 1777 "$PROJ/shared"
+        for e in $ENVS; do
+                vers execute -b "$e" "cp /usr/bin/id $PROJ/shared/s-$e && chmod 4755 $PROJ/shared/s-$e"
+                owner=$(stat -c %u "$PROJ/shared/s-$e")
+                [ "$owner" -ge "$(base_id)" ]
+                # run as nobody on the host: it becomes the range's uid, never root
+                [ "$(setpriv --reuid=65534 --regid=65534 --clear-groups "$PROJ/shared/s-$e" -u)" = "$owner" ]
+                opts=$(vers execute -b "$e" "awk -v p=$PROJ '\$5 == p { print \$6 }' /proc/self/mountinfo")
+                [[ ",$opts," == *,nosuid,* ]]
+                [[ ",$opts," == *,nodev,* ]]
+                rm -f "$PROJ/shared/s-$e"
+        done
+        rm -rf "$PROJ/shared"
+}
+
+@test "doctor lists the sandbox's measures" {
+        run vers doctor
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"env ids"*"$(base_id)"* ]]
+        [[ "$output" == *"seccomp:"* ]]
+        [[ "$output" == *"capabilities:"*"no sys_admin"* ]]
+        [[ "$output" == *"read-only:"*"/proc/sys"* ]]
+}
+
+@test "a store made by a vers that ran envs as host root is refused, not restored with the old map" {
+        mv "$VERS_ROOT/idmap" "$VERS_ROOT/idmap.saved"
+        run vers status
+        mv "$VERS_ROOT/idmap.saved" "$VERS_ROOT/idmap"
+        [ "$status" -ne 0 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "$output" == "vers: VERS_ROOT '"*"' was made by an older vers whose envs ran as host root"* ]]
+        vers status >/dev/null
+}
