@@ -185,7 +185,8 @@ int cmd_logs(int argc, char **argv)
         for (size_t i = 0; logs && logs[i]; i++) {
                 _cleanup_free_ char *text = NULL;
                 size_t len = 0;
-                size_t tail = lines > 0 ? (size_t)lines * 4096 : 0;
+                /* -n N: the last N lines are in the last N * 4 KiB of any sane log */
+                size_t tail = lines > 0 && lines < (1L << 20) ? (size_t)lines * 4096 : 0;
                 if (vers_read_file_in_root(rootfs, logs[i], tail, &text, &len, NULL) < 0)
                         continue;
                 const char *start = text;

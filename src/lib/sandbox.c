@@ -87,11 +87,16 @@ static const char *etc_allow[] = {
     "ssl/certs",
     "ssl/openssl.cnf",
     "ca-certificates.conf",
-    /* the services' own configuration */
+    /* the services' own configuration (redis: the template writes its own; the host's
+     * redis.conf may hold requirepass) */
     "postgresql",
     "postgresql-common",
     "mysql",
-    "redis",
+};
+
+/* Secrets inside the directories above, removed again after the copy. */
+static const char *etc_deny[] = {
+    "mysql/debian.cnf", /* the maintenance account's credentials */
 };
 
 /* An account in the env's passwd/group: root, the system's own (ids below 1000: daemon,
@@ -198,6 +203,11 @@ static int seed_etc(const char *etc, vers_error_t *err)
                 if (rc > 0)
                         return vers_make_error(err, 0, "cannot copy %s: %s", src,
                                                str_first_line(out));
+        }
+        for (size_t i = 0; i < sizeof etc_deny / sizeof etc_deny[0]; i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s", etc, etc_deny[i]);
+                if (vers_rm_rf(p, err) < 0)
+                        return -1;
         }
         return seed_accounts(etc, err);
 }

@@ -294,9 +294,11 @@ int vers_openat_in_root(int rootfd, const char *rel, int flags, mode_t mode, ver
         };
         const char *r = rel_of(rel);
         int fd;
+        /* EAGAIN: a rename raced the lookup (the env may do so on purpose: bounded) */
+        int tries = 0;
         do
                 fd = (int)syscall(SYS_openat2, rootfd, r, &how, sizeof how);
-        while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+        while (fd < 0 && (errno == EINTR || errno == EAGAIN) && ++tries < 100);
         if (fd < 0) {
                 if (errno == ENOSYS)
                         return vers_make_error(err, ENOSYS,

@@ -109,7 +109,7 @@ victim_intact() {
         [ "$status" -eq 0 ]
         for p in /etc/ssh/ssh_host_rsa_key /etc/ssh/ssh_host_ed25519_key /etc/ssl/private \
                 /etc/sudoers /etc/sudoers.d /etc/shadow- /etc/gshadow- /etc/subuid \
-                /etc/security/opasswd /etc/npmrc; do
+                /etc/security/opasswd /etc/npmrc /etc/mysql/debian.cnf /etc/redis/redis.conf; do
                 run vers execute -b sec "test -e $p || test -L $p"
                 [ "$status" -ne 0 ] || { echo "$p is in the env"; false; }
         done
