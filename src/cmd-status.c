@@ -179,12 +179,15 @@ int cmd_logs(int argc, char **argv)
                 return cli_fail(&err);
         }
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx.store, e.id);
-        _cleanup_strv_ char **logs = vers_env_log_files(rootfs);
+        /* the list comes from the image; each file is read inside the env's tree, where a
+         * symlink cannot lead out of it */
+        _cleanup_strv_ char **logs = vers_env_log_files(&ctx, &e);
         for (size_t i = 0; logs && logs[i]; i++) {
-                _cleanup_free_ char *p = xasprintf("%s%s", rootfs, logs[i]);
                 _cleanup_free_ char *text = NULL;
                 size_t len = 0;
-                if (vers_read_file(p, &text, &len, NULL) < 0)
+                /* -n N: the last N lines are in the last N * 4 KiB of any sane log */
+                size_t tail = lines > 0 && lines < (1L << 20) ? (size_t)lines * 4096 : 0;
+                if (vers_read_file_in_root(rootfs, logs[i], tail, &text, &len, NULL) < 0)
                         continue;
                 const char *start = text;
                 if (lines > 0) {

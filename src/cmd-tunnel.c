@@ -135,15 +135,18 @@ int cmd_env(int argc, char **argv)
                 vers_close(&ctx);
                 return cli_fail(&err);
         }
-        /* the database the env's own psql uses, from its /.vers/env */
-        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx.store, e.id);
-        _cleanup_free_ char *envfile = xasprintf("%s/.vers/env", rootfs);
+        /* the database the env's own psql uses, from the /.vers/env of its image (the env's
+         * own copy is the env's to edit; this goes into a shell's eval) */
         _cleanup_free_ char *text = NULL;
         char db[128] = "postgres";
-        if (vers_read_file(envfile, &text, NULL, NULL) == 0) {
+        if (vers_env_config_read(&ctx, &e, ".vers/env", &text, NULL) == 0) {
                 char *p = strstr(text, "PGDATABASE=");
                 if (p)
                         sscanf(p + strlen("PGDATABASE="), "%127[^\n]", db);
+                if (strspn(db,
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+                    strlen(db))
+                        snprintf(db, sizeof db, "postgres");
         }
         _cleanup_free_ char *host =
             xasprintf("/proc/%lld/root/run/postgresql", (long long)e.init_pid);

@@ -34,8 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* bump when what a step produces changes, so that cached layers are rebuilt */
-#define BUILD_VERSION 4
+/* bump when what a step produces changes, so that cached layers are rebuilt (5: FROM host
+ * seeds /etc from an allowlist) */
+#define BUILD_VERSION 5
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* ---- keys ------------------------------------------------------------------------------ */
@@ -679,12 +680,8 @@ static int apply_run(struct build *b, const char *id, const char *path, void *ar
 {
         struct step_run *r = arg;
         /* name resolution for package archives: the host's, as a container runtime does */
-        _cleanup_free_ char *marker = xasprintf("%s/" VERS_OWN_ROOT_MARKER, path);
-        if (vers_path_exists(marker) && vers_path_exists("/etc/resolv.conf")) {
-                _cleanup_free_ char *rc = xasprintf("%s/etc/resolv.conf", path);
-                unlink(rc);
-                vers_copy_file("/etc/resolv.conf", rc, 0644, NULL);
-        }
+        if (vers_exists_in_root(path, VERS_OWN_ROOT_MARKER) && vers_path_exists("/etc/resolv.conf"))
+                vers_copy_file_into_root("/etc/resolv.conf", path, "etc/resolv.conf", 0644, NULL);
         /* HOME of the user, from the image's own /etc/passwd */
         _cleanup_strv_ char **env = NULL;
         struct vers_user u;
@@ -778,11 +775,11 @@ static int apply_copy(struct build *b, const char *id, const char *path, void *a
         int ret = 0;
         for (size_t i = 0; i < n && ret == 0; i++) {
                 strv_push(&argv, c->srcs[i]);
-                _cleanup_free_ char *list = xasprintf("%s/.vers/copy.%zu", path, i);
-                ret = vers_write_file_atomic(list, c->lists[i].buf, c->lists[i].len, 0600, err);
-                /* read inside by the env's root, which has no rights over the host's files */
-                if (ret == 0 && lchown(list, b->ctx->idmap.root_uid, b->ctx->idmap.root_gid) < 0)
-                        ret = vers_make_error(err, errno, "cannot give '%s' to the env", list);
+                /* 0644: read inside by the env's root, which has no rights over the host's
+                 * files beyond what everyone has */
+                _cleanup_free_ char *list = xasprintf(".vers/copy.%zu", i);
+                ret = vers_write_file_in_root(path, list, c->lists[i].buf, c->lists[i].len, 0644,
+                                              err);
         }
         char *env[] = {"PATH=" DEFAULT_PATH, "HOME=/root", NULL};
         struct step_run r = {.argv = argv, .env = env, .project = true};
@@ -791,8 +788,8 @@ static int apply_copy(struct build *b, const char *id, const char *path, void *a
                 ret = run_in(b, id, path, &r, &status, err);
         strv_free(argv);
         for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *list = xasprintf("%s/.vers/copy.%zu", path, i);
-                unlink(list);
+                _cleanup_free_ char *list = xasprintf(".vers/copy.%zu", i);
+                vers_unlink_in_root(path, list, NULL);
         }
         if (ret < 0)
                 return -1;
@@ -1163,9 +1160,8 @@ static char **json_array(const char *text)
 
 static void inherit_config(struct build *b, const char *rootfs)
 {
-        _cleanup_free_ char *p = xasprintf("%s/.vers/image", rootfs);
         _cleanup_free_ char *text = NULL;
-        if (vers_read_file(p, &text, NULL, NULL) < 0)
+        if (vers_read_file_in_root(rootfs, ".vers/image", 0, &text, NULL, NULL) < 0)
                 return;
         char *save = NULL;
         for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -1242,12 +1238,11 @@ static char *main_command(const struct build *b)
 static int append_file(const char *rootfs, const char *rel, const char *text, mode_t mode,
                        vers_error_t *err)
 {
-        _cleanup_free_ char *p = xasprintf("%s/%s", rootfs, rel);
         _cleanup_free_ char *old = NULL;
-        if (vers_read_file(p, &old, NULL, NULL) < 0)
+        if (vers_read_file_in_root(rootfs, rel, 0, &old, NULL, NULL) < 0)
                 old = xstrdup("");
         _cleanup_free_ char *all = xasprintf("%s%s", old, text);
-        return vers_write_file_atomic(p, all, strlen(all), mode, err);
+        return vers_write_file_in_root(rootfs, rel, all, strlen(all), mode, err);
 }
 
 struct runtime_arg {
@@ -1267,8 +1262,7 @@ static int write_runtime(struct build *b, const char *id, const char *path, void
         }
         if (vers_services_write(&ctx->cfg, path, err) < 0)
                 return -1;
-        _cleanup_free_ char *setup = xasprintf("%s/.vers/setup", path);
-        if (vers_path_exists(setup)) {
+        if (vers_exists_in_root(path, ".vers/setup")) {
                 vers_progress(ctx, "initialising services (%s)", ctx->cfg.services[0].template_);
                 char *argv[] = {"/bin/sh", "-c", "/.vers/setup >/var/log/vers/setup.log 2>&1",
                                 NULL};
@@ -1283,14 +1277,18 @@ static int write_runtime(struct build *b, const char *id, const char *path, void
                         return vers_make_error(err, 0, "service setup failed (exit %d):\n%s",
                                                status, log ? log : "(no output)");
                 }
+                /* what the env's configuration is read back from (its logs, its env) is
+                 * written again after the setup ran: nothing run in the image has the last
+                 * word on it */
+                if (vers_services_write(&ctx->cfg, path, err) < 0)
+                        return -1;
         }
         /* ENV of the Dockerfile: for 'vers execute' and for the main command */
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         const char *path_var = vers_df_var(b->env, "PATH", 4);
         if (b->env) {
-                _cleanup_free_ char *envfile = xasprintf("%s/.vers/env", path);
                 _cleanup_free_ char *old = NULL;
-                if (vers_read_file(envfile, &old, NULL, NULL) < 0)
+                if (vers_read_file_in_root(path, ".vers/env", 0, &old, NULL, NULL) < 0)
                         old = xstrdup("");
                 char *save = NULL;
                 for (char *l = strtok_r(old, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -1305,7 +1303,7 @@ static int write_runtime(struct build *b, const char *id, const char *path, void
                         else
                                 strbuf_addf(&sb, "%s\n", b->env[i]);
                 }
-                if (vers_write_file_atomic(envfile, sb.buf, sb.len, 0644, err) < 0)
+                if (vers_write_file_in_root(path, ".vers/env", sb.buf, sb.len, 0644, err) < 0)
                         return -1;
         }
         _cleanup_free_ char *main_cmd = main_command(b);
@@ -1325,8 +1323,7 @@ static int write_runtime(struct build *b, const char *id, const char *path, void
                 strbuf_addstr(&sb, "cd ");
                 strbuf_add_shell_quoted(&sb, b->workdir ? b->workdir : "/");
                 strbuf_addf(&sb, " || exit 126\necho $$ > /run/vers-cmd.pid\n%s\n", main_cmd);
-                _cleanup_free_ char *cmdfile = xasprintf("%s/.vers/cmd", path);
-                if (vers_write_file_atomic(cmdfile, sb.buf, sb.len, 0755, err) < 0)
+                if (vers_write_file_in_root(path, ".vers/cmd", sb.buf, sb.len, 0755, err) < 0)
                         return -1;
                 _cleanup_free_ char *line =
                     xasprintf("cmd\t%s\t%s\t/var/log/vers/cmd.log\t/.vers/cmd\n",
@@ -1336,8 +1333,7 @@ static int write_runtime(struct build *b, const char *id, const char *path, void
                         return -1;
         }
         /* ready once every EXPOSEd TCP port listens, unless a template says when */
-        _cleanup_free_ char *ready = xasprintf("%s/.vers/ready", path);
-        if (!vers_path_exists(ready) && b->expose) {
+        if (!vers_exists_in_root(path, ".vers/ready") && b->expose) {
                 strbuf_reset(&sb);
                 strbuf_addstr(&sb, "#!/bin/sh\n# vers: ready once every EXPOSEd TCP port listens; "
                                    "after 60 s, or once the main command has exited, the env\n"
@@ -1355,13 +1351,12 @@ static int write_runtime(struct build *b, const char *id, const char *path, void
                                    "  if [ -f /run/vers-cmd.pid ] && ! kill -0 \"$(cat "
                                    "/run/vers-cmd.pid)\" 2>/dev/null; then exit 0; fi\n"
                                    "  sleep 0.1\n  i=$((i + 1))\ndone\nexit 0\n");
-                if (vers_write_file_atomic(ready, sb.buf, sb.len, 0755, err) < 0)
+                if (vers_write_file_in_root(path, ".vers/ready", sb.buf, sb.len, 0755, err) < 0)
                         return -1;
         }
         strbuf_reset(&sb);
         describe_config(b, &sb);
-        _cleanup_free_ char *img = xasprintf("%s/.vers/image", path);
-        return vers_write_file_atomic(img, sb.buf, sb.len, 0644, err);
+        return vers_write_file_in_root(path, ".vers/image", sb.buf, sb.len, 0644, err);
 }
 
 /* ---- the whole build -------------------------------------------------------------------- */

@@ -410,9 +410,26 @@ char *vers_env_label(struct vers_ctx *ctx, const char *id)
 
 /* ---- HEAD ------------------------------------------------------------------------------ */
 
-static char *head_path(struct vers_ctx *ctx)
+/* The project's .vers/ is bound read-write into its envs: anything in it may have been
+ * replaced from inside one. .vers itself and HEAD are opened O_NOFOLLOW and HEAD is replaced
+ * through a per-writer temp file, so a planted symlink redirects nothing. Returns the
+ * directory's fd, -1 with *err set, or -2 when it does not exist (and create is false). */
+static int open_dot_vers(struct vers_ctx *ctx, bool create, vers_error_t *err)
 {
-        return ctx->project_dir ? xasprintf("%s/.vers/HEAD", ctx->project_dir) : NULL;
+        _cleanup_close_ int pfd = open(ctx->project_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0)
+                return vers_make_error(err, errno, "cannot open '%s'", ctx->project_dir);
+        if (create && mkdirat(pfd, ".vers", 0755) < 0 && errno != EEXIST)
+                return vers_make_error(err, errno, "cannot create '%s/.vers'", ctx->project_dir);
+        int fd = openat(pfd, ".vers", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && !create)
+                return -2;
+        if (fd < 0)
+                return vers_make_error(err, errno,
+                                       "cannot open '%s/.vers' (it must be a directory, not a "
+                                       "symlink)",
+                                       ctx->project_dir);
+        return fd;
 }
 
 int vers_head_get(struct vers_ctx *ctx, struct vers_ref *out, vers_error_t *err)
@@ -422,12 +439,30 @@ int vers_head_get(struct vers_ctx *ctx, struct vers_ref *out, vers_error_t *err)
         const char *forced = getenv("VERS_ENV");
         if (forced && *forced)
                 return vers_resolve(ctx, forced, out, err);
-        _cleanup_free_ char *p = head_path(ctx);
-        _cleanup_free_ char *text = NULL;
-        if (!p || !vers_path_exists(p))
+        if (!ctx->project_dir)
                 return 0;
-        if (vers_read_file(p, &text, NULL, err) < 0)
+        _cleanup_close_ int dfd = open_dot_vers(ctx, false, err);
+        if (dfd == -2)
+                return 0;
+        if (dfd < 0)
                 return -1;
+        _cleanup_close_ int fd =
+            openat(dfd, "HEAD", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT)
+                return 0;
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return vers_make_error(err, fd < 0 ? errno : 0,
+                                       "cannot read '%s/.vers/HEAD' (it must be a regular file, "
+                                       "not a symlink)",
+                                       ctx->project_dir);
+        char text[256];
+        ssize_t n;
+        while ((n = read(fd, text, sizeof text - 1)) < 0 && errno == EINTR)
+                ;
+        if (n < 0)
+                return vers_make_error(err, errno, "cannot read '%s/.vers/HEAD'", ctx->project_dir);
+        text[n] = '\0';
         char kind[16], id[64];
         if (sscanf(text, "%15s %63s", kind, id) != 2)
                 return 0;
@@ -466,13 +501,14 @@ int vers_head_set(struct vers_ctx *ctx, enum vers_ref_kind kind, const char *id,
                         return vers_make_error(err, errno, "getcwd");
                 ctx->project_dir = xstrdup(cwd);
         }
-        _cleanup_free_ char *dir = xasprintf("%s/.vers", ctx->project_dir);
-        if (vers_mkdir_p(dir, 0755, err) < 0)
+        _cleanup_close_ int dfd = open_dot_vers(ctx, true, err);
+        if (dfd < 0)
                 return -1;
-        _cleanup_free_ char *p = head_path(ctx);
         _cleanup_free_ char *text =
             xasprintf("%s %s\n", kind == VERS_REF_ENV ? "env" : "commit", id);
-        return vers_write_file_atomic(p, text, strlen(text), 0644, err);
+        if (vers_write_file_atomic_at(dfd, "HEAD", text, strlen(text), 0644, err) < 0)
+                return vers_error_wrap(err, "cannot set HEAD in '%s/.vers'", ctx->project_dir);
+        return 0;
 }
 
 /* ---- booting ---------------------------------------------------------------------------- */
@@ -508,8 +544,8 @@ int vers_start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *root
 {
         bool no_services = flags & VERS_SB_NO_SERVICES;
         _cleanup_free_ char *init = find_init_binary();
-        _cleanup_free_ char *dst = xasprintf("%s/.vers/init", rootfs);
-        if (vers_copy_file(init, dst, 0755, err) < 0)
+        /* replaced, not written through: the env may have put a symlink there */
+        if (vers_copy_file_into_root(init, rootfs, ".vers/init", 0755, err) < 0)
                 return vers_error_wrap(err, "cannot install vers-init (looked for '%s')", init);
         char *argv[] = {"/.vers/init", no_services ? "--no-services" : NULL, NULL};
         struct vers_sandbox_spec spec = {
@@ -535,9 +571,8 @@ static char **env_vars(const char *rootfs, char **extra, bool no_env_file)
                         strv_push(&v, extra[i]);
                 return v ? v : xcalloc(1, sizeof *v);
         }
-        _cleanup_free_ char *p = xasprintf("%s/.vers/env", rootfs);
         _cleanup_free_ char *text = NULL;
-        if (vers_read_file(p, &text, NULL, NULL) == 0) {
+        if (vers_read_file_in_root(rootfs, ".vers/env", 0, &text, NULL, NULL) == 0) {
                 char *save = NULL;
                 for (char *line = strtok_r(text, "\n", &save); line;
                      line = strtok_r(NULL, "\n", &save)) {
@@ -577,13 +612,12 @@ int vers_exec_in(pid_t init_pid, const char *cg_id, const char *rootfs, const ch
         return vers_sandbox_exec(&spec, status, err);
 }
 
-/* Last lines of a file under rootfs, for error messages. */
+/* Last lines of a file under rootfs, for error messages (from its last 64 KiB). */
 char *vers_tail_of(const char *rootfs, const char *rel, int lines)
 {
-        _cleanup_free_ char *p = xasprintf("%s%s", rootfs, rel);
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        if (vers_read_file(p, &text, &len, NULL) < 0 || len == 0)
+        if (vers_read_file_in_root(rootfs, rel, 65536, &text, &len, NULL) < 0 || len == 0)
                 return NULL;
         while (len > 0 && text[len - 1] == '\n')
                 text[--len] = '\0';
@@ -597,13 +631,22 @@ char *vers_tail_of(const char *rootfs, const char *rel, int lines)
         return xstrdup(text + i);
 }
 
-char **vers_env_log_files(const char *rootfs)
+int vers_env_config_read(struct vers_ctx *ctx, const struct vers_env *e, const char *rel,
+                         char **out, vers_error_t *err)
+{
+        if (!e->image)
+                return vers_make_error(err, 0, "env '%s' has no image", e->id);
+        _cleanup_free_ char *image = vers_store_image_path(&ctx->store, e->image);
+        /* in-root even here: an image's tree was also written by its build's RUN steps */
+        return vers_read_file_in_root(image, rel, 0, out, NULL, err);
+}
+
+char **vers_env_log_files(struct vers_ctx *ctx, const struct vers_env *e)
 {
         char **v = NULL;
-        _cleanup_free_ char *p = xasprintf("%s/.vers/logs", rootfs);
         _cleanup_free_ char *text = NULL;
-        if (vers_read_file(p, &text, NULL, NULL) < 0) {
-                /* images made before .vers/logs existed */
+        if (vers_env_config_read(ctx, e, ".vers/logs", &text, NULL) < 0) {
+                /* images made before .vers/logs existed, or deleted */
                 strv_push(&v, "/var/log/vers/init.log");
                 strv_push(&v, "/var/log/vers/boot.log");
                 strv_push(&v, "/var/log/postgresql/postgresql-15-main.log");
@@ -620,8 +663,7 @@ char **vers_env_log_files(const char *rootfs)
 static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char *rootfs,
                       vers_error_t *err)
 {
-        _cleanup_free_ char *ready = xasprintf("%s/.vers/ready", rootfs);
-        if (!vers_path_exists(ready))
+        if (!vers_exists_in_root(rootfs, ".vers/ready"))
                 return 0;
         char *argv[] = {"/.vers/ready", NULL};
         struct vers_exec_opts o = {.timeout_sec = READY_TIMEOUT, .quiet = true};
@@ -630,7 +672,7 @@ static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char
                 return -1;
         if (status != 0) {
                 _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-                _cleanup_strv_ char **logs = vers_env_log_files(rootfs);
+                _cleanup_strv_ char **logs = vers_env_log_files(ctx, e);
                 for (size_t i = 2; logs && logs[i]; i++) { /* the services' own logs */
                         _cleanup_free_ char *t = vers_tail_of(rootfs, logs[i], 5);
                         if (t)
@@ -639,7 +681,6 @@ static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char
                 return vers_make_error(err, 0, "services did not become ready%s%s",
                                        sb.len ? "; last log lines:" : " (see 'vers logs')", sb.buf);
         }
-        (void)ctx;
         return 0;
 }
 
@@ -868,8 +909,7 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 goto undo;
         }
         if (running) {
-                _cleanup_free_ char *hook = xasprintf("%s/.vers/pre-commit", rootfs);
-                if (vers_path_exists(hook)) {
+                if (vers_exists_in_root(rootfs, ".vers/pre-commit")) {
                         char *argv[] = {"/.vers/pre-commit", NULL};
                         struct vers_exec_opts xo = {.timeout_sec = 300, .quiet = true};
                         int status = 0;
@@ -1044,11 +1084,9 @@ int vers_env_ensure_running(struct vers_ctx *ctx, const char *env_id, struct ver
 
 int vers_env_default_port(struct vers_ctx *ctx, const struct vers_env *e)
 {
-        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
-        _cleanup_free_ char *p = xasprintf("%s/.vers/image", rootfs);
         _cleanup_free_ char *text = NULL;
         int first = 0;
-        if (vers_read_file(p, &text, NULL, NULL) < 0)
+        if (vers_env_config_read(ctx, e, ".vers/image", &text, NULL) < 0)
                 return 5432;
         char *save = NULL;
         for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {

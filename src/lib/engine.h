@@ -83,8 +83,15 @@ int vers_env_stop(struct vers_ctx *ctx, const char *env_id, vers_error_t *err);
 /* Load an env; boot it if it is stopped. */
 int vers_env_ensure_running(struct vers_ctx *ctx, const char *env_id, struct vers_env *out,
                             vers_error_t *err);
-/* Log files inside an env (paths inside it): init's, boot's, then each service's. */
-char **vers_env_log_files(const char *rootfs);
+/* Log files inside an env (paths inside it): init's, boot's, then each service's. The list
+ * is the one vers wrote into the env's image at build time (never the env's own copy, which
+ * whatever runs in the env can edit); read the files with vers_read_file_in_root(). */
+char **vers_env_log_files(struct vers_ctx *ctx, const struct vers_env *e);
+/* Read rel (e.g. ".vers/env", ".vers/image") of the configuration vers wrote when it built
+ * e's image, from the image's read-only subvolume: no env runs on it or can write it (an env
+ * runs on a snapshot of it). -1 with *err set when the image or the file is gone. */
+int vers_env_config_read(struct vers_ctx *ctx, const struct vers_env *e, const char *rel,
+                         char **out, vers_error_t *err);
 /* true if the env's PID 1 is alive */
 bool vers_env_is_running(const struct vers_env *e);
 

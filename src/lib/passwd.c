@@ -1,11 +1,15 @@
 #include "passwd.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdbool.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* the fields of the next line of f split at ':' (in place); the number of fields */
@@ -42,11 +46,35 @@ static int parse_id(const char *s, unsigned long *out)
         return 0;
 }
 
+/* root/etc/file. A root other than "" is an image or env tree seen from the host, which its
+ * RUN steps or processes may have filled with symlinks: resolve inside it (openat2
+ * RESOLVE_IN_ROOT), and read nothing but a regular file. No fallback without openat2. */
 static FILE *open_in(const char *root, const char *file)
 {
         char path[4096];
-        snprintf(path, sizeof path, "%s/etc/%s", root, file);
-        return fopen(path, "re");
+        if (!root[0]) {
+                snprintf(path, sizeof path, "/etc/%s", file);
+                return fopen(path, "re");
+        }
+        snprintf(path, sizeof path, "etc/%s", file);
+        int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return NULL;
+        struct open_how how = {
+            .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+        close(rootfd);
+        struct stat st;
+        if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+                close(fd);
+                fd = -1;
+        }
+        FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+        if (!f && fd >= 0)
+                close(fd);
+        return f;
 }
 
 /* by name or number; fills gid */

@@ -106,11 +106,11 @@ void vers_services_describe(const struct vers_config *cfg, struct strbuf *out)
         }
 }
 
+/* in-root: the image's tree was written by its Dockerfile's RUN steps before this */
 static int write_file(const char *rootfs, const char *rel, const char *text, mode_t mode,
                       vers_error_t *err)
 {
-        _cleanup_free_ char *p = xasprintf("%s/%s", rootfs, rel);
-        return vers_write_file_atomic(p, text, strlen(text), mode, err);
+        return vers_write_file_in_root(rootfs, rel, text, strlen(text), mode, err);
 }
 
 /* a value quoted for postgresql.conf */

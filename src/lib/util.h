@@ -66,15 +66,45 @@ void strv_free(char **v);
 
 /* files */
 int vers_read_file(const char *path, char **out, size_t *len, vers_error_t *err);
-/* Replace path atomically: write path.tmp, fsync, rename, fsync the directory. */
+/* Replace path atomically: write a per-writer temp file beside it (created O_EXCL|O_NOFOLLOW,
+ * so a planted symlink redirects nothing), fsync, rename over path (a symlink at path itself
+ * is replaced, not followed), fsync the directory. The directories on the way to path are
+ * trusted: for a path in an env's tree use vers_write_file_in_root(). */
 int vers_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
                            vers_error_t *err);
+/* The same inside the directory dirfd: name is one path component. */
+int vers_write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len,
+                              mode_t mode, vers_error_t *err);
 int vers_mkdir_p(const char *path, mode_t mode, vers_error_t *err);
 bool vers_path_exists(const char *path);
 /* Remove a directory tree that is not a btrfs subvolume (no mount crossing). */
 int vers_rm_rf(const char *path, vers_error_t *err);
 /* Copy a file (regular files only), keeping mode. */
 int vers_copy_file(const char *src, const char *dst, mode_t mode, vers_error_t *err);
+
+/* Files inside an env's tree (an untrusted root: whatever runs in the env may have replaced
+ * any of its components with a symlink, a FIFO or a huge file). rel is resolved by
+ * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): a symlink, absolute or relative, resolves
+ * as if root were "/", so it can never reach anything outside the tree, and /proc magic
+ * links are refused. There is no fallback: without openat2 (ENOSYS) these fail. A leading
+ * '/' in rel is ignored. */
+/* An fd for rel under the directory rootfd (flags as openat's, O_CLOEXEC added). */
+int vers_openat_in_root(int rootfd, const char *rel, int flags, mode_t mode, vers_error_t *err);
+int vers_open_in_root(const char *root, const char *rel, int flags, mode_t mode, vers_error_t *err);
+/* Read a regular file under root (anything else is refused). tail > 0: at most its last tail
+ * bytes. */
+int vers_read_file_in_root(const char *root, const char *rel, size_t tail, char **out, size_t *len,
+                           vers_error_t *err);
+/* Replace root/rel atomically (vers_write_file_atomic_at in its resolved directory). */
+int vers_write_file_in_root(const char *root, const char *rel, const char *data, size_t len,
+                            mode_t mode, vers_error_t *err);
+/* Install the host file src as root/rel (atomically, as vers_write_file_in_root). */
+int vers_copy_file_into_root(const char *src, const char *root, const char *rel, mode_t mode,
+                             vers_error_t *err);
+/* Remove root/rel (not what it points to); a missing file is not an error. */
+int vers_unlink_in_root(const char *root, const char *rel, vers_error_t *err);
+/* Does rel resolve (inside root) to something? */
+bool vers_exists_in_root(const char *root, const char *rel);
 
 ssize_t vers_write_all(int fd, const void *buf, size_t len);
 int vers_close_fds_from(int lowfd);

@@ -7,9 +7,13 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 static void test_strbuf(void **state)
 {
@@ -133,12 +137,230 @@ static void test_strv_and_hex(void **state)
         free(h2);
 }
 
+/* ---- files in an untrusted root ----------------------------------------------------------- */
+
+struct jail {
+        char dir[64]; /* holds root/ and the victim, outside root */
+        char *root;   /* the env's tree */
+        char *victim; /* a file outside root that nothing may read or write */
+};
+
+static const char secret[] = "host secret\n";
+
+static void jail_make(struct jail *j)
+{
+        snprintf(j->dir, sizeof j->dir, "/tmp/vers-unit-root-XXXXXX");
+        assert_non_null(mkdtemp(j->dir));
+        j->root = xasprintf("%s/root", j->dir);
+        j->victim = xasprintf("%s/victim", j->dir);
+        vers_error_t err = NULL;
+        _cleanup_free_ char *etc = xasprintf("%s/etc", j->root);
+        assert_int_equal(vers_mkdir_p(etc, 0755, &err), 0);
+        assert_int_equal(vers_write_file_atomic(j->victim, secret, strlen(secret), 0644, &err), 0);
+        _cleanup_free_ char *inside = xasprintf("%s/etc/motd", j->root);
+        assert_int_equal(vers_write_file_atomic(inside, "inside\n", 7, 0644, &err), 0);
+        /* what an env plants: an absolute link to the victim, a relative one climbing out,
+         * a directory link to the victim's directory, a /proc magic link */
+        _cleanup_free_ char *climb = xstrdup("");
+        for (int i = 0; i < 8; i++) {
+                char *c = xasprintf("%s../", climb);
+                free(climb);
+                climb = c;
+        }
+        _cleanup_free_ char *rel_target = xasprintf("%s%s", climb, j->victim + 1);
+        const char *links[][2] = {
+            {"abs", j->victim},   {"rel", rel_target},
+            {"updir", j->dir},    {"magic", "/proc/self/root/tmp"},
+            {"etc/good", "motd"}, {"etc/good-abs", "/etc/motd"},
+        };
+        for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s", j->root, links[i][0]);
+                _cleanup_free_ char *t = NULL;
+                if (!strcmp(links[i][0], "magic"))
+                        t = xasprintf("/proc/self/root%s", j->victim);
+                assert_int_equal(symlink(t ? t : links[i][1], p), 0);
+        }
+}
+
+static void assert_victim_intact(const struct jail *j)
+{
+        char *text = NULL;
+        vers_error_t err = NULL;
+        struct stat st;
+        assert_int_equal(lstat(j->victim, &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(vers_read_file(j->victim, &text, NULL, &err), 0);
+        assert_string_equal(text, secret);
+        free(text);
+}
+
+static void jail_free(struct jail *j)
+{
+        vers_error_t err = NULL;
+        assert_int_equal(vers_rm_rf(j->dir, &err), 0);
+        free(j->root);
+        free(j->victim);
+}
+
+static void test_read_in_root(void **state)
+{
+        (void)state;
+        struct jail j;
+        jail_make(&j);
+        _cleanup_free_ char *victim_name = xasprintf("%s/victim", j.dir + 1);
+        const char *escapes[] = {"abs",      "rel",       "updir/victim",
+                                 "magic",    "../victim", "../../../../../../../../" /* + victim */,
+                                 victim_name};
+        for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++) {
+                _cleanup_free_ char *rel =
+                    i == 5 ? xasprintf("%s%s", escapes[i], j.victim + 1) : xstrdup(escapes[i]);
+                char *text = NULL;
+                vers_error_t err = NULL;
+                int r = vers_read_file_in_root(j.root, rel, 0, &text, NULL, &err);
+                /* resolved inside root, none of them exists there */
+                if (r == 0)
+                        fail_msg("'%s' was read: '%s'", rel, text);
+                assert_non_null(err);
+                vers_error_free(&err);
+                assert_false(vers_exists_in_root(j.root, rel));
+        }
+        /* links that stay inside resolve as if root were / */
+        const char *good[] = {"etc/good", "etc/good-abs", "/etc/motd", "etc/../etc/motd"};
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+                char *text = NULL;
+                vers_error_t err = NULL;
+                assert_int_equal(vers_read_file_in_root(j.root, good[i], 0, &text, NULL, &err), 0);
+                assert_string_equal(text, "inside\n");
+                free(text);
+                assert_true(vers_exists_in_root(j.root, good[i]));
+        }
+        /* the last bytes only */
+        char *text = NULL;
+        size_t len = 0;
+        vers_error_t err = NULL;
+        assert_int_equal(vers_read_file_in_root(j.root, "etc/motd", 3, &text, &len, &err), 0);
+        assert_int_equal(len, 3);
+        assert_string_equal(text, "de\n");
+        free(text);
+        /* a FIFO or a directory is refused at once, never read (a FIFO would hang) */
+        _cleanup_free_ char *fifo = xasprintf("%s/fifo", j.root);
+        assert_int_equal(mkfifo(fifo, 0644), 0);
+        assert_int_equal(vers_read_file_in_root(j.root, "fifo", 0, &text, NULL, &err), -1);
+        assert_non_null(strstr(err->msg, "not a regular file"));
+        vers_error_free(&err);
+        assert_int_equal(vers_read_file_in_root(j.root, "etc", 0, &text, NULL, &err), -1);
+        vers_error_free(&err);
+        assert_victim_intact(&j);
+        jail_free(&j);
+}
+
+static void test_write_in_root(void **state)
+{
+        (void)state;
+        struct jail j;
+        jail_make(&j);
+        vers_error_t err = NULL;
+        /* a link at the name itself is replaced, not followed */
+        const char *names[] = {"abs", "rel", "magic"};
+        for (size_t i = 0; i < 3; i++) {
+                assert_int_equal(vers_write_file_in_root(j.root, names[i], "new\n", 4, 0644, &err),
+                                 0);
+                _cleanup_free_ char *p = xasprintf("%s/%s", j.root, names[i]);
+                struct stat st;
+                assert_int_equal(lstat(p, &st), 0);
+                assert_true(S_ISREG(st.st_mode));
+        }
+        /* a linked directory on the way resolves inside root, where it does not exist */
+        assert_int_equal(vers_write_file_in_root(j.root, "updir/victim", "x", 1, 0644, &err), -1);
+        vers_error_free(&err);
+        /* climbing out stops at root: this writes root/victim, not the victim */
+        assert_int_equal(vers_write_file_in_root(j.root, "../../victim", "x", 1, 0644, &err), 0);
+        _cleanup_free_ char *in_root = xasprintf("%s/victim", j.root);
+        assert_true(vers_path_exists(in_root));
+        assert_int_equal(vers_unlink_in_root(j.root, "updir/victim", &err), 0);
+        assert_int_equal(vers_copy_file_into_root(j.victim, j.root, "updir/victim", 0644, &err),
+                         -1);
+        vers_error_free(&err);
+        /* a planted temp name of this writer is removed, not written through */
+        _cleanup_free_ char *tmp = xasprintf("%s/etc/motd.%d.tmp", j.root, (int)getpid());
+        assert_int_equal(symlink(j.victim, tmp), 0);
+        assert_int_equal(vers_write_file_in_root(j.root, "/etc/motd", "updated\n", 8, 0600, &err),
+                         0);
+        assert_false(vers_path_exists(tmp));
+        char *text = NULL;
+        assert_int_equal(vers_read_file_in_root(j.root, "etc/good", 0, &text, NULL, &err), 0);
+        assert_string_equal(text, "updated\n");
+        free(text);
+        /* the same with a trusted directory (the project's .vers/HEAD) */
+        _cleanup_free_ char *head = xasprintf("%s/HEAD", j.root);
+        _cleanup_free_ char *htmp = xasprintf("%s.%d.tmp", head, (int)getpid());
+        assert_int_equal(symlink(j.victim, htmp), 0);
+        assert_int_equal(symlink(j.victim, head), 0);
+        assert_int_equal(vers_write_file_atomic(head, "env x\n", 6, 0644, &err), 0);
+        assert_false(vers_path_exists(htmp));
+        /* copying a host file in, and removing through a link removes the link only */
+        assert_int_equal(vers_copy_file_into_root(j.victim, j.root, "etc/copied", 0755, &err), 0);
+        assert_int_equal(vers_unlink_in_root(j.root, "etc/copied", &err), 0);
+        _cleanup_free_ char *vl = xasprintf("%s/vlink", j.root);
+        assert_int_equal(symlink(j.victim, vl), 0);
+        assert_int_equal(vers_unlink_in_root(j.root, "vlink", &err), 0);
+        assert_false(vers_path_exists(vl));
+        assert_victim_intact(&j);
+        jail_free(&j);
+}
+
+/* With a real procfs inside the root (as an env has), /proc/self/root is a magic link back
+ * to the host's /: RESOLVE_NO_MAGICLINKS refuses it. In a mount namespace of a child. */
+static void test_magic_link_in_root(void **state)
+{
+        (void)state;
+        struct jail j;
+        jail_make(&j);
+        _cleanup_free_ char *proc = xasprintf("%s/proc", j.root);
+        assert_int_equal(mkdir(proc, 0555), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (unshare(CLONE_NEWNS) < 0 ||
+                    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                        _exit(77);
+                _cleanup_free_ char *rel = xasprintf("proc/self/root%s", j.victim);
+                char *text = NULL;
+                vers_error_t err = NULL;
+                if (vers_read_file_in_root(j.root, rel, 0, &text, NULL, &err) == 0)
+                        _exit(1);
+                if (err->status != ELOOP)
+                        _exit(2);
+                vers_error_free(&err);
+                if (vers_read_file_in_root(j.root, "magic", 0, &text, NULL, &err) == 0)
+                        _exit(3);
+                vers_error_free(&err);
+                _cleanup_free_ char *wrel = xasprintf("proc/self/root%s", j.dir);
+                _cleanup_free_ char *w = xasprintf("%s/victim", wrel);
+                if (vers_write_file_in_root(j.root, w, "x", 1, 0644, &err) == 0)
+                        _exit(4);
+                _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77) {
+                jail_free(&j);
+                skip();
+        }
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_victim_intact(&j);
+        jail_free(&j);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_strbuf),       cmocka_unit_test(test_errors),
-            cmocka_unit_test(test_files),        cmocka_unit_test(test_processes),
-            cmocka_unit_test(test_strv_and_hex),
+            cmocka_unit_test(test_strbuf),        cmocka_unit_test(test_errors),
+            cmocka_unit_test(test_files),         cmocka_unit_test(test_processes),
+            cmocka_unit_test(test_strv_and_hex),  cmocka_unit_test(test_read_in_root),
+            cmocka_unit_test(test_write_in_root), cmocka_unit_test(test_magic_link_in_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
