@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/btrfs.h>
+#include <linux/btrfs_tree.h>
 #include <linux/loop.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -15,6 +16,31 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+
+#define MIB (1024LL * 1024LL)
+
+bool vers_store_fits(long long host_free, long cluster_mib)
+{
+        return host_free >= (long long)cluster_mib * MIB + VERS_STORE_RESERVE_MIB * MIB;
+}
+
+long long vers_store_room_needed(long long image_size, long long image_allocated)
+{
+        long long unbacked = image_size - image_allocated;
+        if (unbacked <= 0)
+                return 0;
+        return unbacked < VERS_STORE_MARGIN_MIB * MIB ? unbacked : VERS_STORE_MARGIN_MIB * MIB;
+}
+
+/* Bytes free on the filesystem holding path (f_bavail: without the blocks some filesystems
+ * keep for root, so the answer errs on the safe side); -1 on error. */
+static long long fs_free(const char *path)
+{
+        struct statvfs sv;
+        if (statvfs(path, &sv) < 0)
+                return -1;
+        return (long long)sv.f_bavail * (long long)sv.f_frsize;
+}
 
 static bool is_btrfs(const char *path)
 {
@@ -103,6 +129,35 @@ static int make_image(const char *image, long cluster_mib, vers_error_t *err)
         return 0;
 }
 
+int vers_store_reserve_action(bool have, long long host_free)
+{
+        if (have && host_free < VERS_STORE_RESERVE_MIB * MIB)
+                return -1;
+        if (!have && host_free >= 2 * VERS_STORE_RESERVE_MIB * MIB)
+                return 1;
+        return 0;
+}
+
+/* Give the reserve back when VERS_ROOT's filesystem is (nearly) full, so that this command
+ * can write vers.db and the store its last blocks while envs are deleted; take it again once
+ * there is room for it twice over. */
+static void reserve_adjust(const char *root)
+{
+        _cleanup_free_ char *p = xasprintf("%s/store.reserve", root);
+        int act = vers_store_reserve_action(vers_path_exists(p), fs_free(root));
+        if (act < 0) {
+                unlink(p);
+        } else if (act > 0) {
+                int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd < 0)
+                        return;
+                int r = posix_fallocate(fd, 0, VERS_STORE_RESERVE_MIB * MIB);
+                close(fd);
+                if (r != 0)
+                        unlink(p);
+        }
+}
+
 int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, vers_error_t *err)
 {
         memset(st, 0, sizeof *st);
@@ -112,6 +167,19 @@ int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, v
                                        "VERS_ROOT '%s' does not exist or is not a directory", root);
         st->root = xstrdup(root);
         st->path = xasprintf("%s/store", root);
+        {
+                /* a sparse image its filesystem cannot back fails later, inside btrfs, with EIO
+                 * and lost writes: refuse it now, before anything is made */
+                _cleanup_free_ char *image = xasprintf("%s/store.img", root);
+                long long host_free = fs_free(root);
+                if (!is_btrfs(root) && !is_mountpoint(st->path) && !vers_path_exists(image) &&
+                    host_free >= 0 && !vers_store_fits(host_free, cluster_mib))
+                        return vers_make_error(err, 0,
+                                               "cannot create a %ld MiB store in '%s': its "
+                                               "filesystem has %lld MiB free (lower [storage] "
+                                               "cluster_mib or free some space)",
+                                               cluster_mib, root, host_free / MIB);
+        }
         if (mkdir(st->path, 0700) < 0 && errno != EEXIST)
                 return vers_make_error(err, errno, "cannot create '%s'", st->path);
 
@@ -135,8 +203,11 @@ int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, v
                                 _cleanup_close_ int loopfd = -1;
                                 if (loop_attach(image, &dev, &loopfd, err) < 0)
                                         return -1;
+                                /* nodiscard: btrfs >= 6.2 defaults to discard=async, which
+                                 * punches freed blocks out of store.img, so that writing them
+                                 * again needs host space again */
                                 if (mount(dev, st->path, "btrfs", MS_NOATIME,
-                                          "user_subvol_rm_allowed") < 0) {
+                                          "user_subvol_rm_allowed,nodiscard") < 0) {
                                         int e = errno;
                                         return vers_make_error(
                                             err, e, "cannot mount the store '%s'%s", image,
@@ -155,7 +226,27 @@ int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, v
                 if (mkdir(d, 0700) < 0 && errno != EEXIST)
                         return vers_make_error(err, errno, "cannot create '%s'", d);
         }
+        reserve_adjust(root);
         return 0;
+}
+
+int vers_store_check_room(struct vers_store *st, vers_error_t *err)
+{
+        if (!st->loop)
+                return 0; /* native btrfs says ENOSPC itself, and loses nothing */
+        _cleanup_free_ char *image = xasprintf("%s/store.img", st->root);
+        struct stat sb;
+        if (stat(image, &sb) < 0)
+                return 0; /* store/ was mounted by someone else: not ours to size */
+        long long need =
+            vers_store_room_needed((long long)sb.st_size, (long long)sb.st_blocks * 512);
+        long long have = fs_free(st->root);
+        if (have < 0 || have >= need)
+                return 0;
+        return vers_make_error(err, 0,
+                               "cannot write to the store: the filesystem of '%s' has %lld MiB "
+                               "free and the store may need %lld MiB more (free some space there)",
+                               st->root, have / MIB, (need + MIB - 1) / MIB);
 }
 
 #ifndef BTRFS_QUOTA_CTL_ENABLE_SIMPLE_QUOTA
