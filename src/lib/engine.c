@@ -699,6 +699,8 @@ static int env_create(struct vers_ctx *ctx, const char *src, const char *warm_co
         if (e->alias &&
             (vers_name_check("alias", e->alias, err) < 0 || name_taken(ctx, e->alias, err) < 0))
                 return -1;
+        if (vers_store_check_room(&ctx->store, err) < 0)
+                return -1;
         if (vers_meta_put_env(&ctx->meta, e, err) < 0)
                 return -1;
         _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
@@ -796,6 +798,8 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                     struct vers_commit *out, double *pause_ms, vers_error_t *err)
 {
         if (o->tag && (vers_tag_check(o->tag, err) < 0 || name_taken(ctx, o->tag, err) < 0))
+                return -1;
+        if (vers_store_check_room(&ctx->store, err) < 0)
                 return -1;
         struct vers_env e = {0};
         int r = vers_meta_get_env(&ctx->meta, env_id, &e, err);
@@ -941,6 +945,8 @@ int vers_env_rollback(struct vers_ctx *ctx, const char *env_id, const char *comm
         struct vers_env e = {0};
         struct vers_commit c = {0};
         bool warm = false;
+        if (vers_store_check_room(&ctx->store, err) < 0)
+                return -1;
         int r = vers_meta_get_commit(&ctx->meta, commit_id, &c, err);
         if (r <= 0)
                 return r < 0 ? -1 : vers_make_error(err, 0, "no commit '%s'", commit_id);
