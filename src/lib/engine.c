@@ -209,7 +209,8 @@ static int undo_env(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err)
         wait_gone(e, 5000);
         _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
-        if (vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0)
+        if (vers_subvol_unlimit(&ctx->store, rootfs, err) < 0 ||
+            vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0)
                 return -1;
         return vers_meta_delete(&ctx->meta, "envs", e->id, err);
 }
@@ -220,7 +221,8 @@ static int finish_rollback(struct vers_ctx *ctx, struct vers_env *e, vers_error_
         wait_gone(e, 5000);
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
         _cleanup_free_ char *src = vers_store_commit_rootfs(&ctx->store, e->target);
-        if (vers_subvol_delete(rootfs, err) < 0 ||
+        if (vers_subvol_unlimit(&ctx->store, rootfs, err) < 0 ||
+            vers_subvol_delete(rootfs, err) < 0 ||
             vers_subvol_snapshot(src, rootfs, false, err) < 0 ||
             vers_subvol_limit(&ctx->store, rootfs, ctx->cfg.vm_mib, err) < 0)
                 return -1;
@@ -1092,7 +1094,8 @@ int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
                         _cleanup_free_ char *inner = xasprintf("%s/rootfs", p);
                         vers_cgroup_kill(de->d_name);
                         vers_cgroup_destroy(de->d_name);
-                        if (vers_subvol_delete(inner, err) < 0 || vers_subvol_delete(p, err) < 0) {
+                        if (vers_subvol_unlimit(&ctx->store, inner, err) < 0 ||
+                            vers_subvol_delete(inner, err) < 0 || vers_subvol_delete(p, err) < 0) {
                                 closedir(d);
                                 return -1;
                         }
@@ -1100,6 +1103,9 @@ int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
                 }
                 closedir(d);
         }
+        /* caps of env subvolumes deleted by hand */
+        if (vers_store_gc_qgroups(&ctx->store, &rep->qgroups, err) < 0)
+                return -1;
         /* cgroups of this root's envs that no longer exist */
         {
                 _cleanup_free_ char *cgdir = vers_cgroup_scope_dir();

@@ -266,15 +266,120 @@ static int quota_enable(const char *store_path)
         return ioctl(fd, BTRFS_IOC_QUOTA_CTL, &a);
 }
 
+/* Each env's cap is a level-1 qgroup 1/<id of its subvolume> with the subvolume's own qgroup
+ * 0/<id> in it. Simple quotas put a subvolume created inside another one into that one's
+ * higher-level qgroups, so subvolumes an env nests in its rootfs count against its cap too.
+ * Every ioctl goes through the store's top-level subvolume: a transaction started on a full
+ * env's subvolume would itself be refused with EDQUOT. */
+static uint64_t env_qgroup(uint64_t subvol)
+{
+        return (1ULL << BTRFS_QGROUP_LEVEL_SHIFT) | subvol;
+}
+
+static int subvol_id(const char *path, uint64_t *id)
+{
+        return btrfs_util_subvolume_id(path, id) == BTRFS_UTIL_OK ? 0 : -1;
+}
+
+/* Call fn for each item of the quota tree between (objectid, type, min) and
+ * (objectid, type, max), with the item's offset; no quota tree means no items. */
+static int quota_items(int fd, uint64_t objectid, uint32_t type, uint64_t min, uint64_t max,
+                       void (*fn)(uint64_t offset, void *data), void *data)
+{
+        struct btrfs_ioctl_search_args a;
+        memset(&a, 0, sizeof a);
+        struct btrfs_ioctl_search_key *k = &a.key;
+        k->tree_id = BTRFS_QUOTA_TREE_OBJECTID;
+        k->min_objectid = k->max_objectid = objectid;
+        k->min_type = k->max_type = type;
+        k->min_offset = min;
+        k->max_offset = max;
+        k->max_transid = (uint64_t)-1;
+        for (;;) {
+                k->nr_items = 4096;
+                if (ioctl(fd, BTRFS_IOC_TREE_SEARCH, &a) < 0)
+                        return errno == ENOENT ? 0 : -1;
+                if (k->nr_items == 0)
+                        return 0;
+                size_t off = 0;
+                uint64_t last = 0;
+                for (uint32_t i = 0; i < k->nr_items; i++) {
+                        struct btrfs_ioctl_search_header h;
+                        memcpy(&h, a.buf + off, sizeof h);
+                        off += sizeof h + h.len;
+                        if (h.objectid == objectid && h.type == type)
+                                fn(h.offset, data);
+                        last = h.offset;
+                }
+                if (last >= max)
+                        return 0;
+                k->min_offset = last + 1;
+        }
+}
+
+struct idlist {
+        uint64_t *v;
+        size_t n;
+};
+
+static void idlist_add(uint64_t id, void *data)
+{
+        struct idlist *l = data;
+        l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+        l->v[l->n++] = id;
+}
+
+/* Remove level-1 qgroup qg: take its members out, then destroy it. Gone already is fine. */
+static int qgroup_remove(int fd, uint64_t qg)
+{
+        struct idlist members = {0};
+        /* relation items (qg, RELATION, x) name qg's members (level 0) and its parents */
+        if (quota_items(fd, qg, BTRFS_QGROUP_RELATION_KEY, 0,
+                        (1ULL << BTRFS_QGROUP_LEVEL_SHIFT) - 1, idlist_add, &members) < 0)
+                return -1;
+        for (size_t i = 0; i < members.n; i++) {
+                struct btrfs_ioctl_qgroup_assign_args a = {
+                    .assign = 0, .src = members.v[i], .dst = qg};
+                if (ioctl(fd, BTRFS_IOC_QGROUP_ASSIGN, &a) < 0 && errno != ENOENT) {
+                        free(members.v);
+                        return -1;
+                }
+        }
+        free(members.v);
+        struct btrfs_ioctl_qgroup_create_args c = {.create = 0, .qgroupid = qg};
+        if (ioctl(fd, BTRFS_IOC_QGROUP_CREATE, &c) < 0 && errno != ENOENT && errno != ENOTCONN)
+                return -1;
+        return 0;
+}
+
 int vers_subvol_limit(struct vers_store *st, const char *path, long mib, vers_error_t *err)
 {
         if (mib <= 0)
                 return 0;
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        uint64_t id;
+        if (subvol_id(path, &id) < 0)
+                return vers_make_error(err, errno, "cannot read the subvolume id of '%s'", path);
+        _cleanup_close_ int fd = open(st->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-                return vers_make_error(err, errno, "cannot open '%s'", path);
-        struct btrfs_ioctl_qgroup_limit_args a = {
-            .qgroupid = 0, /* the subvolume's own qgroup */
+                return vers_make_error(err, errno, "cannot open '%s'", st->path);
+        uint64_t qg = env_qgroup(id);
+        struct btrfs_ioctl_qgroup_create_args c = {.create = 1, .qgroupid = qg};
+        int r = ioctl(fd, BTRFS_IOC_QGROUP_CREATE, &c);
+        if (r < 0 && errno == ENOTCONN) {
+                if (quota_enable(st->path) < 0)
+                        return vers_make_error(err, errno,
+                                               "cannot enable btrfs quotas on the store (needed "
+                                               "for [storage] vm_mib)");
+                r = ioctl(fd, BTRFS_IOC_QGROUP_CREATE, &c);
+        }
+        if (r < 0 && errno != EEXIST)
+                goto fail;
+        /* > 0 under full qgroups: the numbers need a rescan; an empty new subvolume has none */
+        struct btrfs_ioctl_qgroup_assign_args a = {.assign = 1, .src = id, .dst = qg};
+        if (ioctl(fd, BTRFS_IOC_QGROUP_ASSIGN, &a) < 0 && errno != EEXIST)
+                goto fail;
+        struct btrfs_ioctl_qgroup_limit_args l = {
+            .qgroupid = qg,
             .lim =
                 {
                     .flags = BTRFS_QGROUP_LIMIT_MAX_RFER | BTRFS_QGROUP_LIMIT_MAX_EXCL,
@@ -282,18 +387,71 @@ int vers_subvol_limit(struct vers_store *st, const char *path, long mib, vers_er
                     .max_excl = (uint64_t)mib << 20,
                 },
         };
-        int r = ioctl(fd, BTRFS_IOC_QGROUP_LIMIT, &a);
-        if (r < 0 && errno == ENOTCONN) {
-                if (quota_enable(st->path) < 0)
-                        return vers_make_error(err, errno,
-                                               "cannot enable btrfs quotas on the store (needed "
-                                               "for [storage] vm_mib)");
-                r = ioctl(fd, BTRFS_IOC_QGROUP_LIMIT, &a);
-        }
-        if (r < 0)
-                return vers_make_error(err, errno, "cannot cap the disk use of '%s' at %ld MiB",
-                                       path, mib);
+        if (ioctl(fd, BTRFS_IOC_QGROUP_LIMIT, &l) < 0)
+                goto fail;
         return 0;
+fail:
+        return vers_make_error(err, errno, "cannot cap the disk use of '%s' at %ld MiB", path, mib);
+}
+
+int vers_subvol_unlimit(struct vers_store *st, const char *path, vers_error_t *err)
+{
+        uint64_t id;
+        if (!vers_path_exists(path) || !vers_subvol_is(path) || subvol_id(path, &id) < 0)
+                return 0;
+        _cleanup_close_ int fd = open(st->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return vers_make_error(err, errno, "cannot open '%s'", st->path);
+        /* envs made before the level-1 qgroups had the cap on their own qgroup */
+        struct btrfs_ioctl_qgroup_limit_args l = {
+            .qgroupid = id,
+            .lim =
+                {
+                    .flags = BTRFS_QGROUP_LIMIT_MAX_RFER | BTRFS_QGROUP_LIMIT_MAX_EXCL,
+                    .max_rfer = (uint64_t)-1, /* -1 clears a limit */
+                    .max_excl = (uint64_t)-1,
+                },
+        };
+        if (ioctl(fd, BTRFS_IOC_QGROUP_LIMIT, &l) < 0) {
+                if (errno == ENOTCONN)
+                        return 0; /* quotas are off: nothing was capped */
+                if (errno != ENOENT)
+                        return vers_make_error(err, errno, "cannot lift the disk cap of '%s'",
+                                               path);
+        }
+        if (qgroup_remove(fd, env_qgroup(id)) < 0)
+                return vers_make_error(err, errno, "cannot lift the disk cap of '%s'", path);
+        return 0;
+}
+
+int vers_store_gc_qgroups(struct vers_store *st, int *removed, vers_error_t *err)
+{
+        *removed = 0;
+        if (!st->loop)
+                return 0; /* on a btrfs of the user's, level-1 qgroups may be theirs */
+        _cleanup_close_ int fd = open(st->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return vers_make_error(err, errno, "cannot open '%s'", st->path);
+        struct idlist l1 = {0};
+        /* qgroup info items are (0, INFO, qgroupid) */
+        if (quota_items(fd, 0, BTRFS_QGROUP_INFO_KEY, 1ULL << BTRFS_QGROUP_LEVEL_SHIFT,
+                        (2ULL << BTRFS_QGROUP_LEVEL_SHIFT) - 1, idlist_add, &l1) < 0)
+                return vers_make_error(err, errno, "cannot list the store's qgroups");
+        int ret = 0;
+        for (size_t i = 0; i < l1.n && ret == 0; i++) {
+                uint64_t subvol = l1.v[i] & ((1ULL << BTRFS_QGROUP_LEVEL_SHIFT) - 1);
+                char *p = NULL;
+                enum btrfs_util_error e = btrfs_util_subvolume_path_fd(fd, subvol, &p);
+                free(p);
+                if (e != BTRFS_UTIL_ERROR_SUBVOLUME_NOT_FOUND)
+                        continue; /* its env's subvolume is still there */
+                if (qgroup_remove(fd, l1.v[i]) < 0)
+                        ret = vers_make_error(err, errno, "cannot remove a stale qgroup");
+                else
+                        (*removed)++;
+        }
+        free(l1.v);
+        return ret;
 }
 
 void vers_store_close(struct vers_store *st)

@@ -60,11 +60,17 @@ int vers_subvol_set_readonly(const char *path, bool ro, vers_error_t *err);
 /* Delete a subvolume (and subvolumes below it); a missing path is not an error. */
 int vers_subvol_delete(const char *path, vers_error_t *err);
 bool vers_subvol_is(const char *path);
-/* Cap the disk use of subvolume path at mib MiB ([storage] vm_mib): btrfs simple quotas
- * (enabled on the store the first time), which charge a subvolume for the extents it writes,
- * so a branch is charged for what it changes, not for what it shares. Writes beyond the cap
- * fail inside the env with EDQUOT ("Disk quota exceeded"). */
+/* Cap the disk use of subvolume path, and of the subvolumes later created inside it, at mib
+ * MiB ([storage] vm_mib): a level-1 btrfs qgroup under simple quotas (enabled on the store the
+ * first time), which charge a subvolume for the extents it writes, so a branch is charged for
+ * what it changes, not for what it shares. Writes beyond the cap fail inside the env with
+ * EDQUOT ("Disk quota exceeded"). */
 int vers_subvol_limit(struct vers_store *st, const char *path, long mib, vers_error_t *err);
+/* Lift the cap of subvolume path before it is deleted: a full quota would refuse the delete
+ * itself. Removes its level-1 qgroup; a path that is no subvolume is not an error. */
+int vers_subvol_unlimit(struct vers_store *st, const char *path, vers_error_t *err);
+/* Remove the level-1 qgroups whose subvolume is gone (loop stores only); counts them. */
+int vers_store_gc_qgroups(struct vers_store *st, int *removed, vers_error_t *err);
 /* Bytes free in the store; -1 on error. */
 long long vers_store_free_bytes(struct vers_store *st);
 

@@ -119,6 +119,65 @@ static void test_reattach(void **state)
         assert_int_equal(vers_subvol_delete(a, &err), 0);
 }
 
+/* Write mib MiB to path and fsync; 0, or the errno of the first failure. */
+static int fill(const char *path, int mib)
+{
+        static char buf[1 << 20];
+        memset(buf, 'x', sizeof buf);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return errno;
+        int e = 0;
+        for (int i = 0; i < mib && !e; i++)
+                if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
+                        e = errno;
+        if (!e && fsync(fd) < 0)
+                e = errno;
+        close(fd);
+        return e;
+}
+
+static void test_nested_subvolume_counts(void **state)
+{
+        (void)state;
+        vers_error_t err = NULL;
+        _cleanup_free_ char *dir = vers_store_env_dir(&st, "q1");
+        _cleanup_free_ char *env = vers_store_env_rootfs(&st, "q1");
+        assert_int_equal(mkdir(dir, 0700), 0);
+        assert_int_equal(vers_subvol_create(env, &err), 0);
+        assert_int_equal(vers_subvol_limit(&st, env, 32, &err), 0);
+        /* a subvolume made inside the env after the cap is charged to the same cap */
+        _cleanup_free_ char *nested = xasprintf("%s/nested", env);
+        assert_int_equal(vers_subvol_create(nested, &err), 0);
+        _cleanup_free_ char *f = xasprintf("%s/big", nested);
+        assert_int_equal(fill(f, 64), EDQUOT);
+        /* the full env can still be deleted once its cap is lifted */
+        assert_int_equal(vers_subvol_unlimit(&st, env, &err), 0);
+        assert_int_equal(fill(f, 64), 0);
+        assert_int_equal(vers_subvol_delete(env, &err), 0);
+        assert_false(vers_path_exists(env));
+        int removed = -1;
+        assert_int_equal(vers_store_gc_qgroups(&st, &removed, &err), 0);
+        assert_int_equal(removed, 0); /* unlimit took its qgroup away already */
+        assert_int_equal(vers_rm_rf(dir, &err), 0);
+}
+
+static void test_gc_stale_qgroup(void **state)
+{
+        (void)state;
+        vers_error_t err = NULL;
+        _cleanup_free_ char *env = vers_store_image_path(&st, "q2");
+        assert_int_equal(vers_subvol_create(env, &err), 0);
+        assert_int_equal(vers_subvol_limit(&st, env, 32, &err), 0);
+        /* deleted without lifting its cap: gc finds the cap's qgroup and removes it, once */
+        assert_int_equal(vers_subvol_delete(env, &err), 0);
+        int removed = -1;
+        assert_int_equal(vers_store_gc_qgroups(&st, &removed, &err), 0);
+        assert_int_equal(removed, 1);
+        assert_int_equal(vers_store_gc_qgroups(&st, &removed, &err), 0);
+        assert_int_equal(removed, 0);
+}
+
 static void test_missing_root(void **state)
 {
         (void)state;
@@ -194,10 +253,16 @@ int main(void)
                 return cmocka_run_group_tests(pure, NULL, NULL);
         }
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_fits),           cmocka_unit_test(test_room_needed),
-            cmocka_unit_test(test_reserve_action), cmocka_unit_test(test_layout),
-            cmocka_unit_test(test_snapshots),      cmocka_unit_test(test_snapshot_errors),
-            cmocka_unit_test(test_reattach),       cmocka_unit_test(test_missing_root),
+            cmocka_unit_test(test_fits),
+            cmocka_unit_test(test_room_needed),
+            cmocka_unit_test(test_reserve_action),
+            cmocka_unit_test(test_layout),
+            cmocka_unit_test(test_snapshots),
+            cmocka_unit_test(test_snapshot_errors),
+            cmocka_unit_test(test_reattach),
+            cmocka_unit_test(test_nested_subvolume_counts),
+            cmocka_unit_test(test_gc_stale_qgroup),
+            cmocka_unit_test(test_missing_root),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
