@@ -88,9 +88,13 @@ int cmd_gc(int argc, char **argv)
         if (json)
                 printf("{\"subvolumes\": %d, \"cgroups\": %d, \"stopped\": %d}\n", r.subvolumes,
                        r.cgroups, r.rows);
-        else
-                printf("gc: removed %d subvolume(s), %d cgroup(s); %d env(s) found stopped\n",
-                       r.subvolumes, r.cgroups, r.rows);
+        else {
+                /* named only when there were any: scripts match the line's older form */
+                _cleanup_free_ char *caps =
+                    r.qgroups ? xasprintf(", %d stale disk cap(s)", r.qgroups) : xstrdup("");
+                printf("gc: removed %d subvolume(s), %d cgroup(s)%s; %d env(s) found stopped\n",
+                       r.subvolumes, r.cgroups, caps, r.rows);
+        }
         vers_close(&ctx);
         return 0;
 }

@@ -1428,7 +1428,7 @@ static int run_dockerfile(struct build *b, const struct vers_dockerfile *df, ver
 int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **image_id, bool *cached,
                vers_error_t *err)
 {
-        if (vers_services_check(&ctx->cfg, err) < 0)
+        if (vers_services_check(&ctx->cfg, err) < 0 || vers_store_check_room(&ctx->store, err) < 0)
                 return -1;
         struct build b = {.ctx = ctx, .o = o};
         struct vers_dockerfile df = {0};

@@ -230,7 +230,8 @@ static int undo_env(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err)
         wait_gone(e, 5000);
         _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
-        if (vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0)
+        if (vers_subvol_unlimit(&ctx->store, rootfs, err) < 0 ||
+            vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0)
                 return -1;
         return vers_meta_delete(&ctx->meta, "envs", e->id, err);
 }
@@ -241,7 +242,8 @@ static int finish_rollback(struct vers_ctx *ctx, struct vers_env *e, vers_error_
         wait_gone(e, 5000);
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
         _cleanup_free_ char *src = vers_store_commit_rootfs(&ctx->store, e->target);
-        if (vers_subvol_delete(rootfs, err) < 0 ||
+        if (vers_subvol_unlimit(&ctx->store, rootfs, err) < 0 ||
+            vers_subvol_delete(rootfs, err) < 0 ||
             vers_subvol_snapshot(src, rootfs, false, err) < 0 ||
             vers_subvol_limit(&ctx->store, rootfs, ctx->cfg.vm_mib, err) < 0)
                 return -1;
@@ -762,6 +764,8 @@ static int env_create(struct vers_ctx *ctx, const char *src, const char *warm_co
         if (e->alias &&
             (vers_name_check("alias", e->alias, err) < 0 || name_taken(ctx, e->alias, err) < 0))
                 return -1;
+        if (vers_store_check_room(&ctx->store, err) < 0)
+                return -1;
         if (vers_meta_put_env(&ctx->meta, e, err) < 0)
                 return -1;
         _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
@@ -859,6 +863,8 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                     struct vers_commit *out, double *pause_ms, vers_error_t *err)
 {
         if (o->tag && (vers_tag_check(o->tag, err) < 0 || name_taken(ctx, o->tag, err) < 0))
+                return -1;
+        if (vers_store_check_room(&ctx->store, err) < 0)
                 return -1;
         struct vers_env e = {0};
         int r = vers_meta_get_env(&ctx->meta, env_id, &e, err);
@@ -1005,6 +1011,8 @@ int vers_env_rollback(struct vers_ctx *ctx, const char *env_id, const char *comm
         struct vers_env e = {0};
         struct vers_commit c = {0};
         bool warm = false;
+        if (vers_store_check_room(&ctx->store, err) < 0)
+                return -1;
         int r = vers_meta_get_commit(&ctx->meta, commit_id, &c, err);
         if (r <= 0)
                 return r < 0 ? -1 : vers_make_error(err, 0, "no commit '%s'", commit_id);
@@ -1148,7 +1156,8 @@ int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
                         _cleanup_free_ char *inner = xasprintf("%s/rootfs", p);
                         vers_cgroup_kill(de->d_name);
                         vers_cgroup_destroy(de->d_name);
-                        if (vers_subvol_delete(inner, err) < 0 || vers_subvol_delete(p, err) < 0) {
+                        if (vers_subvol_unlimit(&ctx->store, inner, err) < 0 ||
+                            vers_subvol_delete(inner, err) < 0 || vers_subvol_delete(p, err) < 0) {
                                 closedir(d);
                                 return -1;
                         }
@@ -1156,6 +1165,9 @@ int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
                 }
                 closedir(d);
         }
+        /* caps of env subvolumes deleted by hand */
+        if (vers_store_gc_qgroups(&ctx->store, &rep->qgroups, err) < 0)
+                return -1;
         /* cgroups of this root's envs that no longer exist */
         {
                 _cleanup_free_ char *cgdir = vers_cgroup_scope_dir();

@@ -115,6 +115,7 @@ int vers_env_default_port(struct vers_ctx *ctx, const struct vers_env *e);
 struct vers_gc_report {
         int subvolumes;
         int cgroups;
+        int qgroups; /* level-1 qgroups (env caps) whose subvolume is gone */
         int rows;
 };
 int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *r, vers_error_t *err);

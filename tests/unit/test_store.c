@@ -119,6 +119,65 @@ static void test_reattach(void **state)
         assert_int_equal(vers_subvol_delete(a, &err), 0);
 }
 
+/* Write mib MiB to path and fsync; 0, or the errno of the first failure. */
+static int fill(const char *path, int mib)
+{
+        static char buf[1 << 20];
+        memset(buf, 'x', sizeof buf);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return errno;
+        int e = 0;
+        for (int i = 0; i < mib && !e; i++)
+                if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
+                        e = errno;
+        if (!e && fsync(fd) < 0)
+                e = errno;
+        close(fd);
+        return e;
+}
+
+static void test_nested_subvolume_counts(void **state)
+{
+        (void)state;
+        vers_error_t err = NULL;
+        _cleanup_free_ char *dir = vers_store_env_dir(&st, "q1");
+        _cleanup_free_ char *env = vers_store_env_rootfs(&st, "q1");
+        assert_int_equal(mkdir(dir, 0700), 0);
+        assert_int_equal(vers_subvol_create(env, &err), 0);
+        assert_int_equal(vers_subvol_limit(&st, env, 32, &err), 0);
+        /* a subvolume made inside the env after the cap is charged to the same cap */
+        _cleanup_free_ char *nested = xasprintf("%s/nested", env);
+        assert_int_equal(vers_subvol_create(nested, &err), 0);
+        _cleanup_free_ char *f = xasprintf("%s/big", nested);
+        assert_int_equal(fill(f, 64), EDQUOT);
+        /* the full env can still be deleted once its cap is lifted */
+        assert_int_equal(vers_subvol_unlimit(&st, env, &err), 0);
+        assert_int_equal(fill(f, 64), 0);
+        assert_int_equal(vers_subvol_delete(env, &err), 0);
+        assert_false(vers_path_exists(env));
+        int removed = -1;
+        assert_int_equal(vers_store_gc_qgroups(&st, &removed, &err), 0);
+        assert_int_equal(removed, 0); /* unlimit took its qgroup away already */
+        assert_int_equal(vers_rm_rf(dir, &err), 0);
+}
+
+static void test_gc_stale_qgroup(void **state)
+{
+        (void)state;
+        vers_error_t err = NULL;
+        _cleanup_free_ char *env = vers_store_image_path(&st, "q2");
+        assert_int_equal(vers_subvol_create(env, &err), 0);
+        assert_int_equal(vers_subvol_limit(&st, env, 32, &err), 0);
+        /* deleted without lifting its cap: gc finds the cap's qgroup and removes it, once */
+        assert_int_equal(vers_subvol_delete(env, &err), 0);
+        int removed = -1;
+        assert_int_equal(vers_store_gc_qgroups(&st, &removed, &err), 0);
+        assert_int_equal(removed, 1);
+        assert_int_equal(vers_store_gc_qgroups(&st, &removed, &err), 0);
+        assert_int_equal(removed, 0);
+}
+
 static void test_missing_root(void **state)
 {
         (void)state;
@@ -131,19 +190,78 @@ static void test_missing_root(void **state)
         vers_store_close(&s2);
 }
 
+#define MiB (1024LL * 1024LL)
+
+static void test_fits(void **state)
+{
+        (void)state;
+        /* the store's whole size and the reserve must be free */
+        assert_false(vers_store_fits(180 * MiB, 1000));
+        assert_false(vers_store_fits(1000 * MiB, 1000));
+        assert_false(vers_store_fits((1000 + VERS_STORE_RESERVE_MIB) * MiB - 1, 1000));
+        assert_true(vers_store_fits((1000 + VERS_STORE_RESERVE_MIB) * MiB, 1000));
+        assert_true(vers_store_fits(80000 * MiB, 8000));
+        /* no overflow for the largest cluster_mib the config accepts (16 TiB) */
+        assert_false(vers_store_fits(1000 * MiB, 16777216));
+        assert_true(vers_store_fits((16777216LL + VERS_STORE_RESERVE_MIB) * MiB, 16777216));
+}
+
+static void test_room_needed(void **state)
+{
+        (void)state;
+        /* the unbacked part of the image, capped at the margin */
+        assert_int_equal(vers_store_room_needed(200 * MiB, 50 * MiB), 150 * MiB);
+        assert_int_equal(vers_store_room_needed(8000 * MiB, 10 * MiB), VERS_STORE_MARGIN_MIB * MiB);
+        assert_int_equal(vers_store_room_needed((VERS_STORE_MARGIN_MIB + 1) * MiB, 1 * MiB),
+                         VERS_STORE_MARGIN_MIB * MiB);
+        /* fully backed (or more: st_blocks counts metadata blocks too) needs nothing */
+        assert_int_equal(vers_store_room_needed(200 * MiB, 200 * MiB), 0);
+        assert_int_equal(vers_store_room_needed(200 * MiB, 201 * MiB), 0);
+        assert_int_equal(vers_store_room_needed(0, 0), 0);
+}
+
+static void test_reserve_action(void **state)
+{
+        (void)state;
+        long long r = VERS_STORE_RESERVE_MIB * MiB;
+        /* given back once the host has less free than the reserve holds */
+        assert_int_equal(vers_store_reserve_action(true, 0), -1);
+        assert_int_equal(vers_store_reserve_action(true, r - 1), -1);
+        assert_int_equal(vers_store_reserve_action(true, r), 0);
+        assert_int_equal(vers_store_reserve_action(true, 100 * r), 0);
+        /* taken again only when there is room for it twice over, so that it does not come
+         * and go with every command on a nearly full host */
+        assert_int_equal(vers_store_reserve_action(false, 0), 0);
+        assert_int_equal(vers_store_reserve_action(false, 2 * r - 1), 0);
+        assert_int_equal(vers_store_reserve_action(false, 2 * r), 1);
+        /* statvfs failed: leave it */
+        assert_int_equal(vers_store_reserve_action(false, -1), 0);
+}
+
 int main(void)
 {
-        if (geteuid() != 0) {
-                printf("# skip test_store: needs root (loop devices, btrfs)\n");
-                return 0;
-        }
-        if (access("/dev/loop-control", F_OK) != 0) {
-                printf("# skip test_store: no /dev/loop-control\n");
-                return 0;
+        const struct CMUnitTest pure[] = {
+            cmocka_unit_test(test_fits),
+            cmocka_unit_test(test_room_needed),
+            cmocka_unit_test(test_reserve_action),
+        };
+        const char *why = geteuid() != 0 ? "needs root (loop devices, btrfs)"
+                          : access("/dev/loop-control", F_OK) != 0 ? "no /dev/loop-control"
+                                                                   : NULL;
+        if (why) {
+                printf("# the store tests need what this machine lacks: %s\n", why);
+                return cmocka_run_group_tests(pure, NULL, NULL);
         }
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_layout),          cmocka_unit_test(test_snapshots),
-            cmocka_unit_test(test_snapshot_errors), cmocka_unit_test(test_reattach),
+            cmocka_unit_test(test_fits),
+            cmocka_unit_test(test_room_needed),
+            cmocka_unit_test(test_reserve_action),
+            cmocka_unit_test(test_layout),
+            cmocka_unit_test(test_snapshots),
+            cmocka_unit_test(test_snapshot_errors),
+            cmocka_unit_test(test_reattach),
+            cmocka_unit_test(test_nested_subvolume_counts),
+            cmocka_unit_test(test_gc_stale_qgroup),
             cmocka_unit_test(test_missing_root),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
