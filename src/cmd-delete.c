@@ -51,6 +51,8 @@ int cmd_delete(int argc, char **argv)
                         goto fail;
                 }
                 int r = vers_meta_get_env(&ctx.meta, ref.id, &e, &err);
+                if (r == 0) /* deleted since it was resolved */
+                        r = vers_make_error(&err, 0, "no env named '%s'; nothing deleted", argv[i]);
                 bool theirs = r == 1 && !cli_in_scope(&ctx, e.project, all);
                 if (theirs)
                         vers_make_error(&err, 0,

@@ -38,7 +38,7 @@ setup() { cd "$PROJ"; }
 @test "a tag or alias cannot be taken twice" {
         run vers commit --tag baseline
         [ "$status" -eq 1 ]
-        [ "$output" = "vers: a commit tagged 'baseline' already exists" ]
+        [ "$output" = "vers: a commit tagged 'baseline' already exists in this project" ]
         run vers branch baseline --alias base
         [ "$status" -eq 1 ]
         [ "$output" = "vers: an env named 'base' already exists" ]
