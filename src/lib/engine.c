@@ -493,6 +493,39 @@ int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, v
             err, 0, "no env or commit named '%s' (see 'vers status' and 'vers commit list')", name);
 }
 
+int vers_resolve_base(struct vers_ctx *ctx, const char *name, struct vers_ref *out,
+                      vers_error_t *err)
+{
+        vers_error_t first = NULL;
+        if (vers_resolve(ctx, name, out, &first) == 0)
+                return 0;
+        struct vers_commit *c = NULL;
+        size_t nc = 0;
+        if (vers_meta_list_commits(&ctx->meta, "tag = ?1 AND state = 'ready'", name, &c, &nc,
+                                   NULL) < 0 ||
+            nc == 0) {
+                vers_commits_free(c, nc);
+                if (err)
+                        *err = first;
+                else
+                        vers_error_free(&first);
+                return -1;
+        }
+        vers_error_free(&first);
+        int ret = 0;
+        if (nc == 1) {
+                out->kind = VERS_REF_COMMIT;
+                out->id = xstrdup(c[0].id);
+        } else {
+                ret = vers_make_error(err, 0,
+                                      "tag '%s' is in %zu other projects; name the commit by its "
+                                      "id (see 'vers tag list --all')",
+                                      name, nc);
+        }
+        vers_commits_free(c, nc);
+        return ret;
+}
+
 char *vers_commit_label(struct vers_ctx *ctx, const char *id)
 {
         struct vers_commit c = {0};
