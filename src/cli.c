@@ -102,15 +102,27 @@ char *cli_time(int64_t ms)
         return xstrdup(buf);
 }
 
-bool cli_confirm(const char *question)
+int cli_confirm_delete(size_t n, bool yes, vers_error_t *err)
 {
+        if (yes)
+                return 0;
+        const char *envs = n == 1 ? "env" : "envs";
+        /* a script that forgot -y must not delete what a glob happened to match */
         if (!isatty(0))
-                return true;
-        fprintf(stderr, "%s [y/N] ", question);
+                return vers_make_error(
+                    err, 0, "refusing to delete %zu %s without a terminal; pass -y", n, envs);
+        fprintf(stderr, "delete %zu %s? [y/N] ", n, envs);
         char line[16];
-        if (!fgets(line, sizeof line, stdin))
-                return false;
-        return line[0] == 'y' || line[0] == 'Y';
+        if (!fgets(line, sizeof line, stdin) || (line[0] != 'y' && line[0] != 'Y'))
+                return vers_make_error(err, 0, "nothing deleted");
+        return 0;
+}
+
+bool cli_in_scope(const struct vers_ctx *ctx, const char *project, bool all)
+{
+        if (all || !ctx->project_dir)
+                return true;
+        return project && !strcmp(project, ctx->project_dir);
 }
 
 int cli_require_config(struct vers_ctx *ctx, vers_error_t *err)

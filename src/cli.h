@@ -33,7 +33,13 @@ int cli_require_config(struct vers_ctx *ctx, vers_error_t *err);
 bool cli_wants_help(int argc, char **argv);
 void cli_print_help(const char *text);
 char *cli_time(int64_t ms);
-bool cli_confirm(const char *question);
+/* Before deleting n envs: 0 with yes; without a terminal on stdin, refuse (-1); else ask,
+ * and -1 unless the answer is yes. */
+int cli_confirm_delete(size_t n, bool yes, vers_error_t *err);
+/* Is something of project (an env's, a commit's) listed and matched by a command run in ctx?
+ * Commands act on the current project's envs; --all (all) and running outside any project
+ * reach every project's. */
+bool cli_in_scope(const struct vers_ctx *ctx, const char *project, bool all);
 
 /* the common long options */
 #define CLI_OPT_ENV                                                                                \

@@ -8,8 +8,8 @@
 static const char branch_help[] =
     "usage: vers branch [ENV|COMMIT|TAG] [--alias|-n NAME] [--checkout|-c] [--count N] "
     "[--warm|--cold] [--json]\n"
-    "       vers branch list [--json]\n"
-    "       vers branch delete PATTERN... [-y]\n\n"
+    "       vers branch list [--json] [--all]\n"
+    "       vers branch delete PATTERN... [-y] [--all]\n\n"
     "Make a new env from a commit (or tag), or from an env (which is committed first).\n"
     "Without an argument, from HEAD. The new env's disk is a copy-on-write snapshot and\n"
     "its services are up when this returns. HEAD stays where it is unless --checkout.\n\n"
@@ -19,24 +19,43 @@ static const char branch_help[] =
     "      --warm         restore the commit's processes (the default for a warm commit),\n"
     "                     or fail saying why\n"
     "      --cold         boot the services on the commit's disk instead\n"
-    "  delete PATTERN     delete envs whose alias or id matches a shell glob (test-*)\n";
+    "  list               this project's envs (as 'vers status'; --all: every project's)\n"
+    "  delete PATTERN     delete this project's envs whose alias or id matches a shell\n"
+    "                     glob ('test-*'; -y without a terminal; --all: every project's)\n";
+
+static const char branch_delete_help[] =
+    "usage: vers branch delete PATTERN... [-y] [--all]\n\n"
+    "Delete the envs of this project whose alias or id matches one of the shell globs\n"
+    "(quote them: 'test-*'). Asks first on a terminal; without one, deletes nothing unless\n"
+    "-y is given. Outside any project, --all is required.\n\n"
+    "  -y, --yes   do not ask\n"
+    "  -a, --all   match the envs of every project sharing VERS_ROOT\n";
+
+/* does env e's alias or id match the shell glob pattern? */
+static bool env_matches(const struct vers_env *e, const char *pattern)
+{
+        return (e->alias && fnmatch(pattern, e->alias, 0) == 0) || fnmatch(pattern, e->id, 0) == 0;
+}
 
 static int branch_delete(int argc, char **argv)
 {
-        bool yes = false;
+        const char *usage = "vers branch delete PATTERN... [-y] [--all]";
+        bool yes = false, all = false;
         _cleanup_strv_ char **patterns = NULL;
         for (int i = 1; i < argc; i++) {
                 if (!strcmp(argv[i], "-y") || !strcmp(argv[i], "--yes"))
                         yes = true;
-                else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-                        printf("usage: vers branch delete PATTERN... [-y]\n\nDelete the envs "
-                               "whose alias or id matches one of the shell globs.\n");
-                        return 0;
-                } else
+                else if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all"))
+                        all = true;
+                else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+                        return cli_print_help(branch_delete_help), 0;
+                else if (argv[i][0] == '-' && argv[i][1])
+                        return cli_usage_error(usage, "unknown option '%s'", argv[i]);
+                else
                         strv_push(&patterns, argv[i]);
         }
         if (!patterns)
-                return cli_usage_error("vers branch delete PATTERN... [-y]", "no pattern given");
+                return cli_usage_error(usage, "no pattern given");
         struct vers_ctx ctx;
         int rc = cli_open(&ctx);
         if (rc)
@@ -44,50 +63,57 @@ static int branch_delete(int argc, char **argv)
         vers_error_t err = NULL;
         struct vers_env *envs = NULL;
         size_t n = 0;
-        if (vers_meta_list_envs(&ctx.meta, "state IN ('running','stopped','rollback')", NULL, &envs,
-                                &n, &err) < 0) {
-                vers_close(&ctx);
-                return cli_fail(&err);
-        }
         _cleanup_strv_ char **victims = NULL;
+        if (!ctx.project_dir && !all) {
+                vers_make_error(&err, 0,
+                                "not in a project (no vers.toml or .vers here or above): pass "
+                                "--all to match the envs of every project; nothing deleted");
+                goto fail;
+        }
+        if (vers_meta_list_envs(&ctx.meta, "state IN ('running','stopped','rollback')", NULL, &envs,
+                                &n, &err) < 0)
+                goto fail;
         for (size_t p = 0; patterns[p]; p++) {
-                bool any = false;
+                size_t any = 0, elsewhere = 0;
                 for (size_t i = 0; i < n; i++) {
-                        if ((envs[i].alias && fnmatch(patterns[p], envs[i].alias, 0) == 0) ||
-                            fnmatch(patterns[p], envs[i].id, 0) == 0) {
-                                any = true;
-                                bool dup = false;
-                                for (size_t k = 0; victims && victims[k]; k++)
-                                        dup |= !strcmp(victims[k], envs[i].id);
-                                if (!dup)
-                                        strv_push(&victims, envs[i].id);
+                        if (!env_matches(&envs[i], patterns[p]))
+                                continue;
+                        if (!cli_in_scope(&ctx, envs[i].project, all)) {
+                                elsewhere++;
+                                continue;
                         }
+                        any++;
+                        bool dup = false;
+                        for (size_t k = 0; victims && victims[k]; k++)
+                                dup |= !strcmp(victims[k], envs[i].id);
+                        if (!dup)
+                                strv_push(&victims, envs[i].id);
                 }
-                if (!any) {
-                        vers_envs_free(envs, n);
-                        vers_close(&ctx);
-                        if (vers_path_exists(patterns[p]))
-                                /* the shell turned test-* into the names of files here */
-                                vers_make_error(&err, 0,
-                                                "no env matches '%s', a file in this directory: "
-                                                "did the shell expand a pattern? quote it "
-                                                "('test-*'); nothing deleted",
-                                                patterns[p]);
-                        else
-                                vers_make_error(&err, 0,
-                                                "no env matches '%s' (see 'vers "
-                                                "status'); nothing deleted",
-                                                patterns[p]);
-                        return cli_fail(&err);
-                }
+                if (any)
+                        continue;
+                if (vers_path_exists(patterns[p]))
+                        /* the shell turned test-* into the names of files here */
+                        vers_make_error(&err, 0,
+                                        "no env matches '%s', a file in this directory: did the "
+                                        "shell expand a pattern? quote it ('test-*'); nothing "
+                                        "deleted",
+                                        patterns[p]);
+                else if (elsewhere)
+                        vers_make_error(&err, 0,
+                                        "no env of this project matches '%s' (%zu of other "
+                                        "projects do: --all reaches them); nothing deleted",
+                                        patterns[p], elsewhere);
+                else
+                        vers_make_error(&err, 0,
+                                        "no env matches '%s' (see 'vers status'); nothing deleted",
+                                        patterns[p]);
+                goto fail;
         }
         vers_envs_free(envs, n);
-        _cleanup_free_ char *q = xasprintf("delete %zu env(s)?", strv_len(victims));
-        if (!yes && !cli_confirm(q)) {
-                vers_close(&ctx);
-                fprintf(stderr, "vers: nothing deleted\n");
-                return 1;
-        }
+        envs = NULL;
+        n = 0;
+        if (cli_confirm_delete(strv_len(victims), yes, &err) < 0)
+                goto fail;
         int ret = 0;
         for (size_t k = 0; victims[k]; k++) {
                 _cleanup_free_ char *label = vers_env_label(&ctx, victims[k]);
@@ -99,18 +125,18 @@ static int branch_delete(int argc, char **argv)
         }
         vers_close(&ctx);
         return ret;
+fail:
+        vers_envs_free(envs, n);
+        vers_close(&ctx);
+        return cli_fail(&err);
 }
 
 int cmd_branch(int argc, char **argv)
 {
         if (argc > 1 && !strcmp(argv[1], "delete"))
                 return branch_delete(argc - 1, argv + 1);
-        if (argc > 1 && !strcmp(argv[1], "list")) {
-                char *a[] = {"status", NULL, NULL};
-                if (argc > 2)
-                        a[1] = argv[2];
-                return cmd_status(argc > 2 ? 2 : 1, a);
-        }
+        if (argc > 1 && !strcmp(argv[1], "list"))
+                return cmd_status(argc - 1, argv + 1); /* takes --json and --all */
         static const struct option opts[] = {{"alias", required_argument, NULL, 'n'},
                                              {"checkout", no_argument, NULL, 'c'},
                                              {"count", required_argument, NULL, 'C'},

@@ -5,14 +5,16 @@
 
 static const char commit_help[] =
     "usage: vers commit [ENV] [-b ENV] [--tag|-t TAG] [-m MESSAGE] [--warm|--cold] [--json]\n"
-    "       vers commit list [--json]\n\n"
+    "       vers commit list [--json] [--all]\n\n"
     "Checkpoint an env (HEAD by default): its services' pre-commit hooks run (PostgreSQL:\n"
     "CHECKPOINT), the env is frozen for the instant of a read-only btrfs snapshot, and\n"
     "keeps running. The commit can be branched any number of times.\n\n"
     "A warm commit (the default where CRIU 4.2+ is usable) also captures, in the same\n"
     "frozen instant, every process with its memory, sockets and open sessions: a branch\n"
     "goes on from there. A cold commit holds the disk only; its branches boot services.\n\n"
-    "  -t, --tag TAG       name the commit ([A-Za-z0-9._-], at most 64)\n"
+    "A commit belongs to its env's project; a tag is unique within that project (another\n"
+    "project may use the same one) and resolves only there.\n\n"
+    "  -t, --tag TAG       name the commit (at most 128 characters; not an id)\n"
     "  -m, --message MSG   describe it\n"
     "      --warm          processes too, or fail saying why\n"
     "      --cold          disk only\n";
@@ -39,6 +41,8 @@ static void commit_json(struct strbuf *sb, const struct vers_commit *c, double p
         json_str_or_null(sb, c->env);
         strbuf_addstr(sb, ", \"image\": ");
         json_str_or_null(sb, c->image);
+        strbuf_addstr(sb, ", \"project\": ");
+        json_str_or_null(sb, c->project);
         strbuf_addf(sb, ", \"mode\": \"%s\", \"created\": %lld", c->mode ? c->mode : "cold",
                     (long long)c->created);
         if (pause_ms >= 0)
@@ -46,17 +50,31 @@ static void commit_json(struct strbuf *sb, const struct vers_commit *c, double p
         strbuf_addstr(sb, "}");
 }
 
+/* Commits shown in ctx's project: its own and those of no known project (older databases). */
+static bool commit_in_scope(const struct vers_ctx *ctx, const struct vers_commit *c, bool all)
+{
+        return !c->project || cli_in_scope(ctx, c->project, all);
+}
+
 static int list_commits(bool tagged_only, int argc, char **argv)
 {
-        static const struct option opts[] = {CLI_OPT_JSON, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
-        bool json = false;
+        static const struct option opts[] = {
+            CLI_OPT_JSON, {"all", no_argument, NULL, 'a'}, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
+        const char *what = tagged_only ? "tag" : "commit";
+        bool json = false, all = false;
         int c;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
                 if (c == 'J')
                         json = true;
+                else if (c == 'a')
+                        all = true;
                 else if (c == 'h') {
-                        printf("usage: vers %s list [--json]\n", tagged_only ? "tag" : "commit");
+                        printf("usage: vers %s list [--json] [--all]\n\n"
+                               "List this project's %s (outside any project: every project's),\n"
+                               "and those of older databases whose project is not known.\n"
+                               "  -a, --all   every project's, with a PROJECT column\n",
+                               what, tagged_only ? "tagged commits" : "commits");
                         return 0;
                 } else
                         return cli_usage_error(NULL, "bad option");
@@ -74,12 +92,21 @@ static int list_commits(bool tagged_only, int argc, char **argv)
                 vers_close(&ctx);
                 return cli_fail(&err);
         }
+        bool wide = all || !ctx.project_dir;
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (commit_in_scope(&ctx, &cs[i], all))
+                        cs[kept++] = cs[i];
+                else
+                        vers_commit_clear(&cs[i]);
+        }
+        n = kept;
         struct strbuf sb = STRBUF_INIT;
         if (json)
                 strbuf_addstr(&sb, "[");
         else if (n)
-                strbuf_addf(&sb, "%-12s  %-32s  %-5s  %-20s  %-19s  %s\n", "ID", "TAG", "MODE",
-                            "FROM ENV", "CREATED", "MESSAGE");
+                strbuf_addf(&sb, "%-12s  %-32s  %-5s  %-20s  %-19s  %s%s\n", "ID", "TAG", "MODE",
+                            "FROM ENV", "CREATED", wide ? "PROJECT  " : "", "MESSAGE");
         for (size_t i = 0; i < n; i++) {
                 if (json) {
                         strbuf_addstr(&sb, i ? ",\n  " : "\n  ");
@@ -88,9 +115,12 @@ static int list_commits(bool tagged_only, int argc, char **argv)
                 }
                 _cleanup_free_ char *when = cli_time(cs[i].created);
                 _cleanup_free_ char *env = vers_env_label(&ctx, cs[i].env);
-                strbuf_addf(&sb, "%-12s  %-32s  %-5s  %-20s  %-19s  %s\n", cs[i].id,
+                strbuf_addf(&sb, "%-12s  %-32s  %-5s  %-20s  %-19s  ", cs[i].id,
                             cs[i].tag ? cs[i].tag : "-", cs[i].mode ? cs[i].mode : "cold", env,
-                            when, cs[i].message ? cs[i].message : "");
+                            when);
+                if (wide)
+                        strbuf_addf(&sb, "%s  ", cs[i].project ? cs[i].project : "-");
+                strbuf_addf(&sb, "%s\n", cs[i].message ? cs[i].message : "");
         }
         if (json)
                 strbuf_addstr(&sb, n ? "\n]\n" : "]\n");
@@ -186,11 +216,13 @@ int cmd_tag(int argc, char **argv)
         if (argc > 1 && !strcmp(argv[1], "list"))
                 return list_commits(true, argc - 1, argv + 1);
         if (cli_wants_help(argc, argv) || argc == 1) {
-                printf("usage: vers tag list [--json]\n\nList tagged commits. Tag a commit "
-                       "with 'vers commit --tag TAG'.\n");
+                printf("usage: vers tag list [--json] [--all]\n\nList this project's tagged "
+                       "commits (--all: every project's). Tag a commit\nwith 'vers commit --tag "
+                       "TAG'; tags are unique within a project.\n");
                 return argc == 1 ? EXIT_USAGE : 0;
         }
-        return cli_usage_error("vers tag list [--json]", "unknown subcommand '%s'", argv[1]);
+        return cli_usage_error("vers tag list [--json] [--all]", "unknown subcommand '%s'",
+                               argv[1]);
 }
 
 /* ---- tree ------------------------------------------------------------------------------ */
@@ -256,16 +288,44 @@ static void tree_children(struct tree *t, const char *image, const char *parent,
         }
 }
 
+/* Is image id one the tree shows: built in scope, or the image of a shown commit or env? */
+static bool image_in_tree(const struct tree *t, const struct vers_image *im, bool all)
+{
+        if (cli_in_scope(t->ctx, im->project, all))
+                return true;
+        for (size_t i = 0; i < t->nc; i++)
+                if (t->cs[i].image && !strcmp(t->cs[i].image, im->id))
+                        return true;
+        for (size_t i = 0; i < t->ne; i++)
+                if (t->es[i].image && !strcmp(t->es[i].image, im->id))
+                        return true;
+        return false;
+}
+
+static const char tree_help[] =
+    "usage: vers tree [--all]\n\n"
+    "Draw the commit graph: images, the commits made from them (with tags and messages)\n"
+    "and the envs branched from each; HEAD is marked. This project's (and commits of older\n"
+    "databases whose project is not known); outside any project, every project's.\n"
+    "  -a, --all   every project's\n";
+
 int cmd_tree(int argc, char **argv)
 {
-        if (cli_wants_help(argc, argv)) {
-                printf("usage: vers tree\n\nDraw the commit graph: images, the commits made from "
-                       "them (with tags and\nmessages) and the envs branched from each; HEAD is "
-                       "marked.\n");
-                return 0;
+        static const struct option opts[] = {
+            {"all", no_argument, NULL, 'a'}, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
+        bool all = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
+                if (c == 'a')
+                        all = true;
+                else if (c == 'h')
+                        return cli_print_help(tree_help), 0;
+                else
+                        return cli_usage_error("vers tree [--all]", "bad option");
         }
-        if (argc > 1)
-                return cli_usage_error("vers tree", "unexpected argument '%s'", argv[1]);
+        if (optind < argc)
+                return cli_usage_error("vers tree [--all]", "unexpected argument '%s'",
+                                       argv[optind]);
         struct vers_ctx ctx;
         int rc = cli_open(&ctx);
         if (rc)
@@ -279,15 +339,38 @@ int cmd_tree(int argc, char **argv)
                                 &t.ne, &err) < 0 ||
             vers_meta_list_images(&ctx.meta, "state = 'ready'", NULL, &is, &ni, &err) < 0 ||
             vers_head_get(&ctx, &t.head, &err) < 0) {
+                vers_commits_free(t.cs, t.nc);
+                vers_envs_free(t.es, t.ne);
+                vers_images_free(is, ni);
                 vers_close(&ctx);
                 return cli_fail(&err);
         }
+        size_t kept = 0;
+        for (size_t i = 0; i < t.nc; i++) {
+                if (commit_in_scope(&ctx, &t.cs[i], all))
+                        t.cs[kept++] = t.cs[i];
+                else
+                        vers_commit_clear(&t.cs[i]);
+        }
+        t.nc = kept;
+        kept = 0;
+        for (size_t i = 0; i < t.ne; i++) {
+                if (cli_in_scope(&ctx, t.es[i].project, all))
+                        t.es[kept++] = t.es[i];
+                else
+                        vers_env_clear(&t.es[i]);
+        }
+        t.ne = kept;
+        size_t shown = 0;
         for (size_t i = 0; i < ni; i++) {
+                if (!image_in_tree(&t, &is[i], all))
+                        continue;
                 _cleanup_free_ char *when = cli_time(is[i].created);
                 strbuf_addf(&t.out, "image %s (built %s)\n", is[i].id, when);
                 tree_children(&t, is[i].id, NULL, "");
+                shown++;
         }
-        if (!ni)
+        if (!shown)
                 strbuf_addstr(&t.out, "nothing yet (run 'vers build')\n");
         fputs(t.out.buf, stdout);
         strbuf_release(&t.out);

@@ -4,27 +4,35 @@
 #include <string.h>
 
 static const char delete_help[] =
-    "usage: vers kill ENV... [-y]\n"
-    "       vers delete ENV... [-y]\n\n"
-    "Stop envs and delete their disks. Commits made from them stay.\n"
-    "  -y, --yes   do not ask (vers only asks when stdin is a terminal)\n";
+    "usage: vers kill ENV... [-y] [--all]\n"
+    "       vers delete ENV... [-y] [--all]\n\n"
+    "Stop envs and delete their disks. Commits made from them stay. An ENV is an alias, id\n"
+    "or unique id prefix of an env of this project (outside any project: of any project).\n"
+    "Without a terminal on stdin, nothing is deleted unless -y is given.\n\n"
+    "  -y, --yes   do not ask\n"
+    "  -a, --all   also envs of other projects sharing VERS_ROOT\n";
 
 int cmd_delete(int argc, char **argv)
 {
-        static const struct option opts[] = {
-            {"yes", no_argument, NULL, 'y'}, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
-        bool yes = false;
+        static const struct option opts[] = {{"yes", no_argument, NULL, 'y'},
+                                             {"all", no_argument, NULL, 'a'},
+                                             CLI_OPT_HELP,
+                                             {NULL, 0, NULL, 0}};
+        const char *usage = "vers kill ENV... [-y] [--all]";
+        bool yes = false, all = false;
         int c;
-        while ((c = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "yah", opts, NULL)) != -1) {
                 if (c == 'y')
                         yes = true;
+                else if (c == 'a')
+                        all = true;
                 else if (c == 'h')
                         return cli_print_help(delete_help), 0;
                 else
-                        return cli_usage_error("vers kill ENV... [-y]", "bad option");
+                        return cli_usage_error(usage, "bad option");
         }
         if (optind >= argc)
-                return cli_usage_error("vers kill ENV... [-y]", "which env?");
+                return cli_usage_error(usage, "which env?");
         struct vers_ctx ctx;
         int rc = cli_open(&ctx);
         if (rc)
@@ -33,25 +41,36 @@ int cmd_delete(int argc, char **argv)
         _cleanup_strv_ char **ids = NULL;
         for (int i = optind; i < argc; i++) {
                 struct vers_ref ref = {VERS_REF_NONE, NULL};
-                if (vers_resolve(&ctx, argv[i], &ref, &err) < 0) {
-                        vers_close(&ctx);
-                        return cli_fail(&err);
-                }
+                struct vers_env e = {0};
+                if (vers_resolve(&ctx, argv[i], &ref, &err) < 0)
+                        goto fail;
                 if (ref.kind != VERS_REF_ENV) {
                         vers_ref_clear(&ref);
-                        vers_close(&ctx);
-                        vers_make_error(&err, 0, "'%s' is a commit, not an env", argv[i]);
-                        return cli_fail(&err);
+                        vers_make_error(&err, 0, "'%s' is a commit, not an env; nothing deleted",
+                                        argv[i]);
+                        goto fail;
                 }
-                strv_push(&ids, ref.id);
+                int r = vers_meta_get_env(&ctx.meta, ref.id, &e, &err);
+                if (r == 0) /* deleted since it was resolved */
+                        r = vers_make_error(&err, 0, "no env named '%s'; nothing deleted", argv[i]);
+                bool theirs = r == 1 && !cli_in_scope(&ctx, e.project, all);
+                if (theirs)
+                        vers_make_error(&err, 0,
+                                        "env '%s' belongs to another project ('%s'); pass --all "
+                                        "to delete it; nothing deleted",
+                                        argv[i], e.project ? e.project : "none");
+                vers_env_clear(&e);
+                bool dup = false;
+                for (size_t k = 0; ids && ids[k]; k++)
+                        dup |= !strcmp(ids[k], ref.id);
+                if (r == 1 && !theirs && !dup)
+                        strv_push(&ids, ref.id);
                 vers_ref_clear(&ref);
+                if (r < 0 || theirs)
+                        goto fail;
         }
-        _cleanup_free_ char *q = xasprintf("delete %zu env(s)?", strv_len(ids));
-        if (!yes && !cli_confirm(q)) {
-                vers_close(&ctx);
-                fprintf(stderr, "vers: nothing deleted\n");
-                return 1;
-        }
+        if (cli_confirm_delete(strv_len(ids), yes, &err) < 0)
+                goto fail;
         int ret = 0;
         for (size_t i = 0; ids[i]; i++) {
                 _cleanup_free_ char *label = vers_env_label(&ctx, ids[i]);
@@ -62,6 +81,9 @@ int cmd_delete(int argc, char **argv)
         }
         vers_close(&ctx);
         return ret;
+fail:
+        vers_close(&ctx);
+        return cli_fail(&err);
 }
 
 int cmd_gc(int argc, char **argv)

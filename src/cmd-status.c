@@ -4,9 +4,13 @@
 #include <string.h>
 
 static const char status_help[] =
-    "usage: vers status [--json] [--all]\n\n"
-    "List envs: id, alias, state, the commit each was branched from, and HEAD (*).\n"
-    "  --all    envs of every project (default: this project's, or all outside one)\n";
+    "usage: vers status [--json] [--all]\n"
+    "       vers ps [--json] [--all]\n\n"
+    "List the envs of this project (the directory holding vers.toml or .vers/, here or\n"
+    "above): id, alias, state, the commit each was branched from, and HEAD (*). Outside\n"
+    "any project, the envs of every project, with a PROJECT column.\n\n"
+    "  -a, --all   envs of every project sharing VERS_ROOT, with a PROJECT column\n"
+    "      --json  one object per env (with its \"project\")\n";
 
 int cmd_status(int argc, char **argv)
 {
@@ -22,7 +26,7 @@ int cmd_status(int argc, char **argv)
                 else if (c == 'h')
                         return cli_print_help(status_help), 0;
                 else
-                        return cli_usage_error("vers status [--json]", "bad option");
+                        return cli_usage_error("vers status [--json] [--all]", "bad option");
         }
         struct vers_ctx ctx;
         int rc = cli_open(&ctx);
@@ -46,7 +50,8 @@ int cmd_status(int argc, char **argv)
                 strbuf_addstr(&sb, "[");
         else if (n)
                 strbuf_addf(&sb, "  %-12s  %-28s  %-8s  %-5s  %-28s  %s\n", "ID", "ALIAS", "STATE",
-                            "MODE", "FROM", "CREATED");
+                            "MODE", "FROM",
+                            by_project ? "CREATED" : "CREATED              PROJECT");
         for (size_t i = 0; i < n; i++) {
                 struct vers_env *e = &envs[i];
                 const char *state = vers_env_is_running(e) ? "running" : "stopped";
@@ -78,15 +83,20 @@ int cmd_status(int argc, char **argv)
                         strbuf_add_json_str(&sb, e->project ? e->project : "");
                         strbuf_addstr(&sb, "}");
                 } else {
-                        strbuf_addf(&sb, "%s %-12s  %-28s  %-8s  %-5s  %-28s  %s\n",
+                        strbuf_addf(&sb, "%s %-12s  %-28s  %-8s  %-5s  %-28s  %s",
                                     is_head ? "*" : " ", e->id, e->alias ? e->alias : "-", state,
                                     e->mode ? e->mode : "cold", from, when);
+                        if (!by_project)
+                                strbuf_addf(&sb, "  %s", e->project ? e->project : "-");
+                        strbuf_addch(&sb, '\n');
                 }
         }
         if (json)
                 strbuf_addstr(&sb, n ? "\n]\n" : "]\n");
         else if (!n)
-                strbuf_addstr(&sb, "no envs (start one with 'vers run')\n");
+                strbuf_addstr(&sb, by_project ? "no envs in this project (start one with 'vers "
+                                                "run'; 'vers status --all' lists every project's)\n"
+                                              : "no envs (start one with 'vers run')\n");
         fputs(sb.buf, stdout);
         strbuf_release(&sb);
         vers_envs_free(envs, n);

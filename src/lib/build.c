@@ -644,7 +644,8 @@ static int do_from(struct build *b, const struct vers_df_instr *in, char **vars,
         /* a commit of ours, by tag or id */
         struct vers_ref r = {VERS_REF_NONE, NULL};
         vers_error_t e2 = NULL;
-        if (!strchr(ref, '/') && !strchr(ref, ':') && vers_resolve(b->ctx, ref, &r, &e2) == 0) {
+        if (!strchr(ref, '/') && !strchr(ref, ':') &&
+            vers_resolve_base(b->ctx, ref, &r, &e2) == 0) {
                 if (r.kind != VERS_REF_COMMIT) {
                         vers_ref_clear(&r);
                         return vers_make_error(err, 0,

@@ -311,24 +311,118 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
 
 /* ---- names ----------------------------------------------------------------------------- */
 
-static int name_taken(struct vers_ctx *ctx, const char *name, vers_error_t *err)
+static bool same_project(const char *a, const char *b)
 {
+        return a ? (b && !strcmp(a, b)) : !b;
+}
+
+/* Is there an env, commit or image whose id name would hide (see vers_name_shadows_id)? */
+static int shadows_an_id(struct vers_ctx *ctx, const char *name, const char *what,
+                         vers_error_t *err)
+{
+        if (!vers_looks_like_id(name))
+                return 0; /* ids are lowercase hex: nothing else can hide one */
+        _cleanup_free_ char *pat = xasprintf("%s%%", name);
+        struct vers_env *e = NULL;
+        struct vers_commit *c = NULL;
+        struct vers_image *im = NULL;
+        size_t ne = 0, nc = 0, ni = 0;
+        if (vers_meta_list_envs(&ctx->meta, "id LIKE ?1", pat, &e, &ne, err) < 0 ||
+            vers_meta_list_commits(&ctx->meta, "id LIKE ?1", pat, &c, &nc, err) < 0 ||
+            vers_meta_list_images(&ctx->meta, "id LIKE ?1", pat, &im, &ni, err) < 0) {
+                vers_envs_free(e, ne);
+                vers_commits_free(c, nc);
+                return -1;
+        }
+        _cleanup_free_ char *hidden = NULL;
+        for (size_t i = 0; i < ne && !hidden; i++)
+                if (vers_name_shadows_id(name, e[i].id))
+                        hidden = xasprintf("env %s", e[i].id);
+        for (size_t i = 0; i < nc && !hidden; i++)
+                if (vers_name_shadows_id(name, c[i].id))
+                        hidden = xasprintf("commit %s", c[i].id);
+        for (size_t i = 0; i < ni && !hidden; i++)
+                if (vers_name_shadows_id(name, im[i].id))
+                        hidden = xasprintf("image %s", im[i].id);
+        vers_envs_free(e, ne);
+        vers_commits_free(c, nc);
+        vers_images_free(im, ni);
+        if (hidden)
+                return vers_make_error(err, 0, "%s '%s' looks like the id of %s; choose another",
+                                       what, name, hidden);
+        return 0;
+}
+
+/* May name become an alias (is_tag false) or a tag (true) in project? Aliases are unique over
+ * the root, tags within a project, and neither may equal the other in one project, since
+ * names resolve in the project first (see vers_resolve). */
+static int name_taken(struct vers_ctx *ctx, const char *name, const char *project, bool is_tag,
+                      vers_error_t *err)
+{
+        const char *what = is_tag ? "tag" : "alias";
+        if (shadows_an_id(ctx, name, what, err) < 0)
+                return -1;
         struct vers_env *e = NULL;
         struct vers_commit *c = NULL;
         size_t ne = 0, nc = 0;
         if (vers_meta_list_envs(&ctx->meta, "alias = ?1", name, &e, &ne, err) < 0)
                 return -1;
+        bool env_clash = false, tag_clash = false;
+        for (size_t i = 0; i < ne; i++)
+                env_clash |= !is_tag || same_project(e[i].project, project);
         vers_envs_free(e, ne);
         if (vers_meta_list_commits(&ctx->meta, "tag = ?1", name, &c, &nc, err) < 0)
                 return -1;
+        for (size_t i = 0; i < nc; i++)
+                tag_clash |= same_project(c[i].project, project);
         vers_commits_free(c, nc);
-        if (ne)
+        if (env_clash)
                 return vers_make_error(err, 0, "an env named '%s' already exists", name);
-        if (nc)
-                return vers_make_error(err, 0, "a commit tagged '%s' already exists", name);
+        if (tag_clash)
+                return vers_make_error(err, 0, "a commit tagged '%s' already exists%s", name,
+                                       project ? " in this project" : "");
         return 0;
 }
 
+/* The ready commit tagged name that a command in ctx's project means: the project's own, else
+ * one of no project (older databases). Outside any project, the only one so tagged. Sets *id
+ * (NULL if none); *elsewhere counts tagged commits of other projects left out. */
+static int resolve_tag(struct vers_ctx *ctx, const char *name, char **id, size_t *elsewhere,
+                       vers_error_t *err)
+{
+        struct vers_commit *c = NULL;
+        size_t nc = 0;
+        *id = NULL;
+        *elsewhere = 0;
+        if (vers_meta_list_commits(&ctx->meta, "tag = ?1 AND state = 'ready'", name, &c, &nc, err) <
+            0)
+                return -1;
+        const char *own = NULL, *legacy = NULL;
+        for (size_t i = 0; i < nc; i++) {
+                if (!c[i].project)
+                        legacy = c[i].id;
+                else if (ctx->project_dir && !strcmp(c[i].project, ctx->project_dir))
+                        own = c[i].id;
+                else
+                        (*elsewhere)++;
+        }
+        int ret = 0;
+        if (own || legacy)
+                *id = xstrdup(own ? own : legacy);
+        else if (!ctx->project_dir && *elsewhere == 1)
+                *id = xstrdup(c[0].id);
+        else if (!ctx->project_dir && *elsewhere > 1)
+                ret = vers_make_error(err, 0,
+                                      "tag '%s' is in %zu projects; run this in one of them, or "
+                                      "name the commit by its id",
+                                      name, *elsewhere);
+        vers_commits_free(c, nc);
+        return ret;
+}
+
+/* Order: an alias of this project's env, a tag of this project, an exact id, the alias of
+ * another project's env (aliases are unique over the root), a unique id prefix. Outside any
+ * project every env is "this project's". Other projects' tags never resolve inside a project. */
 int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, vers_error_t *err)
 {
         out->kind = VERS_REF_NONE;
@@ -343,9 +437,30 @@ int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, v
         const char *live = " AND state IN ('running','stopped','rollback')";
         _cleanup_free_ char *w1 = xasprintf("alias = ?1%s", live);
         _cleanup_free_ char *w2 = xasprintf("id = ?1%s", live);
+        _cleanup_free_ char *aliased = NULL; /* an env of another project with that alias */
         if (vers_meta_list_envs(&ctx->meta, w1, name, &e, &ne, err) < 0)
                 return -1;
-        if (ne == 0 && vers_meta_list_envs(&ctx->meta, w2, name, &e, &ne, err) < 0)
+        if (ne) {
+                if (!ctx->project_dir || same_project(e[0].project, ctx->project_dir)) {
+                        out->kind = VERS_REF_ENV;
+                        out->id = xstrdup(e[0].id);
+                } else {
+                        aliased = xstrdup(e[0].id);
+                }
+        }
+        vers_envs_free(e, ne);
+        if (out->kind != VERS_REF_NONE)
+                return 0;
+        _cleanup_free_ char *tagged = NULL;
+        size_t elsewhere = 0;
+        if (resolve_tag(ctx, name, &tagged, &elsewhere, err) < 0)
+                return -1;
+        if (tagged) {
+                out->kind = VERS_REF_COMMIT;
+                out->id = steal_pointer(&tagged);
+                return 0;
+        }
+        if (vers_meta_list_envs(&ctx->meta, w2, name, &e, &ne, err) < 0)
                 return -1;
         if (ne) {
                 out->kind = VERS_REF_ENV;
@@ -353,13 +468,18 @@ int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, v
                 vers_envs_free(e, ne);
                 return 0;
         }
-        if (vers_meta_list_commits(&ctx->meta, "(tag = ?1 OR id = ?1) AND state = 'ready'", name,
-                                   &c, &nc, err) < 0)
+        if (vers_meta_list_commits(&ctx->meta, "id = ?1 AND state = 'ready'", name, &c, &nc, err) <
+            0)
                 return -1;
         if (nc) {
                 out->kind = VERS_REF_COMMIT;
                 out->id = xstrdup(c[0].id);
                 vers_commits_free(c, nc);
+                return 0;
+        }
+        if (aliased) {
+                out->kind = VERS_REF_ENV;
+                out->id = steal_pointer(&aliased);
                 return 0;
         }
         if (vers_looks_like_id(name)) {
@@ -386,8 +506,47 @@ int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, v
                 if (out->kind != VERS_REF_NONE)
                         return 0;
         }
+        if (elsewhere)
+                return vers_make_error(err, 0,
+                                       "no env or commit named '%s' in this project (another "
+                                       "project has that tag: name its commit by id, see 'vers "
+                                       "commit list --all')",
+                                       name);
         return vers_make_error(
             err, 0, "no env or commit named '%s' (see 'vers status' and 'vers commit list')", name);
+}
+
+int vers_resolve_base(struct vers_ctx *ctx, const char *name, struct vers_ref *out,
+                      vers_error_t *err)
+{
+        vers_error_t first = NULL;
+        if (vers_resolve(ctx, name, out, &first) == 0)
+                return 0;
+        struct vers_commit *c = NULL;
+        size_t nc = 0;
+        if (vers_meta_list_commits(&ctx->meta, "tag = ?1 AND state = 'ready'", name, &c, &nc,
+                                   NULL) < 0 ||
+            nc == 0) {
+                vers_commits_free(c, nc);
+                if (err)
+                        *err = first;
+                else
+                        vers_error_free(&first);
+                return -1;
+        }
+        vers_error_free(&first);
+        int ret = 0;
+        if (nc == 1) {
+                out->kind = VERS_REF_COMMIT;
+                out->id = xstrdup(c[0].id);
+        } else {
+                ret = vers_make_error(err, 0,
+                                      "tag '%s' is in %zu other projects; name the commit by its "
+                                      "id (see 'vers tag list --all')",
+                                      name, nc);
+        }
+        vers_commits_free(c, nc);
+        return ret;
 }
 
 char *vers_commit_label(struct vers_ctx *ctx, const char *id)
@@ -761,8 +920,8 @@ static void env_init_row(struct vers_ctx *ctx, struct vers_env *e, const char *a
 static int env_create(struct vers_ctx *ctx, const char *src, const char *warm_commit,
                       struct vers_env *e, vers_error_t *err)
 {
-        if (e->alias &&
-            (vers_name_check("alias", e->alias, err) < 0 || name_taken(ctx, e->alias, err) < 0))
+        if (e->alias && (vers_name_check("alias", e->alias, err) < 0 ||
+                         name_taken(ctx, e->alias, e->project, false, err) < 0))
                 return -1;
         if (vers_store_check_room(&ctx->store, err) < 0)
                 return -1;
@@ -792,7 +951,8 @@ undo:
 
 int vers_env_run(struct vers_ctx *ctx, const char *alias, struct vers_env *out, vers_error_t *err)
 {
-        if (alias && (vers_name_check("alias", alias, err) < 0 || name_taken(ctx, alias, err) < 0))
+        if (alias && (vers_name_check("alias", alias, err) < 0 ||
+                      name_taken(ctx, alias, ctx->project_dir, false, err) < 0))
                 return -1;
         _cleanup_free_ char *image = NULL;
         bool cached = false;
@@ -845,10 +1005,11 @@ int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *ali
                 memset(out, 0, sizeof *out);
                 return -1;
         }
-        /* an env branched from a commit works where the commit's source env did */
+        /* an env belongs to the project it was branched in (so its status lists it); outside
+         * any project, it works where the commit's source env did */
         struct vers_env src_env = {0};
-        const char *project = NULL;
-        if (c.env && vers_meta_get_env(&ctx->meta, c.env, &src_env, NULL) == 1)
+        const char *project = ctx->project_dir ? ctx->project_dir : c.project;
+        if (!project && c.env && vers_meta_get_env(&ctx->meta, c.env, &src_env, NULL) == 1)
                 project = src_env.project;
         env_init_row(ctx, out, alias, c.image, c.id, project);
         vers_env_clear(&src_env);
@@ -862,7 +1023,7 @@ int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *ali
 int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,
                     struct vers_commit *out, double *pause_ms, vers_error_t *err)
 {
-        if (o->tag && (vers_tag_check(o->tag, err) < 0 || name_taken(ctx, o->tag, err) < 0))
+        if (o->tag && vers_tag_check(o->tag, err) < 0)
                 return -1;
         if (vers_store_check_room(&ctx->store, err) < 0)
                 return -1;
@@ -870,6 +1031,11 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         int r = vers_meta_get_env(&ctx->meta, env_id, &e, err);
         if (r <= 0)
                 return r < 0 ? -1 : vers_make_error(err, 0, "no env '%s'", env_id);
+        /* a commit belongs to its env's project, and keeps it when the env is deleted */
+        if (o->tag && name_taken(ctx, o->tag, e.project, true, err) < 0) {
+                vers_env_clear(&e);
+                return -1;
+        }
         int ret = -1;
         bool running = vers_env_is_running(&e);
         bool warm = false;
@@ -896,6 +1062,7 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         out->parent = e.base ? xstrdup(e.base) : NULL;
         out->image = e.image ? xstrdup(e.image) : NULL;
         out->env = xstrdup(e.id);
+        out->project = e.project ? xstrdup(e.project) : NULL;
         out->tag = o->tag ? xstrdup(o->tag) : NULL;
         out->message = o->message ? xstrdup(o->message) : NULL;
         out->mode = xstrdup("cold");

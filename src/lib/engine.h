@@ -40,8 +40,13 @@ struct vers_ref {
 };
 void vers_ref_clear(struct vers_ref *r);
 
-/* Resolve an alias, tag, id or unique id prefix. */
+/* Resolve an alias, tag, id or unique id prefix; tags only of the current project (see
+ * engine.c for the order). */
 int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, vers_error_t *err);
+/* As vers_resolve, but a tag that no commit of this project has may also name the one commit
+ * of another project so tagged (a Dockerfile's FROM: a base that another project made). */
+int vers_resolve_base(struct vers_ctx *ctx, const char *name, struct vers_ref *out,
+                      vers_error_t *err);
 /* HEAD of the project (VERS_REF_NONE if unset). */
 int vers_head_get(struct vers_ctx *ctx, struct vers_ref *out, vers_error_t *err);
 int vers_head_set(struct vers_ctx *ctx, enum vers_ref_kind kind, const char *id, vers_error_t *err);

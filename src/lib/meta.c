@@ -4,18 +4,37 @@
 #include <stddef.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+
+/* A tag is unique within its project; commits of no project (see meta.h) share one space. */
+#define COMMITS_TABLE_SQL                                                                          \
+        "CREATE TABLE commits(id TEXT PRIMARY KEY, parent TEXT, image TEXT, env TEXT, tag TEXT,"   \
+        " message TEXT, mode TEXT, state TEXT NOT NULL, created INTEGER, owner_pid INTEGER,"       \
+        " owner_start INTEGER, project TEXT);"                                                     \
+        "CREATE UNIQUE INDEX commits_project_tag ON commits(ifnull(project, ''), tag);"
 
 static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS images(id TEXT PRIMARY KEY, key TEXT, project TEXT,"
-    " state TEXT NOT NULL, created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
-    "CREATE TABLE IF NOT EXISTS commits(id TEXT PRIMARY KEY, parent TEXT, image TEXT,"
-    " env TEXT, tag TEXT UNIQUE, message TEXT, mode TEXT, state TEXT NOT NULL,"
-    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
-    "CREATE TABLE IF NOT EXISTS envs(id TEXT PRIMARY KEY, alias TEXT UNIQUE, project TEXT,"
+    "CREATE TABLE images(id TEXT PRIMARY KEY, key TEXT, project TEXT,"
+    " state TEXT NOT NULL, created INTEGER, owner_pid INTEGER, owner_start "
+    "INTEGER);" COMMITS_TABLE_SQL
+    "CREATE TABLE envs(id TEXT PRIMARY KEY, alias TEXT UNIQUE, project TEXT,"
     " image TEXT, base TEXT, state TEXT NOT NULL, target TEXT, mode TEXT,"
     " init_pid INTEGER, init_start INTEGER, memory_mib INTEGER, vcpu INTEGER,"
-    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);";
+    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
+    "PRAGMA user_version = 2;";
+
+/* Version 1 had tags unique over the whole VERS_ROOT and no project on commits. A commit gets
+ * the project of the env it was taken from where that env still exists; the others keep no
+ * project (vers shows them in every project). SQLite cannot drop a UNIQUE constraint, so the
+ * table is rebuilt. */
+static const char migrate_1_to_2_sql[] =
+    "ALTER TABLE commits RENAME TO commits_v1;" COMMITS_TABLE_SQL
+    "INSERT INTO commits(id, parent, image, env, tag, message, mode, state, created, owner_pid,"
+    " owner_start, project) SELECT c.id, c.parent, c.image, c.env, c.tag, c.message, c.mode,"
+    " c.state, c.created, c.owner_pid, c.owner_start,"
+    " (SELECT e.project FROM envs e WHERE e.id = c.env) FROM commits_v1 c;"
+    "DROP TABLE commits_v1;"
+    "PRAGMA user_version = 2;";
 
 /* A row struct is described by its columns so that one put/get/list serves every table. */
 enum col_type { COL_TEXT, COL_INT };
@@ -43,7 +62,8 @@ static const struct col commit_cols[] = {
     T(vers_commit, id),        T(vers_commit, parent),      T(vers_commit, image),
     T(vers_commit, env),       T(vers_commit, tag),         T(vers_commit, message),
     T(vers_commit, mode),      T(vers_commit, state),       I(vers_commit, created),
-    I(vers_commit, owner_pid), I(vers_commit, owner_start), {NULL, COL_TEXT, 0},
+    I(vers_commit, owner_pid), I(vers_commit, owner_start), T(vers_commit, project),
+    {NULL, COL_TEXT, 0},
 };
 static const struct col env_cols[] = {
     T(vers_env, id),       T(vers_env, alias),      T(vers_env, project),     T(vers_env, image),
@@ -98,11 +118,12 @@ int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err)
                 goto fail;
         }
         if (version < SCHEMA_VERSION) {
+                /* one transaction: a vers killed half-way leaves the old schema intact */
                 if (vers_meta_begin(m, err) < 0)
                         goto fail;
-                if (exec_sql(m, schema_sql, err) < 0 ||
-                    exec_sql(m, "PRAGMA user_version = 1", err) < 0) {
+                if (exec_sql(m, version == 0 ? schema_sql : migrate_1_to_2_sql, err) < 0) {
                         vers_meta_rollback(m);
+                        vers_error_wrap(err, "cannot upgrade metadata '%s'", path);
                         goto fail;
                 }
                 if (vers_meta_commit(m, err) < 0)

@@ -7,6 +7,9 @@
  * finishes or undoes it. Only rows in state "ready" (commits, images) or "running"/"stopped"
  * (envs) are ever shown as valid.
  *
+ * Aliases are unique over the whole VERS_ROOT; tags only within a project (the project column of
+ * commits: a commit keeps it when its env is deleted).
+ *
  * WAL mode; writers use BEGIN IMMEDIATE; schema version in PRAGMA user_version.
  */
 #ifndef VERS_META_H
@@ -34,8 +37,9 @@ struct vers_commit {
         char *id;
         char *parent; /* commit this one descends from, NULL if straight from an image */
         char *image;
-        char *env; /* env it was taken from */
-        char *tag;
+        char *env;     /* env it was taken from */
+        char *project; /* that env's project; NULL: none known (shown in every project) */
+        char *tag;     /* unique within the project */
         char *message;
         char *mode;  /* cold | warm */
         char *state; /* pending | ready */

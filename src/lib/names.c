@@ -47,6 +47,15 @@ bool vers_looks_like_id(const char *s)
         return true;
 }
 
+bool vers_name_shadows_id(const char *name, const char *id)
+{
+        if (!name || !id)
+                return false;
+        if (!strcmp(name, id))
+                return true;
+        return vers_looks_like_id(name) && !strncmp(id, name, strlen(name));
+}
+
 bool vers_tag_valid(const char *tag)
 {
         size_t n = tag ? strlen(tag) : 0;

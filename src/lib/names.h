@@ -19,5 +19,8 @@ int vers_tag_check(const char *tag, vers_error_t *err);
 int vers_name_check(const char *what, const char *name, vers_error_t *err);
 /* true if s is 4..32 lowercase hex digits (an id or an id prefix) */
 bool vers_looks_like_id(const char *s);
+/* true if name, as an alias or tag, would hide id: it is id, or an id prefix of it (which a
+ * user may type for the id). Such names are refused. */
+bool vers_name_shadows_id(const char *name, const char *id);
 
 #endif

@@ -77,7 +77,16 @@ static char *hash_hex(const struct hash *h)
         return xasprintf("%016llx%016llx", (unsigned long long)h->a, (unsigned long long)h->b);
 }
 
-/* the ready commit made for key, or NULL */
+/* Is commit c this project's (outside any project: one of no project)? Checkpoints, their
+ * reuse and their tags never reach into another project sharing VERS_ROOT. */
+static bool ours(const struct vers_ctx *ctx, const struct vers_commit *c)
+{
+        if (!c->project || !ctx->project_dir)
+                return !c->project && !ctx->project_dir;
+        return !strcmp(c->project, ctx->project_dir);
+}
+
+/* the project's ready commit made for key, or NULL */
 static char *find_keyed_commit(struct vers_ctx *ctx, const char *key)
 {
         _cleanup_free_ char *pat = xasprintf("%% (key %s)", key);
@@ -86,12 +95,15 @@ static char *find_keyed_commit(struct vers_ctx *ctx, const char *key)
         if (vers_meta_list_commits(&ctx->meta, "state = 'ready' AND message LIKE ?1", pat, &cs, &n,
                                    NULL) < 0)
                 return NULL;
-        char *id = n ? xstrdup(cs[n - 1].id) : NULL;
+        char *id = NULL;
+        for (size_t i = n; i > 0 && !id; i--)
+                if (ours(ctx, &cs[i - 1]))
+                        id = xstrdup(cs[i - 1].id);
         vers_commits_free(cs, n);
         return id;
 }
 
-/* Take tag off every commit but keep (which may be NULL). */
+/* Take tag off every commit of the project but keep (which may be NULL). */
 static int untag(struct vers_ctx *ctx, const char *tag, const char *keep, vers_error_t *err)
 {
         struct vers_commit *cs = NULL;
@@ -100,7 +112,7 @@ static int untag(struct vers_ctx *ctx, const char *tag, const char *keep, vers_e
                 return -1;
         int ret = 0;
         for (size_t i = 0; i < n && ret == 0; i++) {
-                if (keep && !strcmp(cs[i].id, keep))
+                if ((keep && !strcmp(cs[i].id, keep)) || !ours(ctx, &cs[i]))
                         continue;
                 free(cs[i].tag);
                 cs[i].tag = NULL;

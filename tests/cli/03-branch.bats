@@ -38,7 +38,7 @@ setup() { cd "$PROJ"; }
 @test "a tag or alias cannot be taken twice" {
         run vers commit --tag baseline
         [ "$status" -eq 1 ]
-        [ "$output" = "vers: a commit tagged 'baseline' already exists" ]
+        [ "$output" = "vers: a commit tagged 'baseline' already exists in this project" ]
         run vers branch baseline --alias base
         [ "$status" -eq 1 ]
         [ "$output" = "vers: an env named 'base' already exists" ]
@@ -169,14 +169,15 @@ setup() { cd "$PROJ"; }
         vers branch baseline --alias test-1 >/dev/null
         vers branch baseline --alias test-2 >/dev/null
         # here the shell expands test-* to the project's test-*.js files
-        run vers branch delete test-*
+        run vers branch delete -y test-*
         [ "$status" -eq 1 ]
         [[ "$output" == *"did the shell expand a pattern? quote it"* ]]
         [ "$(vers status --json | grep -c '"test-')" -eq 2 ]
-        # where no file matches, the pattern reaches vers as typed in the seed
-        empty=$(mktemp -d) && chmod 755 "$empty"
+        # where no file matches, the pattern reaches vers as typed in the seed (VERS_PROJECT:
+        # the project is still this one)
+        empty=$(mktemp -d)
         cd "$empty"
-        run vers branch delete test-*
+        run env VERS_PROJECT="$PROJ" "$VERS_BIN" branch delete -y test-*
         cd "$PROJ"
         rmdir "$empty"
         [ "$status" -eq 0 ]
@@ -185,7 +186,7 @@ setup() { cd "$PROJ"; }
         run vers status --json
         [[ "$output" != *'"test-'* ]]
         [[ "$output" == *'"b1"'* ]]
-        run vers branch delete 'nomatch-*'
+        run vers branch delete -y 'nomatch-*'
         [ "$status" -eq 1 ]
         [[ "$output" == *"no env matches 'nomatch-*'"* ]]
 }
@@ -211,7 +212,7 @@ setup() { cd "$PROJ"; }
         for i in 1 2 3 4 5 6 7 8; do
                 [ "$(cat "$BATS_TEST_TMPDIR/out-$i")" = $((500 + i * 100)) ] || { echo "par-$i: $(cat "$BATS_TEST_TMPDIR/out-$i")"; return 1; }
         done
-        vers branch delete 'par-*' >/dev/null
+        vers branch delete -y 'par-*' >/dev/null
 }
 
 @test "VERS_ENV and -b pick the env without touching HEAD" {
@@ -237,5 +238,5 @@ setup() { cd "$PROJ"; }
                 [ "$status" -eq 0 ]
                 [ "$(count_of "from-conc-$i" users)" = 2000 ]
         done
-        vers branch delete 'from-conc-*' >/dev/null
+        vers branch delete -y 'from-conc-*' >/dev/null
 }

@@ -13,10 +13,11 @@ setup() { cd "$PROJ"; }
 
 @test "make demo's script runs the Quick Reference, Feature Branch and Rollback patterns" {
         need_node_pg
-        d=$(mktemp -d /tmp/vers-test-demo.XXXXXX) && chmod 755 "$d"
+        d=$(mktemp -d /tmp/vers-test-demo.XXXXXX)
         run env VERS_ROOT="$d" VERS="$VERS_BIN" "$REPO/scripts/demo.sh"
         # the demo cleans up only roots it made itself
         VERS_ROOT="$d" "$VERS_BIN" shutdown >/dev/null 2>&1 || true
+        vers_release_ids "$d"
         rm -rf "$d"
         echo "$output" | tail -30
         [ "$status" -eq 0 ]
@@ -99,9 +100,11 @@ setup() { cd "$PROJ"; }
 @test "Best practice 4: vers branch delete test-* cleans up test branches" {
         vers branch seeded --alias test-a
         vers branch seeded --alias test-b
-        empty=$(mktemp -d) && chmod 755 "$empty"
+        # from a directory where the shell finds no test-* files, as the seed types it; -y since
+        # there is no terminal to answer on, VERS_PROJECT since the project is still this one
+        empty=$(mktemp -d)
         cd "$empty"
-        run vers branch delete test-*
+        run env VERS_PROJECT="$PROJ" "$VERS_BIN" branch delete -y test-*
         cd "$PROJ"
         rmdir "$empty"
         [ "$status" -eq 0 ]

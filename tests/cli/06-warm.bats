@@ -54,7 +54,7 @@ real_criu() { "$VERS_BIN" doctor --json | sed 's/.*"warm checkpoints": {"ok": tr
         done
         wait
         for i in 1 2 3 4; do [ "$(cat "$BATS_TEST_TMPDIR/hit-$i")" = 3 ]; done
-        vers branch delete 'many-*' >/dev/null
+        vers branch delete -y 'many-*' >/dev/null
 }
 
 @test "status shows which envs were restored warm" {

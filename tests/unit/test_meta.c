@@ -149,6 +149,87 @@ static void test_reopen_keeps_data_and_refuses_newer_schema(void **state)
         assert_null(f->m.db);
 }
 
+static void test_tags_unique_per_project(void **state)
+{
+        struct fixture *f = *state;
+        vers_error_t err = NULL;
+        struct vers_commit a = {.id = "pa", .project = "/a", .tag = "base", .state = "ready"};
+        struct vers_commit b = {.id = "pb", .project = "/b", .tag = "base", .state = "ready"};
+        struct vers_commit a2 = {.id = "pa2", .project = "/a", .tag = "base", .state = "ready"};
+        assert_int_equal(vers_meta_put_commit(&f->m, &a, &err), 0);
+        assert_int_equal(vers_meta_put_commit(&f->m, &b, &err), 0);
+        assert_int_equal(vers_meta_put_commit(&f->m, &a2, &err), -1);
+        assert_non_null(strstr(err->msg, "already taken"));
+        vers_error_free(&err);
+        struct vers_commit g = {0};
+        assert_int_equal(vers_meta_get_commit(&f->m, "pb", &g, &err), 1);
+        assert_string_equal(g.project, "/b");
+        assert_string_equal(g.tag, "base");
+        vers_commit_clear(&g);
+}
+
+/* A version 1 database (tags unique over the whole root, no project on commits) is upgraded
+ * in place: a commit takes its env's project while that env exists. */
+static void test_upgrade_from_version_1(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/vers-meta-v1-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", dir);
+        sqlite3 *raw = NULL;
+        assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+        const char *v1 =
+            "CREATE TABLE images(id TEXT PRIMARY KEY, key TEXT, project TEXT,"
+            " state TEXT NOT NULL, created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
+            "CREATE TABLE commits(id TEXT PRIMARY KEY, parent TEXT, image TEXT,"
+            " env TEXT, tag TEXT UNIQUE, message TEXT, mode TEXT, state TEXT NOT NULL,"
+            " created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
+            "CREATE TABLE envs(id TEXT PRIMARY KEY, alias TEXT UNIQUE, project TEXT,"
+            " image TEXT, base TEXT, state TEXT NOT NULL, target TEXT, mode TEXT,"
+            " init_pid INTEGER, init_start INTEGER, memory_mib INTEGER, vcpu INTEGER,"
+            " created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
+            "INSERT INTO envs(id, alias, project, state) VALUES('e1', 'one', '/p', 'running');"
+            "INSERT INTO commits(id, env, tag, message, state, created)"
+            " VALUES('c1', 'e1', 'base', 'kept', 'ready', 1);"
+            "INSERT INTO commits(id, env, tag, state, created) VALUES('c2', 'gone', 'old', "
+            "'ready', 2);"
+            "PRAGMA user_version = 1;";
+        assert_int_equal(sqlite3_exec(raw, v1, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(raw);
+
+        struct vers_meta m;
+        vers_error_t err = NULL;
+        assert_int_equal(vers_meta_open(db, &m, &err), 0);
+        struct vers_commit g = {0};
+        assert_int_equal(vers_meta_get_commit(&m, "c1", &g, &err), 1);
+        assert_string_equal(g.project, "/p");
+        assert_string_equal(g.tag, "base");
+        assert_string_equal(g.message, "kept");
+        vers_commit_clear(&g);
+        assert_int_equal(vers_meta_get_commit(&m, "c2", &g, &err), 1);
+        assert_null(g.project);
+        assert_string_equal(g.tag, "old");
+        vers_commit_clear(&g);
+        /* the same tag in another project is now allowed, in the same one still refused */
+        struct vers_commit other = {.id = "c3", .project = "/q", .tag = "base", .state = "ready"};
+        struct vers_commit same = {.id = "c4", .project = "/p", .tag = "base", .state = "ready"};
+        assert_int_equal(vers_meta_put_commit(&m, &other, &err), 0);
+        assert_int_equal(vers_meta_put_commit(&m, &same, &err), -1);
+        vers_error_free(&err);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(m.db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), 2);
+        sqlite3_finalize(st);
+        vers_meta_close(&m);
+        /* opening again does not migrate twice */
+        assert_int_equal(vers_meta_open(db, &m, &err), 0);
+        assert_int_equal(vers_meta_get_commit(&m, "c3", &g, &err), 1);
+        vers_commit_clear(&g);
+        vers_meta_close(&m);
+        vers_rm_rf(dir, NULL);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -156,7 +237,9 @@ int main(void)
             cmocka_unit_test(test_unique_alias_and_tag),
             cmocka_unit_test(test_lists),
             cmocka_unit_test(test_transactions),
+            cmocka_unit_test(test_tags_unique_per_project),
             cmocka_unit_test(test_reopen_keeps_data_and_refuses_newer_schema),
+            cmocka_unit_test(test_upgrade_from_version_1),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -71,12 +71,26 @@ static void test_ids(void **state)
         assert_false(vers_looks_like_id("premium"));
 }
 
+static void test_names_that_shadow_ids(void **state)
+{
+        (void)state;
+        const char *id = "3fa9c01be277";
+        assert_true(vers_name_shadows_id("3fa9c01be277", id));
+        assert_true(vers_name_shadows_id("3fa9", id)); /* a prefix 'vers branch 3fa9' would mean */
+        assert_false(vers_name_shadows_id("3fa", id)); /* too short to be taken for an id */
+        assert_false(vers_name_shadows_id("3fa9c01be2770", id));
+        assert_false(vers_name_shadows_id("fa9c", id)); /* not a prefix */
+        assert_false(vers_name_shadows_id("3FA9", id)); /* not id-like: ids are lowercase */
+        assert_false(vers_name_shadows_id("base", id));
+        assert_false(vers_name_shadows_id("base", NULL));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_valid_names),   cmocka_unit_test(test_invalid_names),
             cmocka_unit_test(test_name_messages), cmocka_unit_test(test_tags),
-            cmocka_unit_test(test_ids),
+            cmocka_unit_test(test_ids),           cmocka_unit_test(test_names_that_shadow_ids),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
