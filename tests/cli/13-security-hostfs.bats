@@ -12,6 +12,9 @@ setup_file() {
         vers_setup_root
         cd "$PROJ"
         vers run --alias sec >/dev/null
+        # the env's root is not the project's owner; as when vers runs under sudo as the
+        # owner, give it the project and its .vers/ to plant things in
+        chmod 777 "$PROJ" "$PROJ/.vers"
         export VICTIM VDIR SECRET
         VICTIM=$(mktemp /tmp/vers-test-victim.XXXXXX)
         echo "original victim" > "$VICTIM"
@@ -19,7 +22,7 @@ setup_file() {
         SECRET=$(mktemp /tmp/vers-test-secret.XXXXXX)
         echo "vers-host-secret-$$-$RANDOM" > "$SECRET"
         export DF
-        DF=$(mktemp -d /tmp/vers-test-df.XXXXXX)
+        DF=$(mktemp -d /tmp/vers-test-df.XXXXXX) && chmod 755 "$DF"
         echo copied > "$DF/x.txt"
         printf '[storage]\ncluster_mib = 1024\n\n[builder]\ndockerfile = "Dockerfile"\n' > "$DF/vers.toml"
 }

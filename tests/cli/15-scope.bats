@@ -9,7 +9,7 @@ load helpers
 # commits the fresh env and tags it 'base')
 mini_project() {
         local d
-        d=$(mktemp -d "/tmp/vers-test-scope-$1.XXXXXX")
+        d=$(mktemp -d "/tmp/vers-test-scope-$1.XXXXXX") && chmod 755 "$d"
         printf '[storage]\ncluster_mib = 2000\n' > "$d/vers.toml"
         printf 'name: scope-%s\nversion: 1.0.0\ntests:\n  ok:\n    command: "true"\n' "$1" \
                 > "$d/vers-integration.yaml"

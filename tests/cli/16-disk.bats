@@ -14,7 +14,7 @@ disk_root() {
         mount -t tmpfs -o "size=${1}m" tmpfs "$HOST"
         VERS_ROOT="$HOST/root"
         mkdir "$VERS_ROOT"
-        PROJ=$(mktemp -d /tmp/vers-test-proj.XXXXXX)
+        PROJ=$(mktemp -d /tmp/vers-test-proj.XXXXXX) && chmod 755 "$PROJ"
         printf '[storage]\ncluster_mib = %s\nvm_mib = 64\n' "$2" > "$PROJ/vers.toml"
         cd "$PROJ"
         unset VERS_ENV
