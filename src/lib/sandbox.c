@@ -379,10 +379,9 @@ static void touch(const char *path)
                 close(fd);
 }
 
+/* Fill the env's fresh /dev tmpfs (dev names it). */
 static void setup_dev(const char *dev)
 {
-        if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k") < 0)
-                child_die(errno, "cannot mount /dev");
         char path[4096];
         for (size_t i = 0; i < N_DEV; i++) {
                 snprintf(path, sizeof path, "%s/%s", dev, dev_nodes[i]);
@@ -425,31 +424,89 @@ static void become_env_root(void)
                 child_die(errno, "cannot take the env's root ids");
 }
 
-static void run_plan(const char *root, const struct plan *p)
+/* The directory dest (relative to the new root, cwd) as an O_PATH fd, made where missing.
+ * Everything in the env's tree is the env's to change between two boots: each component is
+ * resolved with openat2 inside the root and created with mkdirat in its resolved parent, so
+ * a symlink planted in the tree can neither move a mount out of it nor make a directory on
+ * the host. The caller mounts on /proc/self/fd/N. */
+static int mount_point(const char *dest)
 {
-        char path[4096];
+        vers_error_t e = NULL;
+        int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                child_die(errno, "cannot open the env root");
+        char part[4096];
+        snprintf(part, sizeof part, "%s", dest);
+        for (char *name = part; *name;) {
+                char *slash = strchr(name, '/');
+                if (slash)
+                        *slash = '\0';
+                if (*name) {
+                        int next = vers_openat_in_root(fd, name, O_PATH | O_DIRECTORY, 0, &e);
+                        if (next < 0 && e->status == ENOENT) {
+                                vers_error_free(&e);
+                                if (mkdirat(fd, name, 0755) < 0 && errno != EEXIST)
+                                        child_die(errno, "cannot create mount point '/%s'", dest);
+                                next = vers_openat_in_root(fd, name, O_PATH | O_DIRECTORY, 0, &e);
+                        }
+                        if (next < 0)
+                                child_die(e->status, "mount point '/%s' is not a directory of the env",
+                                          dest);
+                        close(fd);
+                        fd = next;
+                }
+                if (!slash)
+                        break;
+                name = slash + 1;
+        }
+        return fd;
+}
+
+static const char *fd_path(int fd, char *buf, size_t n)
+{
+        snprintf(buf, n, "/proc/self/fd/%d", fd);
+        return buf;
+}
+
+/* Run the plan in the new root (cwd). Mounts on the env's tree go through mount_point();
+ * the masks and read-only paths are under the env's fresh /proc and /sys, which it cannot
+ * have changed. */
+static void run_plan(const struct plan *p)
+{
+        char path[4096], fdp[64];
         for (size_t i = 0; i < p->n; i++) {
                 const struct step *s = &p->steps[i];
-                snprintf(path, sizeof path, "%s/%s", root, s->dest);
+                snprintf(path, sizeof path, "./%s", s->dest);
+                int mp = -1;
+                switch (s->kind) {
+                case STEP_BIND_RO:
+                case STEP_BIND_RW:
+                case STEP_PROC:
+                case STEP_SYS:
+                case STEP_TMPFS:
+                case STEP_DEV:
+                        mp = mount_point(s->dest);
+                        break;
+                default:
+                        break;
+                }
+                const char *target = mp >= 0 ? fd_path(mp, fdp, sizeof fdp) : path;
                 switch (s->kind) {
                 case STEP_BIND_RO:
                 case STEP_BIND_RW: {
-                        struct stat st;
-                        if (lstat(path, &st) < 0) {
-                                if (vers_mkdir_p(path, 0755, NULL) < 0)
-                                        child_die(errno, "cannot create mount point '%s'", path);
-                        } else if (!S_ISDIR(st.st_mode)) {
-                                child_die(0, "mount point '%s' is not a directory", path);
-                        }
-                        if (mount(s->src, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+                        if (mount(s->src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
                                 child_die(errno, "cannot bind '%s'", s->src);
+                        /* the new mount, not the directory it covers */
+                        close(mp);
+                        mp = mount_point(s->dest);
+                        target = fd_path(mp, fdp, sizeof fdp);
                         /* the project is shared on purpose, but nothing set up in it from
                          * inside (a setuid file, a device node) takes effect in the env */
                         unsigned long f =
                             s->kind == STEP_BIND_RO ? MS_RDONLY : MS_NOSUID | MS_NODEV;
-                        if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | f | locked_flags(s->src),
-                                  NULL) < 0)
-                                child_die(errno, "cannot restrict '%s'", path);
+                        if (mount(NULL, target, NULL,
+                                  MS_REMOUNT | MS_BIND | f | locked_flags(s->src), NULL) < 0)
+                                child_die(errno, "cannot restrict '/%s'", s->dest);
                         break;
                 }
                 case STEP_IDENTITY:
@@ -470,7 +527,7 @@ static void run_plan(const char *root, const struct plan *p)
                 }
                 case STEP_READONLY:
                         if (access(path, F_OK) < 0)
-                                break;
+                                break; /* not on this kernel */
                         if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
                             mount(NULL, path, NULL,
                                   MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
@@ -479,23 +536,31 @@ static void run_plan(const char *root, const struct plan *p)
                                 child_die(errno, "cannot make '/%s' read-only", s->dest);
                         break;
                 case STEP_PROC:
-                        if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                        if (mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
+                            0)
                                 child_die(errno, "cannot mount /proc");
                         break;
                 case STEP_SYS:
                         /* best effort: not every kernel lets a user namespace mount sysfs */
-                        if (mount("sysfs", path, "sysfs",
+                        if (mount("sysfs", target, "sysfs",
                                   MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-                                mount("/sys", path, NULL, MS_BIND | MS_REC | MS_RDONLY, NULL);
+                                mount("/sys", target, NULL, MS_BIND | MS_REC | MS_RDONLY, NULL);
                         break;
                 case STEP_TMPFS:
-                        if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, s->opts) < 0)
-                                child_die(errno, "cannot mount tmpfs on '%s'", path);
+                        if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, s->opts) < 0)
+                                child_die(errno, "cannot mount tmpfs on '/%s'", s->dest);
                         break;
                 case STEP_DEV:
-                        setup_dev(path);
+                        if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NOEXEC,
+                                  "mode=755,size=65536k") < 0)
+                                child_die(errno, "cannot mount /dev");
+                        close(mp);
+                        mp = mount_point(s->dest);
+                        setup_dev(fd_path(mp, fdp, sizeof fdp));
                         break;
                 }
+                if (mp >= 0)
+                        close(mp);
         }
 }
 
@@ -543,7 +608,7 @@ static int child_main(void *arg)
          * may not walk the store's host directories to it */
         if (chdir(spec->rootfs) < 0)
                 child_die(errno, "chdir");
-        run_plan(".", a->plan);
+        run_plan(a->plan);
         if (syscall(SYS_pivot_root, ".", ".") < 0)
                 child_die(errno, "pivot_root");
         if (umount2(".", MNT_DETACH) < 0)

@@ -212,3 +212,22 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
         [[ "$output" == "vers: VERS_ROOT '"*"' was made by an older vers whose envs ran as host root"* ]]
         vers status >/dev/null
 }
+
+@test "a symlink planted over a mount point's parent moves no mount out of the env at the next boot" {
+        vers run --alias remount >/dev/null
+        name=$(basename "$PROJ")
+        # the project is bound at /tmp/<name>: make the env's /tmp a link to /root, whose
+        # host counterpart a boot that followed it would create the directory in
+        vers execute -b remount "mv /tmp /tmp.old && ln -s /root /tmp"
+        kill -9 "$(init_pid remount)"
+        run vers execute -b remount "cat $PROJ/vers.toml"
+        if [ -e "/root/$name" ]; then
+                rmdir "/root/$name" 2>/dev/null || true
+                false
+        fi
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"[storage]"* ]]
+        # inside, the link led into the env's own /root
+        [ -d "$(rootfs_of remount)/root/$name" ]
+        vers kill -y remount >/dev/null
+}
