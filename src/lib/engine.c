@@ -1,6 +1,7 @@
 #include "engine.h"
 #include "engine-private.h"
 #include "cgroup.h"
+#include "checkpoint.h"
 #include "criu.h"
 #include "names.h"
 #include "sandbox.h"
@@ -631,6 +632,10 @@ static int env_started(struct vers_ctx *ctx, struct vers_env *e, pid_t pid, cons
         e->mode = xstrdup(mode);
         if (vers_meta_put_env(&ctx->meta, e, err) < 0)
                 return -1;
+        /* what the env's mounts are now is what a warm commit may dump (checkpoint.h) */
+        _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
+        if (vers_mounts_record(pid, dir, err) < 0)
+                return -1;
         if (wait_ready(ctx, e, rootfs, err) < 0)
                 return -1;
         free(e->state);
@@ -792,6 +797,15 @@ int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *ali
 
 /* ---- commit ----------------------------------------------------------------------------- */
 
+/* Can a branch restore what a warm dump of this (frozen) env would hold? 1 yes, 0 no with
+ * *why, -1 error. */
+static int check_restorable(struct vers_ctx *ctx, const struct vers_env *e, char **why,
+                            vers_error_t *err)
+{
+        _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, e->id);
+        return vers_mounts_unchanged((pid_t)e->init_pid, envdir, why, err);
+}
+
 int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,
                     struct vers_commit *out, double *pause_ms, vers_error_t *err)
 {
@@ -878,6 +892,28 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         if (running && vers_cgroup_freeze(e.id, true, err) < 0) {
                 vers_cgroup_freeze(e.id, false, NULL);
                 goto undo;
+        }
+        if (warm) {
+                /* frozen, the env cannot change its mounts between this check and the dump */
+                _cleanup_free_ char *why = NULL;
+                int ok = check_restorable(ctx, &e, &why, err);
+                if (ok < 0 || (ok == 0 && o->mode == VERS_MODE_WARM)) {
+                        vers_cgroup_freeze(e.id, false, NULL);
+                        if (ok == 0)
+                                vers_make_error(err, 0,
+                                                "cannot commit warm: in env '%s', %s; a warm "
+                                                "branch may not restore it (unmount it or "
+                                                "commit --cold)",
+                                                e.alias ? e.alias : e.id, why);
+                        goto undo;
+                }
+                if (ok == 0) {
+                        vers_notice(ctx,
+                                    "committing env '%s' cold: %s; a warm branch may not "
+                                    "restore it",
+                                    e.alias ? e.alias : e.id, why);
+                        warm = false;
+                }
         }
         if (warm) {
                 /* processes and memory, in the same frozen instant as the disk */

@@ -1,0 +1,109 @@
+#!/usr/bin/env bats
+# Commits that a branch could not restore are never reported as warm successes: an env whose
+# mounts changed since it started is committed cold (or --warm fails).
+
+load helpers
+
+setup_file() {
+        vers_setup_root
+        vers_seeded_base
+        vers commit -b base --tag seeded >/dev/null
+}
+teardown_file() { vers_teardown_root; }
+
+setup() { cd "$PROJ"; }
+
+# Tests of warm commits need a usable CRIU; in CI that is what is being tested, so a missing
+# CRIU fails instead of skipping.
+need_warm() {
+        if ! "$VERS_BIN" doctor --json | grep -q '"commit_mode": "warm"'; then
+                [ "${CI:-}" != true ] || { "$VERS_BIN" doctor; false; }
+                skip "CRIU is not usable here ($("$VERS_BIN" doctor | grep 'warm checkpoints'))"
+        fi
+}
+
+init_pid() { sqlite3 "$VERS_ROOT/vers.db" "SELECT init_pid FROM envs WHERE alias = '$1'"; }
+
+# An overlay mounted from the host, as host root, into the env's mount namespace: CRIU dumps
+# it and then cannot mount it again in a restore. This keeps working whatever the env itself
+# is allowed to mount.
+host_overlay() {
+        nsenter -t "$(init_pid "$1")" -m sh -c 'mkdir -p /mnt/o/l /mnt/o/u /mnt/o/w /mnt/o/m &&
+                mount -t overlay overlay -o lowerdir=/mnt/o/l,upperdir=/mnt/o/u,workdir=/mnt/o/w /mnt/o/m'
+}
+
+# no commit is half-made and every commit directory belongs to a commit
+no_stray_commits() {
+        [ -z "$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM commits WHERE state != 'ready'")" ]
+        [ "$(ls "$VERS_ROOT/store/commits" | wc -l)" -eq "$(sqlite3 "$VERS_ROOT/vers.db" "SELECT count(*) FROM commits")" ]
+}
+
+@test "an env whose mounts are as it started commits warm, and so does a branch of it" {
+        need_warm
+        run vers branch seeded --alias plain
+        [[ "$output" == *"(warm, "* ]]
+        run vers commit -b plain --tag plain-warm --warm
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"(warm, "* ]]
+        run vers branch plain-warm --alias plain-2
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"(warm, "* ]]
+        [ "$(count_of plain-2 products)" -gt 0 ]
+}
+
+@test "a tmpfs the env mounted itself makes an auto commit cold, with a notice; its branch works" {
+        need_warm
+        vers branch seeded --alias inside >/dev/null
+        run vers execute -b inside "mkdir -p /mnt/x && mount -t tmpfs none /mnt/x"
+        [ "$status" -eq 0 ] || skip "the env cannot mount here ($output); the host-side tests cover this"
+        run vers commit -b inside --tag inside-mounted
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"vers: committing env 'inside' cold: '/mnt/x' (tmpfs) was mounted after the env started; a warm branch may not restore it"* ]]
+        [[ "$output" == *"(cold, "* ]]
+        run vers branch inside-mounted --alias inside-2
+        [ "$status" -eq 0 ]
+        [ "$(count_of inside-2 products)" -gt 0 ]
+}
+
+@test "a mount made from the host into the env makes an auto commit cold; a branch of it works" {
+        need_warm
+        vers branch seeded --alias hostmnt >/dev/null
+        vers execute -b hostmnt "psql -qc 'CREATE TABLE marker AS SELECT 7 AS x'"
+        host_overlay hostmnt
+        run vers commit -b hostmnt --tag host-mounted --json
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"vers: committing env 'hostmnt' cold: '/mnt/o/m' (overlay) was mounted after the env started; a warm branch may not restore it"* ]]
+        [[ "$output" == *'"mode": "cold"'* ]]
+        run vers branch host-mounted --alias hostmnt-2
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"(cold, "* ]]
+        [ "$(vers execute -b hostmnt-2 "psql -Atc 'SELECT x FROM marker'")" = 7 ]
+}
+
+@test "--warm with a changed mount fails naming it, records nothing and leaves the env running" {
+        need_warm
+        vers branch seeded --alias strict >/dev/null
+        host_overlay strict
+        run vers commit -b strict --tag strict-warm --warm
+        [ "$status" -eq 1 ]
+        [ "$output" = "vers: cannot commit warm: in env 'strict', '/mnt/o/m' (overlay) was mounted after the env started; a warm branch may not restore it (unmount it or commit --cold)" ]
+        run vers tag list
+        [[ "$output" != *strict-warm* ]]
+        no_stray_commits
+        [ "$(count_of strict products)" -gt 0 ]
+        # once the mount is gone, the env commits warm again
+        nsenter -t "$(init_pid strict)" -m -p umount /mnt/o/m
+        run vers commit -b strict --tag strict-warm --warm
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"(warm, "* ]]
+}
+
+@test "a remount from the host counts as a change of the env's mounts" {
+        need_warm
+        vers branch seeded --alias remounted >/dev/null
+        nsenter -t "$(init_pid remounted)" -m mount -o remount,ro /run
+        run vers commit -b remounted --warm
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"'/run' (tmpfs) was remounted or mounted over since the env started"* ]]
+        no_stray_commits
+}
