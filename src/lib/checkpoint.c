@@ -1,10 +1,14 @@
 #include "checkpoint.h"
+#include "cgroup.h"
+#include "criu.h"
+#include "store.h"
 #include "strbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- mounts ------------------------------------------------------------------------------ */
 
@@ -197,4 +201,36 @@ int vers_mounts_unchanged(pid_t init_pid, const char *envdir, char **why, vers_e
         free(rec);
         mount_lines_free(now, nn);
         return *why ? 0 : 1;
+}
+
+/* ---- a trial restore ----------------------------------------------------------------------- */
+
+int vers_checkpoint_try_restore(const struct vers_restore_check *c, vers_error_t *err)
+{
+        _cleanup_free_ char *root = xasprintf("%s/rootfs", c->scratch);
+        pid_t pid = 0;
+        int ret = -1;
+        if (mkdir(c->scratch, 0700) < 0) {
+                vers_make_error(err, errno, "cannot create '%s'", c->scratch);
+                return -1;
+        }
+        if (vers_subvol_snapshot(c->rootfs, root, false, err) < 0 ||
+            vers_cgroup_create(c->cg_id, c->memory_mib, c->vcpu, err) < 0)
+                goto out;
+        ret = vers_criu_restore(c->images, root, c->cg_id, c->workdir, VERS_CRIU_LEAVE_STOPPED,
+                                &pid, err);
+out:
+        /* the tasks are stopped: nothing they would do happens; SIGKILL still ends them */
+        vers_cgroup_kill(c->cg_id);
+        vers_cgroup_destroy(c->cg_id);
+        vers_error_t cerr = NULL;
+        if (vers_subvol_delete(root, &cerr) < 0 || vers_rm_rf(c->scratch, &cerr) < 0) {
+                if (ret == 0 && err) {
+                        *err = cerr;
+                        return vers_error_wrap(err, "cannot remove the restore check's copy");
+                }
+                vers_error_free(&cerr);
+                ret = -1;
+        }
+        return ret;
 }

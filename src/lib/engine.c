@@ -670,7 +670,7 @@ static int env_restore(struct vers_ctx *ctx, struct vers_env *e, const char *com
         vers_cgroup_destroy(e->id);
         if (vers_cgroup_create(e->id, e->memory_mib, e->vcpu, err) < 0)
                 return -1;
-        if (vers_criu_restore(images, rootfs, e->id, dir, &pid, err) < 0)
+        if (vers_criu_restore(images, rootfs, e->id, dir, 0, &pid, err) < 0)
                 return -1;
         /* the restored uts namespace still has the source env's name */
         vers_sandbox_set_hostname(pid, e->alias ? e->alias : e->id, NULL);
@@ -804,6 +804,29 @@ static int check_restorable(struct vers_ctx *ctx, const struct vers_env *e, char
 {
         _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, e->id);
         return vers_mounts_unchanged((pid_t)e->init_pid, envdir, why, err);
+}
+
+/* Restore the commit's dump once into a throwaway copy (vers commit --verify). */
+static int verify_restore(struct vers_ctx *ctx, const struct vers_env *e, const char *commit_id,
+                          vers_error_t *err)
+{
+        _cleanup_free_ char *cdir = vers_store_commit_dir(&ctx->store, commit_id);
+        _cleanup_free_ char *images = xasprintf("%s/criu", cdir);
+        _cleanup_free_ char *rootfs = vers_store_commit_rootfs(&ctx->store, commit_id);
+        /* under envs/ with an id no row has: 'vers gc' removes it and its cgroup if this
+         * process dies half-way */
+        _cleanup_free_ char *id = vers_new_id();
+        _cleanup_free_ char *scratch = vers_store_env_dir(&ctx->store, id);
+        /* CRIU's log stays with the source env, for the message's "log:" to name */
+        _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, e->id);
+        _cleanup_free_ char *workdir = xasprintf("%s/verify", envdir);
+        if (mkdir(workdir, 0700) < 0 && errno != EEXIST)
+                return vers_make_error(err, errno, "cannot create '%s'", workdir);
+        struct vers_restore_check c = {images, rootfs,        scratch, workdir,
+                                       id,     e->memory_mib, e->vcpu};
+        if (vers_checkpoint_try_restore(&c, err) < 0)
+                return vers_error_wrap(err, "the commit's processes could not be restored");
+        return 0;
 }
 
 int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,
@@ -946,6 +969,20 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 *pause_ms = (vers_monotonic() - t0) * 1000.0;
         if (snap < 0)
                 goto undo;
+        if (warm && (o->verify || ctx->cfg.checkpoint_verify)) {
+                vers_error_t verr = NULL;
+                if (verify_restore(ctx, &e, out->id, &verr) < 0) {
+                        if (o->mode == VERS_MODE_WARM) {
+                                *err = verr;
+                                goto undo;
+                        }
+                        vers_notice(ctx, "%s; committing cold instead", verr->msg);
+                        vers_error_free(&verr);
+                        _cleanup_free_ char *images = xasprintf("%s/criu", dir);
+                        vers_rm_rf(images, NULL);
+                        warm = false;
+                }
+        }
         vers_failpoint("commit-after-snapshot");
         free(out->state);
         out->state = xstrdup("ready");

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Commits that a branch could not restore are never reported as warm successes: an env whose
-# mounts changed since it started is committed cold (or --warm fails).
+# mounts changed since it started is committed cold (or --warm fails), and --verify restores
+# the dump once before trusting it.
 
 load helpers
 
@@ -23,6 +24,7 @@ need_warm() {
 }
 
 init_pid() { sqlite3 "$VERS_ROOT/vers.db" "SELECT init_pid FROM envs WHERE alias = '$1'"; }
+env_dir() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM envs WHERE alias = '$1'")"; }
 
 # An overlay mounted from the host, as host root, into the env's mount namespace: CRIU dumps
 # it and then cannot mount it again in a restore. This keeps working whatever the env itself
@@ -106,4 +108,56 @@ no_stray_commits() {
         [ "$status" -eq 1 ]
         [[ "$output" == *"'/run' (tmpfs) was remounted or mounted over since the env started"* ]]
         no_stray_commits
+}
+
+@test "--verify restores the dump once: one that cannot be restored is committed cold, or fails with --warm" {
+        need_warm
+        vers branch seeded --alias unchecked >/dev/null
+        # as an env started by a vers that kept no record of its mounts: only a restore can tell
+        rm "$(env_dir unchecked)/mounts"
+        host_overlay unchecked
+        envs_before=$(ls "$VERS_ROOT/store/envs" | wc -l)
+        run vers commit -b unchecked --tag unchecked-strict --warm --verify
+        [ "$status" -eq 1 ]
+        [[ "$output" == "vers: the commit's processes could not be restored: criu restore failed (exit 1; log: $(env_dir unchecked)/verify/restore.log)"* ]]
+        [[ "$output" == *"Unable to mount overlay"* ]]
+        no_stray_commits
+        run vers commit -b unchecked --tag unchecked-verified --verify
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"vers: the commit's processes could not be restored: criu restore failed"*"; committing cold instead"* ]]
+        [[ "$output" == *"(cold, "* ]]
+        [ ! -e "$VERS_ROOT/store/commits/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM commits WHERE tag = 'unchecked-verified'")/criu" ]
+        run vers branch unchecked-verified --alias unchecked-2
+        [ "$status" -eq 0 ]
+        [ "$(count_of unchecked-2 products)" -gt 0 ]
+        # the throwaway copies are gone, and so are their cgroups
+        [ "$(ls "$VERS_ROOT/store/envs" | wc -l)" -eq $((envs_before + 1)) ]
+        run vers gc --json
+        [[ "$output" == '{"subvolumes": 0, "cgroups": 0, '* ]]
+}
+
+@test "--verify on a restorable dump keeps the commit warm and leaves nothing behind" {
+        need_warm
+        envs_before=$(ls "$VERS_ROOT/store/envs" | sort)
+        run vers commit -b base --tag base-verified --verify --json
+        [ "$status" -eq 0 ]
+        [[ "$output" == *'"mode": "warm"'* ]]
+        [ "$(ls "$VERS_ROOT/store/envs" | sort)" = "$envs_before" ]
+        run vers branch base-verified --alias verified-2
+        [[ "$output" == *"(warm, "* ]]
+        [ "$(count_of verified-2 products)" -gt 0 ]
+}
+
+@test "[checkpoint] verify = true in vers.toml verifies every warm commit" {
+        need_warm
+        vers branch seeded --alias by-config >/dev/null
+        rm "$(env_dir by-config)/mounts"
+        host_overlay by-config
+        cp vers.toml "$BATS_TEST_TMPDIR/vers.toml"
+        printf '\n[checkpoint]\nverify = true\n' >> vers.toml
+        run vers commit -b by-config --tag by-config-c
+        cp "$BATS_TEST_TMPDIR/vers.toml" vers.toml
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"could not be restored"*"committing cold instead"* ]]
+        [[ "$output" == *"(cold, "* ]]
 }
