@@ -19,6 +19,8 @@ static const char commit_help[] =
     "throwaway copy (stopped, then killed) and commits cold, or fails with --warm, if that\n"
     "does not work; it costs about one warm branch, so it is off unless asked for here or\n"
     "with [checkpoint] verify = true in vers.toml.\n\n"
+    "A service the user stopped (pg_ctl stop) has its pre-commit hook skipped, with a\n"
+    "notice; warm branches keep it stopped, cold ones boot it.\n\n"
     "  -t, --tag TAG       name the commit ([A-Za-z0-9._-], at most 64)\n"
     "  -m, --message MSG   describe it\n"
     "      --warm          processes too, or fail saying why\n"

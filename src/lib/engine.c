@@ -596,13 +596,15 @@ char **vers_env_log_files(const char *rootfs)
         return v;
 }
 
+/* running_only: wait only for the services that run (a restored env has the services its
+ * commit had, a stopped one included) */
 static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char *rootfs,
-                      vers_error_t *err)
+                      bool running_only, vers_error_t *err)
 {
         _cleanup_free_ char *ready = xasprintf("%s/.vers/ready", rootfs);
         if (!vers_path_exists(ready))
                 return 0;
-        char *argv[] = {"/.vers/ready", NULL};
+        char *argv[] = {"/.vers/ready", running_only ? "--running" : NULL, NULL};
         struct vers_exec_opts o = {.timeout_sec = READY_TIMEOUT, .quiet = true};
         int status = 0;
         if (vers_exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &o, &status, err) < 0)
@@ -636,7 +638,7 @@ static int env_started(struct vers_ctx *ctx, struct vers_env *e, pid_t pid, cons
         _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
         if (vers_mounts_record(pid, dir, err) < 0)
                 return -1;
-        if (wait_ready(ctx, e, rootfs, err) < 0)
+        if (wait_ready(ctx, e, rootfs, !strcmp(mode, "warm"), err) < 0)
                 return -1;
         free(e->state);
         e->state = xstrdup(final_state);
@@ -797,6 +799,42 @@ int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *ali
 
 /* ---- commit ----------------------------------------------------------------------------- */
 
+/* The services' pre-commit hooks, one service at a time: a service that is not running (the
+ * user stopped it) has nothing to flush and is skipped, with a notice. */
+static int run_pre_commit(struct vers_ctx *ctx, const struct vers_env *e, const char *rootfs,
+                          vers_error_t *err)
+{
+        _cleanup_free_ char *hook = xasprintf("%s/.vers/pre-commit", rootfs);
+        if (!vers_path_exists(hook))
+                return 0;
+        _cleanup_strv_ char **names = vers_services_names(rootfs);
+        /* a root with a hook but no services file runs it once, without a name */
+        for (size_t i = 0; i == 0 || names[i]; i++) {
+                char *argv[] = {"/.vers/pre-commit", names[i], NULL};
+                struct vers_exec_opts xo = {.timeout_sec = 300, .quiet = true};
+                int status = 0;
+                if (vers_exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &xo, &status, err) <
+                    0)
+                        return -1;
+                if (status == 3 && names[i]) {
+                        vers_notice(ctx,
+                                    "notice: %s is not running in env '%s'; committing without "
+                                    "its pre-commit hook",
+                                    names[i], e->alias ? e->alias : e->id);
+                        continue;
+                }
+                if (status != 0)
+                        return vers_make_error(err, 0,
+                                               "pre-commit hook%s%s failed (exit %d); is the "
+                                               "database up? see 'vers logs'",
+                                               names[i] ? " of " : "", names[i] ? names[i] : "",
+                                               status);
+                if (!names[i])
+                        break;
+        }
+        return 0;
+}
+
 /* Can a branch restore what a warm dump of this (frozen) env would hold? 1 yes, 0 no with
  * *why, -1 error. */
 static int check_restorable(struct vers_ctx *ctx, const struct vers_env *e, char **why,
@@ -882,24 +920,8 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 vers_make_error(err, errno, "cannot lock '%s'", lockpath);
                 goto undo;
         }
-        if (running) {
-                _cleanup_free_ char *hook = xasprintf("%s/.vers/pre-commit", rootfs);
-                if (vers_path_exists(hook)) {
-                        char *argv[] = {"/.vers/pre-commit", NULL};
-                        struct vers_exec_opts xo = {.timeout_sec = 300, .quiet = true};
-                        int status = 0;
-                        if (vers_exec_in((pid_t)e.init_pid, e.id, rootfs, "/", argv, &xo, &status,
-                                         err) < 0)
-                                goto undo;
-                        if (status != 0) {
-                                vers_make_error(err, 0,
-                                                "pre-commit hook failed (exit %d); is the "
-                                                "database up? see 'vers logs'",
-                                                status);
-                                goto undo;
-                        }
-                }
-        }
+        if (running && run_pre_commit(ctx, &e, rootfs, err) < 0)
+                goto undo;
         if (mkdir(dir, 0700) < 0) {
                 vers_make_error(err, errno, "cannot create '%s'", dir);
                 goto undo;

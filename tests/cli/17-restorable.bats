@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Commits that a branch could not restore are never reported as warm successes: an env whose
-# mounts changed since it started is committed cold (or --warm fails), and --verify restores
-# the dump once before trusting it.
+# mounts changed since it started is committed cold (or --warm fails), --verify restores the
+# dump once before trusting it, and a service the user stopped does not fail the commit or
+# the branches made from it.
 
 load helpers
 
@@ -160,4 +161,52 @@ no_stray_commits() {
         [ "$status" -eq 0 ]
         [[ "$output" == *"could not be restored"*"committing cold instead"* ]]
         [[ "$output" == *"(cold, "* ]]
+}
+
+@test "a server stopped with pg_ctl: the commit skips its hook with a notice, a warm branch keeps it stopped, pg_ctl start brings the data back" {
+        need_warm
+        vers branch seeded --alias stopped >/dev/null
+        vers execute -b stopped "psql -qc 'CREATE TABLE kept AS SELECT 42 AS x'"
+        vers execute -b stopped "pg_ctl stop" >/dev/null
+        run vers commit -b stopped --tag pg-stopped
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"vers: notice: postgres is not running in env 'stopped'; committing without its pre-commit hook"* ]]
+        [[ "$output" == *"(warm, "* ]]
+        run vers branch pg-stopped --alias stopped-2
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"(warm, "* ]]
+        run vers execute -b stopped-2 "pg_ctl status"
+        [ "$status" -eq 3 ]
+        # the server logs to its log file, not to this command's output (which would never end)
+        run timeout 60 "$VERS_BIN" execute -b stopped-2 "pg_ctl start"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"server started"* ]]
+        [ "$(vers execute -b stopped-2 "psql -Atc 'SELECT x FROM kept'")" = 42 ]
+        [ "$(count_of stopped-2 products)" -gt 0 ]
+        # the source stays stopped too, and its own start works the same way
+        run vers execute -b stopped "pg_ctl status"
+        [ "$status" -eq 3 ]
+}
+
+@test "a cold commit of a stopped server skips its hook; a cold branch boots it with the data" {
+        vers run --alias cold-stopped >/dev/null
+        vers execute -b cold-stopped "psql -qc 'CREATE TABLE kept AS SELECT 43 AS x'"
+        vers execute -b cold-stopped "pg_ctl stop" >/dev/null
+        run vers commit -b cold-stopped --cold --tag pg-stopped-cold
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"vers: notice: postgres is not running in env 'cold-stopped'; committing without its pre-commit hook"* ]]
+        [[ "$output" == *"(cold, "* ]]
+        run vers branch pg-stopped-cold --alias cold-stopped-2 --cold
+        [ "$status" -eq 0 ]
+        [ "$(vers execute -b cold-stopped-2 "psql -Atc 'SELECT x FROM kept'")" = 43 ]
+}
+
+@test "a pre-commit hook that fails for a running server still fails the commit" {
+        vers run --alias hook-fails >/dev/null
+        # the server runs but refuses the hook's connection
+        vers execute -b hook-fails "sed -i '1i local all all reject' /etc/postgresql/15/main/pg_hba.conf && pg_ctl reload >/dev/null"
+        run vers commit -b hook-fails --tag hook-failed
+        [ "$status" -eq 1 ]
+        [ "$output" = "vers: pre-commit hook of postgres failed (exit 2); is the database up? see 'vers logs'" ]
+        no_stray_commits
 }
