@@ -215,7 +215,7 @@ int cmd_branch(int argc, char **argv)
                 /* branching a running env: commit it first, as the seed's workflow does */
                 _cleanup_free_ char *label = vers_env_label(&ctx, src.id);
                 _cleanup_free_ char *msg = xasprintf("branch point of %s", label);
-                struct vers_commit_opts co = {NULL, msg, mode};
+                struct vers_commit_opts co = {NULL, msg, mode, false};
                 struct vers_commit cm = {0};
                 double pause = 0;
                 struct vers_env se = {0};

@@ -4,7 +4,8 @@
 #include <string.h>
 
 static const char commit_help[] =
-    "usage: vers commit [ENV] [-b ENV] [--tag|-t TAG] [-m MESSAGE] [--warm|--cold] [--json]\n"
+    "usage: vers commit [ENV] [-b ENV] [--tag|-t TAG] [-m MESSAGE] [--warm|--cold] [--verify]\n"
+    "                   [--json]\n"
     "       vers commit list [--json] [--all]\n\n"
     "Checkpoint an env (HEAD by default): its services' pre-commit hooks run (PostgreSQL:\n"
     "CHECKPOINT), the env is frozen for the instant of a read-only btrfs snapshot, and\n"
@@ -14,10 +15,19 @@ static const char commit_help[] =
     "goes on from there. A cold commit holds the disk only; its branches boot services.\n\n"
     "A commit belongs to its env's project; a tag is unique within that project (another\n"
     "project may use the same one) and resolves only there.\n\n"
+    "A dump that a branch could not restore is not kept: an env whose mounts changed since\n"
+    "it started (something mounted or remounted inside it, or from the host) is committed\n"
+    "cold with a notice, and --warm fails. --verify also restores the dump once into a\n"
+    "throwaway copy (stopped, then killed) and commits cold, or fails with --warm, if that\n"
+    "does not work; it costs about one warm branch, so it is off unless asked for here or\n"
+    "with [checkpoint] verify = true in vers.toml.\n\n"
+    "A service the user stopped (pg_ctl stop) has its pre-commit hook skipped, with a\n"
+    "notice; warm branches keep it stopped, cold ones boot it.\n\n"
     "  -t, --tag TAG       name the commit (at most 128 characters; not an id)\n"
     "  -m, --message MSG   describe it\n"
     "      --warm          processes too, or fail saying why\n"
-    "      --cold          disk only\n";
+    "      --cold          disk only\n"
+    "      --verify        warm: restore the dump once before trusting it\n";
 
 static void json_str_or_null(struct strbuf *sb, const char *s)
 {
@@ -142,11 +152,12 @@ int cmd_commit(int argc, char **argv)
                                              {"message", required_argument, NULL, 'm'},
                                              CLI_OPT_WARM,
                                              CLI_OPT_COLD,
+                                             {"verify", no_argument, NULL, 'V'},
                                              CLI_OPT_JSON,
                                              CLI_OPT_HELP,
                                              {NULL, 0, NULL, 0}};
-        const char *usage = "vers commit [ENV] [--tag TAG] [-m MESSAGE] [--json]";
-        struct vers_commit_opts o = {NULL, NULL, VERS_MODE_AUTO};
+        const char *usage = "vers commit [ENV] [--tag TAG] [-m MESSAGE] [--verify] [--json]";
+        struct vers_commit_opts o = {NULL, NULL, VERS_MODE_AUTO, false};
         const char *name = NULL;
         bool json = false;
         int c;
@@ -166,6 +177,9 @@ int cmd_commit(int argc, char **argv)
                         break;
                 case 'K':
                         o.mode = VERS_MODE_COLD;
+                        break;
+                case 'V':
+                        o.verify = true;
                         break;
                 case 'J':
                         json = true;

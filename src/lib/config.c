@@ -309,9 +309,25 @@ static int walk_services(struct walker *w, const struct vers_toml_value *t)
         return 0;
 }
 
+/* [checkpoint] verify = true: every warm commit restores its dump once before trusting it */
+static int walk_checkpoint(struct walker *w, const struct vers_toml_value *t)
+{
+        for (size_t i = 0; i < t->table.n; i++) {
+                const struct vers_toml_entry *e = &t->table.entries[i];
+                if (strcmp(e->key, "verify") != 0)
+                        return werr(w, e->line, e->col, "unknown key '%s' in [checkpoint]", e->key);
+                if (e->value->type != VERS_TOML_BOOLEAN)
+                        return werr(w, e->value->line, e->value->col,
+                                    "'verify' must be true or false");
+                w->cfg->checkpoint_verify = e->value->boolean;
+        }
+        return 0;
+}
+
 static int walk(struct walker *w, const struct vers_toml_value *root)
 {
-        static const char *const tables[] = {"vm", "storage", "machine", "builder", "services"};
+        static const char *const tables[] = {"vm",      "storage",  "machine",
+                                             "builder", "services", "checkpoint"};
         for (size_t i = 0; i < root->table.n; i++) {
                 const struct vers_toml_entry *e = &root->table.entries[i];
                 const struct vers_toml_value *v = e->value;
@@ -332,6 +348,8 @@ static int walk(struct walker *w, const struct vers_toml_value *root)
                         r = walk_builder(w, v);
                 else if (strcmp(e->key, "services") == 0)
                         r = walk_services(w, v);
+                else if (strcmp(e->key, "checkpoint") == 0)
+                        r = walk_checkpoint(w, v);
                 else
                         r = walk_numbers(w, e->key, v);
                 if (r < 0)

@@ -5,6 +5,7 @@
  *   [storage] cluster_mib, vm_mib         ([machine] fs_size_cluster_mib, fs_size_vm_mib)
  *   [builder] dockerfile, [builder.args] NAME = value (for the Dockerfile's ARG)
  *   [services.NAME] template, databases, extensions, [services.NAME.settings] key = value
+ *   [checkpoint] verify (warm commits restore their dump once before they are trusted)
  * Unknown tables or keys are errors naming the key with file:line:column. Values missing
  * from the file keep the defaults set by vers_config_init().
  */
@@ -37,6 +38,7 @@ struct vers_config {
         char **build_args; /* [builder.args] as "NAME=value", NULL-terminated; may be NULL */
         struct vers_service_config *services;
         size_t n_services;
+        bool checkpoint_verify; /* [checkpoint] verify, default false */
 };
 
 void vers_config_init(struct vers_config *cfg);

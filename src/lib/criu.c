@@ -201,7 +201,7 @@ int vers_criu_dump(pid_t pid, const char *images, const char *freezer, const cha
 }
 
 int vers_criu_restore(const char *images, const char *root, const char *envid, const char *workdir,
-                      pid_t *pidp, vers_error_t *err)
+                      unsigned flags, pid_t *pidp, vers_error_t *err)
 {
         const struct vers_criu_info *ci = vers_criu_probe();
         if (!ci->usable)
@@ -228,6 +228,7 @@ int vers_criu_restore(const char *images, const char *root, const char *envid, c
                         "--manage-cgroups=ignore",
                         "--pidfile",
                         pidfile,
+                        (flags & VERS_CRIU_LEAVE_STOPPED) ? "--leave-stopped" : NULL,
                         NULL};
         int rc = run_criu(argv, envid);
         if (rc != 0)

@@ -29,10 +29,13 @@ const struct vers_criu_info *vers_criu_probe(void);
  * CRIU's log goes. */
 int vers_criu_dump(pid_t pid, const char *images, const char *freezer, const char *log,
                    vers_error_t *err);
+enum {
+        VERS_CRIU_LEAVE_STOPPED = 1, /* restored tasks stay stopped (a restore check) */
+};
 /* Restore images onto root, inside the env cgroup envid (created by the caller); *pid is
  * the host pid of the restored PID 1. workdir receives CRIU's log and scratch files. */
 int vers_criu_restore(const char *images, const char *root, const char *envid, const char *workdir,
-                      pid_t *pid, vers_error_t *err);
+                      unsigned flags, pid_t *pid, vers_error_t *err);
 /* true if images holds a complete dump */
 bool vers_criu_images_complete(const char *images);
 /* Give a dump's images to the env's root: a restore reads them from inside the env's user

@@ -1,6 +1,7 @@
 #include "engine.h"
 #include "engine-private.h"
 #include "cgroup.h"
+#include "checkpoint.h"
 #include "criu.h"
 #include "names.h"
 #include "sandbox.h"
@@ -821,12 +822,14 @@ char **vers_env_log_files(struct vers_ctx *ctx, const struct vers_env *e)
         return v;
 }
 
+/* running_only: wait only for the services that run (a restored env has the services its
+ * commit had, a stopped one included) */
 static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char *rootfs,
-                      vers_error_t *err)
+                      bool running_only, vers_error_t *err)
 {
         if (!vers_exists_in_root(rootfs, ".vers/ready"))
                 return 0;
-        char *argv[] = {"/.vers/ready", NULL};
+        char *argv[] = {"/.vers/ready", running_only ? "--running" : NULL, NULL};
         struct vers_exec_opts o = {.timeout_sec = READY_TIMEOUT, .quiet = true};
         int status = 0;
         if (vers_exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &o, &status, err) < 0)
@@ -855,7 +858,11 @@ static int env_started(struct vers_ctx *ctx, struct vers_env *e, pid_t pid, cons
         e->mode = xstrdup(mode);
         if (vers_meta_put_env(&ctx->meta, e, err) < 0)
                 return -1;
-        if (wait_ready(ctx, e, rootfs, err) < 0)
+        /* what the env's mounts are now is what a warm commit may dump (checkpoint.h) */
+        _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
+        if (vers_mounts_record(pid, dir, err) < 0)
+                return -1;
+        if (wait_ready(ctx, e, rootfs, !strcmp(mode, "warm"), err) < 0)
                 return -1;
         free(e->state);
         e->state = xstrdup(final_state);
@@ -889,7 +896,7 @@ static int env_restore(struct vers_ctx *ctx, struct vers_env *e, const char *com
         vers_cgroup_destroy(e->id);
         if (vers_cgroup_create(e->id, e->memory_mib, e->vcpu, ctx->cfg.pids, err) < 0)
                 return -1;
-        if (vers_criu_restore(images, rootfs, e->id, dir, &pid, err) < 0)
+        if (vers_criu_restore(images, rootfs, e->id, dir, 0, &pid, err) < 0)
                 return -1;
         /* the restored uts namespace still has the source env's name */
         vers_sandbox_set_hostname(pid, e->alias ? e->alias : e->id, NULL);
@@ -1020,6 +1027,74 @@ int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *ali
 
 /* ---- commit ----------------------------------------------------------------------------- */
 
+/* The services' pre-commit hooks, one service at a time: a service that is not running (the
+ * user stopped it) has nothing to flush and is skipped, with a notice. */
+static int run_pre_commit(struct vers_ctx *ctx, const struct vers_env *e, const char *rootfs,
+                          vers_error_t *err)
+{
+        if (!vers_exists_in_root(rootfs, ".vers/pre-commit"))
+                return 0;
+        _cleanup_strv_ char **names = vers_services_names(rootfs);
+        /* a root with a hook but no services file runs it once, without a name */
+        for (size_t i = 0; i == 0 || names[i]; i++) {
+                char *argv[] = {"/.vers/pre-commit", names[i], NULL};
+                struct vers_exec_opts xo = {.timeout_sec = 300, .quiet = true};
+                int status = 0;
+                if (vers_exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &xo, &status, err) <
+                    0)
+                        return -1;
+                if (status == 3 && names[i]) {
+                        vers_notice(ctx,
+                                    "notice: %s is not running in env '%s'; committing without "
+                                    "its pre-commit hook",
+                                    names[i], e->alias ? e->alias : e->id);
+                        continue;
+                }
+                if (status != 0)
+                        return vers_make_error(err, 0,
+                                               "pre-commit hook%s%s failed (exit %d); is the "
+                                               "database up? see 'vers logs'",
+                                               names[i] ? " of " : "", names[i] ? names[i] : "",
+                                               status);
+                if (!names[i])
+                        break;
+        }
+        return 0;
+}
+
+/* Can a branch restore what a warm dump of this (frozen) env would hold? 1 yes, 0 no with
+ * *why, -1 error. */
+static int check_restorable(struct vers_ctx *ctx, const struct vers_env *e, char **why,
+                            vers_error_t *err)
+{
+        _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, e->id);
+        return vers_mounts_unchanged((pid_t)e->init_pid, envdir, why, err);
+}
+
+/* Restore the commit's dump once into a throwaway copy (vers commit --verify). */
+static int verify_restore(struct vers_ctx *ctx, const struct vers_env *e, const char *commit_id,
+                          vers_error_t *err)
+{
+        _cleanup_free_ char *cdir = vers_store_commit_dir(&ctx->store, commit_id);
+        _cleanup_free_ char *images = xasprintf("%s/criu", cdir);
+        _cleanup_free_ char *rootfs = vers_store_commit_rootfs(&ctx->store, commit_id);
+        /* under envs/ with an id no row has: 'vers gc' removes it and its cgroup if this
+         * process dies half-way */
+        _cleanup_free_ char *id = vers_new_id();
+        _cleanup_free_ char *scratch = vers_store_env_dir(&ctx->store, id);
+        /* CRIU's log stays with the source env, for the message's "log:" to name */
+        _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, e->id);
+        _cleanup_free_ char *workdir = xasprintf("%s/verify", envdir);
+        if (mkdir(workdir, 0700) < 0 && errno != EEXIST)
+                return vers_make_error(err, errno, "cannot create '%s'", workdir);
+        struct vers_restore_check c = {
+            images, rootfs, scratch, workdir, id, e->memory_mib, e->vcpu, ctx->cfg.pids,
+        };
+        if (vers_checkpoint_try_restore(&c, err) < 0)
+                return vers_error_wrap(err, "the commit's processes could not be restored");
+        return 0;
+}
+
 int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,
                     struct vers_commit *out, double *pause_ms, vers_error_t *err)
 {
@@ -1081,23 +1156,8 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 vers_make_error(err, errno, "cannot lock '%s'", lockpath);
                 goto undo;
         }
-        if (running) {
-                if (vers_exists_in_root(rootfs, ".vers/pre-commit")) {
-                        char *argv[] = {"/.vers/pre-commit", NULL};
-                        struct vers_exec_opts xo = {.timeout_sec = 300, .quiet = true};
-                        int status = 0;
-                        if (vers_exec_in((pid_t)e.init_pid, e.id, rootfs, "/", argv, &xo, &status,
-                                         err) < 0)
-                                goto undo;
-                        if (status != 0) {
-                                vers_make_error(err, 0,
-                                                "pre-commit hook failed (exit %d); is the "
-                                                "database up? see 'vers logs'",
-                                                status);
-                                goto undo;
-                        }
-                }
-        }
+        if (running && run_pre_commit(ctx, &e, rootfs, err) < 0)
+                goto undo;
         if (mkdir(dir, 0700) < 0) {
                 vers_make_error(err, errno, "cannot create '%s'", dir);
                 goto undo;
@@ -1113,6 +1173,28 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         if (running && vers_cgroup_freeze(e.id, true, err) < 0) {
                 vers_cgroup_freeze(e.id, false, NULL);
                 goto undo;
+        }
+        if (warm) {
+                /* frozen, the env cannot change its mounts between this check and the dump */
+                _cleanup_free_ char *why = NULL;
+                int ok = check_restorable(ctx, &e, &why, err);
+                if (ok < 0 || (ok == 0 && o->mode == VERS_MODE_WARM)) {
+                        vers_cgroup_freeze(e.id, false, NULL);
+                        if (ok == 0)
+                                vers_make_error(err, 0,
+                                                "cannot commit warm: in env '%s', %s; a warm "
+                                                "branch may not restore it (unmount it or "
+                                                "commit --cold)",
+                                                e.alias ? e.alias : e.id, why);
+                        goto undo;
+                }
+                if (ok == 0) {
+                        vers_notice(ctx,
+                                    "committing env '%s' cold: %s; a warm branch may not "
+                                    "restore it",
+                                    e.alias ? e.alias : e.id, why);
+                        warm = false;
+                }
         }
         if (warm) {
                 /* processes and memory, in the same frozen instant as the disk */
@@ -1147,6 +1229,20 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 *pause_ms = (vers_monotonic() - t0) * 1000.0;
         if (snap < 0)
                 goto undo;
+        if (warm && (o->verify || ctx->cfg.checkpoint_verify)) {
+                vers_error_t verr = NULL;
+                if (verify_restore(ctx, &e, out->id, &verr) < 0) {
+                        if (o->mode == VERS_MODE_WARM) {
+                                *err = verr;
+                                goto undo;
+                        }
+                        vers_notice(ctx, "%s; committing cold instead", verr->msg);
+                        vers_error_free(&verr);
+                        _cleanup_free_ char *images = xasprintf("%s/criu", dir);
+                        vers_rm_rf(images, NULL);
+                        warm = false;
+                }
+        }
         vers_failpoint("commit-after-snapshot");
         free(out->state);
         out->state = xstrdup("ready");

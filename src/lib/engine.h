@@ -77,6 +77,7 @@ struct vers_commit_opts {
         const char *tag;
         const char *message;
         enum vers_mode mode;
+        bool verify; /* warm: restore the dump once before trusting it (also [checkpoint]) */
 };
 int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,
                     struct vers_commit *out, double *pause_ms, vers_error_t *err);

@@ -12,6 +12,7 @@ struct frags {
         struct strbuf boot;      /* every cold boot, as root */
         struct strbuf services;  /* lines for vers-init */
         struct strbuf ready;     /* commands that succeed once the service answers */
+        struct strbuf running;   /* one command: succeeds while the service runs */
         struct strbuf precommit; /* commands run before a commit */
         struct strbuf env;       /* KEY=VALUE lines for execute/connect */
         struct strbuf path;      /* extra PATH entries, ':'-separated, leading ':' */
@@ -89,7 +90,7 @@ int vers_services_check(const struct vers_config *cfg, vers_error_t *err)
 }
 
 /* bump when what a template writes changes, so that cached images are rebuilt */
-#define TEMPLATES_VERSION 2
+#define TEMPLATES_VERSION 3
 
 void vers_services_describe(const struct vers_config *cfg, struct strbuf *out)
 {
@@ -241,6 +242,11 @@ static int write_postgres(const struct vers_service_config *s, const struct tmpl
                     "/usr/lib/postgresql/%s/bin/pg_isready -q -h /var/run/postgresql -p 5432 "
                     "-d postgres -U postgres\n",
                     v);
+        /* the postmaster's pid file names a live process: stopped with pg_ctl, it does not */
+        strbuf_addf(&f->running,
+                    "runuser -u postgres -- /usr/lib/postgresql/%s/bin/pg_ctl status -D "
+                    "/var/lib/postgresql/%s/main >/dev/null 2>&1",
+                    v, v);
         strbuf_addstr(&f->precommit,
                       "# flush dirty buffers, so that a branch needs no WAL replay\n"
                       "runuser -u postgres -- psql -X -q -h /var/run/postgresql -d postgres "
@@ -253,11 +259,21 @@ static int write_postgres(const struct vers_service_config *s, const struct tmpl
         strbuf_addf(&f->log_files, "/var/log/postgresql/postgresql-%s-main.log\n", v);
         _cleanup_strbuf_ struct strbuf w = STRBUF_INIT;
         strbuf_addf(&w,
-                    "#!/bin/sh\n# vers: pg_ctl refuses to run as root; run it as postgres\n"
+                    "#!/bin/sh\n# vers: pg_ctl refuses to run as root; run it as postgres.\n"
+                    "# start and restart log to the server's log unless told otherwise: a "
+                    "server\n# that inherits the caller's output keeps 'vers execute' "
+                    "readers waiting\n"
+                    "case \" $* \" in\n"
+                    "*\" start \"* | *\" restart \"*)\n"
+                    "  case \" $* \" in\n"
+                    "  *\" -l\"* | *\" --log\"*) ;;\n"
+                    "  *) set -- \"$@\" -l /var/log/postgresql/postgresql-%s-main.log ;;\n"
+                    "  esac ;;\n"
+                    "esac\n"
                     "if [ \"$(id -u)\" = 0 ]; then\n"
                     "  exec runuser -u postgres -- /usr/lib/postgresql/%s/bin/pg_ctl \"$@\"\n"
                     "fi\nexec /usr/lib/postgresql/%s/bin/pg_ctl \"$@\"\n",
-                    v, v);
+                    v, v, v);
         return write_file(rootfs, ".vers/bin/pg_ctl", w.buf, 0755, err);
 }
 
@@ -305,6 +321,8 @@ static int write_mariadb(const struct vers_service_config *s, const struct tmpl 
                     s->name);
         strbuf_addstr(&f->ready, "mariadb-admin --socket=/run/mysqld/mysqld.sock ping "
                                  ">/dev/null 2>&1\n");
+        strbuf_addstr(&f->running, "mariadb-admin --socket=/run/mysqld/mysqld.sock ping "
+                                   ">/dev/null 2>&1");
         strbuf_addstr(&f->precommit,
                       "# close and flush every table\n"
                       "mariadb --socket=/run/mysqld/mysqld.sock -e 'FLUSH TABLES'\n");
@@ -342,6 +360,8 @@ static int write_redis(const struct vers_service_config *s, const struct tmpl *t
                     s->name);
         strbuf_addstr(&f->ready,
                       "redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG\n");
+        strbuf_addstr(&f->running,
+                      "redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG");
         strbuf_addstr(&f->precommit, "# write the dataset to disk, for cold branches\n"
                                      "redis-cli -h 127.0.0.1 -p 6379 SAVE >/dev/null\n");
         strbuf_addstr(&f->log_files, "/var/log/redis/redis-server.log\n");
@@ -356,25 +376,79 @@ static void frags_release(struct frags *f)
         strbuf_release(&f->boot);
         strbuf_release(&f->services);
         strbuf_release(&f->ready);
+        strbuf_release(&f->running);
         strbuf_release(&f->precommit);
         strbuf_release(&f->env);
         strbuf_release(&f->path);
         strbuf_release(&f->log_files);
 }
 
+char **vers_services_names(const char *rootfs)
+{
+        char **v = NULL;
+        _cleanup_free_ char *text = NULL;
+        /* in the env's tree: what it planted there stays there */
+        if (vers_read_file_in_root(rootfs, ".vers/services", 0, &text, NULL, NULL) == 0) {
+                char *save = NULL;
+                for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                        size_t n = strcspn(l, "\t");
+                        if (l[0] == '#' || l[n] != '\t')
+                                continue;
+                        l[n] = '\0';
+                        strv_push(&v, l);
+                }
+        }
+        return v ? v : xcalloc(1, sizeof *v);
+}
+
+/* One service's part of /.vers/ready: with --running, a service that is not running is not
+ * waited for (a warm branch keeps a service the user stopped stopped). */
+static void add_ready_block(struct strbuf *sb, const char *name, const char *checks,
+                            const char *running)
+{
+        strbuf_addf(sb, "# %s\nif [ -z \"$running_only\" ] || %s; then\n", name, running);
+        char *save = NULL;
+        char *copy = xstrdup(checks);
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                strbuf_addstr(sb, "  wait_for ");
+                strbuf_add_shell_quoted(sb, line);
+                strbuf_addstr(sb, " || exit 1\n");
+        }
+        free(copy);
+        strbuf_addstr(sb, "fi\n");
+}
+
+/* One service's part of /.vers/pre-commit: 'pre-commit NAME' runs it alone and exits 3 when
+ * the service is not running (the user stopped it: there is nothing to flush). */
+static void add_precommit_block(struct strbuf *sb, const char *name, const char *cmds,
+                                const char *running)
+{
+        strbuf_addf(sb, "# %s\nif [ $# -eq 0 ] || [ \"$1\" = ", name);
+        strbuf_add_shell_quoted(sb, name);
+        strbuf_addf(sb, " ]; then\nif %s; then\n:\n%s", running, cmds);
+        strbuf_addstr(sb, "elif [ $# -gt 0 ]; then\n  exit 3\nfi\nfi\n");
+}
+
 int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_error_t *err)
 {
         if (vers_services_check(cfg, err) < 0)
                 return -1;
-        struct frags f = {STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT,
+        struct frags f = {STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT,
                           STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT};
         int ret = -1;
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        _cleanup_strbuf_ struct strbuf ready = STRBUF_INIT;
+        _cleanup_strbuf_ struct strbuf precommit = STRBUF_INIT;
         for (size_t i = 0; i < cfg->n_services; i++) {
                 const struct vers_service_config *s = &cfg->services[i];
                 const struct tmpl *t = find_template(s->template_);
+                size_t r0 = f.ready.len, p0 = f.precommit.len, n0 = f.running.len;
                 if (t->write(s, t, rootfs, &f, err) < 0)
                         goto out;
+                const char *running = f.running.len > n0 ? f.running.buf + n0 : "true";
+                add_ready_block(&ready, s->name, f.ready.buf + r0, running);
+                add_precommit_block(&precommit, s->name, f.precommit.buf + p0, running);
+                strbuf_reset(&f.running);
         }
         strbuf_addf(&sb, "# name\tuser\tstop signal\tlog\tcommand\n%s", f.services.buf);
         if (write_file(rootfs, ".vers/services", sb.buf, 0644, err) < 0)
@@ -411,29 +485,25 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
                 goto out;
         /* ready: every check must pass; poll each for up to 60 s */
         strbuf_reset(&sb);
-        strbuf_addstr(&sb, "#!/bin/sh\n# vers: exits 0 once every service accepts connections\n"
-                           "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:"
-                           "/bin\n"
-                           "wait_for() {\n  i=0\n  while [ $i -lt 6000 ]; do\n"
-                           "    sh -c \"$1\" && return 0\n    i=$((i+1)); sleep 0.01\n  done\n"
-                           "  echo \"not ready: $1\" >&2\n  return 1\n}\n");
-        /* (no cleanup attribute here: the early 'goto out' above jumps past this) */
-        char *save = NULL;
-        char *checks = xstrdup(f.ready.buf);
-        for (char *line = strtok_r(checks, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                strbuf_addstr(&sb, "wait_for ");
-                strbuf_add_shell_quoted(&sb, line);
-                strbuf_addstr(&sb, " || exit 1\n");
-        }
-        free(checks);
+        strbuf_addf(&sb,
+                    "#!/bin/sh\n# vers: exits 0 once every service accepts connections; with "
+                    "--running,\n# once every service that runs does\n"
+                    "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+                    "wait_for() {\n  i=0\n  while [ $i -lt 6000 ]; do\n"
+                    "    sh -c \"$1\" && return 0\n    i=$((i+1)); sleep 0.01\n  done\n"
+                    "  echo \"not ready: $1\" >&2\n  return 1\n}\n"
+                    "running_only=\n[ \"${1:-}\" != --running ] || running_only=1\n%s",
+                    ready.buf);
         if (write_file(rootfs, ".vers/ready", sb.buf, 0755, err) < 0)
                 goto out;
         strbuf_reset(&sb);
         strbuf_addf(&sb,
-                    "#!/bin/sh\n# vers: runs before every commit of a running env\nset -e\n"
+                    "#!/bin/sh\n# vers: runs before every commit of a running env. 'pre-commit "
+                    "NAME' runs\n# service NAME's part, or exits 3 when NAME is not running; "
+                    "without NAME,\n# every running service's part\nset -e\n"
                     "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
                     "%s",
-                    f.precommit.buf);
+                    precommit.buf);
         ret = write_file(rootfs, ".vers/pre-commit", sb.buf, 0755, err);
 out:
         frags_release(&f);

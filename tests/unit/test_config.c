@@ -121,6 +121,21 @@ static void test_partial_keeps_other_defaults(void **state)
         vers_config_free(&cfg);
 }
 
+static void test_checkpoint_verify(void **state)
+{
+        (void)state;
+        struct vers_config cfg;
+        parse_ok("[vm]\nvcpu = 2\n", &cfg);
+        assert_false(cfg.checkpoint_verify);
+        vers_config_free(&cfg);
+        parse_ok("[checkpoint]\nverify = true\n", &cfg);
+        assert_true(cfg.checkpoint_verify);
+        vers_config_free(&cfg);
+        parse_ok("[checkpoint]\nverify = false\n", &cfg);
+        assert_false(cfg.checkpoint_verify);
+        vers_config_free(&cfg);
+}
+
 static void test_machine_synonyms(void **state)
 {
         (void)state;
@@ -468,6 +483,11 @@ static const struct bad bad_cases[] = {
     {"synonym in wrong table", "[vm]\nvcpu_count = 1\n",
      "vers.toml:2:1: unknown key 'vcpu_count' in [vm]"},
     {"storage key in vm", "[vm]\nvm_mib = 100\n", "vers.toml:2:1: unknown key 'vm_mib' in [vm]"},
+    {"unknown key in checkpoint", "[checkpoint]\nverfy = true\n",
+     "vers.toml:2:1: unknown key 'verfy' in [checkpoint]"},
+    {"checkpoint verify string", "[checkpoint]\nverify = \"yes\"\n",
+     "vers.toml:2:10: 'verify' must be true or false"},
+    {"checkpoint not a table", "checkpoint = 1\n", "vers.toml:1:14: 'checkpoint' must be a table"},
     {"build args not a table", "[builder]\nargs = ['A=1']\n",
      "vers.toml:2:8: 'args' in [builder] must be a table"},
     {"build arg array", "[builder.args]\nA = [1]\n",
@@ -558,6 +578,7 @@ int main(void)
             cmocka_unit_test(test_empty_file_keeps_defaults),
             cmocka_unit_test(test_partial_keeps_other_defaults),
             cmocka_unit_test(test_machine_synonyms),
+            cmocka_unit_test(test_checkpoint_verify),
             cmocka_unit_test(test_range_limits),
             cmocka_unit_test(test_builder),
             cmocka_unit_test(test_services_order_and_fields),
