@@ -254,10 +254,13 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
         if (ret < 0)
                 return vers_error_wrap(err, "cannot recover an interrupted operation");
 
+        /* each list keeps its own count: a count shared between them freed the next list
+         * with the previous one's length */
         struct vers_commit *cs = NULL;
-        if (vers_meta_list_commits(&ctx->meta, "state = 'pending'", NULL, &cs, &n, err) < 0)
+        size_t nc = 0;
+        if (vers_meta_list_commits(&ctx->meta, "state = 'pending'", NULL, &cs, &nc, err) < 0)
                 return -1;
-        for (size_t i = 0; i < n && ret == 0; i++) {
+        for (size_t i = 0; i < nc && ret == 0; i++) {
                 if (owner_alive(cs[i].owner_pid, cs[i].owner_start))
                         continue;
                 _cleanup_free_ char *dir = vers_store_commit_dir(&ctx->store, cs[i].id);
@@ -266,13 +269,14 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
                     vers_meta_delete(&ctx->meta, "commits", cs[i].id, err) < 0)
                         ret = -1;
         }
-        vers_commits_free(cs, n);
+        vers_commits_free(cs, nc);
 
         struct vers_image *is = NULL;
+        size_t ni = 0;
         if (ret == 0 &&
-            vers_meta_list_images(&ctx->meta, "state = 'pending'", NULL, &is, &n, err) < 0)
+            vers_meta_list_images(&ctx->meta, "state = 'pending'", NULL, &is, &ni, err) < 0)
                 return -1;
-        for (size_t i = 0; i < n && ret == 0; i++) {
+        for (size_t i = 0; i < ni && ret == 0; i++) {
                 if (owner_alive(is[i].owner_pid, is[i].owner_start))
                         continue;
                 _cleanup_free_ char *path = vers_store_image_path(&ctx->store, is[i].id);
@@ -282,7 +286,7 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
                     vers_meta_delete(&ctx->meta, "images", is[i].id, err) < 0)
                         ret = -1;
         }
-        vers_images_free(is, n);
+        vers_images_free(is, ni);
         return ret;
 }
 
