@@ -131,7 +131,8 @@ int vers_open(struct vers_ctx *ctx, vers_error_t *err)
         if (vers_store_open(ctx->root, ctx->cfg.cluster_mib, &ctx->store, err) < 0)
                 return -1;
         _cleanup_free_ char *db = xasprintf("%s/vers.db", ctx->root);
-        if (vers_meta_open(db, &ctx->meta, err) < 0)
+        if (vers_meta_check_root(ctx->root, ctx->store.path, err) < 0 ||
+            vers_meta_open(db, &ctx->meta, err) < 0)
                 return -1;
         return vers_recover(ctx, err);
 }
