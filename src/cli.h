@@ -81,6 +81,8 @@ int cmd_delete(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+/* hidden: not in the command list */
+int cmd_debug(int argc, char **argv);
 int cmd_tunnel(int argc, char **argv);
 int cmd_env(int argc, char **argv);
 int cmd_test(int argc, char **argv);

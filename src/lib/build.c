@@ -15,6 +15,7 @@
 #include "cgroup.h"
 #include "dockerfile.h"
 #include "engine-private.h"
+#include "failpoint.h"
 #include "names.h"
 #include "passwd.h"
 #include "sandbox.h"
@@ -340,9 +341,10 @@ static int layer(struct build *b, const char *label, const char *desc, apply_fn 
         _cleanup_free_ char *path = vers_store_image_path(&b->ctx->store, img.id);
         if (vers_meta_put_image(&b->ctx->meta, &img, err) < 0)
                 goto out;
-        if ((b->top ? vers_subvol_snapshot(b->top, path, false, err)
+        if (vers_failpoint("build-after-row", err) < 0 ||
+            (b->top ? vers_subvol_snapshot(b->top, path, false, err)
                     : vers_subvol_create(path, err)) < 0 ||
-            fn(b, img.id, path, arg, err) < 0 ||
+            fn(b, img.id, path, arg, err) < 0 || vers_failpoint("build-after-snapshot", err) < 0 ||
             vers_idmap_shift_tree(&b->ctx->idmap, path, err) < 0 ||
             vers_subvol_set_readonly(path, true, err) < 0)
                 goto undo;

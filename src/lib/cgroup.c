@@ -215,6 +215,17 @@ int vers_cgroup_freeze(const char *envid, bool freeze, vers_error_t *err)
         return vers_make_error(err, 0, "env %s did not %s", envid, freeze ? "freeze" : "thaw");
 }
 
+bool vers_cgroup_is_frozen(const char *envid)
+{
+        char buf[64];
+        if (detect() == 1) {
+                _cleanup_free_ char *p = cg_path("freezer", envid, "freezer.state");
+                return read_line(p, buf, sizeof buf) && !str_startswith(buf, "THAWED");
+        }
+        _cleanup_free_ char *p = cg_path(NULL, envid, "cgroup.freeze");
+        return read_line(p, buf, sizeof buf) && buf[0] == '1';
+}
+
 int vers_cgroup_pids(const char *envid, pid_t **pids)
 {
         _cleanup_free_ char *p = cg_path("freezer", envid, "cgroup.procs");

@@ -20,6 +20,8 @@ int vers_cgroup_attach(const char *envid, pid_t pid, vers_error_t *err);
 /* the directory whose freezer state freezes the env (for CRIU's --freeze-cgroup) */
 char *vers_cgroup_freezer_dir(const char *envid);
 int vers_cgroup_freeze(const char *envid, bool freeze, vers_error_t *err);
+/* true if the env's cgroup is frozen or freezing */
+bool vers_cgroup_is_frozen(const char *envid);
 /* pids in the env's cgroup (host pid numbers); returns count, -1 on error */
 int vers_cgroup_pids(const char *envid, pid_t **pids);
 /* SIGKILL everything in the cgroup and wait until it is empty (bounded) */

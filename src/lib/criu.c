@@ -1,15 +1,18 @@
 #include "criu.h"
 #include "cgroup.h"
+#include "failpoint.h"
 #include "strbuf.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define PRIVATE_CRIU "/opt/vers/criu/bin/criu"
 
@@ -136,12 +139,41 @@ static int criu_failed(const char *what, const char *log, int status, vers_error
         return -1;
 }
 
-static int run_criu(char **argv, const char *envid)
+/* How long a recovery lets a dump whose vers died go on before killing it: killing criu
+ * while its parasite code runs in the env's processes can take them down with it. */
+#define ORPHAN_DUMP_WAIT_MS 20000
+
+static void sleep_ms(long ms)
+{
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* "pid starttime" of this process into path, written by the criu child itself before it
+ * execs, so that it is there even if vers dies the moment it forked */
+static void write_pidfile(const char *path)
+{
+        char buf[64];
+        int n = snprintf(buf, sizeof buf, "%d %llu\n", (int)getpid(),
+                         (unsigned long long)vers_pid_starttime(getpid()));
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0) {
+                vers_write_all(fd, buf, (size_t)n);
+                fsync(fd);
+                close(fd);
+        }
+}
+
+/* Run criu; with pidfile, its pid is recorded there and failpoint is reached once it runs. */
+static int run_criu(char **argv, const char *envid, const char *pidfile, const char *failpoint)
 {
         pid_t pid = fork();
         if (pid < 0)
                 return -1;
         if (pid == 0) {
+                if (pidfile)
+                        write_pidfile(pidfile);
                 int nul = open("/dev/null", O_RDWR);
                 if (nul >= 0) {
                         dup2(nul, 0);
@@ -155,12 +187,34 @@ static int run_criu(char **argv, const char *envid)
                 execvp(argv[0], argv);
                 _exit(127);
         }
+        /* fail:NAME lets criu finish and then counts the run as failed, since killing it
+         * half-way could harm the env */
+        bool fail = failpoint && vers_failpoint(failpoint, NULL) < 0;
         int status;
         while (waitpid(pid, &status, 0) < 0) {
                 if (errno != EINTR)
                         return -1;
         }
+        if (fail)
+                return 125;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void vers_criu_dump_reap(const char *images)
+{
+        _cleanup_free_ char *path = xasprintf("%s/criu.pid", images);
+        _cleanup_free_ char *text = NULL;
+        int pid = 0;
+        unsigned long long start = 0;
+        if (vers_read_file(path, &text, NULL, NULL) < 0 ||
+            sscanf(text, "%d %llu", &pid, &start) != 2 || pid <= 0 || start == 0)
+                return;
+        for (int t = 0; t < ORPHAN_DUMP_WAIT_MS && vers_pid_alive(pid, start); t += 10)
+                sleep_ms(10);
+        if (vers_pid_alive(pid, start))
+                kill(pid, SIGKILL);
+        for (int t = 0; t < 10000 && vers_pid_alive(pid, start); t += 10)
+                sleep_ms(10);
 }
 
 int vers_criu_dump(pid_t pid, const char *images, const char *freezer, const char *log,
@@ -194,7 +248,8 @@ int vers_criu_dump(pid_t pid, const char *images, const char *freezer, const cha
                         "--network-lock",
                         "skip",
                         NULL};
-        int rc = run_criu(argv, NULL);
+        _cleanup_free_ char *pidfile = xasprintf("%s/criu.pid", images);
+        int rc = run_criu(argv, NULL, pidfile, "commit-during-dump");
         if (rc != 0 || !vers_criu_images_complete(images))
                 return criu_failed("dump", log, rc, err);
         return 0;
@@ -230,7 +285,7 @@ int vers_criu_restore(const char *images, const char *root, const char *envid, c
                         pidfile,
                         (flags & VERS_CRIU_LEAVE_STOPPED) ? "--leave-stopped" : NULL,
                         NULL};
-        int rc = run_criu(argv, envid);
+        int rc = run_criu(argv, envid, NULL, NULL);
         if (rc != 0)
                 return criu_failed("restore", log, rc, err);
         _cleanup_free_ char *text = NULL;

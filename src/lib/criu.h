@@ -32,6 +32,10 @@ int vers_criu_dump(pid_t pid, const char *images, const char *freezer, const cha
 enum {
         VERS_CRIU_LEAVE_STOPPED = 1, /* restored tasks stay stopped (a restore check) */
 };
+/* A dump records the pid and start time of its criu in images/criu.pid before it starts.
+ * If that criu still runs (its vers died), wait for it (bounded), then kill it: the caller
+ * can then thaw the env, which criu would otherwise freeze again or leave frozen. */
+void vers_criu_dump_reap(const char *images);
 /* Restore images onto root, inside the env cgroup envid (created by the caller); *pid is
  * the host pid of the restored PID 1. workdir receives CRIU's log and scratch files. */
 int vers_criu_restore(const char *images, const char *root, const char *envid, const char *workdir,

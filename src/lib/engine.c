@@ -3,6 +3,7 @@
 #include "cgroup.h"
 #include "checkpoint.h"
 #include "criu.h"
+#include "failpoint.h"
 #include "names.h"
 #include "sandbox.h"
 #include "services.h"
@@ -58,13 +59,6 @@ static void notice_cold_once(struct vers_ctx *ctx, const char *why)
                 return;
         vers_notice(ctx, "commits are cold (disk only, services restart on branch): %s", why);
         vers_write_file_atomic(marker, why, strlen(why), 0644, NULL);
-}
-
-void vers_failpoint(const char *name)
-{
-        const char *fp = getenv("VERS_FAILPOINT");
-        if (fp && !strcmp(fp, name))
-                kill(getpid(), SIGKILL);
 }
 
 static void sleep_ms(long ms)
@@ -153,7 +147,8 @@ int vers_open(struct vers_ctx *ctx, vers_error_t *err)
         if (vers_idmap_open(ctx->root, store_used(&ctx->store), &ctx->idmap, err) < 0)
                 return -1;
         _cleanup_free_ char *db = xasprintf("%s/vers.db", ctx->root);
-        if (vers_meta_open(db, &ctx->meta, err) < 0)
+        if (vers_meta_check_root(ctx->root, ctx->store.path, err) < 0 ||
+            vers_meta_open(db, &ctx->meta, err) < 0)
                 return -1;
         return vers_recover(ctx, err);
 }
@@ -229,10 +224,13 @@ static int undo_env(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err)
 {
         env_kill(e);
         wait_gone(e, 5000);
+        if (vers_failpoint("delete-after-kill", err) < 0)
+                return -1;
         _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
         if (vers_subvol_unlimit(&ctx->store, rootfs, err) < 0 ||
-            vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0)
+            vers_subvol_delete(rootfs, err) < 0 ||
+            vers_failpoint("delete-after-subvolume", err) < 0 || vers_rm_rf(dir, err) < 0)
                 return -1;
         return vers_meta_delete(&ctx->meta, "envs", e->id, err);
 }
@@ -245,8 +243,10 @@ static int finish_rollback(struct vers_ctx *ctx, struct vers_env *e, vers_error_
         _cleanup_free_ char *src = vers_store_commit_rootfs(&ctx->store, e->target);
         if (vers_subvol_unlimit(&ctx->store, rootfs, err) < 0 ||
             vers_subvol_delete(rootfs, err) < 0 ||
+            vers_failpoint("rollback-after-delete", err) < 0 ||
             vers_subvol_snapshot(src, rootfs, false, err) < 0 ||
-            vers_subvol_limit(&ctx->store, rootfs, ctx->cfg.vm_mib, err) < 0)
+            vers_subvol_limit(&ctx->store, rootfs, ctx->cfg.vm_mib, err) < 0 ||
+            vers_failpoint("rollback-after-snapshot", err) < 0)
                 return -1;
         free(e->base);
         e->base = steal_pointer(&e->target);
@@ -255,6 +255,37 @@ static int finish_rollback(struct vers_ctx *ctx, struct vers_env *e, vers_error_
         e->init_pid = e->init_start = 0;
         e->owner_pid = e->owner_start = 0;
         return vers_meta_put_env(&ctx->meta, e, err);
+}
+
+/* Thaw an env left frozen by a commit whose vers died. A committer holds the env's
+ * commit.lock from before it freezes until after it thaws, and the kernel drops the lock
+ * when it dies: if the lock is free, nobody alive froze the env. */
+static void thaw_if_unowned(struct vers_ctx *ctx, const char *env_id)
+{
+        if (!vers_cgroup_is_frozen(env_id))
+                return;
+        _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, env_id);
+        _cleanup_free_ char *lockpath = xasprintf("%s/commit.lock", envdir);
+        _cleanup_close_ int fd = open(lockpath, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return;
+        vers_cgroup_freeze(env_id, false, NULL);
+}
+
+/* Undo a commit whose vers died: first stop the criu dump it may have left running (it
+ * would freeze the env again, and its frozen tasks cannot be killed under it), then thaw
+ * the env, then delete what the commit made. */
+static int undo_commit(struct vers_ctx *ctx, const struct vers_commit *c, vers_error_t *err)
+{
+        _cleanup_free_ char *dir = vers_store_commit_dir(&ctx->store, c->id);
+        _cleanup_free_ char *rootfs = vers_store_commit_rootfs(&ctx->store, c->id);
+        _cleanup_free_ char *images = xasprintf("%s/criu", dir);
+        vers_criu_dump_reap(images);
+        if (c->env)
+                thaw_if_unowned(ctx, c->env);
+        if (vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0)
+                return -1;
+        return vers_meta_delete(&ctx->meta, "commits", c->id, err);
 }
 
 int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
@@ -278,25 +309,32 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
         if (ret < 0)
                 return vers_error_wrap(err, "cannot recover an interrupted operation");
 
+        /* each list keeps its own count: a count shared between them freed the next list
+         * with the previous one's length */
         struct vers_commit *cs = NULL;
-        if (vers_meta_list_commits(&ctx->meta, "state = 'pending'", NULL, &cs, &n, err) < 0)
+        size_t nc = 0;
+        if (vers_meta_list_commits(&ctx->meta, "state = 'pending'", NULL, &cs, &nc, err) < 0)
                 return -1;
-        for (size_t i = 0; i < n && ret == 0; i++) {
-                if (owner_alive(cs[i].owner_pid, cs[i].owner_start))
-                        continue;
-                _cleanup_free_ char *dir = vers_store_commit_dir(&ctx->store, cs[i].id);
-                _cleanup_free_ char *rootfs = vers_store_commit_rootfs(&ctx->store, cs[i].id);
-                if (vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0 ||
-                    vers_meta_delete(&ctx->meta, "commits", cs[i].id, err) < 0)
-                        ret = -1;
+        for (size_t i = 0; i < nc && ret == 0; i++) {
+                if (!owner_alive(cs[i].owner_pid, cs[i].owner_start))
+                        ret = undo_commit(ctx, &cs[i], err);
         }
-        vers_commits_free(cs, n);
+        vers_commits_free(cs, nc);
+        if (ret < 0)
+                return vers_error_wrap(err, "cannot recover an interrupted commit");
+
+        /* an env frozen by a commit that left no row (or whose row is gone) */
+        if (vers_meta_list_envs(&ctx->meta, NULL, NULL, &envs, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n; i++)
+                thaw_if_unowned(ctx, envs[i].id);
+        vers_envs_free(envs, n);
 
         struct vers_image *is = NULL;
-        if (ret == 0 &&
-            vers_meta_list_images(&ctx->meta, "state = 'pending'", NULL, &is, &n, err) < 0)
+        size_t ni = 0;
+        if (vers_meta_list_images(&ctx->meta, "state = 'pending'", NULL, &is, &ni, err) < 0)
                 return -1;
-        for (size_t i = 0; i < n && ret == 0; i++) {
+        for (size_t i = 0; i < ni && ret == 0; i++) {
                 if (owner_alive(is[i].owner_pid, is[i].owner_start))
                         continue;
                 _cleanup_free_ char *path = vers_store_image_path(&ctx->store, is[i].id);
@@ -306,7 +344,7 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
                     vers_meta_delete(&ctx->meta, "images", is[i].id, err) < 0)
                         ret = -1;
         }
-        vers_images_free(is, n);
+        vers_images_free(is, ni);
         return ret;
 }
 
@@ -856,7 +894,8 @@ static int env_started(struct vers_ctx *ctx, struct vers_env *e, pid_t pid, cons
         e->init_start = (int64_t)vers_pid_starttime(pid);
         free(e->mode);
         e->mode = xstrdup(mode);
-        if (vers_meta_put_env(&ctx->meta, e, err) < 0)
+        if (vers_meta_put_env(&ctx->meta, e, err) < 0 ||
+            vers_failpoint("start-before-ready", err) < 0)
                 return -1;
         /* what the env's mounts are now is what a warm commit may dump (checkpoint.h) */
         _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
@@ -936,6 +975,8 @@ static int env_create(struct vers_ctx *ctx, const char *src, const char *warm_co
                 return -1;
         _cleanup_free_ char *dir = vers_store_env_dir(&ctx->store, e->id);
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
+        if (vers_failpoint("branch-after-row", err) < 0)
+                goto undo;
         if (mkdir(dir, 0700) < 0) {
                 vers_make_error(err, errno, "cannot create '%s'", dir);
                 goto undo;
@@ -943,9 +984,11 @@ static int env_create(struct vers_ctx *ctx, const char *src, const char *warm_co
         if (vers_subvol_snapshot(src, rootfs, false, err) < 0 ||
             vers_subvol_limit(&ctx->store, rootfs, ctx->cfg.vm_mib, err) < 0)
                 goto undo;
-        vers_failpoint("branch-after-snapshot");
+        if (vers_failpoint("branch-after-snapshot", err) < 0)
+                goto undo;
         if ((warm_commit ? env_restore(ctx, e, warm_commit, "running", err)
-                         : env_boot(ctx, e, "running", err)) < 0)
+                         : env_boot(ctx, e, "running", err)) < 0 ||
+            vers_failpoint("branch-before-ready", err) < 0)
                 goto undo;
         e->owner_pid = e->owner_start = 0;
         return vers_meta_put_env(&ctx->meta, e, err);
@@ -1149,6 +1192,8 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         _cleanup_free_ char *dst = vers_store_commit_rootfs(&ctx->store, out->id);
         if (vers_meta_put_commit(&ctx->meta, out, err) < 0)
                 goto out;
+        if (vers_failpoint("commit-after-row", err) < 0)
+                goto undo;
         /* one commit of an env at a time: two would freeze, dump and thaw across each other.
          * The kernel drops the lock if this process dies. */
         lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -1156,7 +1201,11 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 vers_make_error(err, errno, "cannot lock '%s'", lockpath);
                 goto undo;
         }
+        if (vers_failpoint("commit-after-lock", err) < 0)
+                goto undo;
         if (running && run_pre_commit(ctx, &e, rootfs, err) < 0)
+                goto undo;
+        if (vers_failpoint("commit-after-hook", err) < 0)
                 goto undo;
         if (mkdir(dir, 0700) < 0) {
                 vers_make_error(err, errno, "cannot create '%s'", dir);
@@ -1170,7 +1219,8 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                         syncfs(rfd);
         }
         double t0 = vers_monotonic();
-        if (running && vers_cgroup_freeze(e.id, true, err) < 0) {
+        if (running && (vers_cgroup_freeze(e.id, true, err) < 0 ||
+                        vers_failpoint("commit-after-freeze", err) < 0)) {
                 vers_cgroup_freeze(e.id, false, NULL);
                 goto undo;
         }
@@ -1209,6 +1259,10 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                                 vers_criu_give_images(images, ctx->idmap.root_uid,
                                                       ctx->idmap.root_gid, &derr);
                 }
+                if (!derr && vers_failpoint("commit-after-dump", err) < 0) {
+                        vers_cgroup_freeze(e.id, false, NULL);
+                        goto undo;
+                }
                 if (derr) {
                         if (o->mode == VERS_MODE_WARM) {
                                 vers_cgroup_freeze(e.id, false, NULL);
@@ -1223,11 +1277,13 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 }
         }
         int snap = vers_subvol_snapshot(rootfs, dst, true, err);
+        if (snap == 0)
+                snap = vers_failpoint("commit-after-snapshot", err);
         if (running)
                 vers_cgroup_freeze(e.id, false, NULL);
         if (pause_ms)
                 *pause_ms = (vers_monotonic() - t0) * 1000.0;
-        if (snap < 0)
+        if (snap < 0 || vers_failpoint("commit-before-ready", err) < 0)
                 goto undo;
         if (warm && (o->verify || ctx->cfg.checkpoint_verify)) {
                 vers_error_t verr = NULL;
@@ -1243,7 +1299,6 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                         warm = false;
                 }
         }
-        vers_failpoint("commit-after-snapshot");
         free(out->state);
         out->state = xstrdup("ready");
         free(out->mode);
@@ -1293,7 +1348,9 @@ int vers_env_rollback(struct vers_ctx *ctx, const char *env_id, const char *comm
         e.owner_pid = getpid();
         e.owner_start = vers_my_start();
         int ret = -1;
-        if (vers_meta_put_env(&ctx->meta, &e, err) < 0)
+        /* from here on, a failure is finished by the next command's recovery */
+        if (vers_meta_put_env(&ctx->meta, &e, err) < 0 ||
+            vers_failpoint("rollback-after-mark", err) < 0)
                 goto out;
         if (finish_rollback(ctx, &e, err) < 0)
                 goto out;
@@ -1335,6 +1392,8 @@ int vers_env_delete(struct vers_ctx *ctx, const char *env_id, vers_error_t *err)
         e.owner_pid = getpid();
         e.owner_start = vers_my_start();
         r = vers_meta_put_env(&ctx->meta, &e, err);
+        if (r == 0)
+                r = vers_failpoint("delete-after-mark", err);
         if (r == 0)
                 r = undo_env(ctx, &e, err);
         vers_env_clear(&e);
@@ -1383,28 +1442,31 @@ int vers_env_exec(struct vers_ctx *ctx, const struct vers_env *e, char *const ar
 
 /* ---- gc and shutdown -------------------------------------------------------------------- */
 
-static bool has_row(struct vers_ctx *ctx, const char *table, const char *id)
+/* 1 if table has a row id, 0 if not, -1 (with err) if the metadata cannot say */
+static int has_row(struct vers_ctx *ctx, const char *table, const char *id, vers_error_t *err)
 {
         struct vers_env e = {0};
         struct vers_commit c = {0};
         struct vers_image i = {0};
         int r;
         if (!strcmp(table, "envs")) {
-                r = vers_meta_get_env(&ctx->meta, id, &e, NULL);
+                r = vers_meta_get_env(&ctx->meta, id, &e, err);
                 vers_env_clear(&e);
         } else if (!strcmp(table, "commits")) {
-                r = vers_meta_get_commit(&ctx->meta, id, &c, NULL);
+                r = vers_meta_get_commit(&ctx->meta, id, &c, err);
                 vers_commit_clear(&c);
         } else {
-                r = vers_meta_get_image(&ctx->meta, id, &i, NULL);
+                r = vers_meta_get_image(&ctx->meta, id, &i, err);
                 vers_image_clear(&i);
         }
-        return r != 0; /* on error, assume referenced: never delete what we cannot check */
+        return r;
 }
 
-int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
+/* What gc would delete: the subvolumes (paths) and cgroups (ids) no row refers to. Fails,
+ * deciding nothing, on any metadata error: what cannot be checked is never deleted. */
+static int gc_collect(struct vers_ctx *ctx, char ***subvols, char ***ids, char ***cgroups,
+                      vers_error_t *err)
 {
-        memset(rep, 0, sizeof *rep);
         const char *tables[] = {"envs", "commits", "images"};
         for (size_t t = 0; t < 3; t++) {
                 _cleanup_free_ char *dir = xasprintf("%s/%s", ctx->store.path, tables[t]);
@@ -1412,41 +1474,66 @@ int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
                 if (!d)
                         return vers_make_error(err, errno, "cannot read '%s'", dir);
                 struct dirent *de;
-                while ((de = readdir(d)) != NULL) {
-                        if (de->d_name[0] == '.' || has_row(ctx, tables[t], de->d_name))
+                int r = 0;
+                while (r >= 0 && (de = readdir(d)) != NULL) {
+                        if (de->d_name[0] == '.' ||
+                            (r = has_row(ctx, tables[t], de->d_name, err)) != 0)
                                 continue;
                         _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
-                        _cleanup_free_ char *inner = xasprintf("%s/rootfs", p);
-                        vers_cgroup_kill(de->d_name);
-                        vers_cgroup_destroy(de->d_name);
-                        if (vers_subvol_unlimit(&ctx->store, inner, err) < 0 ||
-                            vers_subvol_delete(inner, err) < 0 || vers_subvol_delete(p, err) < 0) {
-                                closedir(d);
-                                return -1;
-                        }
-                        rep->subvolumes++;
+                        strv_push(subvols, p);
+                        strv_push(ids, de->d_name);
                 }
                 closedir(d);
+                if (r < 0)
+                        return vers_error_wrap(err, "gc: deleting nothing");
+        }
+        /* cgroups of this root's envs that no longer exist */
+        _cleanup_free_ char *cgdir = vers_cgroup_scope_dir();
+        DIR *d = opendir(cgdir);
+        struct dirent *de;
+        int r = 0;
+        while (d && r >= 0 && (de = readdir(d)) != NULL) {
+                if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+                        continue;
+                if ((r = has_row(ctx, "envs", de->d_name, err)) != 0 ||
+                    (r = has_row(ctx, "images", de->d_name, err)) != 0)
+                        continue;
+                bool with_subvol = false; /* removed with its subvolume, counted there */
+                for (size_t i = 0; *ids && (*ids)[i] && !with_subvol; i++)
+                        with_subvol = !strcmp((*ids)[i], de->d_name);
+                if (!with_subvol)
+                        strv_push(cgroups, de->d_name);
+        }
+        if (d)
+                closedir(d);
+        return r < 0 ? vers_error_wrap(err, "gc: deleting nothing") : 0;
+}
+
+int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
+{
+        memset(rep, 0, sizeof *rep);
+        _cleanup_strv_ char **subvols = NULL, **ids = NULL, **cgroups = NULL;
+        if (gc_collect(ctx, &subvols, &ids, &cgroups, err) < 0 ||
+            vers_failpoint("gc-before-delete", err) < 0)
+                return -1;
+        for (size_t i = 0; subvols && subvols[i]; i++) {
+                _cleanup_free_ char *inner = xasprintf("%s/rootfs", subvols[i]);
+                vers_cgroup_kill(ids[i]);
+                vers_cgroup_destroy(ids[i]);
+                if (vers_subvol_unlimit(&ctx->store, inner, err) < 0 ||
+                    vers_subvol_delete(inner, err) < 0 || vers_subvol_delete(subvols[i], err) < 0)
+                        return -1;
+                rep->subvolumes++;
+                if (vers_failpoint("gc-after-delete", err) < 0)
+                        return -1;
         }
         /* caps of env subvolumes deleted by hand */
         if (vers_store_gc_qgroups(&ctx->store, &rep->qgroups, err) < 0)
                 return -1;
-        /* cgroups of this root's envs that no longer exist */
-        {
-                _cleanup_free_ char *cgdir = vers_cgroup_scope_dir();
-                DIR *d = opendir(cgdir);
-                struct dirent *de;
-                while (d && (de = readdir(d)) != NULL) {
-                        if (de->d_name[0] == '.' || de->d_type != DT_DIR)
-                                continue;
-                        if (has_row(ctx, "envs", de->d_name) || has_row(ctx, "images", de->d_name))
-                                continue;
-                        vers_cgroup_kill(de->d_name);
-                        vers_cgroup_destroy(de->d_name);
-                        rep->cgroups++;
-                }
-                if (d)
-                        closedir(d);
+        for (size_t i = 0; cgroups && cgroups[i]; i++) {
+                vers_cgroup_kill(cgroups[i]);
+                vers_cgroup_destroy(cgroups[i]);
+                rep->cgroups++;
         }
         /* envs whose PID 1 died (machine rebooted, OOM): mark stopped */
         struct vers_env *envs = NULL;

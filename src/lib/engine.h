@@ -128,7 +128,4 @@ int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *r, vers_error_t *err);
 /* Stop every env and unmount the store. */
 int vers_shutdown(struct vers_ctx *ctx, int *stopped, vers_error_t *err);
 
-/* Test hook: if VERS_FAILPOINT equals name, the process kills itself with SIGKILL. */
-void vers_failpoint(const char *name);
-
 #endif

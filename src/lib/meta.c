@@ -1,8 +1,12 @@
 #include "meta.h"
 #include "strbuf.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SCHEMA_VERSION 2
 
@@ -88,9 +92,132 @@ static int exec_sql(struct vers_meta *m, const char *sql, vers_error_t *err)
         return 0;
 }
 
+static uint32_t be(const unsigned char *p, int n)
+{
+        uint32_t v = 0;
+        for (int i = 0; i < n; i++)
+                v = v << 8 | p[i];
+        return v;
+}
+
+/* The 100-byte SQLite header: the magic, and a page count that fits the file. The count is
+ * only checked without a write-ahead log, which may hold pages the file does not yet. */
+static int check_header(const char *path, off_t size, vers_error_t *err)
+{
+        unsigned char h[100];
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return vers_make_error(err, errno, "cannot open metadata '%s'", path);
+        ssize_t got = pread(fd, h, sizeof h, 0);
+        if (got < 0)
+                return vers_make_error(err, errno, "cannot read metadata '%s'", path);
+        if (memcmp(h, "SQLite format 3", got < 16 ? (size_t)got : 16) != 0)
+                return vers_make_error(err, 0, "metadata '%s' is not an SQLite database", path);
+        if (got < (ssize_t)sizeof h)
+                return vers_make_error(err, 0, "metadata '%s' is truncated (%lld bytes)", path,
+                                       (long long)size);
+        uint32_t page = be(h + 16, 2);
+        if (page == 1)
+                page = 65536;
+        uint32_t pages = be(h + 28, 4);
+        bool count_valid = pages > 0 && be(h + 24, 4) == be(h + 92, 4);
+        _cleanup_free_ char *wal = xasprintf("%s-wal", path);
+        struct stat ws;
+        bool have_wal = stat(wal, &ws) == 0 && ws.st_size > 0;
+        if (count_valid && !have_wal && (uint64_t)size < (uint64_t)page * pages)
+                return vers_make_error(err, 0, "metadata '%s' is truncated (%lld bytes of %llu)",
+                                       path, (long long)size, (unsigned long long)page * pages);
+        return 0;
+}
+
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                *out = sqlite3_column_int64(st, 0);
+                rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        return rc;
+}
+
+int vers_meta_inspect(const char *path, enum vers_meta_kind *kind, const char **what,
+                      vers_error_t *err)
+{
+        const char *w = NULL;
+        struct stat sb;
+        *kind = VERS_META_NEW;
+        if (stat(path, &sb) < 0) {
+                if (errno != ENOENT)
+                        return vers_make_error(err, errno, "cannot read metadata '%s'", path);
+                w = "missing";
+        } else if (!S_ISREG(sb.st_mode)) {
+                return vers_make_error(err, 0, "metadata '%s' is not a file", path);
+        } else if (sb.st_size == 0) {
+                w = "empty";
+        }
+        if (w) {
+                if (what)
+                        *what = w;
+                return 0;
+        }
+        if (check_header(path, sb.st_size, err) < 0)
+                return -1;
+        sqlite3 *db = NULL;
+        int ret = -1;
+        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK) {
+                vers_make_error(err, 0, "cannot open metadata '%s': %s", path,
+                                db ? sqlite3_errmsg(db) : "out of memory");
+                goto out;
+        }
+        sqlite3_busy_timeout(db, 30000);
+        int64_t app = 0, tables = 0, ours = 0;
+        if (query_int(db, "PRAGMA application_id", &app) != SQLITE_OK ||
+            query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", &tables) !=
+                SQLITE_OK ||
+            query_int(db,
+                      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                      "('images','commits','envs')",
+                      &ours) != SQLITE_OK) {
+                vers_make_error(err, 0, "cannot read metadata '%s': %s", path, sqlite3_errmsg(db));
+                goto out;
+        }
+        if (app != 0 && app != VERS_META_APP_ID) {
+                vers_make_error(err, 0,
+                                "metadata '%s' is another program's SQLite database "
+                                "(application_id 0x%08llx)",
+                                path, (unsigned long long)app);
+                goto out;
+        }
+        if (app == 0 && tables == 0) {
+                if (what)
+                        *what = "an SQLite database with no tables";
+                ret = 0;
+                goto out;
+        }
+        if (ours != 3) {
+                vers_make_error(err, 0,
+                                app ? "metadata '%s' is a vers database without its tables"
+                                    : "metadata '%s' is an SQLite database without vers's tables",
+                                path);
+                goto out;
+        }
+        *kind = VERS_META_VERS;
+        ret = 0;
+out:
+        if (db)
+                sqlite3_close(db);
+        return ret;
+}
+
 int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err)
 {
         m->db = NULL;
+        enum vers_meta_kind kind;
+        if (vers_meta_inspect(path, &kind, NULL, err) < 0)
+                return -1;
         if (sqlite3_open_v2(path, &m->db,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                             NULL) != SQLITE_OK) {
@@ -117,11 +244,23 @@ int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err)
                                 path, version, SCHEMA_VERSION);
                 goto fail;
         }
-        if (version < SCHEMA_VERSION) {
-                /* one transaction: a vers killed half-way leaves the old schema intact */
+        int64_t app = 0;
+        if (query_int(m->db, "PRAGMA application_id", &app) != SQLITE_OK) {
+                db_error(m, err, "read");
+                goto fail;
+        }
+        if (version < SCHEMA_VERSION || app != VERS_META_APP_ID) {
+                /* new, older, or made before the marker (adopted: its tables are vers's); one
+                 * transaction: a vers killed half-way leaves the old schema intact */
                 if (vers_meta_begin(m, err) < 0)
                         goto fail;
-                if (exec_sql(m, version == 0 ? schema_sql : migrate_1_to_2_sql, err) < 0) {
+                const char *up = version == 0               ? schema_sql
+                                 : version < SCHEMA_VERSION ? migrate_1_to_2_sql
+                                                            : NULL;
+                _cleanup_free_ char *mark = xasprintf("PRAGMA user_version = %d;"
+                                                      " PRAGMA application_id = %d",
+                                                      SCHEMA_VERSION, VERS_META_APP_ID);
+                if ((up && exec_sql(m, up, err) < 0) || exec_sql(m, mark, err) < 0) {
                         vers_meta_rollback(m);
                         vers_error_wrap(err, "cannot upgrade metadata '%s'", path);
                         goto fail;
@@ -378,4 +517,47 @@ int vers_meta_list_envs(struct vers_meta *m, const char *where, const char *arg,
                         struct vers_env **out, size_t *n, vers_error_t *err)
 {
         return list_rows(m, "envs", env_cols, sizeof **out, where, arg, (void **)out, n, err);
+}
+
+/* entries in store/envs, store/commits and store/images (-1 if one cannot be read) */
+static int count_store(const char *store)
+{
+        const char *dirs[] = {"envs", "commits", "images"};
+        int n = 0;
+        for (size_t i = 0; i < 3; i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s", store, dirs[i]);
+                DIR *d = opendir(p);
+                if (!d) {
+                        if (errno == ENOENT)
+                                continue;
+                        return -1;
+                }
+                struct dirent *de;
+                while ((de = readdir(d)) != NULL)
+                        n += de->d_name[0] != '.';
+                closedir(d);
+        }
+        return n;
+}
+
+int vers_meta_check_root(const char *root, const char *store, vers_error_t *err)
+{
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", root);
+        enum vers_meta_kind kind;
+        const char *what = NULL;
+        if (vers_meta_inspect(db, &kind, &what, err) < 0)
+                return vers_error_wrap(err, "VERS_ROOT '%s'", root);
+        if (kind != VERS_META_NEW)
+                return 0;
+        int n = count_store(store);
+        if (n == 0)
+                return 0;
+        if (n < 0)
+                return vers_make_error(err, errno, "VERS_ROOT '%s': cannot read its store '%s'",
+                                       root, store);
+        return vers_make_error(err, 0,
+                               "VERS_ROOT '%s' has a store with %d subvolume%s but vers.db is %s; "
+                               "refusing to recreate it (restore it from a backup, or remove the "
+                               "store to start over)",
+                               root, n, n == 1 ? "" : "s", what);
 }

@@ -10,7 +10,10 @@
  * Aliases are unique over the whole VERS_ROOT; tags only within a project (the project column of
  * commits: a commit keeps it when its env is deleted).
  *
- * WAL mode; writers use BEGIN IMMEDIATE; schema version in PRAGMA user_version.
+ * WAL mode; writers use BEGIN IMMEDIATE; schema version in PRAGMA user_version, and
+ * PRAGMA application_id = VERS_META_APP_ID marks the file as vers's (set on creation, and on
+ * databases made before the marker, which are recognised by their tables and adopted).
+ * A file that is truncated, not SQLite, or another program's database is never written.
  */
 #ifndef VERS_META_H
 #define VERS_META_H
@@ -66,6 +69,22 @@ struct vers_env {
         int64_t owner_start;
 };
 
+#define VERS_META_APP_ID 0x76657273 /* "vers" */
+
+enum vers_meta_kind {
+        VERS_META_NEW,  /* nothing there yet: no file, an empty one, or SQLite with no tables */
+        VERS_META_VERS, /* a vers database */
+};
+/* Say what is at path without changing it. Fails, naming the problem, when it is neither
+ * (truncated, not SQLite, another program's database). For NEW, *what (if not NULL) gets
+ * "missing", "empty" or "an SQLite database with no tables". */
+int vers_meta_inspect(const char *path, enum vers_meta_kind *kind, const char **what,
+                      vers_error_t *err);
+/* Check root/vers.db before opening it: the metadata is what says which subvolumes of the
+ * store are envs and commits, so a NEW one next to a store that holds some would disown
+ * them all (and gc would delete them). Only a root whose store is empty may get a new one. */
+int vers_meta_check_root(const char *root, const char *store, vers_error_t *err);
+/* Open the database at path, making it if it is NEW; refuses what vers_meta_inspect refuses. */
 int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err);
 void vers_meta_close(struct vers_meta *m);
 int vers_meta_begin(struct vers_meta *m, vers_error_t *err); /* BEGIN IMMEDIATE */

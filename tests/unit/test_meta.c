@@ -5,8 +5,11 @@
 
 #include "meta.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct fixture {
         char dir[64];
@@ -230,6 +233,165 @@ static void test_upgrade_from_version_1(void **state)
         vers_rm_rf(dir, NULL);
 }
 
+/* ---- what is at VERS_ROOT/vers.db, next to what store ---------------------------------- */
+
+/* a root directory with a store/ beside it, holding one env subvolume if populated */
+static char *make_root(const char *base, const char *name, bool populated)
+{
+        char *root = xasprintf("%s/%s", base, name);
+        _cleanup_free_ char *envs = xasprintf("%s/store/envs", root);
+        assert_int_equal(vers_mkdir_p(envs, 0700, NULL), 0);
+        if (populated) {
+                _cleanup_free_ char *e = xasprintf("%s/0123456789ab", envs);
+                assert_int_equal(mkdir(e, 0700), 0);
+        }
+        return root;
+}
+
+static void sql(const char *db, const char *stmt)
+{
+        sqlite3 *h = NULL;
+        assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, stmt, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(h);
+}
+
+static void expect_refused(const char *root, const char *needle)
+{
+        _cleanup_free_ char *store = xasprintf("%s/store", root);
+        vers_error_t err = NULL;
+        assert_int_equal(vers_meta_check_root(root, store, &err), -1);
+        assert_non_null(err);
+        if (!strstr(err->msg, needle))
+                fail_msg("'%s' does not say '%s'", err->msg, needle);
+        assert_null(strchr(err->msg, '\n'));
+        vers_error_free(&err);
+}
+
+static void test_missing_or_empty_db_next_to_a_store_is_refused(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *root = make_root(f->dir, "r1", true);
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", root);
+        expect_refused(root, "has a store with 1 subvolume but vers.db is missing; refusing");
+        assert_int_equal(vers_write_file_atomic(db, "", 0, 0644, NULL), 0);
+        expect_refused(root, "vers.db is empty; refusing to recreate it");
+        /* an SQLite file with no tables at all is as good as empty */
+        sql(db, "PRAGMA user_version = 0");
+        unlink(db);
+        sql(db, "CREATE TABLE t(x); DROP TABLE t");
+        expect_refused(root, "vers.db is an SQLite database with no tables");
+        /* and nothing was written */
+        struct stat sb;
+        assert_int_equal(stat(db, &sb), 0);
+        sqlite3 *h = NULL;
+        assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_master", -1, &st, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), 0);
+        sqlite3_finalize(st);
+        sqlite3_close(h);
+}
+
+static void test_fresh_root_gets_a_new_marked_db(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *root = make_root(f->dir, "r2", false);
+        _cleanup_free_ char *store = xasprintf("%s/store", root);
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", root);
+        vers_error_t err = NULL;
+        assert_int_equal(vers_meta_check_root(root, store, &err), 0);
+        struct vers_meta m;
+        assert_int_equal(vers_meta_open(db, &m, &err), 0);
+        vers_meta_close(&m);
+        enum vers_meta_kind kind;
+        assert_int_equal(vers_meta_inspect(db, &kind, NULL, &err), 0);
+        assert_int_equal(kind, VERS_META_VERS);
+        /* once it holds subvolumes, the db it has is fine */
+        _cleanup_free_ char *e = xasprintf("%s/envs/0123456789ab", store);
+        assert_int_equal(mkdir(e, 0700), 0);
+        assert_int_equal(vers_meta_check_root(root, store, &err), 0);
+}
+
+static void test_truncated_db_is_refused(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *root = make_root(f->dir, "r3", false);
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", root);
+        vers_error_t err = NULL;
+        struct vers_meta m;
+        assert_int_equal(vers_meta_open(db, &m, &err), 0);
+        for (int i = 0; i < 300; i++) {
+                char id[16];
+                snprintf(id, sizeof id, "c%d", i);
+                struct vers_commit c = {.id = id, .state = "ready", .message = "x", .created = i};
+                assert_int_equal(vers_meta_put_commit(&m, &c, &err), 0);
+        }
+        vers_meta_close(&m); /* the last connection checkpoints the log into the file */
+        assert_int_equal(truncate(db, 4096), 0);
+        expect_refused(root, "vers.db' is truncated (4096 bytes of");
+        /* even on a fresh store: it is not vers's to overwrite */
+        assert_int_equal(vers_meta_open(db, &m, &err), -1);
+        assert_non_null(strstr(err->msg, "truncated"));
+        vers_error_free(&err);
+        assert_int_equal(truncate(db, 50), 0);
+        expect_refused(root, "truncated (50 bytes)");
+}
+
+static void test_foreign_db_is_refused(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *root = make_root(f->dir, "r4", true);
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", root);
+        assert_int_equal(vers_write_file_atomic(db, "not a database\n", 15, 0644, NULL), 0);
+        expect_refused(root, "is not an SQLite database");
+        unlink(db);
+        sql(db, "CREATE TABLE notes(x)");
+        expect_refused(root, "is an SQLite database without vers's tables");
+        unlink(db);
+        sql(db, "CREATE TABLE images(id); PRAGMA application_id = 1234");
+        expect_refused(root, "another program's SQLite database (application_id 0x000004d2)");
+        /* vers_meta_open refuses it too, and leaves it as it was */
+        vers_error_t err = NULL;
+        struct vers_meta m;
+        assert_int_equal(vers_meta_open(db, &m, &err), -1);
+        vers_error_free(&err);
+        expect_refused(root, "application_id 0x000004d2");
+}
+
+static void test_unmarked_vers_db_is_adopted(void **state)
+{
+        struct fixture *f = *state;
+        _cleanup_free_ char *root = make_root(f->dir, "r5", true);
+        _cleanup_free_ char *store = xasprintf("%s/store", root);
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", root);
+        /* what vers made before the marker: the tables and user_version 1, application_id 0 */
+        vers_error_t err = NULL;
+        struct vers_meta m;
+        assert_int_equal(vers_meta_open(db, &m, &err), 0);
+        struct vers_env e = {.id = "0123456789ab", .state = "stopped", .created = 1};
+        assert_int_equal(vers_meta_put_env(&m, &e, &err), 0);
+        vers_meta_close(&m);
+        sql(db, "PRAGMA application_id = 0");
+        assert_int_equal(vers_meta_check_root(root, store, &err), 0);
+        assert_int_equal(vers_meta_open(db, &m, &err), 0);
+        struct vers_env g = {0};
+        assert_int_equal(vers_meta_get_env(&m, "0123456789ab", &g, &err), 1);
+        assert_string_equal(g.state, "stopped");
+        vers_env_clear(&g);
+        vers_meta_close(&m);
+        sqlite3 *h = NULL;
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA application_id", -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), VERS_META_APP_ID);
+        sqlite3_finalize(st);
+        sqlite3_close(h);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -240,6 +402,11 @@ int main(void)
             cmocka_unit_test(test_tags_unique_per_project),
             cmocka_unit_test(test_reopen_keeps_data_and_refuses_newer_schema),
             cmocka_unit_test(test_upgrade_from_version_1),
+            cmocka_unit_test(test_missing_or_empty_db_next_to_a_store_is_refused),
+            cmocka_unit_test(test_fresh_root_gets_a_new_marked_db),
+            cmocka_unit_test(test_truncated_db_is_refused),
+            cmocka_unit_test(test_foreign_db_is_refused),
+            cmocka_unit_test(test_unmarked_vers_db_is_adopted),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
