@@ -130,6 +130,8 @@ assert_consistent() {
         [ -z "$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM images WHERE state NOT IN ('ready', 'layer')")" ]
         vers execute -b filler "rm -f /var/tmp/fill"
         assert_consistent
+        # base's PostgreSQL may have crashed on the full store: it recovers, losing nothing
+        wait_pg base
         [ "$(count_of base users)" = 2000 ]
         vers kill -y filler >/dev/null
 }

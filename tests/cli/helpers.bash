@@ -60,6 +60,17 @@ checksums() {
         vers execute -b "$1" "psql -At -f checksum.sql"
 }
 
+# Wait (bounded) until PostgreSQL in env $1 accepts connections again, e.g. after the crash
+# recovery a full store forces on it.
+wait_pg() {
+        for _ in $(seq 240); do
+                "$VERS_BIN" execute -b "$1" "pg_isready -q" 2>/dev/null && return 0
+                sleep 0.5
+        done
+        echo "PostgreSQL in env $1 did not come back" >&2
+        return 1
+}
+
 count_of() { # env table
         vers execute -b "$1" "psql -Atc 'SELECT count(*) FROM $2'"
 }
