@@ -177,20 +177,24 @@ void strv_free(char **v)
         free(v);
 }
 
-int vers_read_file(const char *path, char **out, size_t *len, vers_error_t *err)
+/* Read fd from where it is to its end into *out (at most tail bytes when tail > 0). */
+static int read_all(int fd, const char *what, size_t tail, char **out, size_t *len,
+                    vers_error_t *err)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return vers_make_error(err, errno, "cannot open '%s'", path);
         struct strbuf sb = STRBUF_INIT;
         char buf[65536];
         for (;;) {
-                ssize_t n = read(fd, buf, sizeof buf);
+                size_t want = sizeof buf;
+                if (tail > 0 && tail - sb.len < want)
+                        want = tail - sb.len;
+                if (want == 0)
+                        break;
+                ssize_t n = read(fd, buf, want);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0) {
                         strbuf_release(&sb);
-                        return vers_make_error(err, errno, "cannot read '%s'", path);
+                        return vers_make_error(err, errno, "cannot read '%s'", what);
                 }
                 if (n == 0)
                         break;
@@ -200,6 +204,14 @@ int vers_read_file(const char *path, char **out, size_t *len, vers_error_t *err)
                 *len = sb.len;
         *out = strbuf_detach(&sb);
         return 0;
+}
+
+int vers_read_file(const char *path, char **out, size_t *len, vers_error_t *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return vers_make_error(err, errno, "cannot open '%s'", path);
+        return read_all(fd, path, 0, out, len, err);
 }
 
 ssize_t vers_write_all(int fd, const void *buf, size_t len)
@@ -330,29 +342,7 @@ static int read_fd(int fd, const char *what, size_t tail, char **out, size_t *le
         if (tail > 0 && (size_t)st.st_size > tail &&
             lseek(fd, st.st_size - (off_t)tail, SEEK_SET) < 0)
                 return vers_make_error(err, errno, "cannot seek in '%s'", what);
-        struct strbuf sb = STRBUF_INIT;
-        char buf[65536];
-        for (;;) {
-                size_t want = sizeof buf;
-                if (tail > 0 && tail - sb.len < want)
-                        want = tail - sb.len;
-                if (want == 0)
-                        break;
-                ssize_t n = read(fd, buf, want);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        strbuf_release(&sb);
-                        return vers_make_error(err, errno, "cannot read '%s'", what);
-                }
-                if (n == 0)
-                        break;
-                strbuf_add(&sb, buf, (size_t)n);
-        }
-        if (len)
-                *len = sb.len;
-        *out = strbuf_detach(&sb);
-        return 0;
+        return read_all(fd, what, tail, out, len, err);
 }
 
 int vers_read_file_in_root(const char *root, const char *rel, size_t tail, char **out, size_t *len,

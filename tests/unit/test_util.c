@@ -5,6 +5,7 @@
 
 #include "strbuf.h"
 #include "util.h"
+#include "kernel_needs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -204,6 +205,10 @@ static void jail_free(struct jail *j)
 
 static void test_read_in_root(void **state)
 {
+        if (!kernel_has("openat2")) {
+                skip();
+                return;
+        }
         (void)state;
         struct jail j;
         jail_make(&j);
@@ -256,6 +261,10 @@ static void test_read_in_root(void **state)
 
 static void test_write_in_root(void **state)
 {
+        if (!kernel_has("openat2")) {
+                skip();
+                return;
+        }
         (void)state;
         struct jail j;
         jail_make(&j);
@@ -313,6 +322,10 @@ static void test_write_in_root(void **state)
  * to the host's /: RESOLVE_NO_MAGICLINKS refuses it. In a mount namespace of a child. */
 static void test_magic_link_in_root(void **state)
 {
+        if (!kernel_has("openat2")) {
+                skip();
+                return;
+        }
         (void)state;
         struct jail j;
         jail_make(&j);
