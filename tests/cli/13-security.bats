@@ -231,3 +231,30 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
         [ -d "$(rootfs_of remount)/root/$name" ]
         vers kill -y remount >/dev/null
 }
+
+@test "under sudo, env root is the user who ran vers: what it writes in the project is theirs" {
+        local root2 proj2
+        root2=$(mktemp -d /tmp/vers-test-root-sudo.XXXXXX)
+        proj2=$(mktemp -d /tmp/vers-test-proj-sudo.XXXXXX)
+        printf '[storage]\ncluster_mib = 1024\n' > "$proj2/vers.toml"
+        # the project is the sudo user's (here nobody, 65534), as a developer's checkout is
+        chown 65534:65534 "$proj2"
+        chmod 755 "$proj2"
+        cd "$proj2"
+        export SUDO_UID=65534 SUDO_GID=65534
+        run env VERS_ROOT="$root2" "$VERS_BIN" run --alias s
+        run2=$status
+        made=$(env VERS_ROOT="$root2" "$VERS_BIN" execute -b s \
+                "touch $proj2/made-inside && cat /proc/self/uid_map" 2>&1) || true
+        owner=$(stat -c %u:%g "$proj2/made-inside" 2>/dev/null || echo none)
+        ids=$(cat "$root2/idmap")
+        unset SUDO_UID SUDO_GID
+        (VERS_ROOT=$root2 PROJ=$proj2 vers_teardown_root)
+        cd "$PROJ"
+        [ "$run2" -eq 0 ]
+        [ "$owner" = 65534:65534 ]
+        [ "$(echo "$ids" | awk '{ print $2, $3 }')" = "65534 65534" ]
+        # env root is that one user; every other env id stays in the range
+        maps=$(echo "$made" | awk '{ print $1, $2, $3 }' | tr '\n' ';')
+        [ "$maps" = "0 65534 1;1 $(($(echo "$ids" | awk '{ print $1 }') + 1)) 65535;" ]
+}
