@@ -89,7 +89,8 @@ static int drop_caps(char *why, size_t n)
 /* Syscalls that fail with EPERM: the kernel's own state (modules, kexec, keys, bpf, perf,
  * clocks, swap, reboot, accounting), file handles that walk around the mount tree, mounts and
  * namespaces (also refused for lack of CAP_SYS_ADMIN; denied twice), io_uring (which CRIU
- * cannot dump) and userfaultfd. */
+ * cannot dump), userfaultfd, and what Docker's profile keeps for CAP_SYS_PTRACE and
+ * CAP_SYS_NICE (other processes' memory, NUMA placement). */
 static const char *denied[] = {
     "kexec_load",
     "kexec_file_load",
@@ -139,6 +140,12 @@ static const char *denied[] = {
     "io_uring_register",
     "fanotify_init",
     "kcmp",
+    "process_vm_readv",
+    "process_vm_writev",
+    "mbind",
+    "set_mempolicy",
+    "migrate_pages",
+    "move_pages",
 };
 
 /* Namespace flags refused to clone and unshare: a nested user namespace would give its
