@@ -219,8 +219,12 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
         # the project is bound at /tmp/<name>: make the env's /tmp a link to /root, whose
         # host counterpart a boot that followed it would create the directory in
         vers execute -b remount "mv /tmp /tmp.old && ln -s /root /tmp"
-        kill -9 "$(init_pid remount)"
+        pid=$(init_pid remount)
+        kill -9 "$pid"
+        for _ in $(seq 200); do [ -d "/proc/$pid" ] || break; sleep 0.05; done
+        [ ! -d "/proc/$pid" ]
         run vers execute -b remount "cat $PROJ/vers.toml"
+        echo "$output"
         if [ -e "/root/$name" ]; then
                 rmdir "/root/$name" 2>/dev/null || true
                 false
