@@ -432,32 +432,36 @@ static void become_env_root(void)
 static int mount_point(const char *dest)
 {
         vers_error_t e = NULL;
-        int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        _cleanup_close_ int root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
                 child_die(errno, "cannot open the env root");
+        int fd = dup(root);
         char part[4096];
         snprintf(part, sizeof part, "%s", dest);
-        for (char *name = part; *name;) {
-                char *slash = strchr(name, '/');
-                if (slash)
-                        *slash = '\0';
-                if (*name) {
-                        int next = vers_openat_in_root(fd, name, O_PATH | O_DIRECTORY, 0, &e);
+        /* part[0..end) is the prefix resolved so far (from the root, as the env would) */
+        for (size_t end = 0; part[end];) {
+                size_t start = end;
+                while (part[end] && part[end] != '/')
+                        end++;
+                char sep = part[end];
+                part[end] = '\0';
+                if (end > start) {
+                        int next = vers_openat_in_root(root, part, O_PATH | O_DIRECTORY, 0, &e);
                         if (next < 0 && e->status == ENOENT) {
                                 vers_error_free(&e);
-                                if (mkdirat(fd, name, 0755) < 0 && errno != EEXIST)
+                                if (mkdirat(fd, part + start, 0755) < 0 && errno != EEXIST)
                                         child_die(errno, "cannot create mount point '/%s'", dest);
-                                next = vers_openat_in_root(fd, name, O_PATH | O_DIRECTORY, 0, &e);
+                                next = vers_openat_in_root(root, part, O_PATH | O_DIRECTORY, 0, &e);
                         }
                         if (next < 0)
-                                child_die(e->status, "mount point '/%s' is not a directory of the env",
-                                          dest);
+                                child_die(e->status,
+                                          "mount point '/%s' is not a directory of the env", dest);
                         close(fd);
                         fd = next;
                 }
-                if (!slash)
-                        break;
-                name = slash + 1;
+                part[end] = sep;
+                if (sep)
+                        end++;
         }
         return fd;
 }
