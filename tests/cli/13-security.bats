@@ -139,6 +139,21 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
         done
 }
 
+@test "no device node of the host can be made or reached: mknod is the env's only for its own" {
+        disk=$(lsblk -dno MAJ:MIN "$(findmnt -no SOURCE / | sed 's/\[.*//')" 2>/dev/null | tr -d ' ')
+        [ -n "$disk" ] || disk=254:0
+        for e in $ENVS; do
+                # CAP_MKNOD is kept (as Docker does) but means nothing outside the user namespace
+                run vers execute -b "$e" "mknod /var/tmp/disk b ${disk%:*} ${disk#*:}"
+                [ "$status" -ne 0 ]
+                [ ! -e "$(rootfs_of "$e")/var/tmp/disk" ]
+                run vers execute -b "$e" "ls /dev"
+                [[ "$output" != *kmsg* ]]
+                [[ "$output" != *mem* ]]
+                [[ "$output" != *vda* ]]
+        done
+}
+
 @test "no cgroup hierarchy can be mounted and the env's limits cannot be lifted" {
         for e in $ENVS; do
                 run vers execute -b "$e" "mkdir -p /var/tmp/m && mount -t cgroup -o memory none /var/tmp/m"
