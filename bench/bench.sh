@@ -75,6 +75,8 @@ vcpu = 2
 [storage]
 cluster_mib = $cluster
 vm_mib = $cluster
+# the largest sizes need a store larger than a machine's free disk would allow up front
+sparse = true
 
 [services.postgres]
 template = "postgres@15"

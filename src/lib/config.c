@@ -100,7 +100,7 @@ static int set_number(struct walker *w, const struct number_key *nk,
         return 0;
 }
 
-/* [vm], [storage], [machine] */
+/* [vm], [storage], [machine]: numbers, and [storage] sparse */
 static int walk_numbers(struct walker *w, const char *table, const struct vers_toml_value *t)
 {
         for (size_t i = 0; i < t->table.n; i++) {
@@ -110,6 +110,13 @@ static int walk_numbers(struct walker *w, const char *table, const struct vers_t
                         if (strcmp(number_keys[j].table, table) == 0 &&
                             strcmp(number_keys[j].key, e->key) == 0)
                                 nk = &number_keys[j];
+                if (!nk && !strcmp(table, "storage") && !strcmp(e->key, "sparse")) {
+                        if (e->value->type != VERS_TOML_BOOLEAN)
+                                return werr(w, e->value->line, e->value->col,
+                                            "'sparse' must be true or false");
+                        w->cfg->sparse = e->value->boolean;
+                        continue;
+                }
                 if (!nk)
                         return werr(w, e->line, e->col, "unknown key '%s' in [%s]", e->key, table);
                 if (set_number(w, nk, e) < 0)

@@ -2,7 +2,7 @@
  *
  * Keys (the seed's, plus the upstream Vers CLI's synonyms):
  *   [vm]      memory_mib, vcpu, pids      ([machine] mem_size_mib, vcpu_count)
- *   [storage] cluster_mib, vm_mib         ([machine] fs_size_cluster_mib, fs_size_vm_mib)
+ *   [storage] cluster_mib, vm_mib, sparse ([machine] fs_size_cluster_mib, fs_size_vm_mib)
  *   [builder] dockerfile, [builder.args] NAME = value (for the Dockerfile's ARG)
  *   [services.NAME] template, databases, extensions, [services.NAME.settings] key = value
  *   [checkpoint] verify (warm commits restore their dump once before they are trusted)
@@ -39,6 +39,7 @@ struct vers_config {
         struct vers_service_config *services;
         size_t n_services;
         bool checkpoint_verify; /* [checkpoint] verify, default false */
+        bool sparse;            /* [storage] sparse: a loop store.img not allocated up front */
 };
 
 void vers_config_init(struct vers_config *cfg);

@@ -142,7 +142,7 @@ int vers_open(struct vers_ctx *ctx, vers_error_t *err)
         if (!ctx->root)
                 return vers_make_error(err, 0, "VERS_ROOT '%s' does not exist", root);
         vers_cgroup_set_scope(ctx->root);
-        if (vers_store_open(ctx->root, ctx->cfg.cluster_mib, &ctx->store, err) < 0)
+        if (vers_store_open(ctx->root, ctx->cfg.cluster_mib, ctx->cfg.sparse, &ctx->store, err) < 0)
                 return -1;
         if (vers_idmap_open(ctx->root, store_used(&ctx->store), &ctx->idmap, err) < 0)
                 return -1;

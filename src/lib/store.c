@@ -102,16 +102,26 @@ static int loop_attach(const char *image, char **devpath, int *lfdp, vers_error_
         return vers_make_error(err, EBUSY, "no free loop device");
 }
 
-static int make_image(const char *image, long cluster_mib, vers_error_t *err)
+/* The store image: allocated up front unless sparse, so that the host filesystem can never
+ * run out under a running env's writes (a loop device answers that with EIO, and btrfs loses
+ * them); a sparse one relies on vers_store_check_room() before each command that writes. */
+static int make_image(const char *image, long cluster_mib, bool sparse, vers_error_t *err)
 {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp", image);
         {
                 _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
                 if (fd < 0)
                         return vers_make_error(err, errno, "cannot create '%s'", tmp);
-                if (ftruncate(fd, (off_t)cluster_mib * 1024 * 1024) < 0) {
-                        int e = errno;
+                off_t size = (off_t)cluster_mib * 1024 * 1024;
+                int e = ftruncate(fd, size) < 0 ? errno : 0;
+                if (!e && !sparse)
+                        e = posix_fallocate(fd, 0, size);
+                if (e) {
                         unlink(tmp);
+                        if (e == ENOSPC)
+                                return vers_make_error(err, e,
+                                                       "cannot allocate a %ld MiB store in '%s'",
+                                                       cluster_mib, image);
                         return vers_make_error(err, e, "cannot size '%s'", tmp);
                 }
         }
@@ -158,7 +168,8 @@ static void reserve_adjust(const char *root)
         }
 }
 
-int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, vers_error_t *err)
+int vers_store_open(const char *root, long cluster_mib, bool sparse, struct vers_store *st,
+                    vers_error_t *err)
 {
         memset(st, 0, sizeof *st);
         struct stat sb;
@@ -197,7 +208,7 @@ int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, v
                         if (!is_mountpoint(st->path)) {
                                 _cleanup_free_ char *image = xasprintf("%s/store.img", root);
                                 if (!vers_path_exists(image) &&
-                                    make_image(image, cluster_mib, err) < 0)
+                                    make_image(image, cluster_mib, sparse, err) < 0)
                                         return vers_error_wrap(err, "cannot create the store");
                                 _cleanup_free_ char *dev = NULL;
                                 _cleanup_close_ int loopfd = -1;

@@ -41,7 +41,9 @@ long long vers_store_room_needed(long long image_size, long long image_allocated
 /* What to do with the reserve file: -1 give it back, 1 take it, 0 leave it. */
 int vers_store_reserve_action(bool have, long long host_free);
 
-int vers_store_open(const char *root, long cluster_mib, struct vers_store *st, vers_error_t *err);
+/* sparse: a new store.img is not allocated up front ([storage] sparse) */
+int vers_store_open(const char *root, long cluster_mib, bool sparse, struct vers_store *st,
+                    vers_error_t *err);
 /* Fail with one line if the host filesystem may not back the next writes to the store. */
 int vers_store_check_room(struct vers_store *st, vers_error_t *err);
 void vers_store_close(struct vers_store *st);

@@ -7,7 +7,7 @@
 load helpers
 
 # tmpfs of $1 MiB at $HOST with VERS_ROOT inside; a project without services in $PROJ
-# whose vers.toml asks for a store of $2 MiB
+# whose vers.toml asks for a store of $2 MiB ($3 = sparse: not allocated up front)
 disk_root() {
         export HOST VERS_ROOT PROJ
         HOST=$(mktemp -d /tmp/vers-test-host.XXXXXX)
@@ -16,6 +16,7 @@ disk_root() {
         mkdir "$VERS_ROOT"
         PROJ=$(mktemp -d /tmp/vers-test-proj.XXXXXX) && chmod 755 "$PROJ"
         printf '[storage]\ncluster_mib = %s\nvm_mib = 64\n' "$2" > "$PROJ/vers.toml"
+        [ "${3:-}" != sparse ] || echo "sparse = true" >> "$PROJ/vers.toml"
         cd "$PROJ"
         unset VERS_ENV
 }
@@ -63,8 +64,24 @@ store_mount_opts() {
         [[ "$opts" != *discard* ]]
 }
 
-@test "once the host filesystem fills, writes are refused with one line and kill, gc and shutdown still work" {
-        disk_root 400 300
+@test "a store allocated up front keeps a running env's writes when the host fills" {
+        disk_root 500 300
+        vers run --alias a >/dev/null
+        # the whole image is the store's already
+        [ "$(du -m "$VERS_ROOT/store.img" | cut -f1)" -ge 300 ]
+        fill_host
+        run vers execute -b a "dd if=/dev/urandom of=/var/tmp/x bs=1M count=40 conv=fsync status=none && sync && md5sum /var/tmp/x"
+        [ "$status" -eq 0 ]
+        sum=${output%% *}
+        # the data is on the store, not lost in a failed loop write
+        vers shutdown >/dev/null
+        run vers execute -b a "md5sum /var/tmp/x"
+        [ "$status" -eq 0 ]
+        [ "${output%% *}" = "$sum" ]
+}
+
+@test "once the host filesystem fills, writes to a sparse store are refused with one line and kill, gc and shutdown still work" {
+        disk_root 400 300 sparse
         vers run --alias a >/dev/null
         vers commit --tag c1 >/dev/null
         vers branch c1 --alias b >/dev/null

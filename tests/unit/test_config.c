@@ -136,6 +136,20 @@ static void test_checkpoint_verify(void **state)
         vers_config_free(&cfg);
 }
 
+static void test_storage_sparse_and_pids(void **state)
+{
+        (void)state;
+        struct vers_config cfg;
+        parse_ok("[storage]\ncluster_mib = 2000\n", &cfg);
+        assert_false(cfg.sparse);
+        assert_int_equal(cfg.pids, 4096);
+        vers_config_free(&cfg);
+        parse_ok("[storage]\nsparse = true\n\n[vm]\npids = 64\n", &cfg);
+        assert_true(cfg.sparse);
+        assert_int_equal(cfg.pids, 64);
+        vers_config_free(&cfg);
+}
+
 static void test_machine_synonyms(void **state)
 {
         (void)state;
@@ -487,6 +501,10 @@ static const struct bad bad_cases[] = {
      "vers.toml:2:1: unknown key 'verfy' in [checkpoint]"},
     {"checkpoint verify string", "[checkpoint]\nverify = \"yes\"\n",
      "vers.toml:2:10: 'verify' must be true or false"},
+    {"storage sparse number", "[storage]\nsparse = 1\n",
+     "vers.toml:2:10: 'sparse' must be true or false"},
+    {"vm pids too small", "[vm]\npids = 3\n",
+     "vers.toml:2:8: 'pids' must be between 16 and 4194304, not 3"},
     {"checkpoint not a table", "checkpoint = 1\n", "vers.toml:1:14: 'checkpoint' must be a table"},
     {"build args not a table", "[builder]\nargs = ['A=1']\n",
      "vers.toml:2:8: 'args' in [builder] must be a table"},
@@ -579,6 +597,7 @@ int main(void)
             cmocka_unit_test(test_partial_keeps_other_defaults),
             cmocka_unit_test(test_machine_synonyms),
             cmocka_unit_test(test_checkpoint_verify),
+            cmocka_unit_test(test_storage_sparse_and_pids),
             cmocka_unit_test(test_range_limits),
             cmocka_unit_test(test_builder),
             cmocka_unit_test(test_services_order_and_fields),

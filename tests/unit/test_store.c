@@ -23,7 +23,7 @@ static int setup(void **state)
         if (!mkdtemp(root))
                 return -1;
         vers_error_t err = NULL;
-        if (vers_store_open(root, 300, &st, &err) < 0) {
+        if (vers_store_open(root, 300, true, &st, &err) < 0) {
                 fprintf(stderr, "store: %s\n", err->msg);
                 vers_error_free(&err);
                 return -1;
@@ -114,7 +114,7 @@ static void test_reattach(void **state)
         assert_int_equal(vers_store_unmount(&st, &err), 0);
         assert_false(vers_path_exists(a));
         vers_store_close(&st);
-        assert_int_equal(vers_store_open(root, 300, &st, &err), 0);
+        assert_int_equal(vers_store_open(root, 300, true, &st, &err), 0);
         assert_true(vers_path_exists(a));
         assert_int_equal(vers_subvol_delete(a, &err), 0);
 }
@@ -183,7 +183,7 @@ static void test_missing_root(void **state)
         (void)state;
         struct vers_store s2;
         vers_error_t err = NULL;
-        assert_int_equal(vers_store_open("/nonexistent/root", 300, &s2, &err), -1);
+        assert_int_equal(vers_store_open("/nonexistent/root", 300, true, &s2, &err), -1);
         assert_string_equal(err->msg,
                             "VERS_ROOT '/nonexistent/root' does not exist or is not a directory");
         vers_error_free(&err);
