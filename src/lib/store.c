@@ -114,10 +114,16 @@ static int make_image(const char *image, long cluster_mib, bool sparse, vers_err
                         return vers_make_error(err, errno, "cannot create '%s'", tmp);
                 off_t size = (off_t)cluster_mib * 1024 * 1024;
                 int e = ftruncate(fd, size) < 0 ? errno : 0;
-                if (!e && !sparse)
-                        e = posix_fallocate(fd, 0, size);
+                if (!e && !sparse && fallocate(fd, 0, 0, size) < 0)
+                        e = errno;
                 if (e) {
                         unlink(tmp);
+                        if (e == EOPNOTSUPP)
+                                return vers_make_error(err, 0,
+                                                       "the filesystem of '%s' cannot allocate "
+                                                       "the store up front (set [storage] sparse "
+                                                       "= true)",
+                                                       image);
                         if (e == ENOSPC)
                                 return vers_make_error(err, e,
                                                        "cannot allocate a %ld MiB store in '%s'",
