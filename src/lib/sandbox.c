@@ -658,21 +658,36 @@ static int write_map(pid_t pid, const struct vers_idmap *m, bool gid, vers_error
         return 0;
 }
 
+static void close_pipes(int a[2], int b[2], int c[2])
+{
+        int *fds[] = {a, b, c};
+        for (size_t i = 0; i < 3; i++)
+                for (size_t j = 0; j < 2; j++)
+                        if (fds[i][j] >= 0)
+                                close(fds[i][j]);
+}
+
 int vers_sandbox_start(const struct vers_sandbox_spec *spec, pid_t *pidp, vers_error_t *err)
 {
+        int sync[2] = {-1, -1}, errp[2] = {-1, -1}, pidpipe[2] = {-1, -1};
+        if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+            pipe2(pidpipe, O_CLOEXEC) < 0) {
+                int e = errno;
+                close_pipes(sync, errp, pidpipe);
+                return vers_make_error(err, e, "pipe");
+        }
         struct plan plan = {NULL, 0};
         build_plan(spec, &plan);
-        int sync[2], errp[2], pidpipe[2];
-        if (pipe2(sync, O_CLOEXEC) < 0)
-                return vers_make_error(err, errno, "pipe");
-        if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(pidpipe, O_CLOEXEC) < 0)
-                return vers_make_error(err, errno, "pipe");
 
         /* an intermediate process clones PID 1 and exits at once, so that PID 1 is never
          * the caller's child and outlives this command */
         pid_t mid = fork();
-        if (mid < 0)
-                return vers_make_error(err, errno, "fork");
+        if (mid < 0) {
+                int e = errno;
+                plan_free(&plan);
+                close_pipes(sync, errp, pidpipe);
+                return vers_make_error(err, e, "fork");
+        }
         if (mid == 0) {
                 close(sync[1]);
                 close(errp[0]);
