@@ -828,10 +828,108 @@ static void relay(int master, pid_t child)
         (void)child;
 }
 
+/* The host's terminal never goes into an env: where the command would get one as its stdin,
+ * stdout or stderr, it gets a pipe the helper relays while the command runs. A process it
+ * leaves behind in the env cannot read what the user types after vers returned, nor write
+ * to the terminal, nor change its modes. */
+struct tty_relay {
+        int child[3]; /* the command's ends (-1: that fd is not relayed) */
+        int host[3];  /* the helper's ends */
+};
+
+static void tty_relay_open(const struct vers_exec_spec *spec, struct tty_relay *r)
+{
+        for (int i = 0; i < 3; i++)
+                r->child[i] = r->host[i] = -1;
+        if (spec->pty || spec->quiet)
+                return; /* the env's own pty, or /dev/null */
+        for (int i = 0; i < 3; i++) {
+                /* build steps: stdin is /dev/null, stdout a copy of stderr */
+                if (spec->build_io && i < 2)
+                        continue;
+                if (!isatty(i))
+                        continue;
+                int p[2];
+                if (pipe2(p, O_CLOEXEC) < 0) {
+                        fprintf(stderr, "vers: cannot relay the terminal: %s\n", strerror(errno));
+                        _exit(125);
+                }
+                r->child[i] = i == 0 ? p[0] : p[1];
+                r->host[i] = i == 0 ? p[1] : p[0];
+        }
+}
+
+/* Copy the terminal to the command and its output back until the command exits; then what
+ * is already written is passed on, and nothing more (the env may keep the pipes open). */
+static void tty_relay_run(struct tty_relay *r, pid_t child)
+{
+        int cfd = (int)syscall(SYS_pidfd_open, child, 0);
+        signal(SIGPIPE, SIG_IGN);
+        for (int i = 1; i < 3; i++)
+                if (r->host[i] >= 0)
+                        fcntl(r->host[i], F_SETFL, O_NONBLOCK);
+        char buf[8192];
+        bool done = false;
+        while (!done) {
+                struct pollfd pf[4];
+                int which[4], n = 0;
+                if (cfd >= 0) {
+                        pf[n] = (struct pollfd){cfd, POLLIN, 0};
+                        which[n++] = -1;
+                }
+                for (int i = 0; i < 3; i++) {
+                        if (r->host[i] < 0)
+                                continue;
+                        pf[n] = (struct pollfd){i == 0 ? 0 : r->host[i], POLLIN, 0};
+                        which[n++] = i;
+                }
+                if (n == (cfd >= 0 ? 1 : 0))
+                        break; /* nothing left to relay: waitpid does the rest */
+                if (poll(pf, (nfds_t)n, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                for (int k = 0; k < n; k++) {
+                        if (!pf[k].revents)
+                                continue;
+                        int i = which[k];
+                        if (i < 0) {
+                                done = true; /* the command exited */
+                                continue;
+                        }
+                        ssize_t got = read(i == 0 ? 0 : r->host[i], buf, sizeof buf);
+                        if (got < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        if (got <= 0 ||
+                            vers_write_all(i == 0 ? r->host[0] : i, buf, (size_t)got) < 0) {
+                                close(r->host[i]);
+                                r->host[i] = -1;
+                        }
+                }
+        }
+        /* what the command wrote before it exited; bounded, for a writer it left behind */
+        for (int i = 1; i < 3; i++) {
+                for (int k = 0; r->host[i] >= 0 && k < 64; k++) {
+                        ssize_t got = read(r->host[i], buf, sizeof buf);
+                        if (got <= 0 || vers_write_all(i, buf, (size_t)got) < 0)
+                                break;
+                }
+        }
+        for (int i = 0; i < 3; i++)
+                if (r->host[i] >= 0)
+                        close(r->host[i]);
+        if (cfd >= 0)
+                close(cfd);
+}
+
 /* the process inside the env: runs as the child of the in-namespace helper */
 __attribute__((noreturn)) static void exec_inner(const struct vers_exec_spec *spec,
-                                                 const char *slave)
+                                                 const char *slave, const struct tty_relay *relay)
 {
+        for (int i = 0; i < 3; i++)
+                if (relay->child[i] >= 0 && dup2(relay->child[i], i) < 0)
+                        _exit(126);
         if (slave) {
                 setsid();
                 int fd = open(slave, O_RDWR);
@@ -929,11 +1027,16 @@ __attribute__((noreturn)) static void exec_helper(const struct vers_exec_spec *s
                 if (ioctl(0, TIOCGWINSZ, &ws) == 0)
                         ioctl(master, TIOCSWINSZ, &ws);
         }
+        struct tty_relay tr;
+        tty_relay_open(spec, &tr);
         pid_t pid = fork();
         if (pid < 0)
                 _exit(125);
         if (pid == 0)
-                exec_inner(spec, master >= 0 ? slave : NULL);
+                exec_inner(spec, master >= 0 ? slave : NULL, &tr);
+        for (int i = 0; i < 3; i++)
+                if (tr.child[i] >= 0)
+                        close(tr.child[i]);
         fwd_pid = pid;
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
@@ -950,6 +1053,8 @@ __attribute__((noreturn)) static void exec_helper(const struct vers_exec_spec *s
                 alarm((unsigned)spec->timeout_sec);
         if (master >= 0)
                 relay(master, pid);
+        else if (tr.host[0] >= 0 || tr.host[1] >= 0 || tr.host[2] >= 0)
+                tty_relay_run(&tr, pid);
         int status;
         while (waitpid(pid, &status, 0) < 0) {
                 if (errno != EINTR)

@@ -277,3 +277,23 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
         maps=$(echo "$made" | awk '{ print $1, $2, $3 }' | tr '\n' ';')
         [ "$maps" = "0 65534 1;1 $(($(echo "$ids" | awk '{ print $1 }') + 1)) 65535;" ]
 }
+
+@test "a process the command leaves behind never gets the host's terminal" {
+        command -v script >/dev/null || { [ "${CI:-}" != true ] || false; skip "no script(1)"; }
+        for e in $ENVS; do
+                vers execute -b "$e" 'rm -f /tmp/stolen /tmp/stolen.done'
+                fifo="$BATS_TEST_TMPDIR/go-$e"
+                mkfifo "$fifo"
+                # inside: keep the command's stdin and read it in the background after vers
+                # returned; on the host: type a line only then, in the same terminal
+                inner="$VERS_BIN execute -b $e 'exec 3<&0; (timeout 8 cat <&3 > /tmp/stolen; touch /tmp/stolen.done) >/dev/null 2>&1 & echo started'"
+                wait_done="for i in \$(seq 200); do $VERS_BIN execute -b $e 'test -e /tmp/stolen.done' </dev/null && break; sleep 0.05; done"
+                { read -r _ < "$fifo"; printf 'typed-on-host-%s\n' "$e"; sleep 10; } |
+                        script -qfec "$inner; echo > $fifo; $wait_done" /dev/null || true
+                [ "$(vers execute -b "$e" 'cat /tmp/stolen.done >/dev/null && cat /tmp/stolen')" = "" ]
+                # what the command itself gets instead of a terminal
+                run script -qfec "$VERS_BIN execute -b $e 'for f in 0 1 2; do test -t \$f && echo tty\$f; done; echo checked'" /dev/null
+                [[ "$output" == *checked* ]]
+                [[ "$output" != *tty* ]]
+        done
+}
