@@ -157,7 +157,7 @@ int cmd_head(int argc, char **argv)
 static const char logs_help[] =
     "usage: vers logs [ENV] [-b ENV] [-n LINES]\n\n"
     "Show the output of an env's services and of its init (from /var/log inside the env).\n"
-    "  -n, --lines N   last N lines of each log (default 50; 0 = all)\n";
+    "  -n, --lines N   last N lines of each log (default 50; 0 = all, up to its last 8 MiB)\n";
 
 int cmd_logs(int argc, char **argv)
 {
@@ -195,8 +195,10 @@ int cmd_logs(int argc, char **argv)
         for (size_t i = 0; logs && logs[i]; i++) {
                 _cleanup_free_ char *text = NULL;
                 size_t len = 0;
-                /* -n N: the last N lines are in the last N * 4 KiB of any sane log */
-                size_t tail = lines > 0 && lines < (1L << 20) ? (size_t)lines * 4096 : 0;
+                /* -n N: the last N lines are in the last N * 4 KiB of any sane log; -n 0: all
+                 * of it, up to its last VERS_IN_ROOT_MAX (the env sizes its logs) */
+                size_t tail = lines > 0 && lines < (1L << 20) ? (size_t)lines * 4096
+                                                              : (size_t)VERS_IN_ROOT_MAX;
                 if (vers_read_file_in_root(rootfs, logs[i], tail, &text, &len, NULL) < 0)
                         continue;
                 const char *start = text;

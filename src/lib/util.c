@@ -354,7 +354,13 @@ int vers_read_file_in_root(const char *root, const char *rel, size_t tail, char 
         if (fd < 0)
                 return -1;
         _cleanup_free_ char *what = xasprintf("/%s", rel_of(rel));
-        return read_fd(fd, what, tail, out, len, err);
+        /* the env sizes its files as it likes (a sparse one costs it nothing): vers reads at
+         * most VERS_IN_ROOT_MAX of one, or only its end */
+        struct stat st;
+        if (tail == 0 && fstat(fd, &st) == 0 && st.st_size > VERS_IN_ROOT_MAX)
+                return vers_make_error(err, EFBIG, "'%s' in the env is larger than %d MiB", what,
+                                       VERS_IN_ROOT_MAX >> 20);
+        return read_fd(fd, what, tail ? tail : VERS_IN_ROOT_MAX, out, len, err);
 }
 
 /* Split rel into its directory (opened inside root) and its last component. */

@@ -92,7 +92,8 @@ int vers_copy_file(const char *src, const char *dst, mode_t mode, vers_error_t *
 int vers_openat_in_root(int rootfd, const char *rel, int flags, mode_t mode, vers_error_t *err);
 int vers_open_in_root(const char *root, const char *rel, int flags, mode_t mode, vers_error_t *err);
 /* Read a regular file under root (anything else is refused). tail > 0: at most its last tail
- * bytes. */
+ * bytes; tail == 0: the whole file, which must be at most VERS_IN_ROOT_MAX. */
+#define VERS_IN_ROOT_MAX (8 << 20)
 int vers_read_file_in_root(const char *root, const char *rel, size_t tail, char **out, size_t *len,
                            vers_error_t *err);
 /* Replace root/rel atomically (vers_write_file_atomic_at in its resolved directory). */

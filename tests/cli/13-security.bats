@@ -297,3 +297,18 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
                 [[ "$output" != *tty* ]]
         done
 }
+
+@test "a huge sparse file the env puts where vers reads costs the host's vers no memory" {
+        [ -x /usr/bin/time ] || { [ "${CI:-}" != true ] || false; skip "no /usr/bin/time"; }
+        for e in $ENVS; do
+                vers execute -b "$e" 'cp /.vers/env /tmp/env.saved && cp /.vers/env /.vers/env.big && truncate -s 1G /.vers/env.big && mv /.vers/env.big /.vers/env && truncate -s 512M /var/log/vers/init.log'
+                /usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/rss" "$VERS_BIN" execute -b "$e" 'echo hi' >/dev/null
+                rss_exec=$(cat "$BATS_TEST_TMPDIR/rss")
+                /usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/rss" "$VERS_BIN" logs -b "$e" -n 0 >/dev/null
+                rss_logs=$(cat "$BATS_TEST_TMPDIR/rss")
+                vers execute -b "$e" 'cp /tmp/env.saved /.vers/env && : > /var/log/vers/init.log'
+                echo "maxrss: execute ${rss_exec} KiB, logs ${rss_logs} KiB"
+                [ "$rss_exec" -lt 100000 ]
+                [ "$rss_logs" -lt 100000 ]
+        done
+}
