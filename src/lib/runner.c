@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -367,17 +368,80 @@ struct job {
         double t0;
 };
 
+/* What a branch prints is kept up to its last OUTPUT_MAX bytes: a test or migration from a
+ * pull request may print without end, and its output passes through the host. */
+#define OUTPUT_MAX (1 << 20)
+
+/* The collector of a branch's output: reads in until stop is readable (the branch is done;
+ * a process it left in a kept env may hold in open for ever), then takes what is already
+ * there and writes the last OUTPUT_MAX bytes to path. */
+__attribute__((noreturn)) static void collect_output(int in, int stop, const char *path)
+{
+        char *ring = xmalloc(OUTPUT_MAX);
+        size_t head = 0, total = 0;
+        char buf[65536];
+        bool stopping = false;
+        int drains = 0; /* reads after the stop: bounded, for a writer left behind */
+        fcntl(in, F_SETFL, O_NONBLOCK);
+        for (;;) {
+                if (stopping && ++drains > 64)
+                        break;
+                if (!stopping) {
+                        struct pollfd pf[2] = {{in, POLLIN, 0}, {stop, POLLIN, 0}};
+                        if (poll(pf, 2, -1) < 0 && errno != EINTR)
+                                break;
+                        stopping = pf[1].revents != 0;
+                }
+                ssize_t n = read(in, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n == 0 || (n < 0 && (errno != EAGAIN || stopping)))
+                        break;
+                for (ssize_t i = 0; i < n; i++) {
+                        ring[head] = buf[i];
+                        head = (head + 1) % OUTPUT_MAX;
+                }
+                if (n > 0)
+                        total += (size_t)n;
+        }
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                _exit(2);
+        if (total > OUTPUT_MAX) {
+                char note[128];
+                int len = snprintf(note, sizeof note,
+                                   "[vers: the first %zu bytes of the output are not kept]\n",
+                                   total - OUTPUT_MAX);
+                vers_write_all(fd, note, (size_t)len);
+                vers_write_all(fd, ring + head, OUTPUT_MAX - head);
+                vers_write_all(fd, ring, head);
+        } else {
+                vers_write_all(fd, ring, total);
+        }
+        _exit(0);
+}
+
 /* The child process of one branch: its own metadata connection, its own env. */
 __attribute__((noreturn)) static void job_main(const struct vers_suite *s, const struct job *j,
                                                const char *base, bool keep_failed)
 {
         const struct vers_suite_test *t = &s->tests[j->test];
-        int fd = open(j->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
+        int out[2], stop[2];
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(stop, O_CLOEXEC) < 0)
                 _exit(2);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
+        pid_t collector = fork();
+        if (collector < 0)
+                _exit(2);
+        if (collector == 0) {
+                close(out[1]);
+                close(stop[1]);
+                collect_output(out[0], stop[0], j->out);
+        }
+        close(out[0]);
+        close(stop[0]);
+        dup2(out[1], 1);
+        dup2(out[1], 2);
+        close(out[1]);
         struct vers_ctx ctx;
         memset(&ctx, 0, sizeof ctx);
         vers_error_t err = NULL;
@@ -429,6 +493,13 @@ done:
         bool keep = status != 0 && keep_failed && e.id;
         if (e.id && !keep)
                 vers_env_delete(&ctx, e.id, NULL);
+        /* the output is complete: let the collector write it */
+        int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        dup2(nul, 1);
+        dup2(nul, 2);
+        close(stop[1]);
+        while (waitpid(collector, NULL, 0) < 0 && errno == EINTR)
+                ;
         _cleanup_free_ char *line =
             xasprintf("%d %d %.3f %s\n", status, before_failed ? 1 : 0, secs, keep ? e.id : "-");
         vers_write_file_atomic(j->res, line, strlen(line), 0644, NULL);

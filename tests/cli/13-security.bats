@@ -312,3 +312,24 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
                 [ "$rss_logs" -lt 100000 ]
         done
 }
+
+@test "a test that prints without end fills neither the host's disk nor vers's memory" {
+        [ -x /usr/bin/time ] || { [ "${CI:-}" != true ] || false; skip "no /usr/bin/time"; }
+        d=$(mktemp -d /tmp/vers-test-flood.XXXXXX) && chmod 755 "$d"
+        printf '[storage]\ncluster_mib = 1024\n' > "$d/vers.toml"
+        printf 'name: flood\nversion: 1.0.0\ntests:\n  flood:\n    command: "yes AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA | head -c 100000000; echo; echo the-end"\n' \
+                > "$d/vers-integration.yaml"
+        cd "$d"
+        /usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/rss" "$VERS_BIN" test --json > "$BATS_TEST_TMPDIR/out.json"
+        rc=$?
+        cd "$PROJ"
+        rm -rf "$d"
+        rss=$(cat "$BATS_TEST_TMPDIR/rss")
+        size=$(stat -c %s "$BATS_TEST_TMPDIR/out.json")
+        echo "rc $rc, maxrss $rss KiB, report $size bytes"
+        [ "$rc" -eq 0 ]
+        [ "$rss" -lt 100000 ]
+        [ "$size" -lt 3000000 ]
+        grep -q 'bytes of the output are not kept' "$BATS_TEST_TMPDIR/out.json"
+        grep -q 'the-end' "$BATS_TEST_TMPDIR/out.json"
+}
