@@ -104,8 +104,9 @@ fail:
 static const char env_help[] =
     "usage: vers env [ENV] [-b ENV]\n\n"
     "Print PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD and DATABASE_URL for clients on\n"
-    "the host: they reach the env's PostgreSQL through its Unix socket, seen from the host\n"
-    "under /proc/<pid>/root (valid while the env runs). Use: eval \"$(vers env)\"\n";
+    "the host: they reach the env's PostgreSQL through its Unix socket, attached under\n"
+    "VERS_ROOT/sockets/<env> (valid while that server runs; run vers env again after it\n"
+    "restarts). Use: eval \"$(vers env)\"\n";
 
 int cmd_env(int argc, char **argv)
 {
@@ -148,8 +149,14 @@ int cmd_env(int argc, char **argv)
                     strlen(db))
                         snprintf(db, sizeof db, "postgres");
         }
-        _cleanup_free_ char *host =
-            xasprintf("/proc/%lld/root/run/postgresql", (long long)e.init_pid);
+        /* a mount of the env's socket in a directory of vers's: a path through
+         * /proc/<pid>/root would follow whatever symlink the env put there, out to the host */
+        _cleanup_free_ char *host = NULL;
+        if (vers_env_socket_dir(&ctx, &e, "run/postgresql/.s.PGSQL.5432", &host, &err) < 0) {
+                vers_env_clear(&e);
+                vers_close(&ctx);
+                return cli_fail(&err);
+        }
         printf("export PGHOST=%s\nexport PGPORT=5432\nexport PGUSER=postgres\n"
                "export PGDATABASE=%s\nexport PGPASSWORD=postgres\n"
                "export DATABASE_URL='postgresql://postgres:postgres@/%s?host=%s'\n",

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -212,6 +213,70 @@ static void env_kill(const struct vers_env *e)
         vers_cgroup_destroy(e->id);
 }
 
+/* ---- sockets shared with host-side clients ------------------------------------------------ */
+
+static char *sockets_dir(struct vers_ctx *ctx, const char *env_id)
+{
+        return xasprintf("%s/sockets/%s", ctx->root, env_id);
+}
+
+void vers_env_sockets_release(struct vers_ctx *ctx, const char *env_id)
+{
+        _cleanup_free_ char *dir = sockets_dir(ctx, env_id);
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
+                umount2(p, MNT_DETACH | UMOUNT_NOFOLLOW);
+                unlink(p);
+        }
+        if (d)
+                closedir(d);
+        rmdir(dir);
+}
+
+/* Release the shared sockets of envs that are gone or not running (all: every env's). */
+static void sockets_release_stale(struct vers_ctx *ctx, bool all)
+{
+        _cleanup_free_ char *dir = xasprintf("%s/sockets", ctx->root);
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+                if (de->d_name[0] == '.')
+                        continue;
+                struct vers_env e = {0};
+                bool keep = !all && vers_meta_get_env(&ctx->meta, de->d_name, &e, NULL) == 1 &&
+                            vers_env_is_running(&e);
+                vers_env_clear(&e);
+                if (!keep)
+                        vers_env_sockets_release(ctx, de->d_name);
+        }
+        if (d)
+                closedir(d);
+}
+
+int vers_env_socket_dir(struct vers_ctx *ctx, const struct vers_env *e, const char *rel,
+                        char **dir_out, vers_error_t *err)
+{
+        if (!vers_env_is_running(e))
+                return vers_make_error(err, 0, "env '%s' is not running",
+                                       e->alias ? e->alias : e->id);
+        vers_env_sockets_release(ctx, e->id);
+        _cleanup_free_ char *dir = sockets_dir(ctx, e->id);
+        if (vers_mkdir_p(dir, 0700, err) < 0)
+                return -1;
+        const char *base = strrchr(rel, '/');
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, base ? base + 1 : rel);
+        if (vers_sandbox_share_socket((pid_t)e->init_pid, rel, path, err) < 0) {
+                vers_env_sockets_release(ctx, e->id);
+                return -1;
+        }
+        *dir_out = steal_pointer(&dir);
+        return 0;
+}
+
 static void wait_gone(const struct vers_env *e, int timeout_ms)
 {
         for (int t = 0; t < timeout_ms && vers_env_is_running(e); t += 10)
@@ -223,6 +288,7 @@ static void wait_gone(const struct vers_env *e, int timeout_ms)
 static int undo_env(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err)
 {
         env_kill(e);
+        vers_env_sockets_release(ctx, e->id);
         wait_gone(e, 5000);
         if (vers_failpoint("delete-after-kill", err) < 0)
                 return -1;
@@ -238,6 +304,7 @@ static int undo_env(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err)
 static int finish_rollback(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err)
 {
         env_kill(e);
+        vers_env_sockets_release(ctx, e->id);
         wait_gone(e, 5000);
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
         _cleanup_free_ char *src = vers_store_commit_rootfs(&ctx->store, e->target);
@@ -1373,6 +1440,7 @@ int vers_env_stop(struct vers_ctx *ctx, const char *env_id, vers_error_t *err)
         }
         vers_cgroup_kill(e.id);
         vers_cgroup_destroy(e.id);
+        vers_env_sockets_release(ctx, e.id);
         free(e.state);
         e.state = xstrdup("stopped");
         e.init_pid = e.init_start = 0;
@@ -1512,6 +1580,7 @@ static int gc_collect(struct vers_ctx *ctx, char ***subvols, char ***ids, char *
 int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
 {
         memset(rep, 0, sizeof *rep);
+        sockets_release_stale(ctx, false);
         _cleanup_strv_ char **subvols = NULL, **ids = NULL, **cgroups = NULL;
         if (gc_collect(ctx, &subvols, &ids, &cgroups, err) < 0 ||
             vers_failpoint("gc-before-delete", err) < 0)
@@ -1570,6 +1639,7 @@ int vers_shutdown(struct vers_ctx *ctx, int *stopped, vers_error_t *err)
                 (*stopped)++;
         }
         vers_envs_free(envs, n);
+        sockets_release_stale(ctx, true);
         vers_meta_close(&ctx->meta);
         return vers_store_unmount(&ctx->store, err);
 }

@@ -93,6 +93,13 @@ int vers_env_ensure_running(struct vers_ctx *ctx, const char *env_id, struct ver
  * is the one vers wrote into the env's image at build time (never the env's own copy, which
  * whatever runs in the env can edit); read the files with vers_read_file_in_root(). */
 char **vers_env_log_files(struct vers_ctx *ctx, const struct vers_env *e);
+/* A host directory holding the env's socket rel (e.g. "run/postgresql/.s.PGSQL.5432") for
+ * host-side clients, made anew on each call: a mount of that very socket, which nothing the
+ * env does later can point elsewhere. Released when the env stops or goes. */
+int vers_env_socket_dir(struct vers_ctx *ctx, const struct vers_env *e, const char *rel,
+                        char **dir, vers_error_t *err);
+void vers_env_sockets_release(struct vers_ctx *ctx, const char *env_id);
+
 /* Read rel (e.g. ".vers/env", ".vers/image") of the configuration vers wrote when it built
  * e's image, from the image's read-only subvolume: no env runs on it or can write it (an env
  * runs on a snapshot of it). -1 with *err set when the image or the file is gone. */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -1135,5 +1136,76 @@ int vers_sandbox_set_hostname(pid_t pid, const char *name, vers_error_t *err)
                 ;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return vers_make_error(err, 0, "cannot set the env's hostname");
+        return 0;
+}
+
+/* ---- a socket of the env, for host-side clients -------------------------------------------- */
+
+int vers_sandbox_share_socket(pid_t init_pid, const char *rel, const char *host_path,
+                              vers_error_t *err)
+{
+        int pidfd = (int)syscall(SYS_pidfd_open, init_pid, 0);
+        if (pidfd < 0)
+                return vers_make_error(err, errno, "env process %d is gone", (int)init_pid);
+        _cleanup_close_ int target =
+            open(host_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (target < 0) {
+                close(pidfd);
+                return vers_make_error(err, errno, "cannot create '%s'", host_path);
+        }
+        int errp[2];
+        if (pipe2(errp, O_CLOEXEC) < 0) {
+                close(pidfd);
+                return vers_make_error(err, errno, "pipe");
+        }
+        pid_t child = fork();
+        if (child < 0) {
+                close(pidfd);
+                close(errp[0]);
+                close(errp[1]);
+                return vers_make_error(err, errno, "fork");
+        }
+        if (child == 0) {
+                close(errp[0]);
+                child_errfd = errp[1];
+                /* in the env's mount namespace the socket is found as the env sees it, and a
+                 * symlink in the way resolves inside the env; its mount is cloned there (a
+                 * mount of another namespace cannot be), then attached here over host_path */
+                int host_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+                if (host_ns < 0 || setns(pidfd, CLONE_NEWNS) < 0)
+                        child_die(errno, "cannot enter the env's mounts");
+                vers_error_t e = NULL;
+                int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                int sock = root < 0 ? -1 : vers_openat_in_root(root, rel, O_PATH, 0, &e);
+                struct stat st;
+                if (sock < 0 || fstat(sock, &st) < 0 || !S_ISSOCK(st.st_mode))
+                        child_die(0, "no socket '/%s' in the env", rel);
+                int tree = (int)syscall(SYS_open_tree, sock, "",
+                                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+                if (tree < 0)
+                        child_die(errno, "cannot take '/%s' of the env", rel);
+                if (setns(host_ns, CLONE_NEWNS) < 0)
+                        child_die(errno, "cannot return to the host's mounts");
+                if (syscall(SYS_move_mount, tree, "", target, "",
+                            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        child_die(errno, "cannot attach the env's socket at '%s'", host_path);
+                _exit(0);
+        }
+        close(pidfd);
+        close(errp[1]);
+        char msg[512];
+        ssize_t n;
+        while ((n = read(errp[0], msg, sizeof msg - 1)) < 0 && errno == EINTR)
+                ;
+        close(errp[0]);
+        int status = 0;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (n > 0) {
+                msg[n] = '\0';
+                return vers_make_error(err, 0, "%s", msg);
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return vers_make_error(err, 0, "cannot share the env's socket '/%s'", rel);
         return 0;
 }

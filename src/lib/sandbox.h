@@ -59,6 +59,13 @@ int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error
 /* Set the hostname inside the env of PID 1 pid (a restored env keeps its source's). */
 int vers_sandbox_set_hostname(pid_t pid, const char *name, vers_error_t *err);
 
+/* Attach the env's socket rel (e.g. "run/postgresql/.s.PGSQL.5432", found inside the env's
+ * mounts, symlinks resolved inside the env) over the file host_path, which it creates: a
+ * host-side client connecting there reaches that socket and no other, whatever the env later
+ * puts at rel. The mount goes stale (refused connections) when the socket is made anew. */
+int vers_sandbox_share_socket(pid_t init_pid, const char *rel, const char *host_path,
+                              vers_error_t *err);
+
 /* Create the skeleton of an env root (directories, /usr links, /etc copy) in rootfs. */
 int vers_sandbox_populate(const char *rootfs, vers_error_t *err);
 

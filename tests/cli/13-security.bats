@@ -333,3 +333,42 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
         grep -q 'bytes of the output are not kept' "$BATS_TEST_TMPDIR/out.json"
         grep -q 'the-end' "$BATS_TEST_TMPDIR/out.json"
 }
+
+@test "vers env leads host-side clients to the env's own server, whatever the env links its socket to" {
+        victim="$BATS_TEST_TMPDIR/victim"
+        mkdir -p "$victim"
+        # a host-side server that records any connection
+        python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1] + "/.s.PGSQL.5432"); s.listen(8)
+open(sys.argv[1] + "/listening", "w").close()
+while True:
+    c, _ = s.accept(); open(sys.argv[1] + "/reached", "w").close(); c.close()
+' "$victim" &
+        vpid=$!
+        for _ in $(seq 100); do [ -e "$victim/listening" ] && break; sleep 0.05; done
+        for e in $ENVS; do
+                eval "$(vers env "$e")"
+                # after vers env, the env moves its socket aside for a link to the host's
+                vers execute -b "$e" "mv /run/postgresql/.s.PGSQL.5432 /run/postgresql/.s.real && ln -s $victim/.s.PGSQL.5432 /run/postgresql/.s.PGSQL.5432"
+                run psql -Atc "SELECT current_setting('port')"
+                # and with the link planted before: vers env finds no socket of the env's
+                run2=$(vers env "$e" 2>&1) && rc2=0 || rc2=$?
+                vers execute -b "$e" "rm /run/postgresql/.s.PGSQL.5432 && mv /run/postgresql/.s.real /run/postgresql/.s.PGSQL.5432"
+                [ "$status" -eq 0 ]
+                [ "$output" = 5432 ]
+                [ "$rc2" -ne 0 ]
+                [[ "$run2" == *"no socket '/run/postgresql/.s.PGSQL.5432' in the env"* ]]
+                [ ! -e "$victim/reached" ]
+        done
+        kill "$vpid"
+        wait "$vpid" 2>/dev/null || true
+        # what vers env mounted goes with the env
+        vers run --alias sockgone >/dev/null
+        eval "$(vers env sockgone)"
+        [ -S "$PGHOST/.s.PGSQL.5432" ]
+        grep -q " $PGHOST/" /proc/mounts
+        vers kill -y sockgone >/dev/null
+        ! grep -q " $PGHOST/" /proc/mounts
+        [ ! -e "$PGHOST" ]
+}
