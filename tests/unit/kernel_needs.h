@@ -45,4 +45,13 @@ static inline bool kernel_has(const char *what)
         return true;
 }
 
+/* at the top of a test: skip it (saying why) where kernel_has(what) is false */
+#define NEED_SYSCALL(what)                                                                         \
+        do {                                                                                       \
+                if (!kernel_has(what)) {                                                           \
+                        skip();                                                                    \
+                        return;                                                                    \
+                }                                                                                  \
+        } while (0)
+
 #endif

@@ -198,10 +198,7 @@ static void test_shift_tree(void **state)
 static void test_harden_tables(void **state)
 {
         (void)state;
-        if (!kernel_has("seccomp")) {
-                skip();
-                return;
-        }
+        NEED_SYSCALL("seccomp");
         vers_error_t err = NULL;
         int rules = vers_harden_seccomp_rules(&err);
         assert_null(err);

@@ -205,10 +205,7 @@ static void jail_free(struct jail *j)
 
 static void test_read_in_root(void **state)
 {
-        if (!kernel_has("openat2")) {
-                skip();
-                return;
-        }
+        NEED_SYSCALL("openat2");
         (void)state;
         struct jail j;
         jail_make(&j);
@@ -261,10 +258,7 @@ static void test_read_in_root(void **state)
 
 static void test_write_in_root(void **state)
 {
-        if (!kernel_has("openat2")) {
-                skip();
-                return;
-        }
+        NEED_SYSCALL("openat2");
         (void)state;
         struct jail j;
         jail_make(&j);
@@ -322,10 +316,7 @@ static void test_write_in_root(void **state)
  * to the host's /: RESOLVE_NO_MAGICLINKS refuses it. In a mount namespace of a child. */
 static void test_magic_link_in_root(void **state)
 {
-        if (!kernel_has("openat2")) {
-                skip();
-                return;
-        }
+        NEED_SYSCALL("openat2");
         (void)state;
         struct jail j;
         jail_make(&j);
