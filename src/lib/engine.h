@@ -96,8 +96,8 @@ char **vers_env_log_files(struct vers_ctx *ctx, const struct vers_env *e);
 /* A host directory holding the env's socket rel (e.g. "run/postgresql/.s.PGSQL.5432") for
  * host-side clients, made anew on each call: a mount of that very socket, which nothing the
  * env does later can point elsewhere. Released when the env stops or goes. */
-int vers_env_socket_dir(struct vers_ctx *ctx, const struct vers_env *e, const char *rel,
-                        char **dir, vers_error_t *err);
+int vers_env_socket_dir(struct vers_ctx *ctx, const struct vers_env *e, const char *rel, char **dir,
+                        vers_error_t *err);
 void vers_env_sockets_release(struct vers_ctx *ctx, const char *env_id);
 
 /* Read rel (e.g. ".vers/env", ".vers/image") of the configuration vers wrote when it built
