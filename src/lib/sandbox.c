@@ -786,6 +786,10 @@ static void forward_signal(int sig)
         }
 }
 
+/* Relay the user's terminal and the env's pty until the shell exits. Not until the pty
+ * closes: a process the shell leaves behind holding it would go on reading what the user
+ * types (and could draw a host prompt to ask for it). Then what the pty already holds is
+ * shown, bounded. */
 static void relay(int master, pid_t child)
 {
         struct termios saved, raw;
@@ -795,6 +799,7 @@ static void relay(int master, pid_t child)
                 cfmakeraw(&raw);
                 tcsetattr(0, TCSANOW, &raw);
         }
+        int cfd = (int)syscall(SYS_pidfd_open, child, 0);
         char buf[8192];
         bool in_open = true;
         for (;;) {
@@ -804,8 +809,8 @@ static void relay(int master, pid_t child)
                         if (ioctl(0, TIOCGWINSZ, &ws) == 0)
                                 ioctl(master, TIOCSWINSZ, &ws);
                 }
-                struct pollfd pf[2] = {{master, POLLIN, 0}, {0, POLLIN, 0}};
-                int r = poll(pf, in_open ? 2 : 1, -1);
+                struct pollfd pf[3] = {{master, POLLIN, 0}, {cfd, POLLIN, 0}, {0, POLLIN, 0}};
+                int r = poll(pf, in_open ? 3 : 2, -1);
                 if (r < 0 && errno == EINTR)
                         continue;
                 if (r < 0)
@@ -816,7 +821,9 @@ static void relay(int master, pid_t child)
                                 break;
                         vers_write_all(1, buf, (size_t)n);
                 }
-                if (in_open && (pf[1].revents & (POLLIN | POLLHUP))) {
+                if (pf[1].revents)
+                        break; /* the shell exited */
+                if (in_open && (pf[2].revents & (POLLIN | POLLHUP))) {
                         ssize_t n = read(0, buf, sizeof buf);
                         if (n <= 0)
                                 in_open = false;
@@ -824,9 +831,17 @@ static void relay(int master, pid_t child)
                                 vers_write_all(master, buf, (size_t)n);
                 }
         }
+        fcntl(master, F_SETFL, O_NONBLOCK);
+        for (int k = 0; k < 64; k++) {
+                ssize_t n = read(master, buf, sizeof buf);
+                if (n <= 0 || vers_write_all(1, buf, (size_t)n) < 0)
+                        break;
+        }
+        close(master);
+        if (cfd >= 0)
+                close(cfd);
         if (have_tty)
                 tcsetattr(0, TCSANOW, &saved);
-        (void)child;
 }
 
 /* The host's terminal never goes into an env: where the command would get one as its stdin,
@@ -1180,6 +1195,14 @@ int vers_sandbox_share_socket(pid_t init_pid, const char *rel, const char *host_
                 struct stat st;
                 if (sock < 0 || fstat(sock, &st) < 0 || !S_ISSOCK(st.st_mode))
                         child_die(0, "no socket '/%s' in the env", rel);
+                /* and one of the env's own: on its root or its /run, never on a host
+                 * filesystem bound into it (the project), which a link could lead to */
+                struct stat rst, runst;
+                int run = vers_openat_in_root(root, "run", O_PATH | O_DIRECTORY, 0, &e);
+                bool own = (fstat(root, &rst) == 0 && st.st_dev == rst.st_dev) ||
+                           (run >= 0 && fstat(run, &runst) == 0 && st.st_dev == runst.st_dev);
+                if (!own)
+                        child_die(0, "'/%s' in the env is not the env's own socket", rel);
                 int tree = (int)syscall(SYS_open_tree, sock, "",
                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
                 if (tree < 0)

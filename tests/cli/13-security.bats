@@ -363,6 +363,30 @@ while True:
         done
         kill "$vpid"
         wait "$vpid" 2>/dev/null || true
+        # a host socket the env can reach by name through the project (bound into it), even
+        # one the env itself may not connect to: not the env's own, so never handed out
+        pvictim="$PROJ/pvictim"
+        mkdir -m 0700 "$pvictim"
+        python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1] + "/s"); s.listen(8)
+open(sys.argv[1] + "/listening", "w").close()
+while True:
+    c, _ = s.accept(); open(sys.argv[1] + "/reached", "w").close(); c.close()
+' "$pvictim" &
+        vpid=$!
+        for _ in $(seq 100); do [ -e "$pvictim/listening" ] && break; sleep 0.05; done
+        for e in $ENVS; do
+                vers execute -b "$e" "mv /run/postgresql/.s.PGSQL.5432 /run/postgresql/.s.real && ln -s $pvictim/s /run/postgresql/.s.PGSQL.5432"
+                run3=$(vers env "$e" 2>&1) && rc3=0 || rc3=$?
+                vers execute -b "$e" "rm /run/postgresql/.s.PGSQL.5432 && mv /run/postgresql/.s.real /run/postgresql/.s.PGSQL.5432"
+                [ "$rc3" -ne 0 ]
+                [[ "$run3" == *"is not the env's own socket"* ]]
+                [ ! -e "$pvictim/reached" ]
+        done
+        kill "$vpid"
+        wait "$vpid" 2>/dev/null || true
+        rm -rf "$pvictim"
         # what vers env mounted goes with the env
         vers run --alias sockgone >/dev/null
         eval "$(vers env sockgone)"
@@ -371,4 +395,15 @@ while True:
         vers kill -y sockgone >/dev/null
         ! grep -q " $PGHOST/" /proc/mounts
         [ ! -e "$PGHOST" ]
+}
+
+@test "vers connect returns when its shell exits, even if the env keeps the shell's terminal" {
+        for e in $ENVS; do
+                vers execute -b "$e" 'rm -f /tmp/captured'
+                run timeout 60 python3 "$BATS_TEST_DIRNAME/pty-leftover.py" "$VERS_BIN" "$e"
+                echo "$output"
+                [ "$status" -eq 0 ]
+                [ "${lines[-1]}" = exited ]
+                [ -z "$(vers execute -b "$e" 'cat /tmp/captured 2>/dev/null')" ]
+        done
 }
