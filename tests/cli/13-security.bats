@@ -37,6 +37,21 @@ setup() {
 }
 
 base_id() { awk '{ print $1 }' "$VERS_ROOT/idmap"; }
+
+# A host-side Unix socket server at $1/$2 that makes $1/reached when anything connects; sets
+# vpid (the caller kills it) and returns once it listens.
+victim_server() {
+        python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1] + "/" + sys.argv[2]); s.listen(8)
+open(sys.argv[1] + "/listening", "w").close()
+while True:
+    c, _ = s.accept(); open(sys.argv[1] + "/reached", "w").close(); c.close()
+' "$1" "$2" &
+        vpid=$!
+        for _ in $(seq 100); do [ -e "$1/listening" ] && return 0; sleep 0.05; done
+        return 1
+}
 init_pid() { sqlite3 "$VERS_ROOT/vers.db" "SELECT init_pid FROM envs WHERE alias = '$1'"; }
 rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM envs WHERE alias = '$1'")/rootfs"; }
 
@@ -338,15 +353,7 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
         victim="$BATS_TEST_TMPDIR/victim"
         mkdir -p "$victim"
         # a host-side server that records any connection
-        python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1] + "/.s.PGSQL.5432"); s.listen(8)
-open(sys.argv[1] + "/listening", "w").close()
-while True:
-    c, _ = s.accept(); open(sys.argv[1] + "/reached", "w").close(); c.close()
-' "$victim" &
-        vpid=$!
-        for _ in $(seq 100); do [ -e "$victim/listening" ] && break; sleep 0.05; done
+        victim_server "$victim" .s.PGSQL.5432
         for e in $ENVS; do
                 eval "$(vers env "$e")"
                 # after vers env, the env moves its socket aside for a link to the host's
@@ -367,15 +374,7 @@ while True:
         # one the env itself may not connect to: not the env's own, so never handed out
         pvictim="$PROJ/pvictim"
         mkdir -m 0700 "$pvictim"
-        python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1] + "/s"); s.listen(8)
-open(sys.argv[1] + "/listening", "w").close()
-while True:
-    c, _ = s.accept(); open(sys.argv[1] + "/reached", "w").close(); c.close()
-' "$pvictim" &
-        vpid=$!
-        for _ in $(seq 100); do [ -e "$pvictim/listening" ] && break; sleep 0.05; done
+        victim_server "$pvictim" s
         for e in $ENVS; do
                 vers execute -b "$e" "mv /run/postgresql/.s.PGSQL.5432 /run/postgresql/.s.real && ln -s $pvictim/s /run/postgresql/.s.PGSQL.5432"
                 run3=$(vers env "$e" 2>&1) && rc3=0 || rc3=$?
