@@ -259,6 +259,20 @@ void vers_cgroup_kill(const char *envid)
         }
 }
 
+void vers_cgroup_scope_remove(void)
+{
+        /* cg_path(ctrl, "", NULL) is the scope directory with a trailing slash */
+        if (detect() == 1) {
+                for (size_t i = 0; i < N_V1; i++) {
+                        _cleanup_free_ char *d = cg_path(v1_ctrls[i], "", NULL);
+                        rmdir(d);
+                }
+                return;
+        }
+        _cleanup_free_ char *d = cg_path(NULL, "", NULL);
+        rmdir(d);
+}
+
 void vers_cgroup_destroy(const char *envid)
 {
         if (detect() == 1) {

@@ -27,6 +27,8 @@ int vers_cgroup_pids(const char *envid, pid_t **pids);
 /* SIGKILL everything in the cgroup and wait until it is empty (bounded) */
 void vers_cgroup_kill(const char *envid);
 void vers_cgroup_destroy(const char *envid);
+/* Remove this root's (empty) scope directories, once it has no env left running. */
+void vers_cgroup_scope_remove(void);
 /* a short description like "cgroup v1 (memory cpu freezer pids)" */
 const char *vers_cgroup_describe(void);
 

@@ -1640,6 +1640,7 @@ int vers_shutdown(struct vers_ctx *ctx, int *stopped, vers_error_t *err)
         }
         vers_envs_free(envs, n);
         sockets_release_stale(ctx, true);
+        vers_cgroup_scope_remove();
         vers_meta_close(&ctx->meta);
         return vers_store_unmount(&ctx->store, err);
 }
