@@ -111,7 +111,9 @@ static void add_file_ranges(const char *path, struct vers_id_range **used, size_
                 return;
         struct vers_id_range *r = NULL;
         size_t k = vers_idmap_parse_sub(text, &r);
-        *used = xrealloc(*used, (*n + k + 1) * sizeof **used);
+        if (k == 0)
+                return; /* an empty file, as on a new machine */
+        *used = xrealloc(*used, (*n + k) * sizeof **used);
         memcpy(*used + *n, r, k * sizeof *r);
         *n += k;
         free(r);
