@@ -235,6 +235,7 @@ int vers_idmap_open(const char *root, bool store_used, struct vers_idmap *m, ver
 
 /* ---- shifting a tree ------------------------------------------------------------------- */
 
+/* nftw passes no user data: the walk's state is here (vers is single-threaded) */
 static const struct vers_idmap *shift_map;
 static int shift_errno;
 static char *shift_failed;

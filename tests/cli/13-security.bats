@@ -38,6 +38,15 @@ setup() {
 
 base_id() { awk '{ print $1 }' "$VERS_ROOT/idmap"; }
 
+# In env $1, move PostgreSQL's socket aside for a link to $2 (as a hostile env would), and
+# back.
+socket_aside() {
+        vers execute -b "$1" "mv /run/postgresql/.s.PGSQL.5432 /run/postgresql/.s.real && ln -s $2 /run/postgresql/.s.PGSQL.5432"
+}
+socket_back() {
+        vers execute -b "$1" "rm /run/postgresql/.s.PGSQL.5432 && mv /run/postgresql/.s.real /run/postgresql/.s.PGSQL.5432"
+}
+
 # A host-side Unix socket server at $1/$2 that makes $1/reached when anything connects; sets
 # vpid (the caller kills it) and returns once it listens.
 victim_server() {
@@ -357,11 +366,11 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
         for e in $ENVS; do
                 eval "$(vers env "$e")"
                 # after vers env, the env moves its socket aside for a link to the host's
-                vers execute -b "$e" "mv /run/postgresql/.s.PGSQL.5432 /run/postgresql/.s.real && ln -s $victim/.s.PGSQL.5432 /run/postgresql/.s.PGSQL.5432"
+                socket_aside "$e" "$victim/.s.PGSQL.5432"
                 run psql -Atc "SELECT current_setting('port')"
                 # and with the link planted before: vers env finds no socket of the env's
                 run2=$(vers env "$e" 2>&1) && rc2=0 || rc2=$?
-                vers execute -b "$e" "rm /run/postgresql/.s.PGSQL.5432 && mv /run/postgresql/.s.real /run/postgresql/.s.PGSQL.5432"
+                socket_back "$e"
                 [ "$status" -eq 0 ]
                 [ "$output" = 5432 ]
                 [ "$rc2" -ne 0 ]
@@ -376,9 +385,9 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
         mkdir -m 0700 "$pvictim"
         victim_server "$pvictim" s
         for e in $ENVS; do
-                vers execute -b "$e" "mv /run/postgresql/.s.PGSQL.5432 /run/postgresql/.s.real && ln -s $pvictim/s /run/postgresql/.s.PGSQL.5432"
+                socket_aside "$e" "$pvictim/s"
                 run3=$(vers env "$e" 2>&1) && rc3=0 || rc3=$?
-                vers execute -b "$e" "rm /run/postgresql/.s.PGSQL.5432 && mv /run/postgresql/.s.real /run/postgresql/.s.PGSQL.5432"
+                socket_back "$e"
                 [ "$rc3" -ne 0 ]
                 [[ "$run3" == *"is not the env's own socket"* ]]
                 [ ! -e "$pvictim/reached" ]
