@@ -1,7 +1,7 @@
 # vers — plain GNU Make, non-recursive.
 #   make            build/vers and build/vers-init
 #   make deps       install missing Debian packages (idempotent)
-#   make check      deps + build + unit, end-to-end and restore tests
+#   make check      deps + build + layer check + unit, end-to-end and restore tests
 #   make asan       the same tests against an ASan+UBSan build (build-asan/)
 #   make demo       deps + build + the e-commerce example end to end
 #   make bench      branch speed and footprint against the alternatives (bench/bench.sh)
@@ -13,7 +13,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissi
            -Werror=implicit-function-declaration -Werror=return-type -Werror=incompatible-pointer-types \
            -Wno-unused-parameter -Wno-format-truncation
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Isrc/lib
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Isrc/lib -Isrc/cmd
 LIBS    := -lbtrfsutil -lsqlite3 -lyaml -lseccomp
 
 ifeq ($(SAN),1)
@@ -21,9 +21,9 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC   := $(sort $(wildcard src/lib/*.c))
+LIB_SRC   := $(sort $(wildcard src/lib/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
-CMD_SRC   := src/main.c src/cli.c $(sort $(wildcard src/cmd-*.c))
+CMD_SRC   := src/main.c $(sort $(wildcard src/cmd/*.c))
 CMD_OBJ   := $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -33,7 +33,7 @@ FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 all: $(BUILD)/vers $(BUILD)/vers-init
 
-$(BUILD)/%.o: %.c $(wildcard src/lib/*.h src/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/lib/*/*.h src/cmd/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -47,9 +47,9 @@ $(BUILD)/vers: $(CMD_OBJ) $(BUILD)/libvers.a
 # vers-init runs as PID 1 inside every env, whose root may have a libc of its own (FROM
 # debian:<suite>): it is linked statically, without sanitizers, and reads users from files.
 INIT_CFLAGS := -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -Isrc/lib
-$(BUILD)/vers-init: src/init/vers-init.c src/lib/passwd.c src/lib/passwd.h
+$(BUILD)/vers-init: src/init/vers-init.c src/lib/os/passwd.c src/lib/os/passwd.h
 	@mkdir -p $(dir $@)
-	$(CC) $(INIT_CFLAGS) -static -o $@ src/init/vers-init.c src/lib/passwd.c
+	$(CC) $(INIT_CFLAGS) -static -o $@ src/init/vers-init.c src/lib/os/passwd.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvers.a
 	@mkdir -p $(dir $@)
@@ -77,8 +77,14 @@ progs: $(PROG_BIN)
 cli: all progs
 	@VERS_BUILD=$(BUILD) scripts/run-cli.sh
 
+# the library's layers have no back-edge (includes and the objects' symbols), and the check
+# itself still catches one
+layers: $(LIB_OBJ)
+	@scripts/check-layers.sh src $(BUILD)/src/lib scripts/layers.allow
+	@CC=$(CC) tests/layers/run.sh
+
 check: deps
-	@$(MAKE) --no-print-directory all unit valgrind cli
+	@$(MAKE) --no-print-directory all layers unit valgrind cli
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all unit cli
@@ -95,9 +101,9 @@ bench: deps
 	@BENCH_SIZES="$(BENCH_SIZES)" bench/bench.sh
 
 format:
-	clang-format -i src/*.c src/*.h src/lib/*.c src/lib/*.h src/init/*.c tests/unit/*.c tests/progs/*.c
+	clang-format -i src/*.c src/cmd/*.[ch] src/lib/*/*.[ch] src/init/*.c tests/unit/*.c tests/progs/*.c
 
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps install unit valgrind progs cli check asan demo bench format clean
+.PHONY: all deps layers install unit valgrind progs cli check asan demo bench format clean

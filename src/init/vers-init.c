@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "passwd.h"
+#include "os/passwd.h"
 
 #define MAX_SERVICES 32
 

@@ -169,10 +169,10 @@ fail_at_each() {
 
 @test "the failpoint list matches the failpoints in the source" {
         listed=$("$VERS_BIN" debug failpoints | cut -f1 | sort)
-        used=$(grep -ho 'vers_failpoint("[a-z-]*"' "$REPO"/src/lib/*.c | sed 's/.*("\(.*\)"/\1/' |
+        used=$(grep -ho 'vers_failpoint("[a-z-]*"' "$REPO"/src/lib/*/*.c | sed 's/.*("\(.*\)"/\1/' |
                 sort -u)
         used="$used
-$(grep -ho 'run_criu([^;]*"\([a-z-]*\)")' "$REPO"/src/lib/criu.c | sed 's/.*"\([a-z-]*\)")/\1/')"
+$(grep -ho 'run_criu([^;]*"\([a-z-]*\)")' "$REPO"/src/lib/os/criu.c | sed 's/.*"\([a-z-]*\)")/\1/')"
         used=$(echo "$used" | sort -u)
         [ "$listed" = "$used" ] || { diff <(echo "$listed") <(echo "$used"); false; }
         [ "$(echo "$listed" | wc -l)" -ge 20 ]

@@ -1,8 +1,8 @@
 /* libFuzzer entry point for the Dockerfile parser and its word splitter.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Isrc/lib \
- *         tests/fuzz/fuzz_dockerfile.c src/lib/dockerfile.c src/lib/util.c \
- *         src/lib/strbuf.c -o build/fuzz_dockerfile
+ *         tests/fuzz/fuzz_dockerfile.c src/lib/format/dockerfile.c src/lib/base/*.c \
+ *          -o build/fuzz_dockerfile
  *   build/fuzz_dockerfile tests/fuzz/corpus/dockerfile
  *
  * Each input is parsed as a Dockerfile; every instruction's arguments then go through
@@ -10,7 +10,7 @@
  * without one, and everything is freed so leaks show up too. The same input is then read
  * as a .dockerignore and matched against a few paths and its own patterns.
  */
-#include "dockerfile.h"
+#include "format/dockerfile.h"
 
 #include <stdint.h>
 #include <string.h>

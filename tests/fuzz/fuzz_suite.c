@@ -1,8 +1,8 @@
 /* libFuzzer entry point for the vers-integration.yaml parser.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Isrc/lib \
- *         tests/fuzz/fuzz_suite.c src/lib/suite.c src/lib/names.c src/lib/util.c \
- *         src/lib/strbuf.c -lyaml -o build/fuzz_suite
+ *         tests/fuzz/fuzz_suite.c src/lib/format/suite.c src/lib/base/names.c src/lib/base/*.c \
+ *          -lyaml -o build/fuzz_suite
  *   build/fuzz_suite -max_total_time=120
  *
  * Each input goes through vers_suite_parse() on an exact-size copy (no terminating NUL, so
@@ -10,7 +10,7 @@
  * no cycles) and every error must be a single line starting with the filename; the result
  * is freed so leaks show up too.
  */
-#include "suite.h"
+#include "format/suite.h"
 
 #include <stdint.h>
 #include <string.h>

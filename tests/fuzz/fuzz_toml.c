@@ -1,16 +1,16 @@
 /* libFuzzer entry point for the vers.toml parser.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Isrc/lib \
- *         tests/fuzz/fuzz_toml.c src/lib/toml.c src/lib/config.c src/lib/util.c \
- *         src/lib/strbuf.c -o build/fuzz_toml
+ *         tests/fuzz/fuzz_toml.c src/lib/format/toml.c src/lib/format/config.c src/lib/base/*.c \
+ *          -o build/fuzz_toml
  *   build/fuzz_toml -dict=tests/fuzz/corpus/toml.dict tests/fuzz/corpus/toml
  *
  * Each input goes through vers_toml_parse_len() on an exact-size copy (no terminating NUL,
  * so ASan sees any read past the end) and through vers_config_parse() on a NUL-terminated
  * copy; both results are freed so leaks show up too.
  */
-#include "config.h"
-#include "toml.h"
+#include "format/config.h"
+#include "format/toml.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Unit tests for src/lib/config.c: vers.toml semantics on top of the toml parser. The error
+/* Unit tests for src/lib/format/config.c: vers.toml semantics on top of the toml parser. The error
  * cases are a table; each row is its own cmocka test. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
-#include "strbuf.h"
-#include "util.h"
+#include "format/config.h"
+#include "base/strbuf.h"
+#include "base/util.h"
 
 static void parse_ok(const char *text, struct vers_config *cfg)
 {

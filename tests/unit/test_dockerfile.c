@@ -1,4 +1,4 @@
-/* Unit tests for src/lib/dockerfile.c: instructions, continuations, exec and shell forms,
+/* Unit tests for src/lib/format/dockerfile.c: instructions, continuations, exec and shell forms,
  * word splitting and substitution, and every refusal with its FILE:LINE:COL. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dockerfile.h"
-#include "util.h"
+#include "format/dockerfile.h"
+#include "base/util.h"
 
 static void parse_ok(const char *text, struct vers_dockerfile *df)
 {

@@ -3,9 +3,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "harden.h"
-#include "idmap.h"
-#include "util.h"
+#include "os/harden.h"
+#include "os/idmap.h"
+#include "base/util.h"
 #include "kernel_needs.h"
 
 #include <errno.h>

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "meta.h"
+#include "state/meta.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

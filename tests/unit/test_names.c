@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "names.h"
+#include "base/names.h"
 
 static void test_valid_names(void **state)
 {

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "store.h"
+#include "os/store.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* Unit tests for src/lib/suite.c: vers-integration.yaml. The seed's file is checked field by
+/* Unit tests for src/lib/format/suite.c: vers-integration.yaml. The seed's file is checked field by
  * field; the error cases are a table, each row its own cmocka test asserting the full message
  * with line and column. */
 #include <setjmp.h>
@@ -14,8 +14,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "suite.h"
-#include "util.h"
+#include "format/suite.h"
+#include "base/util.h"
 
 #define F "vers-integration.yaml"
 

@@ -1,4 +1,4 @@
-/* Unit tests for src/lib/toml.c: the accepted subset, every refused feature and every
+/* Unit tests for src/lib/format/toml.c: the accepted subset, every refused feature and every
  * error's FILE:LINE:COL. The error cases are a table; each row is its own cmocka test. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "strbuf.h"
-#include "toml.h"
-#include "util.h"
+#include "base/strbuf.h"
+#include "format/toml.h"
+#include "base/util.h"
 
 static struct vers_toml_value *parse_ok(const char *text)
 {

@@ -1,0 +1,72 @@
+/* sandbox — starting an env's process tree in fresh namespaces, and entering it.
+ *
+ * An env is: user (env ids 0..65535 are an unprivileged host range, see idmap.h), mount, pid,
+ * net (loopback only), uts, ipc and cgroup namespaces; root = its btrfs subvolume with the host's
+ * /usr (and /bin, /lib... when they are not symlinks into /usr) bound read-only; fresh /proc, /sys,
+ * a /dev tmpfs with bound device nodes, devpts and /dev/shm, a /run tmpfs; the project directory
+ * bound at its own path. A root with its own /usr (VERS_OWN_ROOT_MARKER) gets no host directories
+ * and keeps its /run. Build steps (host_net) share the host's network to reach package archives.
+ * PID 1 is vers-init (copied to /.vers/init). Every inherited descriptor is closed before anything
+ * is executed inside, and everything executed inside runs as the env's ids, with the seccomp filter
+ * and capabilities of harden.h, with /proc and /sys masked as harden.h lists.
+ *
+ * The mount setup is first described as a list of steps and then executed in one audited
+ * sequence that ends in pivot_root (bubblewrap's SetupOp idea).
+ */
+#ifndef VERS_SANDBOX_H
+#define VERS_SANDBOX_H
+
+#include "os/idmap.h"
+#include "base/util.h"
+
+struct vers_sandbox_spec {
+        const char *envid;       /* names the cgroup */
+        const char *rootfs;      /* host path of the env's root subvolume */
+        const char *project_dir; /* bound read-write at the same path; may be NULL */
+        const char *hostname;
+        long memory_mib;
+        long vcpu;
+        long pids;                      /* pids.max; 0 = none */
+        const struct vers_idmap *idmap; /* the host ids of the env's ids */
+        char *const *init_argv;         /* argv of PID 1, argv[0] a path inside the env */
+        bool host_net;                  /* share the host's network (build steps only) */
+};
+
+/* A root that carries its own /usr (FROM debian:<suite>) has this file: nothing of the
+ * host's is bound into it and its /run is its own, as in a container image. */
+#define VERS_OWN_ROOT_MARKER ".vers/own-root"
+
+/* Start the env. On success *pid is the host pid of its PID 1 (not a child of the caller). */
+int vers_sandbox_start(const struct vers_sandbox_spec *spec, pid_t *pid, vers_error_t *err);
+
+struct vers_exec_spec {
+        pid_t init_pid;
+        const char *envid;
+        char *const *argv;
+        char *const *envp;
+        const char *workdir; /* inside the env */
+        int timeout_sec;     /* 0 = none */
+        bool pty;            /* give the command a terminal (stdin must be one) */
+        bool quiet;          /* stdin/stdout/stderr to /dev/null */
+        const char *user;    /* run as this user ("name", "uid", "name:group"); NULL = root */
+        bool build_io;       /* stdin from /dev/null and stdout to stderr */
+};
+
+/* Run a command inside a running env; *status is its exit code (124 on timeout,
+ * 128+N when killed by signal N). */
+int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error_t *err);
+
+/* Set the hostname inside the env of PID 1 pid (a restored env keeps its source's). */
+int vers_sandbox_set_hostname(pid_t pid, const char *name, vers_error_t *err);
+
+/* Attach the env's socket rel (e.g. "run/postgresql/.s.PGSQL.5432", found inside the env's
+ * mounts, symlinks resolved inside the env) over the file host_path, which it creates: a
+ * host-side client connecting there reaches that socket and no other, whatever the env later
+ * puts at rel. The mount goes stale (refused connections) when the socket is made anew. */
+int vers_sandbox_share_socket(pid_t init_pid, const char *rel, const char *host_path,
+                              vers_error_t *err);
+
+/* Create the skeleton of an env root (directories, /usr links, /etc copy) in rootfs. */
+int vers_sandbox_populate(const char *rootfs, vers_error_t *err);
+
+#endif

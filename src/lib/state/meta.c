@@ -1,0 +1,563 @@
+#include "state/meta.h"
+#include "base/strbuf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SCHEMA_VERSION 2
+
+/* A tag is unique within its project; commits of no project (see meta.h) share one space. */
+#define COMMITS_TABLE_SQL                                                                          \
+        "CREATE TABLE commits(id TEXT PRIMARY KEY, parent TEXT, image TEXT, env TEXT, tag TEXT,"   \
+        " message TEXT, mode TEXT, state TEXT NOT NULL, created INTEGER, owner_pid INTEGER,"       \
+        " owner_start INTEGER, project TEXT);"                                                     \
+        "CREATE UNIQUE INDEX commits_project_tag ON commits(ifnull(project, ''), tag);"
+
+static const char schema_sql[] =
+    "CREATE TABLE images(id TEXT PRIMARY KEY, key TEXT, project TEXT,"
+    " state TEXT NOT NULL, created INTEGER, owner_pid INTEGER, owner_start "
+    "INTEGER);" COMMITS_TABLE_SQL
+    "CREATE TABLE envs(id TEXT PRIMARY KEY, alias TEXT UNIQUE, project TEXT,"
+    " image TEXT, base TEXT, state TEXT NOT NULL, target TEXT, mode TEXT,"
+    " init_pid INTEGER, init_start INTEGER, memory_mib INTEGER, vcpu INTEGER,"
+    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
+    "PRAGMA user_version = 2;";
+
+/* Version 1 had tags unique over the whole VERS_ROOT and no project on commits. A commit gets
+ * the project of the env it was taken from where that env still exists; the others keep no
+ * project (vers shows them in every project). SQLite cannot drop a UNIQUE constraint, so the
+ * table is rebuilt. */
+static const char migrate_1_to_2_sql[] =
+    "ALTER TABLE commits RENAME TO commits_v1;" COMMITS_TABLE_SQL
+    "INSERT INTO commits(id, parent, image, env, tag, message, mode, state, created, owner_pid,"
+    " owner_start, project) SELECT c.id, c.parent, c.image, c.env, c.tag, c.message, c.mode,"
+    " c.state, c.created, c.owner_pid, c.owner_start,"
+    " (SELECT e.project FROM envs e WHERE e.id = c.env) FROM commits_v1 c;"
+    "DROP TABLE commits_v1;"
+    "PRAGMA user_version = 2;";
+
+/* A row struct is described by its columns so that one put/get/list serves every table. */
+enum col_type { COL_TEXT, COL_INT };
+struct col {
+        const char *name;
+        enum col_type type;
+        size_t offset;
+};
+
+#define T(s, f)                                                                                    \
+        {                                                                                          \
+#f, COL_TEXT, offsetof(struct s, f)                                                \
+        }
+#define I(s, f)                                                                                    \
+        {                                                                                          \
+#f, COL_INT, offsetof(struct s, f)                                                 \
+        }
+
+static const struct col image_cols[] = {
+    T(vers_image, id),          T(vers_image, key),     T(vers_image, project),
+    T(vers_image, state),       I(vers_image, created), I(vers_image, owner_pid),
+    I(vers_image, owner_start), {NULL, COL_TEXT, 0},
+};
+static const struct col commit_cols[] = {
+    T(vers_commit, id),        T(vers_commit, parent),      T(vers_commit, image),
+    T(vers_commit, env),       T(vers_commit, tag),         T(vers_commit, message),
+    T(vers_commit, mode),      T(vers_commit, state),       I(vers_commit, created),
+    I(vers_commit, owner_pid), I(vers_commit, owner_start), T(vers_commit, project),
+    {NULL, COL_TEXT, 0},
+};
+static const struct col env_cols[] = {
+    T(vers_env, id),       T(vers_env, alias),      T(vers_env, project),     T(vers_env, image),
+    T(vers_env, base),     T(vers_env, state),      T(vers_env, target),      T(vers_env, mode),
+    I(vers_env, init_pid), I(vers_env, init_start), I(vers_env, memory_mib),  I(vers_env, vcpu),
+    I(vers_env, created),  I(vers_env, owner_pid),  I(vers_env, owner_start), {NULL, COL_TEXT, 0},
+};
+
+static int db_error(struct vers_meta *m, vers_error_t *err, const char *what)
+{
+        return vers_make_error(err, 0, "metadata: %s: %s", what, sqlite3_errmsg(m->db));
+}
+
+static int exec_sql(struct vers_meta *m, const char *sql, vers_error_t *err)
+{
+        char *msg = NULL;
+        if (sqlite3_exec(m->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+                vers_make_error(err, 0, "metadata: %s", msg ? msg : sqlite3_errmsg(m->db));
+                sqlite3_free(msg);
+                return -1;
+        }
+        return 0;
+}
+
+static uint32_t be(const unsigned char *p, int n)
+{
+        uint32_t v = 0;
+        for (int i = 0; i < n; i++)
+                v = v << 8 | p[i];
+        return v;
+}
+
+/* The 100-byte SQLite header: the magic, and a page count that fits the file. The count is
+ * only checked without a write-ahead log, which may hold pages the file does not yet. */
+static int check_header(const char *path, off_t size, vers_error_t *err)
+{
+        unsigned char h[100];
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return vers_make_error(err, errno, "cannot open metadata '%s'", path);
+        ssize_t got = pread(fd, h, sizeof h, 0);
+        if (got < 0)
+                return vers_make_error(err, errno, "cannot read metadata '%s'", path);
+        if (memcmp(h, "SQLite format 3", got < 16 ? (size_t)got : 16) != 0)
+                return vers_make_error(err, 0, "metadata '%s' is not an SQLite database", path);
+        if (got < (ssize_t)sizeof h)
+                return vers_make_error(err, 0, "metadata '%s' is truncated (%lld bytes)", path,
+                                       (long long)size);
+        uint32_t page = be(h + 16, 2);
+        if (page == 1)
+                page = 65536;
+        uint32_t pages = be(h + 28, 4);
+        bool count_valid = pages > 0 && be(h + 24, 4) == be(h + 92, 4);
+        _cleanup_free_ char *wal = xasprintf("%s-wal", path);
+        struct stat ws;
+        bool have_wal = stat(wal, &ws) == 0 && ws.st_size > 0;
+        if (count_valid && !have_wal && (uint64_t)size < (uint64_t)page * pages)
+                return vers_make_error(err, 0, "metadata '%s' is truncated (%lld bytes of %llu)",
+                                       path, (long long)size, (unsigned long long)page * pages);
+        return 0;
+}
+
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                *out = sqlite3_column_int64(st, 0);
+                rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        return rc;
+}
+
+int vers_meta_inspect(const char *path, enum vers_meta_kind *kind, const char **what,
+                      vers_error_t *err)
+{
+        const char *w = NULL;
+        struct stat sb;
+        *kind = VERS_META_NEW;
+        if (stat(path, &sb) < 0) {
+                if (errno != ENOENT)
+                        return vers_make_error(err, errno, "cannot read metadata '%s'", path);
+                w = "missing";
+        } else if (!S_ISREG(sb.st_mode)) {
+                return vers_make_error(err, 0, "metadata '%s' is not a file", path);
+        } else if (sb.st_size == 0) {
+                w = "empty";
+        }
+        if (w) {
+                if (what)
+                        *what = w;
+                return 0;
+        }
+        if (check_header(path, sb.st_size, err) < 0)
+                return -1;
+        sqlite3 *db = NULL;
+        int ret = -1;
+        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK) {
+                vers_make_error(err, 0, "cannot open metadata '%s': %s", path,
+                                db ? sqlite3_errmsg(db) : "out of memory");
+                goto out;
+        }
+        sqlite3_busy_timeout(db, 30000);
+        int64_t app = 0, tables = 0, ours = 0;
+        if (query_int(db, "PRAGMA application_id", &app) != SQLITE_OK ||
+            query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", &tables) !=
+                SQLITE_OK ||
+            query_int(db,
+                      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                      "('images','commits','envs')",
+                      &ours) != SQLITE_OK) {
+                vers_make_error(err, 0, "cannot read metadata '%s': %s", path, sqlite3_errmsg(db));
+                goto out;
+        }
+        if (app != 0 && app != VERS_META_APP_ID) {
+                vers_make_error(err, 0,
+                                "metadata '%s' is another program's SQLite database "
+                                "(application_id 0x%08llx)",
+                                path, (unsigned long long)app);
+                goto out;
+        }
+        if (app == 0 && tables == 0) {
+                if (what)
+                        *what = "an SQLite database with no tables";
+                ret = 0;
+                goto out;
+        }
+        if (ours != 3) {
+                vers_make_error(err, 0,
+                                app ? "metadata '%s' is a vers database without its tables"
+                                    : "metadata '%s' is an SQLite database without vers's tables",
+                                path);
+                goto out;
+        }
+        *kind = VERS_META_VERS;
+        ret = 0;
+out:
+        if (db)
+                sqlite3_close(db);
+        return ret;
+}
+
+int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err)
+{
+        m->db = NULL;
+        enum vers_meta_kind kind;
+        if (vers_meta_inspect(path, &kind, NULL, err) < 0)
+                return -1;
+        if (sqlite3_open_v2(path, &m->db,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                            NULL) != SQLITE_OK) {
+                vers_make_error(err, 0, "cannot open metadata '%s': %s", path,
+                                m->db ? sqlite3_errmsg(m->db) : "out of memory");
+                vers_meta_close(m);
+                return -1;
+        }
+        sqlite3_busy_timeout(m->db, 30000);
+        if (exec_sql(m,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     " PRAGMA foreign_keys=OFF;",
+                     err) < 0)
+                goto fail;
+        sqlite3_stmt *st = NULL;
+        int version = 0;
+        if (sqlite3_prepare_v2(m->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+                version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        if (version > SCHEMA_VERSION) {
+                vers_make_error(err, 0,
+                                "metadata '%s' has schema version %d; this vers knows up to %d",
+                                path, version, SCHEMA_VERSION);
+                goto fail;
+        }
+        int64_t app = 0;
+        if (query_int(m->db, "PRAGMA application_id", &app) != SQLITE_OK) {
+                db_error(m, err, "read");
+                goto fail;
+        }
+        if (version < SCHEMA_VERSION || app != VERS_META_APP_ID) {
+                /* new, older, or made before the marker (adopted: its tables are vers's); one
+                 * transaction: a vers killed half-way leaves the old schema intact */
+                if (vers_meta_begin(m, err) < 0)
+                        goto fail;
+                const char *up = version == 0               ? schema_sql
+                                 : version < SCHEMA_VERSION ? migrate_1_to_2_sql
+                                                            : NULL;
+                _cleanup_free_ char *mark = xasprintf("PRAGMA user_version = %d;"
+                                                      " PRAGMA application_id = %d",
+                                                      SCHEMA_VERSION, VERS_META_APP_ID);
+                if ((up && exec_sql(m, up, err) < 0) || exec_sql(m, mark, err) < 0) {
+                        vers_meta_rollback(m);
+                        vers_error_wrap(err, "cannot upgrade metadata '%s'", path);
+                        goto fail;
+                }
+                if (vers_meta_commit(m, err) < 0)
+                        goto fail;
+        }
+        return 0;
+fail:
+        vers_meta_close(m);
+        return -1;
+}
+
+void vers_meta_close(struct vers_meta *m)
+{
+        if (m->db)
+                sqlite3_close(m->db);
+        m->db = NULL;
+}
+
+int vers_meta_begin(struct vers_meta *m, vers_error_t *err)
+{
+        return exec_sql(m, "BEGIN IMMEDIATE", err);
+}
+
+int vers_meta_commit(struct vers_meta *m, vers_error_t *err)
+{
+        return exec_sql(m, "COMMIT", err);
+}
+
+void vers_meta_rollback(struct vers_meta *m)
+{
+        sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void clear_row(const struct col *cols, void *row)
+{
+        for (const struct col *c = cols; c->name; c++) {
+                if (c->type == COL_TEXT) {
+                        char **p = (char **)((char *)row + c->offset);
+                        free(*p);
+                        *p = NULL;
+                } else {
+                        *(int64_t *)((char *)row + c->offset) = 0;
+                }
+        }
+}
+
+void vers_image_clear(struct vers_image *i)
+{
+        clear_row(image_cols, i);
+}
+
+void vers_commit_clear(struct vers_commit *c)
+{
+        clear_row(commit_cols, c);
+}
+
+void vers_env_clear(struct vers_env *e)
+{
+        clear_row(env_cols, e);
+}
+
+void vers_images_free(struct vers_image *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                vers_image_clear(&v[i]);
+        free(v);
+}
+
+void vers_commits_free(struct vers_commit *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                vers_commit_clear(&v[i]);
+        free(v);
+}
+
+void vers_envs_free(struct vers_env *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                vers_env_clear(&v[i]);
+        free(v);
+}
+
+static int put_row(struct vers_meta *m, const char *table, const struct col *cols, const void *row,
+                   vers_error_t *err)
+{
+        /* an upsert on the id only: a clash on another unique column (alias, tag) must fail,
+         * where INSERT OR REPLACE would silently delete the other row */
+        struct strbuf sql = STRBUF_INIT, vals = STRBUF_INIT, upd = STRBUF_INIT;
+        strbuf_addf(&sql, "INSERT INTO %s(", table);
+        int n = 0;
+        for (const struct col *c = cols; c->name; c++, n++) {
+                strbuf_addf(&sql, "%s%s", n ? "," : "", c->name);
+                strbuf_addf(&vals, "%s?%d", n ? "," : "", n + 1);
+                if (n)
+                        strbuf_addf(&upd, "%s%s=excluded.%s", n > 1 ? "," : "", c->name, c->name);
+        }
+        strbuf_addf(&sql, ") VALUES(%s) ON CONFLICT(id) DO UPDATE SET %s", vals.buf, upd.buf);
+        strbuf_release(&vals);
+        strbuf_release(&upd);
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(m->db, sql.buf, -1, &st, NULL);
+        strbuf_release(&sql);
+        if (rc != SQLITE_OK)
+                return db_error(m, err, "prepare");
+        n = 0;
+        for (const struct col *c = cols; c->name; c++, n++) {
+                const char *base = (const char *)row + c->offset;
+                if (c->type == COL_TEXT) {
+                        const char *s = *(char *const *)base;
+                        if (s)
+                                sqlite3_bind_text(st, n + 1, s, -1, SQLITE_TRANSIENT);
+                        else
+                                sqlite3_bind_null(st, n + 1);
+                } else {
+                        sqlite3_bind_int64(st, n + 1, *(const int64_t *)base);
+                }
+        }
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+                if (rc == SQLITE_CONSTRAINT)
+                        return vers_make_error(err, 0, "that %s is already taken",
+                                               !strcmp(table, "envs") ? "alias" : "tag");
+                return db_error(m, err, "write");
+        }
+        return 0;
+}
+
+int vers_meta_put_image(struct vers_meta *m, const struct vers_image *i, vers_error_t *err)
+{
+        return put_row(m, "images", image_cols, i, err);
+}
+
+int vers_meta_put_commit(struct vers_meta *m, const struct vers_commit *c, vers_error_t *err)
+{
+        return put_row(m, "commits", commit_cols, c, err);
+}
+
+int vers_meta_put_env(struct vers_meta *m, const struct vers_env *e, vers_error_t *err)
+{
+        return put_row(m, "envs", env_cols, e, err);
+}
+
+int vers_meta_delete(struct vers_meta *m, const char *table, const char *id, vers_error_t *err)
+{
+        _cleanup_free_ char *sql = xasprintf("DELETE FROM %s WHERE id = ?1", table);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK)
+                return db_error(m, err, "prepare");
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 0 : db_error(m, err, "delete");
+}
+
+/* Select rows of table into a growing array of structs of size sz. */
+static int list_rows(struct vers_meta *m, const char *table, const struct col *cols, size_t sz,
+                     const char *where, const char *arg, void **out, size_t *nout,
+                     vers_error_t *err)
+{
+        struct strbuf sql = STRBUF_INIT;
+        strbuf_addstr(&sql, "SELECT ");
+        int n = 0;
+        for (const struct col *c = cols; c->name; c++, n++)
+                strbuf_addf(&sql, "%s%s", n ? "," : "", c->name);
+        strbuf_addf(&sql, " FROM %s", table);
+        if (where)
+                strbuf_addf(&sql, " WHERE %s", where);
+        strbuf_addstr(&sql, " ORDER BY created, rowid");
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(m->db, sql.buf, -1, &st, NULL);
+        strbuf_release(&sql);
+        if (rc != SQLITE_OK)
+                return db_error(m, err, "prepare");
+        if (arg)
+                sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+        char *rows = NULL;
+        size_t count = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                rows = xrealloc(rows, (count + 1) * sz);
+                char *row = rows + count * sz;
+                memset(row, 0, sz);
+                n = 0;
+                for (const struct col *c = cols; c->name; c++, n++) {
+                        if (c->type == COL_TEXT) {
+                                const unsigned char *t = sqlite3_column_text(st, n);
+                                *(char **)(row + c->offset) = t ? xstrdup((const char *)t) : NULL;
+                        } else {
+                                *(int64_t *)(row + c->offset) = sqlite3_column_int64(st, n);
+                        }
+                }
+                count++;
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+                for (size_t i = 0; i < count; i++)
+                        clear_row(cols, rows + i * sz);
+                free(rows);
+                return db_error(m, err, "read");
+        }
+        *out = rows;
+        *nout = count;
+        return 0;
+}
+
+static int get_row(struct vers_meta *m, const char *table, const struct col *cols, size_t sz,
+                   const char *id, void *out, vers_error_t *err)
+{
+        void *rows = NULL;
+        size_t n = 0;
+        if (list_rows(m, table, cols, sz, "id = ?1", id, &rows, &n, err) < 0)
+                return -1;
+        if (n == 0) {
+                free(rows);
+                return 0;
+        }
+        memcpy(out, rows, sz);
+        free(rows);
+        return 1;
+}
+
+int vers_meta_get_image(struct vers_meta *m, const char *id, struct vers_image *out,
+                        vers_error_t *err)
+{
+        return get_row(m, "images", image_cols, sizeof *out, id, out, err);
+}
+
+int vers_meta_get_commit(struct vers_meta *m, const char *id, struct vers_commit *out,
+                         vers_error_t *err)
+{
+        return get_row(m, "commits", commit_cols, sizeof *out, id, out, err);
+}
+
+int vers_meta_get_env(struct vers_meta *m, const char *id, struct vers_env *out, vers_error_t *err)
+{
+        return get_row(m, "envs", env_cols, sizeof *out, id, out, err);
+}
+
+int vers_meta_list_images(struct vers_meta *m, const char *where, const char *arg,
+                          struct vers_image **out, size_t *n, vers_error_t *err)
+{
+        return list_rows(m, "images", image_cols, sizeof **out, where, arg, (void **)out, n, err);
+}
+
+int vers_meta_list_commits(struct vers_meta *m, const char *where, const char *arg,
+                           struct vers_commit **out, size_t *n, vers_error_t *err)
+{
+        return list_rows(m, "commits", commit_cols, sizeof **out, where, arg, (void **)out, n, err);
+}
+
+int vers_meta_list_envs(struct vers_meta *m, const char *where, const char *arg,
+                        struct vers_env **out, size_t *n, vers_error_t *err)
+{
+        return list_rows(m, "envs", env_cols, sizeof **out, where, arg, (void **)out, n, err);
+}
+
+/* entries in store/envs, store/commits and store/images (-1 if one cannot be read) */
+static int count_store(const char *store)
+{
+        const char *dirs[] = {"envs", "commits", "images"};
+        int n = 0;
+        for (size_t i = 0; i < 3; i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s", store, dirs[i]);
+                DIR *d = opendir(p);
+                if (!d) {
+                        if (errno == ENOENT)
+                                continue;
+                        return -1;
+                }
+                struct dirent *de;
+                while ((de = readdir(d)) != NULL)
+                        n += de->d_name[0] != '.';
+                closedir(d);
+        }
+        return n;
+}
+
+int vers_meta_check_root(const char *root, const char *store, vers_error_t *err)
+{
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", root);
+        enum vers_meta_kind kind;
+        const char *what = NULL;
+        if (vers_meta_inspect(db, &kind, &what, err) < 0)
+                return vers_error_wrap(err, "VERS_ROOT '%s'", root);
+        if (kind != VERS_META_NEW)
+                return 0;
+        int n = count_store(store);
+        if (n == 0)
+                return 0;
+        if (n < 0)
+                return vers_make_error(err, errno, "VERS_ROOT '%s': cannot read its store '%s'",
+                                       root, store);
+        return vers_make_error(err, 0,
+                               "VERS_ROOT '%s' has a store with %d subvolume%s but vers.db is %s; "
+                               "refusing to recreate it (restore it from a backup, or remove the "
+                               "store to start over)",
+                               root, n, n == 1 ? "" : "s", what);
+}

@@ -1,0 +1,122 @@
+/* meta — the SQLite database (VERS_ROOT/vers.db) that says what exists.
+ *
+ * Tables: images, commits, envs. Every row has a state; a multi-step operation first writes
+ * its row in a transitional state ("pending", "deleting", "rollback") together with the pid
+ * and start time of the vers process doing it (the owner), and sets the final state last.
+ * A transitional row whose owner is gone is an interrupted operation: vers_engine_recover()
+ * finishes or undoes it. Only rows in state "ready" (commits, images) or "running"/"stopped"
+ * (envs) are ever shown as valid.
+ *
+ * Aliases are unique over the whole VERS_ROOT; tags only within a project (the project column of
+ * commits: a commit keeps it when its env is deleted).
+ *
+ * WAL mode; writers use BEGIN IMMEDIATE; schema version in PRAGMA user_version, and
+ * PRAGMA application_id = VERS_META_APP_ID marks the file as vers's (set on creation, and on
+ * databases made before the marker, which are recognised by their tables and adopted).
+ * A file that is truncated, not SQLite, or another program's database is never written.
+ */
+#ifndef VERS_META_H
+#define VERS_META_H
+
+#include "base/util.h"
+
+#include <sqlite3.h>
+
+struct vers_meta {
+        sqlite3 *db;
+};
+
+struct vers_image {
+        char *id;
+        char *key;     /* cache key: hash of the inputs */
+        char *project; /* project directory it was built for */
+        char *state;   /* pending | ready */
+        int64_t created;
+        int64_t owner_pid;
+        int64_t owner_start;
+};
+
+struct vers_commit {
+        char *id;
+        char *parent; /* commit this one descends from, NULL if straight from an image */
+        char *image;
+        char *env;     /* env it was taken from */
+        char *project; /* that env's project; NULL: none known (shown in every project) */
+        char *tag;     /* unique within the project */
+        char *message;
+        char *mode;  /* cold | warm */
+        char *state; /* pending | ready */
+        int64_t created;
+        int64_t owner_pid;
+        int64_t owner_start;
+};
+
+struct vers_env {
+        char *id;
+        char *alias;
+        char *project; /* project directory: workdir of execute/connect */
+        char *image;
+        char *base;   /* commit it was branched from, NULL if from an image */
+        char *state;  /* pending | running | stopped | deleting | rollback */
+        char *target; /* rollback: the commit being restored */
+        char *mode;   /* cold | warm */
+        int64_t init_pid;
+        int64_t init_start;
+        int64_t memory_mib;
+        int64_t vcpu;
+        int64_t created;
+        int64_t owner_pid;
+        int64_t owner_start;
+};
+
+#define VERS_META_APP_ID 0x76657273 /* "vers" */
+
+enum vers_meta_kind {
+        VERS_META_NEW,  /* nothing there yet: no file, an empty one, or SQLite with no tables */
+        VERS_META_VERS, /* a vers database */
+};
+/* Say what is at path without changing it. Fails, naming the problem, when it is neither
+ * (truncated, not SQLite, another program's database). For NEW, *what (if not NULL) gets
+ * "missing", "empty" or "an SQLite database with no tables". */
+int vers_meta_inspect(const char *path, enum vers_meta_kind *kind, const char **what,
+                      vers_error_t *err);
+/* Check root/vers.db before opening it: the metadata is what says which subvolumes of the
+ * store are envs and commits, so a NEW one next to a store that holds some would disown
+ * them all (and gc would delete them). Only a root whose store is empty may get a new one. */
+int vers_meta_check_root(const char *root, const char *store, vers_error_t *err);
+/* Open the database at path, making it if it is NEW; refuses what vers_meta_inspect refuses. */
+int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err);
+void vers_meta_close(struct vers_meta *m);
+int vers_meta_begin(struct vers_meta *m, vers_error_t *err); /* BEGIN IMMEDIATE */
+int vers_meta_commit(struct vers_meta *m, vers_error_t *err);
+void vers_meta_rollback(struct vers_meta *m);
+
+void vers_image_clear(struct vers_image *i);
+void vers_commit_clear(struct vers_commit *c);
+void vers_env_clear(struct vers_env *e);
+void vers_images_free(struct vers_image *v, size_t n);
+void vers_commits_free(struct vers_commit *v, size_t n);
+void vers_envs_free(struct vers_env *v, size_t n);
+
+/* put = insert or replace the whole row */
+int vers_meta_put_image(struct vers_meta *m, const struct vers_image *i, vers_error_t *err);
+int vers_meta_put_commit(struct vers_meta *m, const struct vers_commit *c, vers_error_t *err);
+int vers_meta_put_env(struct vers_meta *m, const struct vers_env *e, vers_error_t *err);
+int vers_meta_delete(struct vers_meta *m, const char *table, const char *id, vers_error_t *err);
+
+/* get by exact id: returns 1 found, 0 not found, -1 error */
+int vers_meta_get_image(struct vers_meta *m, const char *id, struct vers_image *out,
+                        vers_error_t *err);
+int vers_meta_get_commit(struct vers_meta *m, const char *id, struct vers_commit *out,
+                         vers_error_t *err);
+int vers_meta_get_env(struct vers_meta *m, const char *id, struct vers_env *out, vers_error_t *err);
+
+/* Lists, oldest first. where is an SQL condition with ?1 bound to arg (may be NULL). */
+int vers_meta_list_images(struct vers_meta *m, const char *where, const char *arg,
+                          struct vers_image **out, size_t *n, vers_error_t *err);
+int vers_meta_list_commits(struct vers_meta *m, const char *where, const char *arg,
+                           struct vers_commit **out, size_t *n, vers_error_t *err);
+int vers_meta_list_envs(struct vers_meta *m, const char *where, const char *arg,
+                        struct vers_env **out, size_t *n, vers_error_t *err);
+
+#endif
