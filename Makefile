@@ -14,7 +14,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissi
            -Wno-unused-parameter -Wno-format-truncation
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Isrc/lib -Isrc/cmd
-LIBS    := -lbtrfsutil -lsqlite3 -lyaml -lseccomp
+LIBS    := -lbtrfsutil -lsqlite3 -lyaml -lseccomp -ljansson -lcrypto
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
