@@ -136,6 +136,13 @@ int vers_run(char *const argv[], char **out, vers_error_t *err)
         return vers_wait_exit(pid, err);
 }
 
+void vers_sleep_ms(long ms)
+{
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
 uint64_t vers_now_ms(void)
 {
         struct timespec ts;

@@ -133,6 +133,9 @@ int vers_run(char *const argv[], char **out, vers_error_t *err);
 char *str_first_line(char *s);
 
 uint64_t vers_now_ms(void);
+/* Sleep ms milliseconds, through EINTR. For polling with a deadline only: a test or a caller
+ * that waits for a condition polls the condition. */
+void vers_sleep_ms(long ms);
 double vers_monotonic(void);
 char *vers_random_hex(size_t nchars);
 /* true if s ends with suffix */

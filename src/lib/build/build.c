@@ -228,20 +228,13 @@ static char **build_vars(const struct build *b)
 
 /* ---- sandboxes for build steps ---------------------------------------------------------- */
 
-static void sleep_ms(long ms)
-{
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 static void stop_build_sandbox(const char *cg, pid_t pid)
 {
         kill(pid, SIGKILL);
         vers_cgroup_kill(cg);
         vers_cgroup_destroy(cg);
         for (int i = 0; i < 500 && vers_pid_alive(pid, 0); i++)
-                sleep_ms(10);
+                vers_sleep_ms(10);
 }
 
 struct step_run {

@@ -62,13 +62,6 @@ static void notice_cold_once(struct vers_ctx *ctx, const char *why)
         vers_write_file_atomic(marker, why, strlen(why), 0644, NULL);
 }
 
-static void sleep_ms(long ms)
-{
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 /* ---- opening ---------------------------------------------------------------------------- */
 
 static char *find_project(void)
@@ -280,7 +273,7 @@ int vers_env_socket_dir(struct vers_ctx *ctx, const struct vers_env *e, const ch
 static void wait_gone(const struct vers_env *e, int timeout_ms)
 {
         for (int t = 0; t < timeout_ms && vers_env_is_running(e); t += 10)
-                sleep_ms(10);
+                vers_sleep_ms(10);
 }
 
 /* ---- recovery -------------------------------------------------------------------------- */

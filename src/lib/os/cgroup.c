@@ -169,13 +169,6 @@ static bool read_line(const char *path, char *buf, size_t n)
         return ok;
 }
 
-static void sleep_ms(long ms)
-{
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 char *vers_cgroup_freezer_dir(const char *envid)
 {
         return cg_path("freezer", envid, NULL);
@@ -191,7 +184,7 @@ int vers_cgroup_freeze(const char *envid, bool freeze, vers_error_t *err)
                 for (int i = 0; freeze && i < 10000; i++) {
                         if (read_line(p, buf, sizeof buf) && str_startswith(buf, "FROZEN"))
                                 return 0;
-                        sleep_ms(1);
+                        vers_sleep_ms(1);
                 }
                 return freeze ? vers_make_error(err, 0, "env %s did not freeze", envid) : 0;
         }
@@ -210,7 +203,7 @@ int vers_cgroup_freeze(const char *envid, bool freeze, vers_error_t *err)
                         fclose(f);
                 if (done)
                         return 0;
-                sleep_ms(1);
+                vers_sleep_ms(1);
         }
         return vers_make_error(err, 0, "env %s did not %s", envid, freeze ? "freeze" : "thaw");
 }
@@ -255,7 +248,7 @@ void vers_cgroup_kill(const char *envid)
                 free(pids);
                 if (n <= 0)
                         return;
-                sleep_ms(10);
+                vers_sleep_ms(10);
         }
 }
 

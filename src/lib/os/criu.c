@@ -143,13 +143,6 @@ static int criu_failed(const char *what, const char *log, int status, vers_error
  * while its parasite code runs in the env's processes can take them down with it. */
 #define ORPHAN_DUMP_WAIT_MS 20000
 
-static void sleep_ms(long ms)
-{
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 /* "pid starttime" of this process into path, written by the criu child itself before it
  * execs, so that it is there even if vers dies the moment it forked */
 static void write_pidfile(const char *path)
@@ -210,11 +203,11 @@ void vers_criu_dump_reap(const char *images)
             sscanf(text, "%d %llu", &pid, &start) != 2 || pid <= 0 || start == 0)
                 return;
         for (int t = 0; t < ORPHAN_DUMP_WAIT_MS && vers_pid_alive(pid, start); t += 10)
-                sleep_ms(10);
+                vers_sleep_ms(10);
         if (vers_pid_alive(pid, start))
                 kill(pid, SIGKILL);
         for (int t = 0; t < 10000 && vers_pid_alive(pid, start); t += 10)
-                sleep_ms(10);
+                vers_sleep_ms(10);
 }
 
 int vers_criu_dump(pid_t pid, const char *images, const char *freezer, const char *log,
