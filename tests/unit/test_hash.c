@@ -14,9 +14,11 @@ static void test_sha256_vectors(void **state)
         (void)state;
         char out[VERS_HASH_HEX + 1];
         vers_sha256_hex("abc", 3, out);
-        assert_string_equal(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_string_equal(out,
+                            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         vers_sha256_hex("", 0, out);
-        assert_string_equal(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_string_equal(out,
+                            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         assert_int_equal(strlen(out), VERS_HASH_HEX);
 }
 
