@@ -868,7 +868,10 @@ int vers_exec_in(pid_t init_pid, const char *cg_id, const char *rootfs, const ch
             .quiet = o ? o->quiet : false,
             .user = o ? o->user : NULL,
             .build_io = o ? o->build_io : false,
+            .stdio = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO},
         };
+        for (int i = 0; o && o->stdio && i < 3; i++)
+                spec.stdio[i] = o->stdio[i];
         return vers_sandbox_exec(&spec, status, err);
 }
 

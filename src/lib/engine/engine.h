@@ -117,6 +117,10 @@ struct vers_exec_opts {
         const char *user; /* run as this user of the env (NULL: root) */
         bool build_io;    /* stdin from /dev/null, stdout to stderr (build steps) */
         bool no_env_file; /* do not read the env's /.vers/env (extra_env is the whole env) */
+        /* the command's stdin, stdout and stderr: 3 descriptors of the caller, e.g.
+         * (const int[]){STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}; NULL: the caller's 0, 1
+         * and 2 (hooks, build steps). With pty, stdio[0] is the terminal. */
+        const int *stdio;
 };
 int vers_env_exec(struct vers_ctx *ctx, const struct vers_env *e, char *const argv[],
                   const struct vers_exec_opts *o, int *status, vers_error_t *err);

@@ -1,9 +1,9 @@
 /* harden — what code inside an env may do to the kernel, as data.
  *
  * Three tables a reviewer reads in one screen, in the spirit of runc/crun and Docker's
- * defaults: the paths under /proc and /sys that are masked or read-only (sandbox.c mounts
- * them), the capabilities an env keeps (Docker's default set: no CAP_SYS_ADMIN, so no mounts,
- * no namespaces, no sethostname from inside), and the seccomp policy (compiled by
+ * defaults: the paths under /proc and /sys that are masked or read-only (sandbox-mount.c
+ * mounts them), the capabilities an env keeps (Docker's default set: no CAP_SYS_ADMIN, so no
+ * mounts, no namespaces, no sethostname from inside), and the seccomp policy (compiled by
  * libseccomp). vers_harden_apply() is the last thing done before anything is executed inside
  * an env: PID 1 at start, and every command vers execute, connect, build steps and hooks run.
  * CRIU dumps and restores the filter, the capability sets and the bounding set with the

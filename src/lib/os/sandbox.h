@@ -11,7 +11,9 @@
  * and capabilities of harden.h, with /proc and /sys masked as harden.h lists.
  *
  * The mount setup is first described as a list of steps and then executed in one audited
- * sequence that ends in pivot_root (bubblewrap's SetupOp idea).
+ * sequence that ends in pivot_root (bubblewrap's SetupOp idea). What fails inside a child
+ * before its exec comes back as an error (its errno and message over a pipe), never as an
+ * exit status: a status is always the command's own. The parts are in sandbox-private.h.
  */
 #ifndef VERS_SANDBOX_H
 #define VERS_SANDBOX_H
@@ -46,14 +48,19 @@ struct vers_exec_spec {
         char *const *envp;
         const char *workdir; /* inside the env */
         int timeout_sec;     /* 0 = none */
-        bool pty;            /* give the command a terminal (stdin must be one) */
+        bool pty;            /* give the command a terminal (stdio[0] must be one) */
         bool quiet;          /* stdin/stdout/stderr to /dev/null */
         const char *user;    /* run as this user ("name", "uid", "name:group"); NULL = root */
         bool build_io;       /* stdin from /dev/null and stdout to stderr */
+        /* the command's stdin, stdout and stderr: descriptors of the caller (with pty: the
+         * terminal and where its output goes; unused when quiet). A terminal among them is
+         * relayed through a pipe, never handed into the env. */
+        int stdio[3];
 };
 
 /* Run a command inside a running env; *status is its exit code (124 on timeout,
- * 128+N when killed by signal N). */
+ * 128+N when killed by signal N). What stops it from being executed (entering the env,
+ * its user, its workdir, the program itself) is returned as an error instead. */
 int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error_t *err);
 
 /* Set the hostname inside the env of PID 1 pid (a restored env keeps its source's). */
