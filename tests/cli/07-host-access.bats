@@ -53,3 +53,22 @@ teardown() { tunnel_stop; }
         [ "$status" -eq 1 ]
         [[ "$output" == *"no env or commit named 'no-such-env'"* ]]
 }
+
+@test "vers env of an env whose server is stopped says in one line which socket is missing" {
+        vers run --alias pgstop >/dev/null
+        vers execute -b pgstop "pg_ctl stop" >/dev/null
+        run vers env pgstop
+        rc=$status
+        out=$output
+        run timeout 60 "$VERS_BIN" execute -b pgstop "pg_ctl start"
+        started=$status
+        run vers env pgstop
+        vers kill -y pgstop >/dev/null
+        [ "$rc" -eq 1 ]
+        [ "$(echo "$out" | wc -l)" -eq 1 ]
+        [[ "$out" == "vers: "*"no socket '/run/postgresql/.s.PGSQL.5432' in the env" ]]
+        # the same env, its server running again
+        [ "$started" -eq 0 ]
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"export PGDATABASE=app"* ]]
+}

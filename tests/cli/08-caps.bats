@@ -91,3 +91,37 @@ teardown_file() {
                 [ "$(awk '$1 == "nr_throttled" { print $2 }' "$cg/cpu.stat")" -gt 0 ]
         fi
 }
+
+@test "a command that cannot be started in an env at its pids limit is an error saying so, not an exit status" {
+        local d id cur max
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/pids.XXXXXX") && chmod 755 "$d"
+        printf '[vm]\nmemory_mib = 256\npids = 16\n\n[storage]\ncluster_mib = 1024\n' > "$d/vers.toml"
+        cd "$d"
+        vers run --alias full >/dev/null
+        id=$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM envs WHERE alias = 'full'")
+        pids_file() { ls /sys/fs/cgroup/pids/vers/*/"$id"/"$1" /sys/fs/cgroup/vers/*/"$id"/"$1" 2>/dev/null | head -1; }
+        [ "$(cat "$(pids_file pids.max)")" = 16 ]
+        # inside: a process that takes every task the limit leaves, for 20 s, also those the
+        # command that started it gives back when it returns
+        vers execute -b full 'setsid python3 -c "
+import os, time
+end = time.time() + 20
+while time.time() < end:
+    try:
+        if os.fork() == 0:
+            time.sleep(max(0, end - time.time())); os._exit(0)
+    except OSError:
+        time.sleep(0.01)
+" </dev/null >/dev/null 2>&1 &'
+        for _ in $(seq 200); do
+                cur=$(cat "$(pids_file pids.current)")
+                [ "$cur" -ge 16 ] && break
+                sleep 0.05
+        done
+        [ "$cur" -ge 16 ]
+        # the helper that joined the env cannot fork the command: one line of error, exit 1
+        run vers execute -b full "true"
+        vers kill -y full >/dev/null
+        [ "$status" -eq 1 ]
+        [ "$output" = "vers: cannot start the command in the env: Resource temporarily unavailable" ]
+}

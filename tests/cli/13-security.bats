@@ -5,6 +5,7 @@
 # removed) so that a regression cannot damage the host running the tests.
 
 load helpers
+bats_require_minimum_version 1.5.0 # run -N
 
 setup_file() {
         vers_setup_root
@@ -273,6 +274,48 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
         # inside, the link led into the env's own /root
         [ -d "$(rootfs_of remount)/root/$name" ]
         vers kill -y remount >/dev/null
+}
+
+@test "a mount point the env blocked between two boots fails the next boot in one line naming it" {
+        vers run --alias blocked >/dev/null
+        # the project is bound at /tmp/<name>: make the env's /tmp a file
+        vers execute -b blocked "mv /tmp /tmp.old && touch /tmp"
+        pid=$(init_pid blocked)
+        kill -9 "$pid"
+        for _ in $(seq 200); do [ -d "/proc/$pid" ] || break; sleep 0.05; done
+        [ ! -d "/proc/$pid" ]
+        run vers execute -b blocked "echo booted"
+        vers kill -y blocked >/dev/null
+        [ "$status" -eq 1 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "$output" = "vers: env setup failed: mount point '$PROJ' is not a directory of the env: Not a directory" ]
+}
+
+@test "what stops a command from starting is one line of error; a command's own 126 and 127 are its status" {
+        for e in $ENVS; do
+                run vers exec -b "$e" -- /no/such/program
+                [ "$status" -eq 1 ]
+                [ "$output" = "vers: cannot run '/no/such/program' in the env: No such file or directory" ]
+                run vers exec -b "$e" -- /etc/passwd
+                [ "$status" -eq 1 ]
+                [ "$output" = "vers: cannot run '/etc/passwd' in the env: Permission denied" ]
+                run vers execute -b "$e" -w /no/such/dir "pwd"
+                [ "$status" -eq 1 ]
+                [ "$output" = "vers: cannot enter directory '/no/such/dir' in the env: No such file or directory" ]
+                # the command's own statuses, whatever they are, and nothing said by vers
+                run -127 vers execute -b "$e" "exit 127"
+                [ -z "$output" ]
+                run vers exec -b "$e" -- sh -c 'exit 126'
+                [ "$status" -eq 126 ]
+                [ -z "$output" ]
+                run vers exec -b "$e" -- sh -c 'exit 125'
+                [ "$status" -eq 125 ]
+                [ -z "$output" ]
+                # a shell that finds no such program is such a command
+                run -127 vers execute -b "$e" "no-such-program-$e"
+                [[ "$output" == *"no-such-program-$e: not found"* ]]
+                [[ "$output" != *"vers:"* ]]
+        done
 }
 
 @test "under sudo, env root is the user who ran vers: what it writes in the project is theirs" {
