@@ -102,22 +102,30 @@ int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
                 vers_cgroup_destroy(cgroups[i]);
                 rep->cgroups++;
         }
-        /* envs whose PID 1 died (machine rebooted, OOM): mark stopped */
+        /* envs whose PID 1 died (machine rebooted, OOM): mark stopped; counted only once the
+         * row says so, and the first row that cannot be written fails gc */
         struct vers_env *envs = NULL;
         size_t n = 0;
         if (vers_meta_list_envs(&ctx->meta, "state = 'running'", NULL, &envs, &n, err) < 0)
                 return -1;
+        int ret = 0;
         for (size_t i = 0; i < n; i++) {
-                if (vers_env_is_running(&envs[i]))
+                struct vers_env *e = &envs[i];
+                if (vers_env_is_running(e))
                         continue;
-                free(envs[i].state);
-                envs[i].state = xstrdup("stopped");
-                envs[i].init_pid = envs[i].init_start = 0;
-                vers_meta_put_env(&ctx->meta, &envs[i], NULL);
+                free(e->state);
+                e->state = xstrdup("stopped");
+                e->init_pid = e->init_start = 0;
+                if (vers_failpoint("gc-before-mark", err) < 0 ||
+                    vers_meta_put_env(&ctx->meta, e, err) < 0) {
+                        ret = vers_error_wrap(err, "gc: cannot mark env '%s' stopped",
+                                              e->alias ? e->alias : e->id);
+                        break;
+                }
                 rep->rows++;
         }
         vers_envs_free(envs, n);
-        return 0;
+        return ret;
 }
 
 int vers_shutdown(struct vers_ctx *ctx, int *stopped, vers_error_t *err)

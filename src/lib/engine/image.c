@@ -1,6 +1,6 @@
 /* image — what vers wrote into an env's image at build time, read back: config files, the
  * log list, the default client port. */
-#include "engine/engine-private.h"
+#include "engine/engine.h"
 
 #include <stdio.h>
 #include <string.h>
