@@ -2,7 +2,7 @@
 # check-layers.sh SRC OBJDIR — prove that the library's layers have no back-edges.
 #
 # The library lives in SRC/lib/<layer>/, and the layers are ordered, lowest first:
-#   base format os state services build engine test
+#   base format os state services launch build engine test
 # A file may use its own layer and the layers below it, never one above. Two things are read,
 # because either alone can miss an edge:
 #   - the include graph: every #include "<layer>/x.h" in SRC/lib/<layer>/*.[ch];
@@ -19,7 +19,7 @@ usage="usage: check-layers.sh SRC OBJDIR [ALLOW]"
 src=${1:?$usage}
 obj=${2:?$usage}
 allow=${3:-/dev/null}
-LAYERS="base format os state services build engine test"
+LAYERS="base format os state services launch build engine test"
 
 rank() {
         i=0
@@ -74,6 +74,8 @@ done
 # 2. symbols: "object symbol" for every global definition, then every undefined use
 for o in "$obj"/*/*.o; do
         [ -e "$o" ] || continue
+        # an object left from a source since removed (an older build dir) is not the library
+        [ -e "$src/lib/$(basename "$(dirname "$o")")/$(basename "$o" .o).c" ] || continue
         nm --defined-only -g "$o" | awk -v o="$o" 'NF == 3 { print $3, o }' >>"$tmp/def"
         nm -u "$o" | awk -v o="$o" '{ print $NF, o }' >>"$tmp/use"
 done

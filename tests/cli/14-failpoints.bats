@@ -57,6 +57,21 @@ freezer_state() {
 
 db() { sqlite3 "$VERS_ROOT/vers.db" "$@"; }
 
+# branch env $1 from fp-base and kill its PID 1 from outside: its row still says running
+dead_env() {
+        local pid i
+        vers branch fp-base --alias "$1" >/dev/null
+        pid=$(db "SELECT init_pid FROM envs WHERE alias = '$1'")
+        [ "${pid:-0}" -gt 0 ] || { echo "env $1 has no PID 1"; return 1; }
+        kill -9 "$pid"
+        for i in $(seq 100); do
+                [ -e "/proc/$pid" ] || return 0
+                sleep 0.1
+        done
+        echo "PID 1 ($pid) of env $1 did not go"
+        return 1
+}
+
 # everything the operation killed at failpoint $1 may have left is finished or undone
 assert_recovered() {
         local fp=$1 id st pids
@@ -102,6 +117,10 @@ hit() {
                 VERS_FAILPOINT=$spec run vers kill -y "del-$n"
                 ;;
         build-*) VERS_FAILPOINT=$spec run vers build --no-cache ;;
+        gc-before-mark)
+                dead_env "gcdead-$n" || { status=255; return; }
+                VERS_FAILPOINT=$spec run vers gc
+                ;;
         gc-*)
                 btrfs subvolume create "$VERS_ROOT/store/envs/deadbeef$n" >/dev/null
                 VERS_FAILPOINT=$spec run vers gc
@@ -225,6 +244,22 @@ $(grep -ho 'run_criu([^;]*"\([a-z-]*\)")' "$REPO"/src/lib/os/criu.c | sed 's/.*"
 
 @test "vers gc killed at each of its steps: the next gc finishes" {
         kill_at_each $(failpoints gc-)
+}
+
+@test "gc that cannot mark a dead env stopped fails and counts it nowhere" {
+        dead_env gc-unmarked
+        VERS_FAILPOINT=fail:gc-before-mark run vers gc --json
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"cannot mark env 'gc-unmarked' stopped: failpoint 'gc-before-mark' made this step fail"* ]]
+        [[ "$output" != *'"stopped"'* ]]
+        [ "$(db "SELECT state FROM envs WHERE alias = 'gc-unmarked'")" = running ]
+        # the next gc marks it, and counts it once
+        run vers gc --json
+        [ "$status" -eq 0 ]
+        echo "$output" | jq -e '.stopped == 1'
+        [ "$(db "SELECT state FROM envs WHERE alias = 'gc-unmarked'")" = stopped ]
+        run vers gc --json
+        echo "$output" | jq -e '.stopped == 0'
 }
 
 @test "every step made to fail is a one-line error and undone" {

@@ -37,7 +37,8 @@
         X("build-after-row", "a layer's pending image row is written")                             \
         X("build-after-snapshot", "a layer's subvolume is made and filled, not yet read-only")     \
         X("gc-before-delete", "gc knows what to delete and deleted nothing yet")                   \
-        X("gc-after-delete", "gc deleted one subvolume")
+        X("gc-after-delete", "gc deleted one subvolume")                                           \
+        X("gc-before-mark", "gc found an env whose PID 1 is gone, its row not yet marked stopped")
 
 /* the names, NULL-terminated, in the order above */
 extern const char *const vers_failpoint_names[];

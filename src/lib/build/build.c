@@ -14,7 +14,9 @@
  */
 #include "os/cgroup.h"
 #include "format/dockerfile.h"
-#include "engine/engine-private.h"
+#include "build/build.h"
+#include "launch/launch.h"
+#include "state/refs.h"
 #include "base/failpoint.h"
 #include "base/names.h"
 #include "os/passwd.h"

@@ -1,31 +1,36 @@
-/* engine-private — what the parts of the engine (engine.c, build.c) share, not for commands. */
+/* engine-private — what the engine's own files share; not for commands, nor for lower layers
+ * (build gets the context, refs and launching from state/ and launch/). */
 #ifndef VERS_ENGINE_PRIVATE_H
 #define VERS_ENGINE_PRIVATE_H
 
 #include "engine/engine.h"
 
-#include <sys/types.h>
+/* control.c: kill an env's processes at once (its state is about to be discarded) */
+void vers_env_kill(const struct vers_env *e);
+/* control.c: wait up to timeout_ms for the env's PID 1 to be gone */
+void vers_env_wait_gone(const struct vers_env *e, int timeout_ms);
 
-void vers_progress(struct vers_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void vers_notice(struct vers_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* a new random id (16 hex digits) */
-char *vers_new_id(void);
-/* this process's start time, for owner rows */
-int64_t vers_my_start(void);
+/* sockets.c: release the shared sockets of envs that are gone or not running (all: every
+ * env's) */
+void vers_sockets_release_stale(struct vers_ctx *ctx, bool all);
 
-enum {
-        VERS_SB_NO_SERVICES = 1, /* PID 1 only reaps (build steps) */
-        VERS_SB_HOST_NET = 2,    /* the host's network (build steps) */
-};
-/* Install vers-init in rootfs and start an env on it (cgroup cg_id). */
-int vers_start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *rootfs,
-                       const char *project, const char *hostname, long mem, long vcpu,
-                       unsigned flags, pid_t *pid, vers_error_t *err);
-int vers_exec_in(pid_t init_pid, const char *cg_id, const char *rootfs, const char *workdir,
-                 char *const argv[], const struct vers_exec_opts *o, int *status,
-                 vers_error_t *err);
-/* The last lines of rootfs/rel, or NULL. */
-char *vers_tail_of(const char *rootfs, const char *rel, int lines);
+/* recover.c: kill and delete an env and its row (a failed create, a delete, recovery) */
+int vers_env_undo(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err);
+/* recover.c: put e->target's snapshot in place of e's rootfs; e is saved stopped */
+int vers_env_finish_rollback(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err);
+
+/* boot.c: boot a stopped env in place, or restore a warm commit's processes onto its (fresh)
+ * rootfs, wait for its services; *e is updated and saved with final_state */
+int vers_env_boot(struct vers_ctx *ctx, struct vers_env *e, const char *final_state,
+                  vers_error_t *err);
+int vers_env_restore(struct vers_ctx *ctx, struct vers_env *e, const char *commit_id,
+                     const char *final_state, vers_error_t *err);
+/* boot.c: a pending row for a new env owned by this process (project NULL: ctx's) */
+void vers_env_init_row(struct vers_ctx *ctx, struct vers_env *e, const char *alias,
+                       const char *image, const char *base, const char *project);
+/* boot.c: make e from a read-only subvolume src (an image or a commit's rootfs); with
+ * warm_commit, restore that commit's processes instead of booting. Undone on failure. */
+int vers_env_create(struct vers_ctx *ctx, const char *src, const char *warm_commit,
+                    struct vers_env *e, vers_error_t *err);
 
 #endif

@@ -1,4 +1,7 @@
-/* engine — the env lifecycle: build, run, execute, commit, branch, rollback, delete, gc.
+/* engine — the env lifecycle: open a root, run, branch, execute, commit, rollback, stop,
+ * delete, gc, shutdown. Commands include this one header; it brings in the context
+ * (state/ctx.h), names and HEAD (state/refs.h, state/head.h), exec options (launch/launch.h)
+ * and vers_build (build/build.h).
  *
  * Every operation that makes or removes more than one thing first writes its row in a
  * transitional state owned by this process (see meta.h), does the work, and sets the final
@@ -8,68 +11,29 @@
 #ifndef VERS_ENGINE_H
 #define VERS_ENGINE_H
 
-#include "format/config.h"
-#include "os/idmap.h"
-#include "state/meta.h"
-#include "os/store.h"
 #include "base/util.h"
-
-struct vers_ctx {
-        char *root;        /* VERS_ROOT */
-        char *project_dir; /* directory holding vers.toml (or .vers/), NULL outside a project */
-        struct vers_config cfg;
-        bool have_cfg;
-        struct vers_store store;
-        struct vers_meta meta;
-        struct vers_idmap idmap;           /* the host ids of this root's envs */
-        void (*progress)(const char *msg); /* may be NULL */
-        void (*notice)(const char *msg);   /* one-line notices the user must see; may be NULL */
-};
+#include "build/build.h"
+#include "launch/launch.h"
+#include "state/ctx.h"
+#include "state/head.h"
+#include "state/refs.h"
 
 /* Open VERS_ROOT (store and metadata) and the project around cwd; recover interrupted work. */
 int vers_open(struct vers_ctx *ctx, vers_error_t *err);
 void vers_close(struct vers_ctx *ctx);
 /* Just find the project and its config (no store, no root needed). */
 int vers_open_project(struct vers_ctx *ctx, vers_error_t *err);
+/* Finish or undo what vers processes that died left half-done (vers_open calls it). */
 int vers_recover(struct vers_ctx *ctx, vers_error_t *err);
-
-enum vers_ref_kind { VERS_REF_NONE, VERS_REF_ENV, VERS_REF_COMMIT };
-struct vers_ref {
-        enum vers_ref_kind kind;
-        char *id;
-};
-void vers_ref_clear(struct vers_ref *r);
-
-/* Resolve an alias, tag, id or unique id prefix; tags only of the current project (see
- * engine.c for the order). */
-int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, vers_error_t *err);
-/* As vers_resolve, but a tag that no commit of this project has may also name the one commit
- * of another project so tagged (a Dockerfile's FROM: a base that another project made). */
-int vers_resolve_base(struct vers_ctx *ctx, const char *name, struct vers_ref *out,
-                      vers_error_t *err);
-/* HEAD of the project (VERS_REF_NONE if unset). */
-int vers_head_get(struct vers_ctx *ctx, struct vers_ref *out, vers_error_t *err);
-int vers_head_set(struct vers_ctx *ctx, enum vers_ref_kind kind, const char *id, vers_error_t *err);
-/* A human name for a commit or env: tag/alias if it has one, else its id. */
-char *vers_commit_label(struct vers_ctx *ctx, const char *id);
-char *vers_env_label(struct vers_ctx *ctx, const char *id);
-
-struct vers_build_opts {
-        bool no_cache; /* rebuild every step */
-        bool verbose;  /* say every step, cached or not ('vers build') */
-};
-/* Build the project's image (vers.toml, and its Dockerfile if [builder] names one): every
- * step a cached layer. *cached is true when every step came from the cache. */
-int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **image_id, bool *cached,
-               vers_error_t *err);
 
 /* 'vers run': build (cached) and start a new env from the image. */
 int vers_env_run(struct vers_ctx *ctx, const char *alias, struct vers_env *out, vers_error_t *err);
-/* New env from a commit. */
+
 /* How a commit captures an env, and how a branch starts from it. AUTO: warm where CRIU is
  * usable (with a notice when it is not), WARM: warm or fail, COLD: disk only. */
 enum vers_mode { VERS_MODE_AUTO, VERS_MODE_WARM, VERS_MODE_COLD };
 
+/* New env from a commit, in the current project (outside one: the commit's). */
 int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *alias,
                     enum vers_mode mode, struct vers_env *out, vers_error_t *err);
 
@@ -79,8 +43,10 @@ struct vers_commit_opts {
         enum vers_mode mode;
         bool verify; /* warm: restore the dump once before trusting it (also [checkpoint]) */
 };
+/* Commit an env (running or stopped); *pause_ms is how long it was frozen. */
 int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,
                     struct vers_commit *out, double *pause_ms, vers_error_t *err);
+/* Replace an env's disk (and, warm, its processes) with a commit's; it runs afterwards. */
 int vers_env_rollback(struct vers_ctx *ctx, const char *env_id, const char *commit_id,
                       enum vers_mode mode, vers_error_t *err);
 int vers_env_delete(struct vers_ctx *ctx, const char *env_id, vers_error_t *err);
@@ -108,20 +74,7 @@ int vers_env_config_read(struct vers_ctx *ctx, const struct vers_env *e, const c
 /* true if the env's PID 1 is alive */
 bool vers_env_is_running(const struct vers_env *e);
 
-struct vers_exec_opts {
-        const char *workdir; /* default: the env's project directory */
-        int timeout_sec;
-        bool pty;
-        bool quiet;
-        char **extra_env; /* KEY=VALUE, may be NULL */
-        const char *user; /* run as this user of the env (NULL: root) */
-        bool build_io;    /* stdin from /dev/null, stdout to stderr (build steps) */
-        bool no_env_file; /* do not read the env's /.vers/env (extra_env is the whole env) */
-        /* the command's stdin, stdout and stderr: 3 descriptors of the caller, e.g.
-         * (const int[]){STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}; NULL: the caller's 0, 1
-         * and 2 (hooks, build steps). With pty, stdio[0] is the terminal. */
-        const int *stdio;
-};
+/* Run argv in a running env (o->workdir, else its project directory, else /root). */
 int vers_env_exec(struct vers_ctx *ctx, const struct vers_env *e, char *const argv[],
                   const struct vers_exec_opts *o, int *status, vers_error_t *err);
 
@@ -129,11 +82,12 @@ int vers_env_exec(struct vers_ctx *ctx, const struct vers_env *e, char *const ar
  * Dockerfile (5432, 3306 or 6379 first), else 5432. */
 int vers_env_default_port(struct vers_ctx *ctx, const struct vers_env *e);
 
+/* What vers_gc removed or fixed; each count only what it did. */
 struct vers_gc_report {
-        int subvolumes;
-        int cgroups;
-        int qgroups; /* level-1 qgroups (env caps) whose subvolume is gone */
-        int rows;
+        int subvolumes; /* subvolumes (with their cgroups) no row refers to */
+        int cgroups;    /* cgroups of this root that no env or image has */
+        int qgroups;    /* level-1 qgroups (env caps) whose subvolume is gone */
+        int rows;       /* envs whose PID 1 died, marked stopped */
 };
 int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *r, vers_error_t *err);
 /* Stop every env and unmount the store. */

@@ -1,0 +1,276 @@
+/* commit — an env's disk, and warm its processes, captured in one frozen instant. */
+#include "engine/engine-private.h"
+#include "base/failpoint.h"
+#include "base/names.h"
+#include "os/cgroup.h"
+#include "os/checkpoint.h"
+#include "os/criu.h"
+#include "services/services.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Say once per VERS_ROOT that commits are cold, and why (vers doctor says it every time). */
+static void notice_cold_once(struct vers_ctx *ctx, const char *why)
+{
+        _cleanup_free_ char *marker = xasprintf("%s/.cold-notice-shown", ctx->root);
+        if (vers_path_exists(marker))
+                return;
+        vers_notice(ctx, "commits are cold (disk only, services restart on branch): %s", why);
+        vers_write_file_atomic(marker, why, strlen(why), 0644, NULL);
+}
+
+/* The services' pre-commit hooks, one service at a time: a service that is not running (the
+ * user stopped it) has nothing to flush and is skipped, with a notice. */
+static int run_pre_commit(struct vers_ctx *ctx, const struct vers_env *e, const char *rootfs,
+                          vers_error_t *err)
+{
+        if (!vers_exists_in_root(rootfs, ".vers/pre-commit"))
+                return 0;
+        _cleanup_strv_ char **names = vers_services_names(rootfs);
+        /* a root with a hook but no services file runs it once, without a name */
+        for (size_t i = 0; i == 0 || names[i]; i++) {
+                char *argv[] = {"/.vers/pre-commit", names[i], NULL};
+                struct vers_exec_opts xo = {.timeout_sec = 300, .quiet = true};
+                int status = 0;
+                if (vers_exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &xo, &status, err) <
+                    0)
+                        return -1;
+                if (status == 3 && names[i]) {
+                        vers_notice(ctx,
+                                    "notice: %s is not running in env '%s'; committing without "
+                                    "its pre-commit hook",
+                                    names[i], e->alias ? e->alias : e->id);
+                        continue;
+                }
+                if (status != 0)
+                        return vers_make_error(err, 0,
+                                               "pre-commit hook%s%s failed (exit %d); is the "
+                                               "database up? see 'vers logs'",
+                                               names[i] ? " of " : "", names[i] ? names[i] : "",
+                                               status);
+                if (!names[i])
+                        break;
+        }
+        return 0;
+}
+
+/* Can a branch restore what a warm dump of this (frozen) env would hold? 1 yes, 0 no with
+ * *why, -1 error. */
+static int check_restorable(struct vers_ctx *ctx, const struct vers_env *e, char **why,
+                            vers_error_t *err)
+{
+        _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, e->id);
+        return vers_mounts_unchanged((pid_t)e->init_pid, envdir, why, err);
+}
+
+/* Restore the commit's dump once into a throwaway copy (vers commit --verify). */
+static int verify_restore(struct vers_ctx *ctx, const struct vers_env *e, const char *commit_id,
+                          vers_error_t *err)
+{
+        _cleanup_free_ char *cdir = vers_store_commit_dir(&ctx->store, commit_id);
+        _cleanup_free_ char *images = xasprintf("%s/criu", cdir);
+        _cleanup_free_ char *rootfs = vers_store_commit_rootfs(&ctx->store, commit_id);
+        /* under envs/ with an id no row has: 'vers gc' removes it and its cgroup if this
+         * process dies half-way */
+        _cleanup_free_ char *id = vers_new_id();
+        _cleanup_free_ char *scratch = vers_store_env_dir(&ctx->store, id);
+        /* CRIU's log stays with the source env, for the message's "log:" to name */
+        _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, e->id);
+        _cleanup_free_ char *workdir = xasprintf("%s/verify", envdir);
+        if (mkdir(workdir, 0700) < 0 && errno != EEXIST)
+                return vers_make_error(err, errno, "cannot create '%s'", workdir);
+        struct vers_restore_check c = {
+            images, rootfs, scratch, workdir, id, e->memory_mib, e->vcpu, ctx->cfg.pids,
+        };
+        if (vers_checkpoint_try_restore(&c, err) < 0)
+                return vers_error_wrap(err, "the commit's processes could not be restored");
+        return 0;
+}
+
+int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,
+                    struct vers_commit *out, double *pause_ms, vers_error_t *err)
+{
+        if (o->tag && vers_tag_check(o->tag, err) < 0)
+                return -1;
+        if (vers_store_check_room(&ctx->store, err) < 0)
+                return -1;
+        struct vers_env e = {0};
+        int r = vers_meta_get_env(&ctx->meta, env_id, &e, err);
+        if (r <= 0)
+                return r < 0 ? -1 : vers_make_error(err, 0, "no env '%s'", env_id);
+        /* a commit belongs to its env's project, and keeps it when the env is deleted */
+        if (o->tag && vers_name_taken(ctx, o->tag, e.project, true, err) < 0) {
+                vers_env_clear(&e);
+                return -1;
+        }
+        int ret = -1;
+        bool running = vers_env_is_running(&e);
+        bool warm = false;
+        memset(out, 0, sizeof *out);
+        if (running && o->mode != VERS_MODE_COLD) {
+                const struct vers_criu_info *ci = vers_criu_probe();
+                if (ci->usable)
+                        warm = true;
+                else if (o->mode == VERS_MODE_WARM) {
+                        vers_env_clear(&e);
+                        return vers_make_error(err, 0, "cannot commit warm: %s", ci->why);
+                } else
+                        notice_cold_once(ctx, ci->why);
+        } else if (!running && o->mode == VERS_MODE_WARM) {
+                vers_env_clear(&e);
+                return vers_make_error(err, 0, "cannot commit warm: env '%s' is not running",
+                                       e.alias ? e.alias : e.id);
+        }
+        _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e.id);
+        _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, e.id);
+        _cleanup_free_ char *lockpath = xasprintf("%s/commit.lock", envdir);
+        _cleanup_close_ int lockfd = -1;
+        out->id = vers_new_id();
+        out->parent = e.base ? xstrdup(e.base) : NULL;
+        out->image = e.image ? xstrdup(e.image) : NULL;
+        out->env = xstrdup(e.id);
+        out->project = e.project ? xstrdup(e.project) : NULL;
+        out->tag = o->tag ? xstrdup(o->tag) : NULL;
+        out->message = o->message ? xstrdup(o->message) : NULL;
+        out->mode = xstrdup("cold");
+        out->state = xstrdup("pending");
+        out->created = (int64_t)vers_now_ms();
+        out->owner_pid = getpid();
+        out->owner_start = vers_my_start();
+        _cleanup_free_ char *dir = vers_store_commit_dir(&ctx->store, out->id);
+        _cleanup_free_ char *dst = vers_store_commit_rootfs(&ctx->store, out->id);
+        if (vers_meta_put_commit(&ctx->meta, out, err) < 0)
+                goto out;
+        if (vers_failpoint("commit-after-row", err) < 0)
+                goto undo;
+        /* one commit of an env at a time: two would freeze, dump and thaw across each other.
+         * The kernel drops the lock if this process dies. */
+        lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
+                vers_make_error(err, errno, "cannot lock '%s'", lockpath);
+                goto undo;
+        }
+        if (vers_failpoint("commit-after-lock", err) < 0)
+                goto undo;
+        if (running && run_pre_commit(ctx, &e, rootfs, err) < 0)
+                goto undo;
+        if (vers_failpoint("commit-after-hook", err) < 0)
+                goto undo;
+        if (mkdir(dir, 0700) < 0) {
+                vers_make_error(err, errno, "cannot create '%s'", dir);
+                goto undo;
+        }
+        /* write back what is dirty before the freeze, so that the snapshot inside it has
+         * little to flush and the pause does not grow with the amount of data written */
+        {
+                _cleanup_close_ int rfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (rfd >= 0)
+                        syncfs(rfd);
+        }
+        double t0 = vers_monotonic();
+        if (running && (vers_cgroup_freeze(e.id, true, err) < 0 ||
+                        vers_failpoint("commit-after-freeze", err) < 0)) {
+                vers_cgroup_freeze(e.id, false, NULL);
+                goto undo;
+        }
+        if (warm) {
+                /* frozen, the env cannot change its mounts between this check and the dump */
+                _cleanup_free_ char *why = NULL;
+                int ok = check_restorable(ctx, &e, &why, err);
+                if (ok < 0 || (ok == 0 && o->mode == VERS_MODE_WARM)) {
+                        vers_cgroup_freeze(e.id, false, NULL);
+                        if (ok == 0)
+                                vers_make_error(err, 0,
+                                                "cannot commit warm: in env '%s', %s; a warm "
+                                                "branch may not restore it (unmount it or "
+                                                "commit --cold)",
+                                                e.alias ? e.alias : e.id, why);
+                        goto undo;
+                }
+                if (ok == 0) {
+                        vers_notice(ctx,
+                                    "committing env '%s' cold: %s; a warm branch may not "
+                                    "restore it",
+                                    e.alias ? e.alias : e.id, why);
+                        warm = false;
+                }
+        }
+        if (warm) {
+                /* processes and memory, in the same frozen instant as the disk */
+                _cleanup_free_ char *images = xasprintf("%s/criu", dir);
+                _cleanup_free_ char *log = xasprintf("%s/dump.log", images);
+                _cleanup_free_ char *freezer = vers_cgroup_freezer_dir(e.id);
+                vers_error_t derr = NULL;
+                if (mkdir(images, 0700) < 0 && errno != EEXIST) {
+                        vers_make_error(&derr, errno, "cannot create '%s'", images);
+                } else {
+                        if (vers_criu_dump((pid_t)e.init_pid, images, freezer, log, &derr) == 0)
+                                vers_criu_give_images(images, ctx->idmap.root_uid,
+                                                      ctx->idmap.root_gid, &derr);
+                }
+                if (!derr && vers_failpoint("commit-after-dump", err) < 0) {
+                        vers_cgroup_freeze(e.id, false, NULL);
+                        goto undo;
+                }
+                if (derr) {
+                        if (o->mode == VERS_MODE_WARM) {
+                                vers_cgroup_freeze(e.id, false, NULL);
+                                *err = derr;
+                                goto undo;
+                        }
+                        vers_notice(ctx, "warm commit failed, committing cold instead: %s",
+                                    derr->msg);
+                        vers_error_free(&derr);
+                        vers_rm_rf(images, NULL);
+                        warm = false;
+                }
+        }
+        int snap = vers_subvol_snapshot(rootfs, dst, true, err);
+        if (snap == 0)
+                snap = vers_failpoint("commit-after-snapshot", err);
+        if (running)
+                vers_cgroup_freeze(e.id, false, NULL);
+        if (pause_ms)
+                *pause_ms = (vers_monotonic() - t0) * 1000.0;
+        if (snap < 0 || vers_failpoint("commit-before-ready", err) < 0)
+                goto undo;
+        if (warm && (o->verify || ctx->cfg.checkpoint_verify)) {
+                vers_error_t verr = NULL;
+                if (verify_restore(ctx, &e, out->id, &verr) < 0) {
+                        if (o->mode == VERS_MODE_WARM) {
+                                *err = verr;
+                                goto undo;
+                        }
+                        vers_notice(ctx, "%s; committing cold instead", verr->msg);
+                        vers_error_free(&verr);
+                        _cleanup_free_ char *images = xasprintf("%s/criu", dir);
+                        vers_rm_rf(images, NULL);
+                        warm = false;
+                }
+        }
+        free(out->state);
+        out->state = xstrdup("ready");
+        free(out->mode);
+        out->mode = xstrdup(warm ? "warm" : "cold");
+        out->owner_pid = out->owner_start = 0;
+        if (vers_meta_put_commit(&ctx->meta, out, err) < 0)
+                goto undo;
+        /* the env now descends from this commit */
+        free(e.base);
+        e.base = xstrdup(out->id);
+        ret = vers_meta_put_env(&ctx->meta, &e, err);
+        goto out;
+undo:
+        vers_subvol_delete(dst, NULL);
+        vers_rm_rf(dir, NULL);
+        vers_meta_delete(&ctx->meta, "commits", out->id, NULL);
+        vers_commit_clear(out);
+out:
+        vers_env_clear(&e);
+        return ret;
+}

@@ -1,0 +1,104 @@
+/* open — finding the project, opening VERS_ROOT (store, idmap, metadata), then recovery. */
+#include "engine/engine-private.h"
+#include "os/cgroup.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_ROOT "/var/lib/vers"
+
+static char *find_project(void)
+{
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd))
+                return NULL;
+        const char *forced = getenv("VERS_PROJECT");
+        if (forced && *forced)
+                return realpath(forced, NULL);
+        for (;;) {
+                _cleanup_free_ char *toml = xasprintf("%s/vers.toml", cwd);
+                _cleanup_free_ char *dot = xasprintf("%s/.vers", cwd);
+                if (vers_path_exists(toml) || vers_path_exists(dot))
+                        return xstrdup(cwd);
+                char *slash = strrchr(cwd, '/');
+                if (!slash || slash == cwd)
+                        return NULL;
+                *slash = '\0';
+        }
+}
+
+int vers_open_project(struct vers_ctx *ctx, vers_error_t *err)
+{
+        vers_config_init(&ctx->cfg);
+        ctx->project_dir = find_project();
+        if (ctx->project_dir) {
+                _cleanup_free_ char *toml = xasprintf("%s/vers.toml", ctx->project_dir);
+                if (vers_path_exists(toml)) {
+                        if (vers_config_load(toml, &ctx->cfg, err) < 0)
+                                return -1;
+                        ctx->have_cfg = true;
+                }
+        }
+        return 0;
+}
+
+/* Does the store hold anything (an image, a commit or an env)? */
+static bool store_used(const struct vers_store *st)
+{
+        static const char *dirs[] = {"images", "commits", "envs"};
+        for (size_t i = 0; i < 3; i++) {
+                _cleanup_free_ char *d = xasprintf("%s/%s", st->path, dirs[i]);
+                DIR *dir = opendir(d);
+                struct dirent *de;
+                bool any = false;
+                while (dir && !any && (de = readdir(dir)) != NULL)
+                        any = de->d_name[0] != '.';
+                if (dir)
+                        closedir(dir);
+                if (any)
+                        return true;
+        }
+        return false;
+}
+
+int vers_open(struct vers_ctx *ctx, vers_error_t *err)
+{
+        if (geteuid() != 0)
+                return vers_make_error(err, 0,
+                                       "vers must run as root (it creates namespaces, "
+                                       "mounts and btrfs subvolumes)");
+        if (vers_open_project(ctx, err) < 0)
+                return -1;
+        const char *root = getenv("VERS_ROOT");
+        if (!root || !*root) {
+                root = DEFAULT_ROOT;
+                if (vers_mkdir_p(root, 0700, err) < 0)
+                        return -1;
+        }
+        ctx->root = realpath(root, NULL);
+        if (!ctx->root)
+                return vers_make_error(err, 0, "VERS_ROOT '%s' does not exist", root);
+        vers_cgroup_set_scope(ctx->root);
+        if (vers_store_open(ctx->root, ctx->cfg.cluster_mib, ctx->cfg.sparse, &ctx->store, err) < 0)
+                return -1;
+        if (vers_idmap_open(ctx->root, store_used(&ctx->store), &ctx->idmap, err) < 0)
+                return -1;
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", ctx->root);
+        if (vers_meta_check_root(ctx->root, ctx->store.path, err) < 0 ||
+            vers_meta_open(db, &ctx->meta, err) < 0)
+                return -1;
+        return vers_recover(ctx, err);
+}
+
+void vers_close(struct vers_ctx *ctx)
+{
+        vers_meta_close(&ctx->meta);
+        vers_store_close(&ctx->store);
+        vers_config_free(&ctx->cfg);
+        free(ctx->root);
+        free(ctx->project_dir);
+        ctx->root = ctx->project_dir = NULL;
+}
