@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,35 +70,31 @@ bool vers_pid_alive(pid_t pid, uint64_t starttime)
 
 pid_t vers_spawn(char *const argv[], int *outfd, vers_error_t *err)
 {
+        /* posix_spawn reports a failed exec to the caller (glibc spawns with CLONE_VFORK and
+         * hands back the child's errno), so nothing is printed on the child's behalf */
         int pfd[2] = {-1, -1};
         if (outfd && pipe2(pfd, O_CLOEXEC) < 0)
                 return vers_make_error(err, errno, "pipe");
-        pid_t pid = fork();
-        if (pid < 0) {
-                int e = errno;
-                if (outfd) {
-                        close(pfd[0]);
-                        close(pfd[1]);
-                }
-                return vers_make_error(err, e, "fork");
-        }
-        if (pid == 0) {
-                int nul = open("/dev/null", O_RDONLY);
-                if (nul >= 0)
-                        dup2(nul, 0);
-                if (outfd) {
-                        dup2(pfd[1], 1);
-                        dup2(pfd[1], 2);
-                }
-                vers_close_fds_from(3);
-                execvp(argv[0], argv);
-                fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-                _exit(127);
-        }
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         if (outfd) {
-                close(pfd[1]);
-                *outfd = pfd[0];
+                posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+                posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
         }
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+        pid_t pid = -1;
+        int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (outfd)
+                close(pfd[1]);
+        if (rc != 0) {
+                if (outfd)
+                        close(pfd[0]);
+                return vers_make_error(err, rc, "cannot run %s", argv[0]);
+        }
+        if (outfd)
+                *outfd = pfd[0];
         return pid;
 }
 
