@@ -135,7 +135,6 @@ int vers_open(struct vers_ctx *ctx, vers_error_t *err)
         ctx->root = realpath(root, NULL);
         if (!ctx->root)
                 return vers_make_error(err, 0, "VERS_ROOT '%s' does not exist", root);
-        vers_cgroup_set_scope(ctx->root);
         if (vers_store_open(ctx->root, ctx->cfg.cluster_mib, ctx->cfg.sparse, &ctx->store, err) < 0)
                 return -1;
         if (vers_idmap_open(ctx->root, store_used(&ctx->store), &ctx->idmap, err) < 0)
@@ -143,6 +142,11 @@ int vers_open(struct vers_ctx *ctx, vers_error_t *err)
         _cleanup_free_ char *db = xasprintf("%s/vers.db", ctx->root);
         if (vers_meta_check_root(ctx->root, ctx->store.path, err) < 0 ||
             vers_meta_open(db, &ctx->meta, err) < 0)
+                return -1;
+        /* the root's cgroup scope never changes (meta.h), so no env's cgroup moves */
+        _cleanup_free_ char *fresh = vers_cgroup_scope_for_root(ctx->root), *scope = NULL;
+        if (vers_meta_cgroup_scope(&ctx->meta, fresh, &scope, err) < 0 ||
+            vers_cgroup_set_scope(scope, err) < 0)
                 return -1;
         return vers_recover(ctx, err);
 }
@@ -197,13 +201,19 @@ char *vers_new_id(void)
 
 /* ---- process control ------------------------------------------------------------------ */
 
+/* The env's cgroup: the one its row records (meta.h), else the one its id names now. */
+static const char *env_cg(const struct vers_env *e)
+{
+        return e->cgroup ? e->cgroup : e->id;
+}
+
 /* Kill an env's processes at once (its state is about to be discarded). */
 static void env_kill(const struct vers_env *e)
 {
         if (vers_env_is_running(e))
                 kill((pid_t)e->init_pid, SIGKILL);
-        vers_cgroup_kill(e->id);
-        vers_cgroup_destroy(e->id);
+        vers_cgroup_kill(env_cg(e));
+        vers_cgroup_destroy(env_cg(e));
 }
 
 /* ---- sockets shared with host-side clients ------------------------------------------------ */
@@ -320,16 +330,16 @@ static int finish_rollback(struct vers_ctx *ctx, struct vers_env *e, vers_error_
 /* Thaw an env left frozen by a commit whose vers died. A committer holds the env's
  * commit.lock from before it freezes until after it thaws, and the kernel drops the lock
  * when it dies: if the lock is free, nobody alive froze the env. */
-static void thaw_if_unowned(struct vers_ctx *ctx, const char *env_id)
+static void thaw_if_unowned(struct vers_ctx *ctx, const char *env_id, const char *cg)
 {
-        if (!vers_cgroup_is_frozen(env_id))
+        if (!vers_cgroup_is_frozen(cg))
                 return;
         _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, env_id);
         _cleanup_free_ char *lockpath = xasprintf("%s/commit.lock", envdir);
         _cleanup_close_ int fd = open(lockpath, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
         if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
                 return;
-        vers_cgroup_freeze(env_id, false, NULL);
+        vers_cgroup_freeze(cg, false, NULL);
 }
 
 /* Undo a commit whose vers died: first stop the criu dump it may have left running (it
@@ -341,8 +351,12 @@ static int undo_commit(struct vers_ctx *ctx, const struct vers_commit *c, vers_e
         _cleanup_free_ char *rootfs = vers_store_commit_rootfs(&ctx->store, c->id);
         _cleanup_free_ char *images = xasprintf("%s/criu", dir);
         vers_criu_dump_reap(images);
-        if (c->env)
-                thaw_if_unowned(ctx, c->env);
+        if (c->env) {
+                struct vers_env e = {0};
+                bool have = vers_meta_get_env(&ctx->meta, c->env, &e, NULL) == 1;
+                thaw_if_unowned(ctx, c->env, have ? env_cg(&e) : c->env);
+                vers_env_clear(&e);
+        }
         if (vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0)
                 return -1;
         return vers_meta_delete(&ctx->meta, "commits", c->id, err);
@@ -387,7 +401,7 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
         if (vers_meta_list_envs(&ctx->meta, NULL, NULL, &envs, &n, err) < 0)
                 return -1;
         for (size_t i = 0; i < n; i++)
-                thaw_if_unowned(ctx, envs[i].id);
+                thaw_if_unowned(ctx, envs[i].id, env_cg(&envs[i]));
         vers_envs_free(envs, n);
 
         struct vers_image *is = NULL;
@@ -930,7 +944,7 @@ static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char
         char *argv[] = {"/.vers/ready", running_only ? "--running" : NULL, NULL};
         struct vers_exec_opts o = {.timeout_sec = READY_TIMEOUT, .quiet = true};
         int status = 0;
-        if (vers_exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &o, &status, err) < 0)
+        if (vers_exec_in((pid_t)e->init_pid, env_cg(e), rootfs, "/", argv, &o, &status, err) < 0)
                 return -1;
         if (status != 0) {
                 _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
@@ -974,9 +988,9 @@ static int env_boot(struct vers_ctx *ctx, struct vers_env *e, const char *final_
 {
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
         pid_t pid;
-        vers_cgroup_kill(e->id);
-        vers_cgroup_destroy(e->id);
-        if (vers_start_sandbox(ctx, e->id, rootfs, e->project, e->alias ? e->alias : e->id,
+        vers_cgroup_kill(env_cg(e));
+        vers_cgroup_destroy(env_cg(e));
+        if (vers_start_sandbox(ctx, env_cg(e), rootfs, e->project, e->alias ? e->alias : e->id,
                                e->memory_mib, e->vcpu, 0, &pid, err) < 0)
                 return -1;
         return env_started(ctx, e, pid, "cold", rootfs, final_state, err);
@@ -991,11 +1005,11 @@ static int env_restore(struct vers_ctx *ctx, struct vers_env *e, const char *com
         _cleanup_free_ char *cdir = vers_store_commit_dir(&ctx->store, commit_id);
         _cleanup_free_ char *images = xasprintf("%s/criu", cdir);
         pid_t pid;
-        vers_cgroup_kill(e->id);
-        vers_cgroup_destroy(e->id);
-        if (vers_cgroup_create(e->id, e->memory_mib, e->vcpu, ctx->cfg.pids, err) < 0)
+        vers_cgroup_kill(env_cg(e));
+        vers_cgroup_destroy(env_cg(e));
+        if (vers_cgroup_create(env_cg(e), e->memory_mib, e->vcpu, ctx->cfg.pids, err) < 0)
                 return -1;
-        if (vers_criu_restore(images, rootfs, e->id, dir, 0, &pid, err) < 0)
+        if (vers_criu_restore(images, rootfs, env_cg(e), dir, 0, &pid, err) < 0)
                 return -1;
         /* the restored uts namespace still has the source env's name */
         vers_sandbox_set_hostname(pid, e->alias ? e->alias : e->id, NULL);
@@ -1019,6 +1033,7 @@ static void env_init_row(struct vers_ctx *ctx, struct vers_env *e, const char *a
         e->created = (int64_t)vers_now_ms();
         e->owner_pid = getpid();
         e->owner_start = vers_my_start();
+        e->cgroup = vers_cgroup_name(e->id); /* in the row before anything starts */
 }
 
 /* Make an env from a read-only subvolume (an image or a commit's rootfs); with warm_commit,
@@ -1143,8 +1158,8 @@ static int run_pre_commit(struct vers_ctx *ctx, const struct vers_env *e, const 
                 char *argv[] = {"/.vers/pre-commit", names[i], NULL};
                 struct vers_exec_opts xo = {.timeout_sec = 300, .quiet = true};
                 int status = 0;
-                if (vers_exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &xo, &status, err) <
-                    0)
+                if (vers_exec_in((pid_t)e->init_pid, env_cg(e), rootfs, "/", argv, &xo, &status,
+                                 err) < 0)
                         return -1;
                 if (status == 3 && names[i]) {
                         vers_notice(ctx,
@@ -1279,9 +1294,9 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                         syncfs(rfd);
         }
         double t0 = vers_monotonic();
-        if (running && (vers_cgroup_freeze(e.id, true, err) < 0 ||
+        if (running && (vers_cgroup_freeze(env_cg(&e), true, err) < 0 ||
                         vers_failpoint("commit-after-freeze", err) < 0)) {
-                vers_cgroup_freeze(e.id, false, NULL);
+                vers_cgroup_freeze(env_cg(&e), false, NULL);
                 goto undo;
         }
         if (warm) {
@@ -1289,7 +1304,7 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 _cleanup_free_ char *why = NULL;
                 int ok = check_restorable(ctx, &e, &why, err);
                 if (ok < 0 || (ok == 0 && o->mode == VERS_MODE_WARM)) {
-                        vers_cgroup_freeze(e.id, false, NULL);
+                        vers_cgroup_freeze(env_cg(&e), false, NULL);
                         if (ok == 0)
                                 vers_make_error(err, 0,
                                                 "cannot commit warm: in env '%s', %s; a warm "
@@ -1310,7 +1325,7 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 /* processes and memory, in the same frozen instant as the disk */
                 _cleanup_free_ char *images = xasprintf("%s/criu", dir);
                 _cleanup_free_ char *log = xasprintf("%s/dump.log", images);
-                _cleanup_free_ char *freezer = vers_cgroup_freezer_dir(e.id);
+                _cleanup_free_ char *freezer = vers_cgroup_freezer_dir(env_cg(&e));
                 vers_error_t derr = NULL;
                 if (mkdir(images, 0700) < 0 && errno != EEXIST) {
                         vers_make_error(&derr, errno, "cannot create '%s'", images);
@@ -1320,12 +1335,12 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                                                       ctx->idmap.root_gid, &derr);
                 }
                 if (!derr && vers_failpoint("commit-after-dump", err) < 0) {
-                        vers_cgroup_freeze(e.id, false, NULL);
+                        vers_cgroup_freeze(env_cg(&e), false, NULL);
                         goto undo;
                 }
                 if (derr) {
                         if (o->mode == VERS_MODE_WARM) {
-                                vers_cgroup_freeze(e.id, false, NULL);
+                                vers_cgroup_freeze(env_cg(&e), false, NULL);
                                 *err = derr;
                                 goto undo;
                         }
@@ -1340,7 +1355,7 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         if (snap == 0)
                 snap = vers_failpoint("commit-after-snapshot", err);
         if (running)
-                vers_cgroup_freeze(e.id, false, NULL);
+                vers_cgroup_freeze(env_cg(&e), false, NULL);
         if (pause_ms)
                 *pause_ms = (vers_monotonic() - t0) * 1000.0;
         if (snap < 0 || vers_failpoint("commit-before-ready", err) < 0)
@@ -1431,8 +1446,8 @@ int vers_env_stop(struct vers_ctx *ctx, const char *env_id, vers_error_t *err)
                 kill((pid_t)e.init_pid, SIGTERM);
                 wait_gone(&e, 25000);
         }
-        vers_cgroup_kill(e.id);
-        vers_cgroup_destroy(e.id);
+        vers_cgroup_kill(env_cg(&e));
+        vers_cgroup_destroy(env_cg(&e));
         vers_env_sockets_release(ctx, e.id);
         free(e.state);
         e.state = xstrdup("stopped");
@@ -1498,7 +1513,7 @@ int vers_env_exec(struct vers_ctx *ctx, const struct vers_env *e, char *const ar
 {
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
         const char *wd = o && o->workdir ? o->workdir : (e->project ? e->project : "/root");
-        return vers_exec_in((pid_t)e->init_pid, e->id, rootfs, wd, argv, o, status, err);
+        return vers_exec_in((pid_t)e->init_pid, env_cg(e), rootfs, wd, argv, o, status, err);
 }
 
 /* ---- gc and shutdown -------------------------------------------------------------------- */
