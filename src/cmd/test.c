@@ -113,43 +113,8 @@ static int write_junit(const char *path, const struct vers_test_report *rep, ver
 
 static void print_json(const struct vers_test_report *rep)
 {
-        struct strbuf sb = STRBUF_INIT;
-        strbuf_addstr(&sb, "{\"suite\": ");
-        strbuf_add_json_str(&sb, rep->suite);
-        strbuf_addstr(&sb, ", \"checkpoints\": [");
-        for (size_t i = 0; i < rep->n_checkpoints; i++) {
-                const struct vers_checkpoint_result *c = &rep->checkpoints[i];
-                strbuf_addstr(&sb, i ? ", {\"name\": " : "{\"name\": ");
-                strbuf_add_json_str(&sb, c->name);
-                strbuf_addstr(&sb, ", \"commit\": ");
-                strbuf_add_json_str(&sb, c->commit ? c->commit : "");
-                strbuf_addf(&sb, ", \"reused\": %s, \"seconds\": %.3f}",
-                            c->reused ? "true" : "false", c->seconds);
-        }
-        strbuf_addstr(&sb, "], \"results\": [");
-        for (size_t i = 0; i < rep->n_results; i++) {
-                const struct vers_test_result *r = &rep->results[i];
-                strbuf_addstr(&sb, i ? ",\n  {\"test\": " : "\n  {\"test\": ");
-                strbuf_add_json_str(&sb, r->test);
-                strbuf_addstr(&sb, ", \"branch\": ");
-                strbuf_add_json_str(&sb, r->branch);
-                strbuf_addf(&sb,
-                            ", \"status\": \"%s\", \"exit_code\": %d, \"before_failed\": %s, "
-                            "\"seconds\": %.3f, \"env\": ",
-                            status_name(r->status), r->exit_code,
-                            r->before_failed ? "true" : "false", r->seconds);
-                if (r->env)
-                        strbuf_add_json_str(&sb, r->env);
-                else
-                        strbuf_addstr(&sb, "null");
-                strbuf_addstr(&sb, ", \"output\": ");
-                strbuf_add_json_str(&sb, r->output ? r->output : "");
-                strbuf_addstr(&sb, "}");
-        }
-        strbuf_addf(&sb, "], \"passed\": %d, \"failed\": %d, \"skipped\": %d, \"seconds\": %.3f}\n",
-                    rep->passed, rep->failed, rep->skipped, rep->seconds);
-        fputs(sb.buf, stdout);
-        strbuf_release(&sb);
+        _cleanup_free_ char *json = vers_test_report_json(rep);
+        fputs(json, stdout);
 }
 
 static void print_table(const struct vers_test_report *rep)
@@ -189,7 +154,7 @@ int cmd_test(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
         const char *usage = "vers test [-f FILE] [-j N] [--only TEST[/BRANCH]] [--keep-failed] "
                             "[--junit FILE] [--json]";
-        struct vers_test_opts o = {NULL, 0, false, NULL, NULL, live};
+        struct vers_test_opts o = {.line = live, .out_fd = STDERR_FILENO};
         const char *junit = NULL;
         bool json = false;
         int c;

@@ -13,6 +13,11 @@ static void on_stop(int sig)
         stop_tunnel = 1;
 }
 
+static void tunnel_notice(const char *msg)
+{
+        fprintf(stderr, "vers: %s\n", msg);
+}
+
 static const char tunnel_help[] =
     "usage: vers tunnel [ENV] [-b ENV] [[LOCAL:]REMOTE | LOCAL:]\n\n"
     "Forward 127.0.0.1:LOCAL on the host to port REMOTE inside an env (default: the port its\n"
@@ -91,7 +96,7 @@ int cmd_tunnel(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
         pid_t pid = (pid_t)e.init_pid;
         vers_close(&ctx); /* the metadata is not needed while forwarding */
-        rc = vers_tunnel_run(fd, pid, remote, &stop_tunnel, &err);
+        rc = vers_tunnel_run(fd, pid, remote, &stop_tunnel, tunnel_notice, &err);
         close(fd);
         vers_env_clear(&e);
         return rc < 0 ? cli_fail(&err) : 0;

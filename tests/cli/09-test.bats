@@ -51,10 +51,12 @@ setup() { cd "$MINI"; }
         run vers test --json --junit "$BATS_TEST_TMPDIR/junit.xml"
         [ "$status" -eq 1 ]
         echo "$output" | grep -q '"suite": "mini"'
-        # first before second, although second is written first
-        first=$(echo "$output" | grep -n '"test": "first"' | cut -d: -f1)
-        second=$(echo "$output" | grep -n '"test": "second"' | head -1 | cut -d: -f1)
-        [ "$first" -lt "$second" ]
+        # the report on stdout is one JSON document: first before second, although second
+        # is written first
+        json=$(vers test --json 2>/dev/null) || true
+        [ "$(echo "$json" | jq -r '[.results[] | .test + "/" + .branch] | join(" ")')" = \
+                "first/default second/good second/bad blocked/default" ]
+        [ "$(echo "$json" | jq -r '.checkpoints[0] | "\(.name) \(.reused)"')" = "schema-loaded true" ]
         [[ "$output" == *'"test": "second", "branch": "good", "status": "passed"'* ]]
         [[ "$output" == *'"test": "second", "branch": "bad", "status": "failed", "exit_code": 1'* ]]
         [[ "$output" == *'"test": "blocked", "branch": "default", "status": "skipped"'* ]]
@@ -98,6 +100,20 @@ setup() { cd "$MINI"; }
         # the checkpoint's tag moved to the new commit
         run vers tag list
         [ "$(echo "$output" | grep -c schema-loaded)" -eq 1 ]
+}
+
+@test "a checkpoint keyed the old way (in its message) is rebuilt once, then found by its key" {
+        sqlite3 "$VERS_ROOT/vers.db" "UPDATE commits SET checkpoint_key = NULL, message =
+                'vers test: checkpoint schema-loaded (key 0123456789abcdef0123456789abcdef)'
+                WHERE tag = 'schema-loaded'"
+        run vers test --json --only first
+        [ "$status" -eq 0 ]
+        [[ "$output" == *'"name": "schema-loaded", "commit": "'*'", "reused": false'* ]]
+        run vers test --json --only first
+        [ "$status" -eq 0 ]
+        [[ "$output" == *'"reused": true'* ]]
+        [ "$(sqlite3 "$VERS_ROOT/vers.db" \
+                "SELECT length(checkpoint_key) FROM commits WHERE tag = 'schema-loaded'")" = 64 ]
 }
 
 @test "--keep-failed keeps the failing branch's env for vers connect" {

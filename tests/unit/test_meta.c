@@ -222,7 +222,7 @@ static void test_upgrade_from_version_1(void **state)
         sqlite3_stmt *st = NULL;
         assert_int_equal(sqlite3_prepare_v2(m.db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(st, 0), 2);
+        assert_int_equal(sqlite3_column_int(st, 0), 3);
         sqlite3_finalize(st);
         vers_meta_close(&m);
         /* opening again does not migrate twice */
@@ -230,6 +230,193 @@ static void test_upgrade_from_version_1(void **state)
         assert_int_equal(vers_meta_get_commit(&m, "c3", &g, &err), 1);
         vers_commit_clear(&g);
         vers_meta_close(&m);
+        vers_rm_rf(dir, NULL);
+}
+
+static void sql(const char *db, const char *stmt);
+
+/* ---- version 3: checkpoint keys, env cgroups, the root's cgroup scope ---------------------- */
+
+/* what vers before version 3 made: version 2's tables, user_version 2, marked */
+static const char v2_schema[] =
+    "CREATE TABLE images(id TEXT PRIMARY KEY, key TEXT, project TEXT,"
+    " state TEXT NOT NULL, created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
+    "CREATE TABLE commits(id TEXT PRIMARY KEY, parent TEXT, image TEXT, env TEXT, tag TEXT,"
+    " message TEXT, mode TEXT, state TEXT NOT NULL, created INTEGER, owner_pid INTEGER,"
+    " owner_start INTEGER, project TEXT);"
+    "CREATE UNIQUE INDEX commits_project_tag ON commits(ifnull(project, ''), tag);"
+    "CREATE TABLE envs(id TEXT PRIMARY KEY, alias TEXT UNIQUE, project TEXT,"
+    " image TEXT, base TEXT, state TEXT NOT NULL, target TEXT, mode TEXT,"
+    " init_pid INTEGER, init_start INTEGER, memory_mib INTEGER, vcpu INTEGER,"
+    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
+    "PRAGMA user_version = 2; PRAGMA application_id = 1986359923;";
+
+static int64_t pragma(sqlite3 *db, const char *name)
+{
+        _cleanup_free_ char *q = xasprintf("PRAGMA %s", name);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        int64_t v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return v;
+}
+
+/* The scope vers before version 3 gave a root: FNV-1a of its real path, folded to 32 bits.
+ * Written out again here as the known answer the migration must reproduce: an env running
+ * across the upgrade is in exactly this cgroup. */
+static char *old_scope(const char *root)
+{
+        _cleanup_free_ char *real = realpath(root, NULL);
+        assert_non_null(real);
+        uint64_t h = 14695981039346656037ULL;
+        for (const char *p = real; *p; p++) {
+                h ^= (unsigned char)*p;
+                h *= 1099511628211ULL;
+        }
+        return xasprintf("vers/%08x", (unsigned)(h ^ (h >> 32)));
+}
+
+/* A version 2 database is upgraded in place: every env row records the cgroup it has (the
+ * old scope and its id), the root keeps the old scope, commits get an empty checkpoint key;
+ * then keys are found by the column, within the project, newest ready commit first. */
+static void test_upgrade_from_version_2(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/vers-meta-v2-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", dir);
+        sql(db, v2_schema);
+        sql(db, "INSERT INTO envs(id, alias, project, state, init_pid, init_start, created)"
+                " VALUES('0123456789ab', 'running-one', '/p', 'running', 4242, 77, 1);"
+                "INSERT INTO envs(id, project, state, created) VALUES('ba9876543210', '/p',"
+                " 'stopped', 2);"
+                "INSERT INTO commits(id, env, tag, message, state, created, project) VALUES("
+                "'c-old', '0123456789ab', 'schema-loaded',"
+                " 'vers test: checkpoint schema-loaded (key 0123456789abcdef0123456789abcdef)',"
+                " 'ready', 1, '/p');");
+        struct vers_meta m;
+        vers_error_t err = NULL;
+        assert_int_equal(vers_meta_open(db, &m, &err), 0);
+        assert_int_equal(pragma(m.db, "user_version"), 3);
+        _cleanup_free_ char *scope = old_scope(dir);
+        struct vers_env e = {0};
+        assert_int_equal(vers_meta_get_env(&m, "0123456789ab", &e, &err), 1);
+        _cleanup_free_ char *want = xasprintf("%s/0123456789ab", scope);
+        assert_string_equal(e.cgroup, want);
+        assert_int_equal(e.init_pid, 4242); /* the rest of the row is as it was */
+        assert_string_equal(e.alias, "running-one");
+        vers_env_clear(&e);
+        assert_int_equal(vers_meta_get_env(&m, "ba9876543210", &e, &err), 1);
+        _cleanup_free_ char *want2 = xasprintf("%s/ba9876543210", scope);
+        assert_string_equal(e.cgroup, want2);
+        vers_env_clear(&e);
+        /* the root keeps the scope it had: a fresh one is not taken */
+        char *got = NULL;
+        assert_int_equal(vers_meta_cgroup_scope(&m, "vers/0000000000000000", &got, &err), 0);
+        assert_string_equal(got, scope);
+        free(got);
+        /* the old checkpoint, keyed in its message, is not found: rebuilt once */
+        char *id = NULL;
+        assert_int_equal(
+            vers_meta_find_checkpoint(&m, "0123456789abcdef0123456789abcdef", "/p", &id, &err), 0);
+        assert_null(id);
+        /* keys by the column */
+        struct vers_commit c1 = {.id = "k1", .project = "/p", .state = "ready", .created = 10};
+        struct vers_commit c2 = {.id = "k2", .project = "/p", .state = "ready", .created = 20};
+        struct vers_commit c3 = {.id = "k3", .project = "/q", .state = "ready", .created = 30};
+        struct vers_commit c4 = {.id = "k4", .project = "/p", .state = "pending", .created = 40};
+        struct vers_commit c5 = {.id = "k5", .state = "ready", .created = 50};
+        struct vers_commit *all[] = {&c1, &c2, &c3, &c4, &c5};
+        for (size_t i = 0; i < 5; i++) {
+                assert_int_equal(vers_meta_put_commit(&m, all[i], &err), 0);
+                assert_int_equal(vers_meta_set_checkpoint_key(&m, all[i]->id, "K", &err), 0);
+        }
+        assert_int_equal(vers_meta_find_checkpoint(&m, "K", "/p", &id, &err), 1);
+        assert_string_equal(id, "k2"); /* the newest ready one of the project */
+        free(id);
+        assert_int_equal(vers_meta_find_checkpoint(&m, "K", "/q", &id, &err), 1);
+        assert_string_equal(id, "k3");
+        free(id);
+        assert_int_equal(vers_meta_find_checkpoint(&m, "K", NULL, &id, &err), 1);
+        assert_string_equal(id, "k5"); /* no project: only commits of no project */
+        free(id);
+        assert_int_equal(vers_meta_find_checkpoint(&m, "K", "/r", &id, &err), 0);
+        assert_int_equal(vers_meta_find_checkpoint(&m, "other", "/p", &id, &err), 0);
+        /* put rewrites the row, and the key stays */
+        c2.tag = "moved";
+        assert_int_equal(vers_meta_put_commit(&m, &c2, &err), 0);
+        assert_int_equal(vers_meta_find_checkpoint(&m, "K", "/p", &id, &err), 1);
+        assert_string_equal(id, "k2");
+        free(id);
+        assert_int_equal(vers_meta_set_checkpoint_key(&m, "k2", NULL, &err), 0);
+        assert_int_equal(vers_meta_find_checkpoint(&m, "K", "/p", &id, &err), 1);
+        assert_string_equal(id, "k1");
+        free(id);
+        assert_int_equal(vers_meta_set_checkpoint_key(&m, "nosuch", "K", &err), -1);
+        assert_non_null(strstr(err->msg, "no commit 'nosuch'"));
+        vers_error_free(&err);
+        vers_meta_close(&m);
+        /* opening again migrates nothing twice */
+        assert_int_equal(vers_meta_open(db, &m, &err), 0);
+        assert_int_equal(vers_meta_find_checkpoint(&m, "K", "/p", &id, &err), 1);
+        free(id);
+        assert_int_equal(vers_meta_cgroup_scope(&m, "vers/1111111111111111", &got, &err), 0);
+        assert_string_equal(got, scope);
+        free(got);
+        vers_meta_close(&m);
+        vers_rm_rf(dir, NULL);
+}
+
+/* A new database records the scope its first open is given, and keeps it. */
+static void test_new_db_records_its_scope(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/vers-meta-v3-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", dir);
+        struct vers_meta m;
+        vers_error_t err = NULL;
+        assert_int_equal(vers_meta_open(db, &m, &err), 0);
+        assert_int_equal(pragma(m.db, "user_version"), 3);
+        char *got = NULL;
+        assert_int_equal(vers_meta_cgroup_scope(&m, "vers/aaaaaaaaaaaaaaaa", &got, &err), 0);
+        assert_string_equal(got, "vers/aaaaaaaaaaaaaaaa");
+        free(got);
+        vers_meta_close(&m);
+        assert_int_equal(vers_meta_open(db, &m, &err), 0);
+        assert_int_equal(vers_meta_cgroup_scope(&m, "vers/bbbbbbbbbbbbbbbb", &got, &err), 0);
+        assert_string_equal(got, "vers/aaaaaaaaaaaaaaaa");
+        free(got);
+        /* an env row keeps the cgroup it is given */
+        struct vers_env e = {.id = "e", .state = "running", .cgroup = "vers/aaaaaaaaaaaaaaaa/e"};
+        assert_int_equal(vers_meta_put_env(&m, &e, &err), 0);
+        struct vers_env g = {0};
+        assert_int_equal(vers_meta_get_env(&m, "e", &g, &err), 1);
+        assert_string_equal(g.cgroup, "vers/aaaaaaaaaaaaaaaa/e");
+        vers_env_clear(&g);
+        vers_meta_close(&m);
+        vers_rm_rf(dir, NULL);
+}
+
+/* A version 2 file that is damaged (a table gone) is refused as before, and left as it was. */
+static void test_damaged_version_2_is_refused(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/vers-meta-v2bad-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *db = xasprintf("%s/vers.db", dir);
+        sql(db, v2_schema);
+        sql(db, "DROP TABLE envs");
+        struct vers_meta m;
+        vers_error_t err = NULL;
+        assert_int_equal(vers_meta_open(db, &m, &err), -1);
+        assert_non_null(strstr(err->msg, "a vers database without its tables"));
+        vers_error_free(&err);
+        sqlite3 *h = NULL;
+        assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+        assert_int_equal(pragma(h, "user_version"), 2);
+        sqlite3_close(h);
         vers_rm_rf(dir, NULL);
 }
 
@@ -402,6 +589,9 @@ int main(void)
             cmocka_unit_test(test_tags_unique_per_project),
             cmocka_unit_test(test_reopen_keeps_data_and_refuses_newer_schema),
             cmocka_unit_test(test_upgrade_from_version_1),
+            cmocka_unit_test(test_upgrade_from_version_2),
+            cmocka_unit_test(test_new_db_records_its_scope),
+            cmocka_unit_test(test_damaged_version_2_is_refused),
             cmocka_unit_test(test_missing_or_empty_db_next_to_a_store_is_refused),
             cmocka_unit_test(test_fresh_root_gets_a_new_marked_db),
             cmocka_unit_test(test_truncated_db_is_refused),

@@ -7,8 +7,10 @@
 #include "base/util.h"
 #include "kernel_needs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -108,8 +110,144 @@ static void test_processes(void **state)
         assert_int_equal(vers_run(argv, &out, &err), 3);
         assert_string_equal(out, "out\nerr\n");
         free(out);
+        /* a program that cannot be run is an error of vers_run's, not output of a child */
         char *nope[] = {"/nonexistent-program", NULL};
-        assert_int_equal(vers_run(nope, NULL, &err), 127);
+        assert_int_equal(vers_run(nope, NULL, &err), -1);
+        assert_string_equal(err->msg, "cannot run /nonexistent-program: No such file or directory");
+        vers_error_free(&err);
+        char *nope_path[] = {"no-such-program-in-path", NULL};
+        assert_int_equal(vers_run(nope_path, NULL, &err), -1);
+        assert_int_equal(err->status, ENOENT);
+        vers_error_free(&err);
+}
+
+/* ---- vers_write_file_atomic: one temp file per writer ------------------------------------ */
+
+/* entries of dir whose name starts with prefix and ends in ".tmp" */
+static int count_temps(const char *dir, const char *prefix)
+{
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        int n = 0;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL)
+                n += str_startswith(de->d_name, prefix) && str_endswith(de->d_name, ".tmp");
+        closedir(d);
+        return n;
+}
+
+struct writer {
+        const char *path;
+        char content[64];
+        int failures;
+};
+
+#define WRITES 200
+
+static void *writer_main(void *arg)
+{
+        struct writer *w = arg;
+        for (int i = 0; i < WRITES; i++) {
+                vers_error_t err = NULL;
+                if (vers_write_file_atomic(w->path, w->content, strlen(w->content), 0644, &err) <
+                    0) {
+                        w->failures++;
+                        vers_error_free(&err);
+                }
+        }
+        return NULL;
+}
+
+/* Writers of one process (threads) and of two (fork) replace the same file at once. Each
+ * write succeeds, the file is always one writer's content whole, and no temp file is left.
+ * With one temp name per process (path.<pid>.tmp), a second thread removed the first one's
+ * temp file and the first renamed the second's half-written one into place, or failed. */
+static void test_atomic_concurrent_writers(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/vers-unit-atomic-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *path = xasprintf("%s/state", dir);
+        pid_t other = fork();
+        assert_true(other >= 0);
+        struct writer w[4];
+        pthread_t th[4];
+        for (int i = 0; i < 4; i++) {
+                w[i].path = path;
+                w[i].failures = 0;
+                /* long enough that a torn or mixed write shows */
+                snprintf(w[i].content, sizeof w[i].content, "%s writer %d %s\n",
+                         other ? "parent" : "child", i, "0123456789abcdef0123456789abcdef");
+                assert_int_equal(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
+        }
+        int failures = 0;
+        for (int i = 0; i < 4; i++) {
+                pthread_join(th[i], NULL);
+                failures += w[i].failures;
+        }
+        if (other == 0) {
+                free(steal_pointer(&path)); /* valgrind checks the child's leaks too */
+                _exit(failures ? 1 : 0);
+        }
+        int status = 0;
+        assert_int_equal(waitpid(other, &status, 0), other);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(failures, 0);
+        char *text = NULL;
+        vers_error_t err = NULL;
+        assert_int_equal(vers_read_file(path, &text, NULL, &err), 0);
+        bool whole = false;
+        for (int i = 0; i < 4; i++) {
+                char p[64], c[64];
+                snprintf(p, sizeof p, "parent writer %d %s\n", i,
+                         "0123456789abcdef0123456789abcdef");
+                snprintf(c, sizeof c, "child writer %d %s\n", i,
+                         "0123456789abcdef0123456789abcdef");
+                whole = whole || !strcmp(text, p) || !strcmp(text, c);
+        }
+        if (!whole)
+                fail_msg("torn content: '%s'", text);
+        free(text);
+        assert_int_equal(count_temps(dir, "state."), 0);
+        assert_int_equal(vers_rm_rf(dir, &err), 0);
+}
+
+/* Whatever is planted under the temp names vers used to use (path.tmp, path.<pid>.tmp), a
+ * symlink or a file, is neither written through, nor removed, nor made the result. */
+static void test_atomic_planted_temp(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/vers-unit-planted-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *victim = xasprintf("%s/victim", dir);
+        _cleanup_free_ char *path = xasprintf("%s/state", dir);
+        vers_error_t err = NULL;
+        assert_int_equal(vers_write_file_atomic(victim, "secret\n", 7, 0644, &err), 0);
+        _cleanup_free_ char *t1 = xasprintf("%s.tmp", path);
+        _cleanup_free_ char *t2 = xasprintf("%s.%d.tmp", path, (int)getpid());
+        assert_int_equal(symlink(victim, t1), 0);
+        assert_int_equal(vers_write_file_atomic(t2, "planted\n", 8, 0644, &err), 0);
+        assert_int_equal(vers_write_file_atomic(path, "mine\n", 5, 0600, &err), 0);
+        char *text = NULL;
+        assert_int_equal(vers_read_file(path, &text, NULL, &err), 0);
+        assert_string_equal(text, "mine\n");
+        free(text);
+        assert_int_equal(vers_read_file(victim, &text, NULL, &err), 0);
+        assert_string_equal(text, "secret\n");
+        free(text);
+        assert_int_equal(vers_read_file(t2, &text, NULL, &err), 0);
+        assert_string_equal(text, "planted\n");
+        free(text);
+        struct stat st;
+        assert_int_equal(lstat(t1, &st), 0);
+        assert_true(S_ISLNK(st.st_mode));
+        assert_int_equal(lstat(path, &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(st.st_mode & 0777, 0600);
+        /* the two planted ones, and none of the writer's own */
+        assert_int_equal(count_temps(dir, "state."), 2);
+        assert_int_equal(vers_rm_rf(dir, &err), 0);
 }
 
 static void test_strv_and_hex(void **state)
@@ -284,12 +422,14 @@ static void test_write_in_root(void **state)
         assert_int_equal(vers_copy_file_into_root(j.victim, j.root, "updir/victim", 0644, &err),
                          -1);
         vers_error_free(&err);
-        /* a planted temp name of this writer is removed, not written through */
+        /* a planted temp name (one vers once used) is left alone, never written through */
         _cleanup_free_ char *tmp = xasprintf("%s/etc/motd.%d.tmp", j.root, (int)getpid());
         assert_int_equal(symlink(j.victim, tmp), 0);
         assert_int_equal(vers_write_file_in_root(j.root, "/etc/motd", "updated\n", 8, 0600, &err),
                          0);
-        assert_false(vers_path_exists(tmp));
+        struct stat lst;
+        assert_int_equal(lstat(tmp, &lst), 0);
+        assert_true(S_ISLNK(lst.st_mode));
         char *text = NULL;
         assert_int_equal(vers_read_file_in_root(j.root, "etc/good", 0, &text, NULL, &err), 0);
         assert_string_equal(text, "updated\n");
@@ -300,7 +440,10 @@ static void test_write_in_root(void **state)
         assert_int_equal(symlink(j.victim, htmp), 0);
         assert_int_equal(symlink(j.victim, head), 0);
         assert_int_equal(vers_write_file_atomic(head, "env x\n", 6, 0644, &err), 0);
-        assert_false(vers_path_exists(htmp));
+        assert_int_equal(lstat(htmp, &lst), 0);
+        assert_true(S_ISLNK(lst.st_mode));
+        assert_int_equal(lstat(head, &lst), 0);
+        assert_true(S_ISREG(lst.st_mode));
         /* copying a host file in, and removing through a link removes the link only */
         assert_int_equal(vers_copy_file_into_root(j.victim, j.root, "etc/copied", 0755, &err), 0);
         assert_int_equal(vers_unlink_in_root(j.root, "etc/copied", &err), 0);
@@ -361,10 +504,16 @@ static void test_magic_link_in_root(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_strbuf),        cmocka_unit_test(test_errors),
-            cmocka_unit_test(test_files),         cmocka_unit_test(test_processes),
-            cmocka_unit_test(test_strv_and_hex),  cmocka_unit_test(test_read_in_root),
-            cmocka_unit_test(test_write_in_root), cmocka_unit_test(test_magic_link_in_root),
+            cmocka_unit_test(test_strbuf),
+            cmocka_unit_test(test_errors),
+            cmocka_unit_test(test_files),
+            cmocka_unit_test(test_processes),
+            cmocka_unit_test(test_atomic_concurrent_writers),
+            cmocka_unit_test(test_atomic_planted_temp),
+            cmocka_unit_test(test_strv_and_hex),
+            cmocka_unit_test(test_read_in_root),
+            cmocka_unit_test(test_write_in_root),
+            cmocka_unit_test(test_magic_link_in_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

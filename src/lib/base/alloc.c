@@ -13,10 +13,17 @@
 #include <sys/wait.h>
 #include <time.h>
 
+void vers_abort(const char *what)
+{
+        /* the one thing the library prints: nothing sane can follow, and a caller's callback
+         * might need the very memory that ran out */
+        fprintf(stderr, "vers: %s\n", what);
+        abort();
+}
+
 static void oom(void)
 {
-        fputs("vers: out of memory\n", stderr);
-        abort();
+        vers_abort("out of memory");
 }
 
 void *xmalloc(size_t n)

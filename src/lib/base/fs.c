@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -66,19 +67,38 @@ ssize_t vers_write_all(int fd, const void *buf, size_t len)
         return (ssize_t)len;
 }
 
-/* The temp file of this writer: name.<pid>.tmp, created O_EXCL|O_NOFOLLOW. One left by a
- * dead process of the same pid, or planted, is removed (unlinkat removes a link, never its
- * target) and creation tried once more. */
-static int create_temp_at(int dirfd, const char *tmp, mode_t mode)
+/* The temp file of this writer: name.<random>-<n>.tmp beside name, created
+ * O_EXCL|O_NOFOLLOW. A name per writer, never per process: two writers of one process (or of
+ * two pid namespaces) never share a temp file, so neither can rename the other's half-written
+ * one into place. A name already there (planted, or a stale one of a writer that died) is
+ * left alone and another one drawn; the temp name is stored in *tmp. */
+static int create_temp_at(int dirfd, const char *name, mode_t mode, char **tmp)
 {
-        for (int attempt = 0; attempt < 2; attempt++) {
+        static unsigned seq; /* per process; the random part tells processes apart */
+        for (int attempt = 0; attempt < 16; attempt++) {
+                uint64_t rnd = 0;
+                if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
+                        struct timespec ts;
+                        clock_gettime(CLOCK_MONOTONIC, &ts);
+                        rnd = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 30);
+                }
+                unsigned n = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+                char *t = xasprintf("%s.%012llx-%u.tmp", name,
+                                    (unsigned long long)(rnd & 0xffffffffffffULL), n);
                 int fd =
-                    openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-                if (fd >= 0 || errno != EEXIST || attempt)
+                    openat(dirfd, t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+                if (fd >= 0) {
+                        *tmp = t;
                         return fd;
-                if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+                }
+                int e = errno;
+                free(t);
+                if (e != EEXIST) {
+                        errno = e;
                         return -1;
+                }
         }
+        errno = EEXIST;
         return -1;
 }
 
@@ -87,10 +107,10 @@ int vers_write_file_atomic_at(int dirfd, const char *name, const char *data, siz
 {
         if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
                 return vers_make_error(err, EINVAL, "cannot write '%s'", name);
-        _cleanup_free_ char *tmp = xasprintf("%s.%d.tmp", name, (int)getpid());
-        _cleanup_close_ int fd = create_temp_at(dirfd, tmp, mode);
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = create_temp_at(dirfd, name, mode, &tmp);
         if (fd < 0)
-                return vers_make_error(err, errno, "cannot create '%s'", tmp);
+                return vers_make_error(err, errno, "cannot create a temporary file for '%s'", name);
         if (vers_write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
                 int e = errno;
                 unlinkat(dirfd, tmp, 0);

@@ -4,7 +4,6 @@
 
 #include <openssl/evp.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 static void to_hex(const unsigned char *d, unsigned n, char *out)
@@ -21,8 +20,7 @@ void vers_hash_init(struct vers_hash *h)
 {
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-                fputs("vers: cannot initialise SHA-256 (libcrypto)\n", stderr);
-                abort();
+                vers_abort("cannot initialise SHA-256 (libcrypto)");
         }
         h->md = md;
 }
@@ -63,8 +61,7 @@ void vers_sha256_hex(const void *data, size_t len, char out[VERS_HASH_HEX + 1])
         unsigned char d[EVP_MAX_MD_SIZE];
         unsigned n = 0;
         if (EVP_Digest(data, len, d, &n, EVP_sha256(), NULL) != 1) {
-                fputs("vers: SHA-256 failed (libcrypto)\n", stderr);
-                abort();
+                vers_abort("SHA-256 failed (libcrypto)");
         }
         to_hex(d, n, out);
 }

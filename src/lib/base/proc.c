@@ -69,18 +69,18 @@ bool vers_pid_alive(pid_t pid, uint64_t starttime)
 
 pid_t vers_spawn(char *const argv[], int *outfd, vers_error_t *err)
 {
-        int pfd[2] = {-1, -1};
-        if (outfd && pipe2(pfd, O_CLOEXEC) < 0)
+        /* a failed exec is told back through ep (closed on a good exec), so nothing is
+         * printed on the child's behalf */
+        int pfd[2] = {-1, -1}, ep[2] = {-1, -1};
+        if (pipe2(ep, O_CLOEXEC) < 0)
                 return vers_make_error(err, errno, "pipe");
-        pid_t pid = fork();
-        if (pid < 0) {
+        if (outfd && pipe2(pfd, O_CLOEXEC) < 0) {
                 int e = errno;
-                if (outfd) {
-                        close(pfd[0]);
-                        close(pfd[1]);
-                }
-                return vers_make_error(err, e, "fork");
+                close(ep[0]);
+                close(ep[1]);
+                return vers_make_error(err, e, "pipe");
         }
+        pid_t pid = fork();
         if (pid == 0) {
                 int nul = open("/dev/null", O_RDONLY);
                 if (nul >= 0)
@@ -89,15 +89,41 @@ pid_t vers_spawn(char *const argv[], int *outfd, vers_error_t *err)
                         dup2(pfd[1], 1);
                         dup2(pfd[1], 2);
                 }
-                vers_close_fds_from(3);
+                /* ep stays, above 2 and close-on-exec: everything else above 2 goes */
+                int keep = fcntl(ep[1], F_DUPFD_CLOEXEC, 3);
+                if (keep < 0 || dup2(keep, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
+                        _exit(127);
+                vers_close_fds_from(4);
                 execvp(argv[0], argv);
-                fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+                int e = errno;
+                if (write(3, &e, sizeof e) < 0)
+                        _exit(127);
                 _exit(127);
         }
-        if (outfd) {
+        int e = errno;
+        close(ep[1]);
+        if (outfd)
                 close(pfd[1]);
-                *outfd = pfd[0];
+        if (pid < 0) {
+                close(ep[0]);
+                if (outfd)
+                        close(pfd[0]);
+                return vers_make_error(err, e, "fork");
         }
+        int child_errno = 0;
+        ssize_t n;
+        while ((n = read(ep[0], &child_errno, sizeof child_errno)) < 0 && errno == EINTR)
+                ;
+        close(ep[0]);
+        if (n == (ssize_t)sizeof child_errno) {
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                if (outfd)
+                        close(pfd[0]);
+                return vers_make_error(err, child_errno, "cannot run %s", argv[0]);
+        }
+        if (outfd)
+                *outfd = pfd[0];
         return pid;
 }
 

@@ -53,7 +53,12 @@ static inline void *vers_steal_pointer(void *pp)
 }
 #define steal_pointer(pp) vers_steal_pointer(pp)
 
-/* allocation: out of memory prints one line and aborts (the one thing the library prints) */
+/* Print "vers: what" to stderr and abort: the one thing the library prints, for what nothing
+ * can follow (out of memory, libcrypto unable to hash, a failpoint the list lacks). Everything
+ * else goes back to the caller as a vers_error_t or through a callback it passed. */
+__attribute__((noreturn)) void vers_abort(const char *what);
+
+/* allocation: out of memory is vers_abort() */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
@@ -69,10 +74,12 @@ void strv_free(char **v);
 
 /* files */
 int vers_read_file(const char *path, char **out, size_t *len, vers_error_t *err);
-/* Replace path atomically: write a per-writer temp file beside it (created O_EXCL|O_NOFOLLOW,
- * so a planted symlink redirects nothing), fsync, rename over path (a symlink at path itself
- * is replaced, not followed), fsync the directory. The directories on the way to path are
- * trusted: for a path in an env's tree use vers_write_file_in_root(). */
+/* Replace path atomically: write a temp file of this writer's own beside it (a fresh random
+ * name, created O_EXCL|O_NOFOLLOW: concurrent writers never share one, and a file or symlink
+ * planted under any name is neither written through nor removed), fsync, rename over path (a
+ * symlink at path itself is replaced, not followed), fsync the directory. A writer that dies
+ * half-way leaves its temp file (path.*.tmp) behind, never a partial path. The directories on the
+ * way to path are trusted: for a path in an env's tree use vers_write_file_in_root(). */
 int vers_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
                            vers_error_t *err);
 /* The same inside the directory dirfd: name is one path component. */
@@ -121,7 +128,7 @@ bool vers_pid_alive(pid_t pid, uint64_t starttime);
 
 /* Start argv (argv[0] looked up in PATH) with stdin on /dev/null and no inherited fds above
  * 2; if outfd is not NULL, its stdout+stderr go to a pipe whose read end is stored there.
- * Returns the pid, or -1 with *err set. */
+ * Returns the pid, or -1 with *err set (also when argv[0] cannot be found or executed). */
 pid_t vers_spawn(char *const argv[], int *outfd, vers_error_t *err);
 /* Wait for pid; its exit status (0..255, 128+signal), or -1 with *err set. */
 int vers_wait_exit(pid_t pid, vers_error_t *err);

@@ -26,7 +26,8 @@ static int wait_ready(struct vers_ctx *ctx, const struct vers_env *e, const char
         char *argv[] = {"/.vers/ready", running_only ? "--running" : NULL, NULL};
         struct vers_exec_opts o = {.timeout_sec = READY_TIMEOUT, .quiet = true};
         int status = 0;
-        if (vers_exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &o, &status, err) < 0)
+        if (vers_exec_in((pid_t)e->init_pid, vers_env_cg(e), rootfs, "/", argv, &o, &status, err) <
+            0)
                 return -1;
         if (status != 0) {
                 _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
@@ -70,9 +71,9 @@ int vers_env_boot(struct vers_ctx *ctx, struct vers_env *e, const char *final_st
 {
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
         pid_t pid;
-        vers_cgroup_kill(e->id);
-        vers_cgroup_destroy(e->id);
-        if (vers_start_sandbox(ctx, e->id, rootfs, e->project, e->alias ? e->alias : e->id,
+        vers_cgroup_kill(vers_env_cg(e));
+        vers_cgroup_destroy(vers_env_cg(e));
+        if (vers_start_sandbox(ctx, vers_env_cg(e), rootfs, e->project, e->alias ? e->alias : e->id,
                                e->memory_mib, e->vcpu, 0, &pid, err) < 0)
                 return -1;
         return env_started(ctx, e, pid, "cold", rootfs, final_state, err);
@@ -87,11 +88,11 @@ int vers_env_restore(struct vers_ctx *ctx, struct vers_env *e, const char *commi
         _cleanup_free_ char *cdir = vers_store_commit_dir(&ctx->store, commit_id);
         _cleanup_free_ char *images = xasprintf("%s/criu", cdir);
         pid_t pid;
-        vers_cgroup_kill(e->id);
-        vers_cgroup_destroy(e->id);
-        if (vers_cgroup_create(e->id, e->memory_mib, e->vcpu, ctx->cfg.pids, err) < 0)
+        vers_cgroup_kill(vers_env_cg(e));
+        vers_cgroup_destroy(vers_env_cg(e));
+        if (vers_cgroup_create(vers_env_cg(e), e->memory_mib, e->vcpu, ctx->cfg.pids, err) < 0)
                 return -1;
-        if (vers_criu_restore(images, rootfs, e->id, dir, 0, &pid, err) < 0)
+        if (vers_criu_restore(images, rootfs, vers_env_cg(e), dir, 0, &pid, err) < 0)
                 return -1;
         /* the restored uts namespace still has the source env's name */
         vers_sandbox_set_hostname(pid, e->alias ? e->alias : e->id, NULL);
@@ -115,6 +116,7 @@ void vers_env_init_row(struct vers_ctx *ctx, struct vers_env *e, const char *ali
         e->created = (int64_t)vers_now_ms();
         e->owner_pid = getpid();
         e->owner_start = vers_my_start();
+        e->cgroup = vers_cgroup_name(e->id); /* in the row before anything starts */
 }
 
 /* Make an env from a read-only subvolume (an image or a commit's rootfs); with warm_commit,

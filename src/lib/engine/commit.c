@@ -37,8 +37,8 @@ static int run_pre_commit(struct vers_ctx *ctx, const struct vers_env *e, const 
                 char *argv[] = {"/.vers/pre-commit", names[i], NULL};
                 struct vers_exec_opts xo = {.timeout_sec = 300, .quiet = true};
                 int status = 0;
-                if (vers_exec_in((pid_t)e->init_pid, e->id, rootfs, "/", argv, &xo, &status, err) <
-                    0)
+                if (vers_exec_in((pid_t)e->init_pid, vers_env_cg(e), rootfs, "/", argv, &xo,
+                                 &status, err) < 0)
                         return -1;
                 if (status == 3 && names[i]) {
                         vers_notice(ctx,
@@ -173,9 +173,9 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                         syncfs(rfd);
         }
         double t0 = vers_monotonic();
-        if (running && (vers_cgroup_freeze(e.id, true, err) < 0 ||
+        if (running && (vers_cgroup_freeze(vers_env_cg(&e), true, err) < 0 ||
                         vers_failpoint("commit-after-freeze", err) < 0)) {
-                vers_cgroup_freeze(e.id, false, NULL);
+                vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
                 goto undo;
         }
         if (warm) {
@@ -183,7 +183,7 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 _cleanup_free_ char *why = NULL;
                 int ok = check_restorable(ctx, &e, &why, err);
                 if (ok < 0 || (ok == 0 && o->mode == VERS_MODE_WARM)) {
-                        vers_cgroup_freeze(e.id, false, NULL);
+                        vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
                         if (ok == 0)
                                 vers_make_error(err, 0,
                                                 "cannot commit warm: in env '%s', %s; a warm "
@@ -204,7 +204,7 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 /* processes and memory, in the same frozen instant as the disk */
                 _cleanup_free_ char *images = xasprintf("%s/criu", dir);
                 _cleanup_free_ char *log = xasprintf("%s/dump.log", images);
-                _cleanup_free_ char *freezer = vers_cgroup_freezer_dir(e.id);
+                _cleanup_free_ char *freezer = vers_cgroup_freezer_dir(vers_env_cg(&e));
                 vers_error_t derr = NULL;
                 if (mkdir(images, 0700) < 0 && errno != EEXIST) {
                         vers_make_error(&derr, errno, "cannot create '%s'", images);
@@ -214,12 +214,12 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                                                       ctx->idmap.root_gid, &derr);
                 }
                 if (!derr && vers_failpoint("commit-after-dump", err) < 0) {
-                        vers_cgroup_freeze(e.id, false, NULL);
+                        vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
                         goto undo;
                 }
                 if (derr) {
                         if (o->mode == VERS_MODE_WARM) {
-                                vers_cgroup_freeze(e.id, false, NULL);
+                                vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
                                 *err = derr;
                                 goto undo;
                         }
@@ -234,7 +234,7 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         if (snap == 0)
                 snap = vers_failpoint("commit-after-snapshot", err);
         if (running)
-                vers_cgroup_freeze(e.id, false, NULL);
+                vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
         if (pause_ms)
                 *pause_ms = (vers_monotonic() - t0) * 1000.0;
         if (snap < 0 || vers_failpoint("commit-before-ready", err) < 0)

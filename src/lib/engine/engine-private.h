@@ -7,6 +7,8 @@
 
 /* control.c: kill an env's processes at once (its state is about to be discarded) */
 void vers_env_kill(const struct vers_env *e);
+/* the env's cgroup: the one its row records, else the one its id names now */
+const char *vers_env_cg(const struct vers_env *e);
 /* control.c: wait up to timeout_ms for the env's PID 1 to be gone */
 void vers_env_wait_gone(const struct vers_env *e, int timeout_ms);
 

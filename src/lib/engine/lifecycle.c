@@ -126,8 +126,8 @@ int vers_env_stop(struct vers_ctx *ctx, const char *env_id, vers_error_t *err)
                 kill((pid_t)e.init_pid, SIGTERM);
                 vers_env_wait_gone(&e, 25000);
         }
-        vers_cgroup_kill(e.id);
-        vers_cgroup_destroy(e.id);
+        vers_cgroup_kill(vers_env_cg(&e));
+        vers_cgroup_destroy(vers_env_cg(&e));
         vers_env_sockets_release(ctx, e.id);
         free(e.state);
         e.state = xstrdup("stopped");
@@ -173,5 +173,5 @@ int vers_env_exec(struct vers_ctx *ctx, const struct vers_env *e, char *const ar
 {
         _cleanup_free_ char *rootfs = vers_store_env_rootfs(&ctx->store, e->id);
         const char *wd = o && o->workdir ? o->workdir : (e->project ? e->project : "/root");
-        return vers_exec_in((pid_t)e->init_pid, e->id, rootfs, wd, argv, o, status, err);
+        return vers_exec_in((pid_t)e->init_pid, vers_env_cg(e), rootfs, wd, argv, o, status, err);
 }

@@ -81,7 +81,6 @@ int vers_open(struct vers_ctx *ctx, vers_error_t *err)
         ctx->root = realpath(root, NULL);
         if (!ctx->root)
                 return vers_make_error(err, 0, "VERS_ROOT '%s' does not exist", root);
-        vers_cgroup_set_scope(ctx->root);
         if (vers_store_open(ctx->root, ctx->cfg.cluster_mib, ctx->cfg.sparse, &ctx->store, err) < 0)
                 return -1;
         if (vers_idmap_open(ctx->root, store_used(&ctx->store), &ctx->idmap, err) < 0)
@@ -89,6 +88,11 @@ int vers_open(struct vers_ctx *ctx, vers_error_t *err)
         _cleanup_free_ char *db = xasprintf("%s/vers.db", ctx->root);
         if (vers_meta_check_root(ctx->root, ctx->store.path, err) < 0 ||
             vers_meta_open(db, &ctx->meta, err) < 0)
+                return -1;
+        /* the root's cgroup scope never changes (meta.h), so no env's cgroup moves */
+        _cleanup_free_ char *fresh = vers_cgroup_scope_for_root(ctx->root), *scope = NULL;
+        if (vers_meta_cgroup_scope(&ctx->meta, fresh, &scope, err) < 0 ||
+            vers_cgroup_set_scope(scope, err) < 0)
                 return -1;
         return vers_recover(ctx, err);
 }

@@ -59,16 +59,16 @@ int vers_env_finish_rollback(struct vers_ctx *ctx, struct vers_env *e, vers_erro
 /* Thaw an env left frozen by a commit whose vers died. A committer holds the env's
  * commit.lock from before it freezes until after it thaws, and the kernel drops the lock
  * when it dies: if the lock is free, nobody alive froze the env. */
-static void thaw_if_unowned(struct vers_ctx *ctx, const char *env_id)
+static void thaw_if_unowned(struct vers_ctx *ctx, const char *env_id, const char *cg)
 {
-        if (!vers_cgroup_is_frozen(env_id))
+        if (!vers_cgroup_is_frozen(cg))
                 return;
         _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, env_id);
         _cleanup_free_ char *lockpath = xasprintf("%s/commit.lock", envdir);
         _cleanup_close_ int fd = open(lockpath, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
         if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
                 return;
-        vers_cgroup_freeze(env_id, false, NULL);
+        vers_cgroup_freeze(cg, false, NULL);
 }
 
 /* Undo a commit whose vers died: first stop the criu dump it may have left running (it
@@ -80,8 +80,12 @@ static int undo_commit(struct vers_ctx *ctx, const struct vers_commit *c, vers_e
         _cleanup_free_ char *rootfs = vers_store_commit_rootfs(&ctx->store, c->id);
         _cleanup_free_ char *images = xasprintf("%s/criu", dir);
         vers_criu_dump_reap(images);
-        if (c->env)
-                thaw_if_unowned(ctx, c->env);
+        if (c->env) {
+                struct vers_env e = {0};
+                bool have = vers_meta_get_env(&ctx->meta, c->env, &e, NULL) == 1;
+                thaw_if_unowned(ctx, c->env, have ? vers_env_cg(&e) : c->env);
+                vers_env_clear(&e);
+        }
         if (vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0)
                 return -1;
         return vers_meta_delete(&ctx->meta, "commits", c->id, err);
@@ -126,7 +130,7 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
         if (vers_meta_list_envs(&ctx->meta, NULL, NULL, &envs, &n, err) < 0)
                 return -1;
         for (size_t i = 0; i < n; i++)
-                thaw_if_unowned(ctx, envs[i].id);
+                thaw_if_unowned(ctx, envs[i].id, vers_env_cg(&envs[i]));
         vers_envs_free(envs, n);
 
         struct vers_image *is = NULL;

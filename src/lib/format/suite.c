@@ -424,17 +424,6 @@ static bool setting_key_valid(const char *k)
         return true;
 }
 
-static bool env_key_valid(const char *k)
-{
-        if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || *k == '_'))
-                return false;
-        for (k++; *k; k++)
-                if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
-                      (*k >= '0' && *k <= '9') || *k == '_'))
-                        return false;
-        return true;
-}
-
 /* a scalar value as text; null is "" */
 static const char *scalar_text(const struct ynode *v)
 {
@@ -526,7 +515,7 @@ static int walk_env(struct ctx *c, const char *where, const struct ynode *m,
                 return -1;
         for (size_t i = 0; i + 1 < m->n; i += 2) {
                 const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
-                if (!env_key_valid(k->text))
+                if (!str_is_var_name(k->text))
                         return nerr(c, k, "invalid environment variable name '%s'%s",
                                     show(c, k->text), where);
                 if (v->type != Y_SCALAR)

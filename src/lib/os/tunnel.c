@@ -89,7 +89,7 @@ static bool pump(int from, int to)
 }
 
 int vers_tunnel_run(int listen_fd, pid_t env_pid, int remote, volatile sig_atomic_t *stop,
-                    vers_error_t *err)
+                    void (*notice)(const char *msg), vers_error_t *err)
 {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/ns/net", (int)env_pid);
@@ -137,9 +137,12 @@ int vers_tunnel_run(int listen_fd, pid_t env_pid, int remote, volatile sig_atomi
                                 slot = pairs[i].a < 0 ? i : -1;
                         int s = slot >= 0 ? connect_inside(netfd, selffd, remote) : -1;
                         if (s < 0) {
-                                fprintf(
-                                    stderr, "vers: tunnel: cannot reach port %d in the env: %s\n",
-                                    remote, slot < 0 ? "too many connections" : strerror(errno));
+                                if (notice) {
+                                        _cleanup_free_ char *m = xasprintf(
+                                            "tunnel: cannot reach port %d in the env: %s", remote,
+                                            slot < 0 ? "too many connections" : strerror(errno));
+                                        notice(m);
+                                }
                                 close(c);
                                 continue;
                         }

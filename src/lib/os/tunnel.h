@@ -15,7 +15,9 @@
 
 /* Bind 127.0.0.1:*local (0 = any free port; the port bound is stored back). */
 int vers_tunnel_listen(int *local, int *fd, vers_error_t *err);
+/* notice (may be NULL) gets one line for each connection that could not be relayed (the env's
+ * port refused it, or too many are open); the tunnel goes on. */
 int vers_tunnel_run(int listen_fd, pid_t env_pid, int remote, volatile sig_atomic_t *stop,
-                    vers_error_t *err);
+                    void (*notice)(const char *msg), vers_error_t *err);
 
 #endif

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* A tag is unique within its project; commits of no project (see meta.h) share one space. */
 #define COMMITS_TABLE_SQL                                                                          \
@@ -17,6 +17,17 @@
         " owner_start INTEGER, project TEXT);"                                                     \
         "CREATE UNIQUE INDEX commits_project_tag ON commits(ifnull(project, ''), tag);"
 
+/* Version 3 adds: the key of the vers test checkpoint a commit is (looked up by
+ * vers_meta_find_checkpoint), the cgroup of an env (os/cgroup.h: recorded, so that a later
+ * vers naming cgroups differently still stops, freezes and kills the envs it did not start),
+ * and a table of settings of the root: its cgroup scope. */
+#define V3_SQL                                                                                     \
+        "ALTER TABLE commits ADD COLUMN checkpoint_key TEXT;"                                      \
+        "CREATE INDEX commits_checkpoint_key ON commits(checkpoint_key);"                          \
+        "ALTER TABLE envs ADD COLUMN cgroup TEXT;"                                                 \
+        "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+
+/* a new database: version 2's tables, then version 3's additions */
 static const char schema_sql[] =
     "CREATE TABLE images(id TEXT PRIMARY KEY, key TEXT, project TEXT,"
     " state TEXT NOT NULL, created INTEGER, owner_pid INTEGER, owner_start "
@@ -24,8 +35,7 @@ static const char schema_sql[] =
     "CREATE TABLE envs(id TEXT PRIMARY KEY, alias TEXT UNIQUE, project TEXT,"
     " image TEXT, base TEXT, state TEXT NOT NULL, target TEXT, mode TEXT,"
     " init_pid INTEGER, init_start INTEGER, memory_mib INTEGER, vcpu INTEGER,"
-    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);"
-    "PRAGMA user_version = 2;";
+    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);" V3_SQL;
 
 /* Version 1 had tags unique over the whole VERS_ROOT and no project on commits. A commit gets
  * the project of the env it was taken from where that env still exists; the others keep no
@@ -37,8 +47,7 @@ static const char migrate_1_to_2_sql[] =
     " owner_start, project) SELECT c.id, c.parent, c.image, c.env, c.tag, c.message, c.mode,"
     " c.state, c.created, c.owner_pid, c.owner_start,"
     " (SELECT e.project FROM envs e WHERE e.id = c.env) FROM commits_v1 c;"
-    "DROP TABLE commits_v1;"
-    "PRAGMA user_version = 2;";
+    "DROP TABLE commits_v1;";
 
 /* A row struct is described by its columns so that one put/get/list serves every table. */
 enum col_type { COL_TEXT, COL_INT };
@@ -73,7 +82,8 @@ static const struct col env_cols[] = {
     T(vers_env, id),       T(vers_env, alias),      T(vers_env, project),     T(vers_env, image),
     T(vers_env, base),     T(vers_env, state),      T(vers_env, target),      T(vers_env, mode),
     I(vers_env, init_pid), I(vers_env, init_start), I(vers_env, memory_mib),  I(vers_env, vcpu),
-    I(vers_env, created),  I(vers_env, owner_pid),  I(vers_env, owner_start), {NULL, COL_TEXT, 0},
+    I(vers_env, created),  I(vers_env, owner_pid),  I(vers_env, owner_start), T(vers_env, cgroup),
+    {NULL, COL_TEXT, 0},
 };
 
 static int db_error(struct vers_meta *m, vers_error_t *err, const char *what)
@@ -212,6 +222,68 @@ out:
         return ret;
 }
 
+/* The cgroup scope vers derived from VERS_ROOT before schema version 3, on every run:
+ * "vers/" and FNV-1a of the root's path folded to 32 bits. It lives here only, for the
+ * migration: a root made before version 3 keeps this scope for good (recorded in settings),
+ * so that the cgroups of its envs, running or left behind by a vers that died, stay where gc
+ * and shutdown look; and each env row gets the path its cgroup has now. New roots get a
+ * SHA-256 scope instead (vers_cgroup_scope_for_root), recorded on their first open. */
+static char *scope_before_v3(const char *db_path)
+{
+        _cleanup_free_ char *dir = xstrdup(db_path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+                *slash = '\0';
+        /* vers_open names the database realpath(VERS_ROOT)/vers.db */
+        _cleanup_free_ char *root = realpath(slash ? (*dir ? dir : "/") : ".", NULL);
+        const char *r = root ? root : dir;
+        uint64_t h = 14695981039346656037ULL;
+        for (const char *p = r; *p; p++) {
+                h ^= (unsigned char)*p;
+                h *= 1099511628211ULL;
+        }
+        return xasprintf("vers/%08x", (unsigned)(h ^ (h >> 32)));
+}
+
+/* Version 2 to 3: the new columns and table; the root keeps its cgroup scope, and every env
+ * row records the cgroup it has (a vers before version 3 named it <scope>/<id>). Commits get
+ * no checkpoint key: vers test rebuilds its checkpoints once. */
+static int migrate_2_to_3(struct vers_meta *m, const char *path, vers_error_t *err)
+{
+        if (exec_sql(m, V3_SQL, err) < 0)
+                return -1;
+        _cleanup_free_ char *scope = scope_before_v3(path);
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(
+            m->db, "INSERT INTO settings(key, value) VALUES('cgroup_scope', ?1)", -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+                sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
+                rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        if (rc == SQLITE_OK &&
+            (rc = sqlite3_prepare_v2(m->db, "UPDATE envs SET cgroup = ?1 || '/' || id", -1, &st,
+                                     NULL)) == SQLITE_OK) {
+                sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
+                rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        }
+        sqlite3_finalize(st);
+        return rc == SQLITE_OK ? 0 : db_error(m, err, "migrate");
+}
+
+/* From version to SCHEMA_VERSION, step by step (0: a new database). */
+static int migrate(struct vers_meta *m, const char *path, int version, vers_error_t *err)
+{
+        if (version == 0)
+                return exec_sql(m, schema_sql, err);
+        if (version < 2 && exec_sql(m, migrate_1_to_2_sql, err) < 0)
+                return -1;
+        if (version < 3 && migrate_2_to_3(m, path, err) < 0)
+                return -1;
+        return 0;
+}
+
 int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err)
 {
         m->db = NULL;
@@ -254,13 +326,10 @@ int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err)
                  * transaction: a vers killed half-way leaves the old schema intact */
                 if (vers_meta_begin(m, err) < 0)
                         goto fail;
-                const char *up = version == 0               ? schema_sql
-                                 : version < SCHEMA_VERSION ? migrate_1_to_2_sql
-                                                            : NULL;
                 _cleanup_free_ char *mark = xasprintf("PRAGMA user_version = %d;"
                                                       " PRAGMA application_id = %d",
                                                       SCHEMA_VERSION, VERS_META_APP_ID);
-                if ((up && exec_sql(m, up, err) < 0) || exec_sql(m, mark, err) < 0) {
+                if (migrate(m, path, version, err) < 0 || exec_sql(m, mark, err) < 0) {
                         vers_meta_rollback(m);
                         vers_error_wrap(err, "cannot upgrade metadata '%s'", path);
                         goto fail;
@@ -294,6 +363,93 @@ int vers_meta_commit(struct vers_meta *m, vers_error_t *err)
 void vers_meta_rollback(struct vers_meta *m)
 {
         sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- settings of the root, checkpoint keys --------------------------------------------- */
+
+/* the text of the first column of the first row of sql (?1, ?2 bound to a1, a2 when not
+ * NULL; a2 == NULL binds NULL): 1 found, 0 no row, -1 error */
+static int query_text(struct vers_meta *m, const char *sql, const char *a1, const char *a2,
+                      int n_args, char **out, vers_error_t *err)
+{
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK)
+                return db_error(m, err, "prepare");
+        const char *args[2] = {a1, a2};
+        for (int i = 0; i < n_args; i++) {
+                if (args[i])
+                        sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT);
+                else
+                        sqlite3_bind_null(st, i + 1);
+        }
+        int rc = sqlite3_step(st);
+        int ret = 0;
+        if (rc == SQLITE_ROW) {
+                const unsigned char *t = sqlite3_column_text(st, 0);
+                *out = xstrdup(t ? (const char *)t : "");
+                ret = 1;
+        } else if (rc != SQLITE_DONE) {
+                ret = db_error(m, err, "read");
+        }
+        sqlite3_finalize(st);
+        return ret;
+}
+
+int vers_meta_cgroup_scope(struct vers_meta *m, const char *fresh, char **out, vers_error_t *err)
+{
+        *out = NULL;
+        int r = query_text(m, "SELECT value FROM settings WHERE key = 'cgroup_scope'", NULL, NULL,
+                           0, out, err);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        /* OR IGNORE: another vers opening the same new root may have recorded it first */
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(m->db,
+                               "INSERT OR IGNORE INTO settings(key, value) "
+                               "VALUES('cgroup_scope', ?1)",
+                               -1, &st, NULL) != SQLITE_OK)
+                return db_error(m, err, "prepare");
+        sqlite3_bind_text(st, 1, fresh, -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+                return db_error(m, err, "write");
+        r = query_text(m, "SELECT value FROM settings WHERE key = 'cgroup_scope'", NULL, NULL, 0,
+                       out, err);
+        if (r == 0)
+                return vers_make_error(err, 0, "metadata: the cgroup scope is not recorded");
+        return r < 0 ? -1 : 0;
+}
+
+int vers_meta_set_checkpoint_key(struct vers_meta *m, const char *commit_id, const char *key,
+                                 vers_error_t *err)
+{
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(m->db, "UPDATE commits SET checkpoint_key = ?2 WHERE id = ?1", -1,
+                               &st, NULL) != SQLITE_OK)
+                return db_error(m, err, "prepare");
+        sqlite3_bind_text(st, 1, commit_id, -1, SQLITE_TRANSIENT);
+        if (key)
+                sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+        else
+                sqlite3_bind_null(st, 2);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+                return db_error(m, err, "write");
+        if (sqlite3_changes(m->db) == 0)
+                return vers_make_error(err, 0, "metadata: no commit '%s'", commit_id);
+        return 0;
+}
+
+int vers_meta_find_checkpoint(struct vers_meta *m, const char *key, const char *project, char **id,
+                              vers_error_t *err)
+{
+        *id = NULL;
+        return query_text(m,
+                          "SELECT id FROM commits WHERE checkpoint_key = ?1 AND state = 'ready'"
+                          " AND project IS ?2 ORDER BY created DESC, rowid DESC LIMIT 1",
+                          key, project, 2, id, err);
 }
 
 static void clear_row(const struct col *cols, void *row)

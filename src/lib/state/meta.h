@@ -1,16 +1,20 @@
 /* meta — the SQLite database (VERS_ROOT/vers.db) that says what exists.
  *
- * Tables: images, commits, envs. Every row has a state; a multi-step operation first writes
- * its row in a transitional state ("pending", "deleting", "rollback") together with the pid
- * and start time of the vers process doing it (the owner), and sets the final state last.
- * A transitional row whose owner is gone is an interrupted operation: vers_engine_recover()
- * finishes or undoes it. Only rows in state "ready" (commits, images) or "running"/"stopped"
- * (envs) are ever shown as valid.
+ * Tables: images, commits, envs, and settings (of the root: its cgroup scope). Every row of the
+ * first three has a state; a multi-step operation first writes its row in a transitional state
+ * ("pending", "deleting", "rollback") together with the pid and start time of the vers process
+ * doing it (the owner), and sets the final state last. A transitional row whose owner is gone
+ * is an interrupted operation: vers_recover() (engine.h) finishes or undoes it. Only rows in
+ * state "ready" (commits), "layer" or "ready" (images: a cached build step, a built image) or
+ * "running"/"stopped" (envs) are ever used as valid.
  *
  * Aliases are unique over the whole VERS_ROOT; tags only within a project (the project column of
  * commits: a commit keeps it when its env is deleted).
  *
- * WAL mode; writers use BEGIN IMMEDIATE; schema version in PRAGMA user_version, and
+ * WAL mode, a 30 s busy timeout; every write is one statement, committed on its own (a row is
+ * written whole, see put); a schema upgrade is one BEGIN IMMEDIATE transaction, and
+ * vers_meta_begin() gives callers the same. Schema version in PRAGMA user_version (3: see
+ * meta.c for what each version added and how an older database is upgraded in place), and
  * PRAGMA application_id = VERS_META_APP_ID marks the file as vers's (set on creation, and on
  * databases made before the marker, which are recognised by their tables and adopted).
  * A file that is truncated, not SQLite, or another program's database is never written.
@@ -30,7 +34,7 @@ struct vers_image {
         char *id;
         char *key;     /* cache key: hash of the inputs */
         char *project; /* project directory it was built for */
-        char *state;   /* pending | ready */
+        char *state;   /* pending | layer (a cached build step) | ready (a built image) */
         int64_t created;
         int64_t owner_pid;
         int64_t owner_start;
@@ -67,6 +71,9 @@ struct vers_env {
         int64_t created;
         int64_t owner_pid;
         int64_t owner_start;
+        /* its cgroup, "vers/<scope>/<id>" (os/cgroup.h), recorded when the env is made: what
+         * stops, freezes and kills it. NULL only in a row that never started. */
+        char *cgroup;
 };
 
 #define VERS_META_APP_ID 0x76657273 /* "vers" */
@@ -98,11 +105,27 @@ void vers_images_free(struct vers_image *v, size_t n);
 void vers_commits_free(struct vers_commit *v, size_t n);
 void vers_envs_free(struct vers_env *v, size_t n);
 
-/* put = insert or replace the whole row */
+/* put = insert the row, or set every column of the row with its id (the checkpoint key, not
+ * in the struct, stays); a clash on another unique column (alias, tag) fails instead of
+ * replacing the other row */
 int vers_meta_put_image(struct vers_meta *m, const struct vers_image *i, vers_error_t *err);
 int vers_meta_put_commit(struct vers_meta *m, const struct vers_commit *c, vers_error_t *err);
 int vers_meta_put_env(struct vers_meta *m, const struct vers_env *e, vers_error_t *err);
 int vers_meta_delete(struct vers_meta *m, const char *table, const char *id, vers_error_t *err);
+
+/* The cgroup scope of the root (os/cgroup.h) into *out (free() it). It is recorded once and
+ * never changes: a database upgraded from before version 3 got the scope the older vers used;
+ * a new one gets fresh (vers_cgroup_scope_for_root) on its first call, unless another vers
+ * recorded one first. */
+int vers_meta_cgroup_scope(struct vers_meta *m, const char *fresh, char **out, vers_error_t *err);
+/* The checkpoint key of a vers test checkpoint (test/runner.h), on its commit; NULL clears it.
+ * A column of its own, outside struct vers_commit: put never touches it. */
+int vers_meta_set_checkpoint_key(struct vers_meta *m, const char *commit_id, const char *key,
+                                 vers_error_t *err);
+/* The newest ready commit of project (NULL: of no project) with checkpoint key key: 1 found
+ * (*id set, free() it), 0 none, -1 error. */
+int vers_meta_find_checkpoint(struct vers_meta *m, const char *key, const char *project, char **id,
+                              vers_error_t *err);
 
 /* get by exact id: returns 1 found, 0 not found, -1 error */
 int vers_meta_get_image(struct vers_meta *m, const char *id, struct vers_image *out,

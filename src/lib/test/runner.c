@@ -1,7 +1,7 @@
 #include "test/runner.h"
 #include "base/names.h"
-#include "services/services.h"
 #include "base/strbuf.h"
+#include "services/services.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,55 +28,69 @@ static void say(const struct vers_test_opts *o, const char *fmt, ...)
         va_end(ap);
 }
 
-/* ---- checkpoint keys -------------------------------------------------------------------- */
-
-struct hash {
-        uint64_t a, b;
-};
-
-static void hash_add(struct hash *h, const void *data, size_t n)
+/* Write a line of a branch's output (the "$ command" lines, vers's own errors) to fd. */
+static void put(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(int fd, const char *fmt, ...)
 {
-        const unsigned char *p = data;
-        for (size_t i = 0; i < n; i++) {
-                h->a = (h->a ^ p[i]) * 1099511628211ULL;
-                h->b = (h->b ^ p[i]) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *m = xvasprintf(fmt, ap);
+        va_end(ap);
+        if (fd >= 0)
+                vers_write_all(fd, m, strlen(m));
+}
+
+/* Run cmd (sh -c) in env e with its stdout and stderr on fd (< 0: /dev/null). vers_env_exec
+ * relays a command's output to fds 1 and 2 of the process calling it, so it is called from a
+ * child of ours whose 1 and 2 are fd: the caller's own descriptors are never touched. The
+ * child only execs (no metadata), and tells an error through a pipe. */
+static int exec_to_fd(struct vers_ctx *ctx, const struct vers_env *e, const char *cmd,
+                      const struct vers_exec_opts *xo, int fd, int *status, vers_error_t *err)
+{
+        int ep[2];
+        if (pipe2(ep, O_CLOEXEC) < 0)
+                return vers_make_error(err, errno, "pipe");
+        pid_t pid = fork();
+        if (pid < 0) {
+                int e_ = errno;
+                close(ep[0]);
+                close(ep[1]);
+                return vers_make_error(err, e_, "fork");
         }
-        /* a separator, so that ("ab","c") and ("a","bc") differ */
-        h->a = (h->a ^ 0xff) * 1099511628211ULL;
-}
-
-static void hash_str(struct hash *h, const char *s)
-{
-        hash_add(h, s ? s : "", s ? strlen(s) : 0);
-}
-
-/* Add every project file the command names (a word that is a regular file under the
- * project directory) with its content: editing schema.sql changes the key. */
-static void hash_command_inputs(struct hash *h, const char *project, const char *cmd)
-{
-        _cleanup_free_ char *copy = xstrdup(cmd);
-        char *save = NULL;
-        for (char *w = strtok_r(copy, " \t\n;|&<>()'\"", &save); w;
-             w = strtok_r(NULL, " \t\n;|&<>()'\"", &save)) {
-                if (w[0] == '/' || strstr(w, ".."))
-                        continue;
-                _cleanup_free_ char *path = xasprintf("%s/%s", project, w);
-                struct stat st;
-                if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-                        continue;
-                _cleanup_free_ char *text = NULL;
-                size_t len = 0;
-                if (vers_read_file(path, &text, &len, NULL) < 0)
-                        continue;
-                hash_str(h, w);
-                hash_add(h, text, len);
+        if (pid == 0) {
+                close(ep[0]);
+                int out = fd >= 0 ? fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
+                if (out < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+                        _exit(125);
+                char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
+                vers_error_t cerr = NULL;
+                int st = 0;
+                if (vers_env_exec(ctx, e, argv, xo, &st, &cerr) < 0) {
+                        const char *m = cerr && cerr->msg ? cerr->msg : "cannot run the command";
+                        vers_write_all(ep[1], m, strlen(m));
+                        _exit(125);
+                }
+                _exit(st & 0xff);
         }
+        close(ep[1]);
+        int code = vers_wait_exit(pid, err);
+        /* the child wrote its error before it exited; what its helpers may still hold open
+         * is not waited for */
+        char msg[1024];
+        fcntl(ep[0], F_SETFL, O_NONBLOCK);
+        ssize_t n = read(ep[0], msg, sizeof msg - 1);
+        close(ep[0]);
+        if (code < 0)
+                return -1;
+        if (n > 0) {
+                msg[n] = '\0';
+                return vers_make_error(err, 0, "%s", msg);
+        }
+        *status = code;
+        return 0;
 }
 
-static char *hash_hex(const struct hash *h)
-{
-        return xasprintf("%016llx%016llx", (unsigned long long)h->a, (unsigned long long)h->b);
-}
+/* ---- checkpoints ----------------------------------------------------------------------- */
 
 /* Is commit c this project's (outside any project: one of no project)? Checkpoints, their
  * reuse and their tags never reach into another project sharing VERS_ROOT. */
@@ -85,23 +99,6 @@ static bool ours(const struct vers_ctx *ctx, const struct vers_commit *c)
         if (!c->project || !ctx->project_dir)
                 return !c->project && !ctx->project_dir;
         return !strcmp(c->project, ctx->project_dir);
-}
-
-/* the project's ready commit made for key, or NULL */
-static char *find_keyed_commit(struct vers_ctx *ctx, const char *key)
-{
-        _cleanup_free_ char *pat = xasprintf("%% (key %s)", key);
-        struct vers_commit *cs = NULL;
-        size_t n = 0;
-        if (vers_meta_list_commits(&ctx->meta, "state = 'ready' AND message LIKE ?1", pat, &cs, &n,
-                                   NULL) < 0)
-                return NULL;
-        char *id = NULL;
-        for (size_t i = n; i > 0 && !id; i--)
-                if (ours(ctx, &cs[i - 1]))
-                        id = xstrdup(cs[i - 1].id);
-        vers_commits_free(cs, n);
-        return id;
 }
 
 /* Take tag off every commit of the project but keep (which may be NULL). */
@@ -141,49 +138,31 @@ static int retag(struct vers_ctx *ctx, const char *id, const char *tag, vers_err
         return ret;
 }
 
-/* run a shell command in env e with our stdout sent to stderr (stdout may be --json) */
-static int run_quiet_stdout(struct vers_ctx *ctx, const struct vers_env *e, const char *cmd,
-                            int *status, vers_error_t *err)
-{
-        char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
-        fflush(stdout);
-        int saved = dup(1);
-        dup2(2, 1);
-        int r = vers_env_exec(ctx, e, argv, NULL, status, err);
-        fflush(stdout);
-        dup2(saved, 1);
-        close(saved);
-        return r;
-}
-
 /* Make (or reuse) every checkpoint; *base receives the commit tests branch from. */
 static int run_checkpoints(struct vers_ctx *ctx, const struct vers_suite *s, const char *image,
                            const struct vers_test_opts *o, struct vers_test_report *rep,
                            char **base, vers_error_t *err)
 {
-        struct hash h = {14695981039346656037ULL, 0x84222325cbf29ce4ULL};
-        hash_str(&h, "vers test v1");
-        hash_str(&h, image);
+        _cleanup_strv_ char **keys = vers_test_checkpoint_keys(s, image, ctx->project_dir);
         struct vers_env seeder = {0};
         bool have_seeder = false;
         _cleanup_free_ char *prev = NULL; /* commit of the previous checkpoint */
         int ret = 0;
-        size_t n = s->n_checkpoints ? s->n_checkpoints : 1;
+        size_t n = vers_test_n_checkpoints(s);
         rep->checkpoints = xcalloc(n, sizeof *rep->checkpoints);
         for (size_t i = 0; i < n && ret == 0; i++) {
                 /* a suite without checkpoints still needs one commit: the fresh env */
-                const char *name = s->n_checkpoints ? s->checkpoints[i].name : "base";
-                const char *after = s->n_checkpoints ? s->checkpoints[i].after : NULL;
-                hash_str(&h, name);
-                hash_str(&h, after);
-                if (after && ctx->project_dir)
-                        hash_command_inputs(&h, ctx->project_dir, after);
-                _cleanup_free_ char *key = hash_hex(&h);
+                const char *name = vers_test_checkpoint_name(s, i);
+                const char *after = vers_test_checkpoint_after(s, i);
                 struct vers_checkpoint_result *cr = &rep->checkpoints[rep->n_checkpoints++];
                 cr->name = xstrdup(name);
                 double t0 = vers_monotonic();
-                char *found = find_keyed_commit(ctx, key);
+                char *found = NULL;
+                ret = vers_meta_find_checkpoint(&ctx->meta, keys[i], ctx->project_dir, &found, err);
+                if (ret < 0)
+                        break;
                 if (found) {
+                        ret = 0;
                         cr->commit = found;
                         cr->reused = true;
                         say(o, "checkpoint %s: reused %s (unchanged)", name, found);
@@ -207,7 +186,8 @@ static int run_checkpoints(struct vers_ctx *ctx, const struct vers_suite *s, con
                         if (after) {
                                 say(o, "checkpoint %s: %s", name, after);
                                 int status = 0;
-                                ret = run_quiet_stdout(ctx, &seeder, after, &status, err);
+                                ret =
+                                    exec_to_fd(ctx, &seeder, after, NULL, o->out_fd, &status, err);
                                 if (ret == 0 && status != 0)
                                         ret = vers_make_error(err, 0,
                                                               "checkpoint '%s' failed: '%s' "
@@ -220,14 +200,18 @@ static int run_checkpoints(struct vers_ctx *ctx, const struct vers_suite *s, con
                         ret = untag(ctx, name, NULL, err);
                         if (ret < 0)
                                 break;
-                        _cleanup_free_ char *msg =
-                            xasprintf("vers test: checkpoint %s (key %s)", name, key);
+                        _cleanup_free_ char *msg = xasprintf("vers test: checkpoint %s", name);
                         struct vers_commit_opts co = {name, msg, VERS_MODE_AUTO, false};
                         struct vers_commit c = {0};
                         double pause = 0;
                         ret = vers_env_commit(ctx, seeder.id, &co, &c, &pause, err);
-                        if (ret < 0)
+                        /* a commit whose key did not get written is only never reused */
+                        if (ret == 0)
+                                ret = vers_meta_set_checkpoint_key(&ctx->meta, c.id, keys[i], err);
+                        if (ret < 0) {
+                                vers_commit_clear(&c);
                                 break;
+                        }
                         cr->commit = xstrdup(c.id);
                         say(o, "checkpoint %s: committed %s (%s)", name, c.id, c.mode);
                         vers_commit_clear(&c);
@@ -421,7 +405,9 @@ __attribute__((noreturn)) static void collect_output(int in, int stop, const cha
         _exit(0);
 }
 
-/* The child process of one branch: its own metadata connection, its own env. */
+/* The child process of one branch: its own metadata connection, its own env. Everything it
+ * has to say goes into the branch's output (the collector's pipe); its own fds 1 and 2 stay
+ * the caller's and are never written. */
 __attribute__((noreturn)) static void job_main(const struct vers_suite *s, const struct job *j,
                                                const char *base, bool keep_failed)
 {
@@ -439,9 +425,7 @@ __attribute__((noreturn)) static void job_main(const struct vers_suite *s, const
         }
         close(out[0]);
         close(stop[0]);
-        dup2(out[1], 1);
-        dup2(out[1], 2);
-        close(out[1]);
+        int outfd = out[1];
         struct vers_ctx ctx;
         memset(&ctx, 0, sizeof ctx);
         vers_error_t err = NULL;
@@ -458,17 +442,15 @@ __attribute__((noreturn)) static void job_main(const struct vers_suite *s, const
                 alias[strlen(alias) - 1] = '\0';
         if (vers_open(&ctx, &err) < 0 ||
             vers_env_branch(&ctx, base, alias, VERS_MODE_AUTO, &e, &err) < 0) {
-                fprintf(stderr, "vers: %s\n", err->msg);
+                put(outfd, "vers: %s\n", err->msg);
                 status = 125;
                 goto done;
         }
         struct vers_exec_opts xo = {.extra_env = j->branch ? j->branch->env : NULL};
         if (j->branch && j->branch->before) {
-                char *argv[] = {"/bin/sh", "-c", j->branch->before, NULL};
-                printf("$ %s\n", j->branch->before);
-                fflush(stdout);
-                if (vers_env_exec(&ctx, &e, argv, &xo, &status, &err) < 0) {
-                        fprintf(stderr, "vers: %s\n", err->msg);
+                put(outfd, "$ %s\n", j->branch->before);
+                if (exec_to_fd(&ctx, &e, j->branch->before, &xo, outfd, &status, &err) < 0) {
+                        put(outfd, "vers: %s\n", err->msg);
                         status = 125;
                 }
                 if (status != 0) {
@@ -477,26 +459,21 @@ __attribute__((noreturn)) static void job_main(const struct vers_suite *s, const
                 }
         }
         if (strchr(t->command, '\n'))
-                printf("$ %.*s ...\n", (int)strcspn(t->command, "\n"), t->command);
+                put(outfd, "$ %.*s ...\n", (int)strcspn(t->command, "\n"), t->command);
         else
-                printf("$ %s\n", t->command);
-        fflush(stdout);
+                put(outfd, "$ %s\n", t->command);
         t0 = vers_monotonic();
-        char *argv[] = {"/bin/sh", "-c", t->command, NULL};
-        if (vers_env_exec(&ctx, &e, argv, &xo, &status, &err) < 0) {
-                fprintf(stderr, "vers: %s\n", err->msg);
+        if (exec_to_fd(&ctx, &e, t->command, &xo, outfd, &status, &err) < 0) {
+                put(outfd, "vers: %s\n", err->msg);
                 status = 125;
         }
 done:
         secs = vers_monotonic() - t0;
-        fflush(stdout);
         bool keep = status != 0 && keep_failed && e.id;
         if (e.id && !keep)
                 vers_env_delete(&ctx, e.id, NULL);
         /* the output is complete: let the collector write it */
-        int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        dup2(nul, 1);
-        dup2(nul, 2);
+        close(outfd);
         close(stop[1]);
         while (waitpid(collector, NULL, 0) < 0 && errno == EINTR)
                 ;
@@ -504,17 +481,6 @@ done:
             xasprintf("%d %d %.3f %s\n", status, before_failed ? 1 : 0, secs, keep ? e.id : "-");
         vers_write_file_atomic(j->res, line, strlen(line), 0644, NULL);
         _exit(0);
-}
-
-static bool selected(const char *only, const char *test, const char *branch)
-{
-        if (!only)
-                return true;
-        const char *slash = strchr(only, '/');
-        if (!slash)
-                return !strcmp(only, test);
-        return strlen(test) == (size_t)(slash - only) && !strncmp(only, test, strlen(test)) &&
-               !strcmp(slash + 1, branch);
 }
 
 static void job_finish(struct job *j, struct vers_test_report *rep, const struct vers_test_opts *o)
@@ -545,16 +511,6 @@ static void job_finish(struct job *j, struct vers_test_report *rep, const struct
         unlink(j->res);
 }
 
-static bool test_failed(const struct vers_test_report *rep, const char *name)
-{
-        for (size_t i = 0; i < rep->n_results; i++) {
-                if (!strcmp(rep->results[i].test, name) &&
-                    rep->results[i].status != VERS_TEST_PASSED)
-                        return true;
-        }
-        return false;
-}
-
 int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                   struct vers_test_report *rep, vers_error_t *err)
 {
@@ -571,7 +527,8 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
         else if (vers_suite_load(file, &s, err) < 0)
                 return -1;
         int ret = -1;
-        size_t *order = NULL;
+        struct vers_test_item *plan = NULL;
+        size_t nplan = 0;
         _cleanup_free_ char *image = NULL, *base = NULL;
         char tmpdir[] = "/tmp/vers-test-run.XXXXXX";
         bool made_tmpdir = false;
@@ -580,7 +537,7 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
         rep->suite = xstrdup(s.name ? s.name : "vers-integration");
         if (o->migrations && migration_tests(&s, o->migrations, ctx->project_dir, err) < 0)
                 goto out;
-        if (vers_suite_order(&s, &order, err) < 0)
+        if (vers_test_plan(&s, o->only, &plan, &nplan, err) < 0)
                 goto out;
         if (o->only) {
                 _cleanup_free_ char *t = xstrdup(o->only);
@@ -620,45 +577,28 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
         int maxjobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
         if (maxjobs < 1)
                 maxjobs = 1;
-        for (size_t k = 0; k < s.n_tests; k++) {
-                const struct vers_suite_test *t = &s.tests[order[k]];
-                size_t nb = t->n_branches ? t->n_branches : 1;
-                for (size_t b = 0; b < nb; b++) {
-                        const struct vers_suite_branch *br = t->n_branches ? &t->branches[b] : NULL;
-                        if (!selected(o->only, t->name, br ? br->name : "default"))
-                                continue;
-                        jobs = xrealloc(jobs, (njobs + 1) * sizeof *jobs);
-                        struct job *j = &jobs[njobs];
-                        memset(j, 0, sizeof *j);
-                        j->test = order[k];
-                        j->branch = br;
-                        j->out = xasprintf("%s/%zu.out", tmpdir, njobs);
-                        j->res = xasprintf("%s/%zu.res", tmpdir, njobs);
-                        rep->results =
-                            xrealloc(rep->results, (rep->n_results + 1) * sizeof *rep->results);
-                        struct vers_test_result *r = &rep->results[rep->n_results];
-                        memset(r, 0, sizeof *r);
-                        r->test = xstrdup(t->name);
-                        r->branch = xstrdup(br ? br->name : "default");
-                        r->status = VERS_TEST_SKIPPED;
-                        j->result = rep->n_results++;
-                        njobs++;
-                }
+        jobs = xcalloc(nplan ? nplan : 1, sizeof *jobs);
+        rep->results = xcalloc(nplan ? nplan : 1, sizeof *rep->results);
+        for (; njobs < nplan; njobs++) {
+                struct job *j = &jobs[njobs];
+                j->test = plan[njobs].test;
+                j->branch = plan[njobs].branch;
+                j->out = xasprintf("%s/%zu.out", tmpdir, njobs);
+                j->res = xasprintf("%s/%zu.res", tmpdir, njobs);
+                struct vers_test_result *r = &rep->results[rep->n_results];
+                r->test = xstrdup(s.tests[j->test].name);
+                r->branch = xstrdup(vers_test_item_branch(&plan[njobs]));
+                r->status = VERS_TEST_SKIPPED;
+                j->result = rep->n_results++;
         }
-        /* run test by test, in depends_on order; a test's branches run in parallel */
-        fflush(stdout);
-        fflush(stderr);
+        /* run test by test, in depends_on order; a test's branches run in parallel (the
+         * children never use stdio: nothing of the caller's is flushed twice) */
         for (size_t first = 0; first < njobs;) {
                 size_t last = first;
                 while (last < njobs && jobs[last].test == jobs[first].test)
                         last++;
                 const struct vers_suite_test *t = &s.tests[jobs[first].test];
-                const char *blocked = NULL;
-                for (size_t d = 0; t->depends_on && t->depends_on[d]; d++) {
-                        if (vers_suite_find_test(&s, t->depends_on[d]) >= 0 &&
-                            test_failed(rep, t->depends_on[d]))
-                                blocked = t->depends_on[d];
-                }
+                const char *blocked = vers_test_blocked_by(&s, jobs[first].test, rep);
                 if (blocked) {
                         for (size_t i = first; i < last; i++) {
                                 struct vers_test_result *r = &rep->results[jobs[i].result];
@@ -676,8 +616,6 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                                 say(o, "running %s/%s", t->name,
                                     j->branch ? j->branch->name : "default");
                                 j->t0 = vers_monotonic();
-                                fflush(stdout);
-                                fflush(stderr);
                                 j->pid = fork();
                                 if (j->pid == 0)
                                         job_main(&s, j, base, o->keep_failed);
@@ -712,27 +650,8 @@ out:
         free(jobs);
         if (made_tmpdir)
                 vers_rm_rf(tmpdir, NULL);
-        free(order);
+        free(plan);
         vers_suite_free(&s);
         rep->seconds = vers_monotonic() - t_start;
         return ret;
-}
-
-void vers_test_report_free(struct vers_test_report *rep)
-{
-        for (size_t i = 0; i < rep->n_results; i++) {
-                struct vers_test_result *r = &rep->results[i];
-                free(r->test);
-                free(r->branch);
-                free(r->output);
-                free(r->env);
-        }
-        free(rep->results);
-        for (size_t i = 0; i < rep->n_checkpoints; i++) {
-                free(rep->checkpoints[i].name);
-                free(rep->checkpoints[i].commit);
-        }
-        free(rep->checkpoints);
-        free(rep->suite);
-        memset(rep, 0, sizeof *rep);
 }

@@ -2,16 +2,20 @@
  *
  * 1. The suite's services (and vm sizes) replace vers.toml's for this run; the image is built
  *    (or taken from the cache).
- * 2. Checkpoints run in order, each committed (tagged with its name). Each has a key: a hash
- *    of its parent's key, its name, its command and the content of every project file its
- *    command names. A commit with the same key is reused, not rebuilt, so a second run of an
- *    unchanged suite seeds nothing at all.
+ * 2. Checkpoints run in order, each committed (tagged with its name). Each has a key
+ *    (vers_test_checkpoint_keys): a SHA-256 of the image, its parent's key, its name, its
+ *    command and the name and content of every project file its command names, kept in its
+ *    commit's checkpoint_key (meta.h). A ready commit of the project with the same key is
+ *    reused, not rebuilt, so a second run of an unchanged suite seeds nothing at all.
  * 3. Tests run in depends_on order; a test whose dependency failed is skipped. Each branch
  *    of a test (one "default" branch when none are listed) gets its own env branched from the
  *    last checkpoint; up to jobs branches run at once, each in its own process with its own
  *    metadata connection. 'before' runs first, then 'command' with the branch's env; exit
  *    code, time and output are recorded. Passing branches' envs are deleted; failing ones
  *    too unless keep_failed.
+ *
+ * Nothing is printed: progress goes to opts->line, the checkpoints' commands write to
+ * opts->out_fd, and what a branch prints is its result's output.
  * 4. With migrations, the tests are made from a directory of SQL migrations instead: one test
  *    per migration, with branches "up", "up-down-up" (when a .down.sql exists) and
  *    "up-twice", each applying the earlier migrations first; every table's row count must be
@@ -31,6 +35,8 @@ struct vers_test_opts {
         const char *migrations;        /* a directory of NNN_name.up.sql / .down.sql: test those
                                         * instead of the suite's tests (see runner.c) */
         void (*line)(const char *msg); /* live progress, may be NULL */
+        int out_fd; /* where the checkpoints' commands write their output (the CLI: its stderr,
+                     * since its stdout may be the JSON report); < 0: nowhere */
 };
 
 enum vers_test_status { VERS_TEST_PASSED, VERS_TEST_FAILED, VERS_TEST_SKIPPED };
@@ -66,5 +72,43 @@ struct vers_test_report {
 int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                   struct vers_test_report *rep, vers_error_t *err);
 void vers_test_report_free(struct vers_test_report *rep);
+/* The report as one line of JSON and a newline (free() it): {"suite", "checkpoints": [{"name",
+ * "commit", "reused", "seconds"}], "results": [{"test", "branch", "status", "exit_code",
+ * "before_failed", "seconds", "env" (null unless kept), "output"}], "passed", "failed",
+ * "skipped", "seconds"}; seconds to the millisecond, bytes of output that are not UTF-8 as
+ * U+FFFD. */
+char *vers_test_report_json(const struct vers_test_report *rep);
+
+/* ---- the plan (plan.c): decided before anything runs, and without root --------------------- */
+
+/* Part of every checkpoint key: a change to how keys are made must change it, so that no
+ * commit made under the old rule is taken for one of the new. (Keys before it were FNV hashes
+ * in the commit message: those checkpoints are rebuilt once.) */
+#define VERS_TEST_KEY_VERSION "vers test checkpoint v2"
+
+/* The checkpoints a run makes: the suite's, or one called "base" (the fresh env, no command)
+ * when it has none. */
+size_t vers_test_n_checkpoints(const struct vers_suite *s);
+const char *vers_test_checkpoint_name(const struct vers_suite *s, size_t i);
+const char *vers_test_checkpoint_after(const struct vers_suite *s, size_t i); /* NULL: none */
+/* The key of each of them (see 2. above; project_dir NULL: no files), NULL-terminated, in
+ * order, VERS_HASH_HEX hex digits each (strv_free() it). */
+char **vers_test_checkpoint_keys(const struct vers_suite *s, const char *image,
+                                 const char *project_dir);
+
+/* one branch of one test */
+struct vers_test_item {
+        size_t test;                            /* index into s->tests */
+        const struct vers_suite_branch *branch; /* NULL: the test has none, "default" */
+};
+const char *vers_test_item_branch(const struct vers_test_item *it);
+/* The branches to run, in order: the tests in vers_suite_order's order (dependencies first),
+ * each one's branches as written; only (TEST or TEST/BRANCH, NULL: all) selects some. */
+int vers_test_plan(const struct vers_suite *s, const char *only, struct vers_test_item **items,
+                   size_t *n, vers_error_t *err);
+/* A test the test depends on (services do not count) with a result in rep that did not
+ * pass, or NULL; the test is then skipped. */
+const char *vers_test_blocked_by(const struct vers_suite *s, size_t test,
+                                 const struct vers_test_report *rep);
 
 #endif
