@@ -8,6 +8,7 @@
 #include "os/sandbox.h"
 #include "services/services.h"
 #include "base/strbuf.h"
+#include "state/imageconf.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1476,21 +1477,23 @@ int vers_env_ensure_running(struct vers_ctx *ctx, const char *env_id, struct ver
 int vers_env_default_port(struct vers_ctx *ctx, const struct vers_env *e)
 {
         _cleanup_free_ char *text = NULL;
-        int first = 0;
-        if (vers_env_config_read(ctx, e, ".vers/image", &text, NULL) < 0)
+        struct vers_imageconf c = {0};
+        int first = 0, known = 0;
+        if (vers_env_config_read(ctx, e, VERS_IMAGECONF_FILE, &text, NULL) < 0 ||
+            vers_imageconf_parse(text, &c, NULL) < 0)
                 return 5432;
-        char *save = NULL;
-        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        for (size_t i = 0; c.expose && c.expose[i] && !known; i++) {
                 int port;
                 char proto[8];
-                if (sscanf(l, "expose %d/%7s", &port, proto) != 2 || strcmp(proto, "tcp"))
+                if (sscanf(c.expose[i], "%d/%7s", &port, proto) != 2 || strcmp(proto, "tcp"))
                         continue;
                 if (port == 5432 || port == 3306 || port == 6379)
-                        return port;
+                        known = port;
                 if (!first)
                         first = port;
         }
-        return first ? first : 5432;
+        vers_imageconf_clear(&c);
+        return known ? known : first ? first : 5432;
 }
 
 int vers_env_exec(struct vers_ctx *ctx, const struct vers_env *e, char *const argv[],
