@@ -66,7 +66,7 @@ static void test_plan_from_dockerfile(void **state)
                  "CMD run\n",
                  &df);
         struct build_plan p;
-        build_plan_make(&df, &p);
+        vers_build_plan_make(&df, &p);
         static const struct {
                 enum vers_df_kind kind;
                 bool layer;
@@ -104,9 +104,10 @@ static void test_plan_from_dockerfile(void **state)
         assert_string_equal(p.steps[n].label, "installing what the env runs");
         /* every kind but LABEL and MAINTAINER has an executor */
         for (size_t i = 0; i < n; i++)
-                assert_int_equal(build_executor(want[i].kind) == NULL, want[i].kind == DF_LABEL);
-        assert_null(build_executor(DF_MAINTAINER));
-        build_plan_clear(&p);
+                assert_int_equal(vers_build_executor(want[i].kind) == NULL,
+                                 want[i].kind == DF_LABEL);
+        assert_null(vers_build_executor(DF_MAINTAINER));
+        vers_build_plan_clear(&p);
         vers_dockerfile_free(&df);
 }
 
@@ -114,7 +115,7 @@ static void test_plan_without_dockerfile(void **state)
 {
         (void)state;
         struct build_plan p;
-        build_plan_make(NULL, &p);
+        vers_build_plan_make(NULL, &p);
         assert_string_equal(p.file, "vers.toml");
         assert_int_equal(p.nsteps, 1);
         assert_int_equal(p.n, 2);
@@ -123,7 +124,7 @@ static void test_plan_without_dockerfile(void **state)
         assert_int_equal(p.steps[0].number, 1);
         assert_string_equal(p.steps[0].label, "FROM host");
         assert_null(p.steps[1].in);
-        build_plan_clear(&p);
+        vers_build_plan_clear(&p);
 }
 
 static void test_label_is_shortened(void **state)
@@ -132,10 +133,10 @@ static void test_label_is_shortened(void **state)
         char long_args[200];
         memset(long_args, 'x', sizeof long_args - 1);
         long_args[sizeof long_args - 1] = '\0';
-        _cleanup_free_ char *l = build_label("RUN", long_args);
+        _cleanup_free_ char *l = vers_build_label("RUN", long_args);
         assert_int_equal(strlen(l), strlen("RUN ") + 67 + 3);
         assert_true(str_endswith(l, "..."));
-        _cleanup_free_ char *two = build_label("RUN", "a\nb");
+        _cleanup_free_ char *two = vers_build_label("RUN", "a\nb");
         assert_string_equal(two, "RUN a");
 }
 
@@ -150,27 +151,27 @@ static void test_layer_key(void **state)
 {
         (void)state;
         build_key_t a, b, c;
-        build_key_layer("parent", "step", a);
-        build_key_layer("parent", "step", b);
+        vers_build_key_layer("parent", "step", a);
+        vers_build_key_layer("parent", "step", b);
         assert_true(is_hex64(a));
         assert_string_equal(a, b);
-        build_key_layer("parent2", "step", c);
+        vers_build_key_layer("parent2", "step", c);
         assert_string_not_equal(a, c);
-        build_key_layer("parent", "step2", c);
+        vers_build_key_layer("parent", "step2", c);
         assert_string_not_equal(a, c);
         /* the pieces are framed: ("ab","c") is not ("a","bc") */
-        build_key_layer("ab", "c", b);
-        build_key_layer("a", "bc", c);
+        vers_build_key_layer("ab", "c", b);
+        vers_build_key_layer("a", "bc", c);
         assert_string_not_equal(b, c);
         /* bases differ from each other and from layers */
         build_key_t host, deb, commit;
-        build_key_host(host);
-        build_key_debian("bookworm", "http://archive.invalid/debian", NULL, "bookworm", deb);
-        build_key_commit("0123456789abcdef", commit);
+        vers_build_key_host(host);
+        vers_build_key_debian("bookworm", "http://archive.invalid/debian", NULL, "bookworm", deb);
+        vers_build_key_commit("0123456789abcdef", commit);
         assert_string_not_equal(host, deb);
         assert_string_not_equal(host, commit);
         assert_string_not_equal(deb, commit);
-        build_key_layer("", "", c);
+        vers_build_key_layer("", "", c);
         assert_string_not_equal(host, c);
 }
 
@@ -178,22 +179,22 @@ static void test_debian_key(void **state)
 {
         (void)state;
         build_key_t k, o;
-        build_key_debian("bookworm", "http://archive.invalid/debian",
-                         "http://archive.invalid/security", "bookworm", k);
-        build_key_debian("trixie", "http://archive.invalid/debian",
-                         "http://archive.invalid/security", "bookworm", o);
+        vers_build_key_debian("bookworm", "http://archive.invalid/debian",
+                              "http://archive.invalid/security", "bookworm", k);
+        vers_build_key_debian("trixie", "http://archive.invalid/debian",
+                              "http://archive.invalid/security", "bookworm", o);
         assert_string_not_equal(k, o);
-        build_key_debian("bookworm", "http://other.invalid/debian",
-                         "http://archive.invalid/security", "bookworm", o);
+        vers_build_key_debian("bookworm", "http://other.invalid/debian",
+                              "http://archive.invalid/security", "bookworm", o);
         assert_string_not_equal(k, o);
-        build_key_debian("bookworm", "http://archive.invalid/debian", NULL, "bookworm", o);
+        vers_build_key_debian("bookworm", "http://archive.invalid/debian", NULL, "bookworm", o);
         assert_string_not_equal(k, o);
-        build_key_debian("bookworm", "http://archive.invalid/debian",
-                         "http://archive.invalid/security", NULL, o);
+        vers_build_key_debian("bookworm", "http://archive.invalid/debian",
+                              "http://archive.invalid/security", NULL, o);
         assert_string_not_equal(k, o);
         /* no security archive: NULL and "" alike */
-        build_key_debian("bookworm", "u", NULL, NULL, k);
-        build_key_debian("bookworm", "u", "", "", o);
+        vers_build_key_debian("bookworm", "u", NULL, NULL, k);
+        vers_build_key_debian("bookworm", "u", "", "", o);
         assert_string_equal(k, o);
 }
 
@@ -203,42 +204,42 @@ static void test_run_key(void **state)
         char *argv[] = {"/bin/sh", "-c", "make", NULL};
         char *env[] = {"PATH=/bin", "A=1", NULL};
         build_key_t k, o;
-        build_key_run(argv, "nobody", "/srv", env, k);
-        build_key_run(argv, "nobody", "/srv", env, o);
+        vers_build_key_run(argv, "nobody", "/srv", env, k);
+        vers_build_key_run(argv, "nobody", "/srv", env, o);
         assert_string_equal(k, o);
         /* any input changes the key */
         char *argv2[] = {"/bin/sh", "-c", "make all", NULL};
-        build_key_run(argv2, "nobody", "/srv", env, o);
+        vers_build_key_run(argv2, "nobody", "/srv", env, o);
         assert_string_not_equal(k, o);
-        build_key_run(argv, "root", "/srv", env, o);
+        vers_build_key_run(argv, "root", "/srv", env, o);
         assert_string_not_equal(k, o);
-        build_key_run(argv, "nobody", "/", env, o);
+        vers_build_key_run(argv, "nobody", "/", env, o);
         assert_string_not_equal(k, o);
         char *env2[] = {"PATH=/bin", "A=2", NULL};
-        build_key_run(argv, "nobody", "/srv", env2, o);
+        vers_build_key_run(argv, "nobody", "/srv", env2, o);
         assert_string_not_equal(k, o);
         /* NULL user and workdir are root and / */
-        build_key_run(argv, NULL, NULL, env, k);
-        build_key_run(argv, "root", "/", env, o);
+        vers_build_key_run(argv, NULL, NULL, env, k);
+        vers_build_key_run(argv, "root", "/", env, o);
         assert_string_equal(k, o);
         /* what a text description would have confused: ("ab","c") and ("a","bc") argv, an
          * env value holding a newline and "env B=y" against two variables, a word moved from
          * argv to env */
         char *ab_c[] = {"ab", "c", NULL}, *a_bc[] = {"a", "bc", NULL};
-        build_key_run(ab_c, NULL, NULL, NULL, k);
-        build_key_run(a_bc, NULL, NULL, NULL, o);
+        vers_build_key_run(ab_c, NULL, NULL, NULL, k);
+        vers_build_key_run(a_bc, NULL, NULL, NULL, o);
         assert_string_not_equal(k, o);
         char *one[] = {"A=x\nenv B=y", NULL}, *two[] = {"A=x", "B=y", NULL};
-        build_key_run(argv, NULL, NULL, one, k);
-        build_key_run(argv, NULL, NULL, two, o);
+        vers_build_key_run(argv, NULL, NULL, one, k);
+        vers_build_key_run(argv, NULL, NULL, two, o);
         assert_string_not_equal(k, o);
         char *x_y[] = {"x", "y", NULL}, *x[] = {"x", NULL}, *y[] = {"y", NULL};
-        build_key_run(x_y, NULL, NULL, NULL, k);
-        build_key_run(x, NULL, NULL, y, o);
+        vers_build_key_run(x_y, NULL, NULL, NULL, k);
+        vers_build_key_run(x, NULL, NULL, y, o);
         assert_string_not_equal(k, o);
         char *user_in_workdir[] = {"cmd", NULL};
-        build_key_run(user_in_workdir, "u\nworkdir /w", "/", NULL, k);
-        build_key_run(user_in_workdir, "u", "/w", NULL, o);
+        vers_build_key_run(user_in_workdir, "u\nworkdir /w", "/", NULL, k);
+        vers_build_key_run(user_in_workdir, "u", "/w", NULL, o);
         assert_string_not_equal(k, o);
 }
 
@@ -247,27 +248,27 @@ static void test_copy_and_image_keys(void **state)
         (void)state;
         char *flags[] = {"--chmod=600", NULL};
         build_key_t k, o;
-        build_key_copy("COPY", flags, "/app", "content", k);
-        build_key_copy("COPY", flags, "/app", "content", o);
+        vers_build_key_copy("COPY", flags, "/app", "content", k);
+        vers_build_key_copy("COPY", flags, "/app", "content", o);
         assert_string_equal(k, o);
-        build_key_copy("ADD", flags, "/app", "content", o);
+        vers_build_key_copy("ADD", flags, "/app", "content", o);
         assert_string_not_equal(k, o);
-        build_key_copy("COPY", NULL, "/app", "content", o);
+        vers_build_key_copy("COPY", NULL, "/app", "content", o);
         assert_string_not_equal(k, o);
-        build_key_copy("COPY", flags, "/app/", "content", o);
+        vers_build_key_copy("COPY", flags, "/app/", "content", o);
         assert_string_not_equal(k, o);
-        build_key_copy("COPY", flags, "/app", "content2", o);
+        vers_build_key_copy("COPY", flags, "/app", "content2", o);
         assert_string_not_equal(k, o);
-        build_key_workdir("/app", o);
+        vers_build_key_workdir("/app", o);
         assert_string_not_equal(k, o);
-        build_key_image("services", "{}", k);
-        build_key_image("services", "{}", o);
+        vers_build_key_image("services", "{}", k);
+        vers_build_key_image("services", "{}", o);
         assert_string_equal(k, o);
-        build_key_image("services", "{\"User\": \"x\"}", o);
+        vers_build_key_image("services", "{\"User\": \"x\"}", o);
         assert_string_not_equal(k, o);
-        build_key_image("servicesx", "{}", o);
+        vers_build_key_image("servicesx", "{}", o);
         assert_string_not_equal(k, o);
-        build_key_image("service", "s{}", o);
+        vers_build_key_image("service", "s{}", o);
         assert_string_not_equal(k, o);
 }
 
@@ -288,14 +289,15 @@ static char *content_of(const char *ctx, const char *const *words, size_t n, cha
         struct vers_df_instr in = {.kind = DF_COPY, .line = 2, .args_col = 6};
         struct build_sources s;
         vers_error_t err = NULL;
-        if (build_context_sources(ctx, "Dockerfile", &in, (char *const *)words, n, &s, &err) < 0) {
+        if (vers_build_context_sources(ctx, "Dockerfile", &in, (char *const *)words, n, &s, &err) <
+            0) {
                 if (msg)
                         *msg = xstrdup(err->msg);
                 vers_error_free(&err);
                 return NULL;
         }
         char *k = xstrdup(s.content);
-        build_sources_clear(&s);
+        vers_build_sources_clear(&s);
         return k;
 }
 
@@ -586,26 +588,26 @@ static void test_main_command(void **state)
 {
         (void)state;
         struct vers_imageconf c = {0};
-        assert_null(build_main_command(&c));
+        assert_null(vers_build_main_command(&c));
         c.cmd = xcalloc(1, sizeof *c.cmd); /* CMD [] */
-        assert_null(build_main_command(&c));
+        assert_null(vers_build_main_command(&c));
         strv_push(&c.cmd, "/start.sh");
         strv_push(&c.cmd, "it's");
-        _cleanup_free_ char *m1 = build_main_command(&c);
+        _cleanup_free_ char *m1 = vers_build_main_command(&c);
         assert_string_equal(m1, "exec '/start.sh' 'it'\\''s'");
         strv_push(&c.entrypoint, "/ep");
-        _cleanup_free_ char *m2 = build_main_command(&c);
+        _cleanup_free_ char *m2 = vers_build_main_command(&c);
         assert_string_equal(m2, "exec '/ep' '/start.sh' 'it'\\''s'");
         strv_free(c.cmd);
         c.cmd = NULL;
-        _cleanup_free_ char *m3 = build_main_command(&c);
+        _cleanup_free_ char *m3 = vers_build_main_command(&c);
         assert_string_equal(m3, "exec '/ep'");
         strv_free(c.entrypoint);
         c.entrypoint = xcalloc(1, sizeof *c.entrypoint); /* ENTRYPOINT []: CMD alone */
         strv_push(&c.cmd, "/bin/sh");
         strv_push(&c.cmd, "-c");
         strv_push(&c.cmd, "echo $HOME");
-        _cleanup_free_ char *m4 = build_main_command(&c);
+        _cleanup_free_ char *m4 = vers_build_main_command(&c);
         assert_string_equal(m4, "exec '/bin/sh' '-c' 'echo $HOME'");
         vers_imageconf_clear(&c);
 }
@@ -617,13 +619,13 @@ static void test_apt_parse_line(void **state)
         (void)state;
         char *uri, *suite;
         assert_true(
-            build_apt_parse_line("deb http://archive.invalid/debian/ bookworm", &uri, &suite));
+            vers_build_apt_parse_line("deb http://archive.invalid/debian/ bookworm", &uri, &suite));
         assert_string_equal(uri, "http://archive.invalid/debian");
         assert_string_equal(suite, "bookworm");
         free(uri);
         free(suite);
-        assert_true(build_apt_parse_line("  deb\thttps://mirror.invalid/d bookworm-security\n",
-                                         &uri, &suite));
+        assert_true(vers_build_apt_parse_line("  deb\thttps://mirror.invalid/d bookworm-security\n",
+                                              &uri, &suite));
         assert_string_equal(uri, "https://mirror.invalid/d");
         assert_string_equal(suite, "bookworm-security");
         free(uri);
@@ -640,7 +642,7 @@ static void test_apt_parse_line(void **state)
             "",
         };
         for (size_t i = 0; i < sizeof skipped / sizeof *skipped; i++) {
-                if (build_apt_parse_line(skipped[i], &uri, &suite)) {
+                if (vers_build_apt_parse_line(skipped[i], &uri, &suite)) {
                         print_error("parsed: '%s'\n", skipped[i]);
                         fail();
                 }
@@ -658,19 +660,19 @@ static void test_apt_choose(void **state)
                           "deb http://archive.invalid/debian/ bookworm-updates\n"
                           "deb http://archive.invalid/debian-security/ bookworm-security\n";
         struct build_archive a;
-        build_apt_choose(out, "bookworm", &a);
+        vers_build_apt_choose(out, "bookworm", &a);
         assert_string_equal(a.uri, "http://archive.invalid/debian");
         assert_string_equal(a.suite, "bookworm");
         assert_string_equal(a.security, "http://archive.invalid/debian-security");
-        _cleanup_free_ char *list = build_apt_sources_list("bookworm", &a);
+        _cleanup_free_ char *list = vers_build_apt_sources_list("bookworm", &a);
         assert_string_equal(list,
                             "deb http://archive.invalid/debian bookworm main\n"
                             "deb http://archive.invalid/debian bookworm-updates main\n"
                             "deb http://archive.invalid/debian-security bookworm-security main\n");
         /* another suite than the host's: its main archive only */
-        _cleanup_free_ char *other = build_apt_sources_list("trixie", &a);
+        _cleanup_free_ char *other = vers_build_apt_sources_list("trixie", &a);
         assert_string_equal(other, "deb http://archive.invalid/debian trixie main\n");
-        build_archive_clear(&a);
+        vers_build_archive_clear(&a);
         /* the suite wanted, not a pocket or a third party's listed first */
         const char *mixed = "deb http://third.invalid/node/ nodistro\n"
                             "deb http://archive.invalid/debian/ trixie-updates\n"
@@ -678,40 +680,40 @@ static void test_apt_choose(void **state)
                             "deb http://archive.invalid/sec/ bookworm-security\n"
                             "deb http://archive.invalid/sec2/ trixie-security\n"
                             "deb http://archive.invalid/debian/ bookworm\n";
-        build_apt_choose(mixed, "trixie", &a);
+        vers_build_apt_choose(mixed, "trixie", &a);
         assert_string_equal(a.uri, "http://archive.invalid/debian");
         assert_string_equal(a.suite, "trixie");
         assert_string_equal(a.security, "http://archive.invalid/sec2");
-        build_archive_clear(&a);
-        build_apt_choose(mixed, "bookworm", &a);
+        vers_build_archive_clear(&a);
+        vers_build_apt_choose(mixed, "bookworm", &a);
         assert_string_equal(a.suite, "bookworm");
         assert_string_equal(a.security, "http://archive.invalid/sec");
-        build_archive_clear(&a);
+        vers_build_archive_clear(&a);
         /* the host has not the suite wanted: a plain suite with pockets (Debian's) before
          * one without (a third party's) */
-        build_apt_choose(mixed, "sid", &a);
+        vers_build_apt_choose(mixed, "sid", &a);
         assert_string_equal(a.uri, "http://archive.invalid/debian");
         assert_string_equal(a.suite, "trixie");
         assert_string_equal(a.security, "http://archive.invalid/sec2");
-        build_archive_clear(&a);
-        build_apt_choose("deb http://third.invalid/node/ nodistro\n", "sid", &a);
+        vers_build_archive_clear(&a);
+        vers_build_apt_choose("deb http://third.invalid/node/ nodistro\n", "sid", &a);
         assert_string_equal(a.uri, "http://third.invalid/node");
         assert_null(a.security);
-        build_archive_clear(&a);
+        vers_build_archive_clear(&a);
         /* only pockets: the first of them; no security archive */
-        build_apt_choose("deb http://archive.invalid/d/ bookworm-backports\n", "bookworm", &a);
+        vers_build_apt_choose("deb http://archive.invalid/d/ bookworm-backports\n", "bookworm", &a);
         assert_string_equal(a.suite, "bookworm-backports");
         assert_null(a.security);
-        build_archive_clear(&a);
+        vers_build_archive_clear(&a);
         /* only a security archive, or nothing: no archive */
-        build_apt_choose("deb http://archive.invalid/s/ bookworm-security\n", "bookworm", &a);
+        vers_build_apt_choose("deb http://archive.invalid/s/ bookworm-security\n", "bookworm", &a);
         assert_null(a.uri);
         assert_null(a.security);
-        build_apt_choose(NULL, "bookworm", &a);
+        vers_build_apt_choose(NULL, "bookworm", &a);
         assert_null(a.uri);
-        build_apt_choose("E: something went wrong\n", NULL, &a);
+        vers_build_apt_choose("E: something went wrong\n", NULL, &a);
         assert_null(a.uri);
-        build_archive_clear(&a);
+        vers_build_archive_clear(&a);
 }
 
 int main(void)

@@ -8,7 +8,7 @@
 /* what apt-get indextargets prints per target: its kind, its archive, its suite */
 #define INDEXTARGETS_FORMAT "$(TARGET_OF) $(REPO_URI) $(RELEASE)"
 
-bool build_apt_parse_line(const char *line, char **uri, char **suite)
+bool vers_build_apt_parse_line(const char *line, char **uri, char **suite)
 {
         *uri = *suite = NULL;
         _cleanup_free_ char *copy = xstrdup(line);
@@ -53,7 +53,7 @@ static bool has_pocket(char **suites, const char *suite)
         return false;
 }
 
-void build_apt_choose(const char *out, const char *want, struct build_archive *a)
+void vers_build_apt_choose(const char *out, const char *want, struct build_archive *a)
 {
         memset(a, 0, sizeof *a);
         _cleanup_strv_ char **uris = NULL;
@@ -63,7 +63,7 @@ void build_apt_choose(const char *out, const char *want, struct build_archive *a
         for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
                 _cleanup_free_ char *uri = NULL;
                 _cleanup_free_ char *suite = NULL;
-                if (build_apt_parse_line(l, &uri, &suite)) {
+                if (vers_build_apt_parse_line(l, &uri, &suite)) {
                         strv_push(&uris, uri);
                         strv_push(&suites, suite);
                 }
@@ -105,7 +105,7 @@ void build_apt_choose(const char *out, const char *want, struct build_archive *a
                 a->security = xstrdup(uris[sec]);
 }
 
-void build_host_archive(const char *want, struct build_archive *a)
+void vers_build_host_archive(const char *want, struct build_archive *a)
 {
         /* --no-release-info: from the sources alone, before any apt-get update */
         char *argv[] = {"apt-get",  "indextargets",      "--no-release-info",
@@ -116,7 +116,7 @@ void build_host_archive(const char *want, struct build_archive *a)
                 free(out);
                 out = NULL;
         }
-        build_apt_choose(out, want, a);
+        vers_build_apt_choose(out, want, a);
         const char *forced = getenv("VERS_DEBIAN_MIRROR");
         if (forced && *forced) {
                 free(a->uri);
@@ -124,7 +124,7 @@ void build_host_archive(const char *want, struct build_archive *a)
         }
 }
 
-void build_archive_clear(struct build_archive *a)
+void vers_build_archive_clear(struct build_archive *a)
 {
         free(a->uri);
         free(a->security);
@@ -132,7 +132,7 @@ void build_archive_clear(struct build_archive *a)
         memset(a, 0, sizeof *a);
 }
 
-char *build_apt_sources_list(const char *suite, const struct build_archive *a)
+char *vers_build_apt_sources_list(const char *suite, const struct build_archive *a)
 {
         struct strbuf sb = STRBUF_INIT;
         strbuf_addf(&sb, "deb %s %s main\n", a->uri, suite);
@@ -144,10 +144,10 @@ char *build_apt_sources_list(const char *suite, const struct build_archive *a)
         return strbuf_detach(&sb);
 }
 
-int build_apt_configure(const char *rootfs, const char *suite, const struct build_archive *a,
-                        vers_error_t *err)
+int vers_build_apt_configure(const char *rootfs, const char *suite, const struct build_archive *a,
+                             vers_error_t *err)
 {
-        _cleanup_free_ char *sources = build_apt_sources_list(suite, a);
+        _cleanup_free_ char *sources = vers_build_apt_sources_list(suite, a);
         _cleanup_free_ char *list = xasprintf("%s/etc/apt/sources.list", rootfs);
         if (vers_write_file_atomic(list, sources, strlen(sources), 0644, err) < 0)
                 return -1;

@@ -35,10 +35,10 @@ struct build_plan {
 };
 
 /* The plan for df; df NULL: no [builder] dockerfile, an implicit "FROM host". */
-void build_plan_make(const struct vers_dockerfile *df, struct build_plan *p);
-void build_plan_clear(struct build_plan *p);
+void vers_build_plan_make(const struct vers_dockerfile *df, struct build_plan *p);
+void vers_build_plan_clear(struct build_plan *p);
 /* "KW args": the first line of args, shortened to about 70 characters */
-char *build_label(const char *kw, const char *args);
+char *vers_build_label(const char *kw, const char *args);
 
 /* ---- key.c: cache keys ------------------------------------------------------------------- */
 
@@ -47,22 +47,22 @@ char *build_label(const char *kw, const char *args);
 typedef char build_key_t[VERS_HASH_HEX + 1];
 
 /* A layer: its parent's key ("" for a base) and its step's key. */
-void build_key_layer(const char *parent, const char *step, build_key_t out);
-void build_key_host(build_key_t out);
+void vers_build_key_layer(const char *parent, const char *step, build_key_t out);
+void vers_build_key_host(build_key_t out);
 /* FROM debian:suite from uri (security: NULL or its archive), on a host of host_suite */
-void build_key_debian(const char *suite, const char *uri, const char *security,
-                      const char *host_suite, build_key_t out);
+void vers_build_key_debian(const char *suite, const char *uri, const char *security,
+                           const char *host_suite, build_key_t out);
 /* FROM a commit of ours: the top of the chain is that commit's tree */
-void build_key_commit(const char *commit_id, build_key_t out);
-void build_key_run(char *const *argv, const char *user, const char *workdir, char *const *env,
-                   build_key_t out);
+void vers_build_key_commit(const char *commit_id, build_key_t out);
+void vers_build_key_run(char *const *argv, const char *user, const char *workdir, char *const *env,
+                        build_key_t out);
 /* COPY or ADD (kw), its flags as written, the destination, and the sources' content key */
-void build_key_copy(const char *kw, char *const *flags, const char *dest, const char *content,
-                    build_key_t out);
-void build_key_workdir(const char *dir, build_key_t out);
+void vers_build_key_copy(const char *kw, char *const *flags, const char *dest, const char *content,
+                         build_key_t out);
+void vers_build_key_workdir(const char *dir, build_key_t out);
 /* The last step: the services it sets up (vers_services_describe) and the image's
  * configuration (JSON) */
-void build_key_image(const char *services, const char *config_json, build_key_t out);
+void vers_build_key_image(const char *services, const char *config_json, build_key_t out);
 
 /* ---- context.c: COPY and ADD sources, .dockerignore -------------------------------------- */
 
@@ -74,10 +74,10 @@ struct build_sources {
 
 /* Resolve the sources words[0..n-1] of in (COPY or ADD) in the context ctxdir (globs;
  * .dockerignore; nothing outside it), and hash them. file: for messages. */
-int build_context_sources(const char *ctxdir, const char *file, const struct vers_df_instr *in,
-                          char *const *words, size_t n, struct build_sources *out,
-                          vers_error_t *err);
-void build_sources_clear(struct build_sources *s);
+int vers_build_context_sources(const char *ctxdir, const char *file, const struct vers_df_instr *in,
+                               char *const *words, size_t n, struct build_sources *out,
+                               vers_error_t *err);
+void vers_build_sources_clear(struct build_sources *s);
 
 /* ---- apt.c: the Debian archive this machine uses ----------------------------------------- */
 
@@ -90,23 +90,23 @@ struct build_archive {
 /* One line of `apt-get indextargets --format '$(TARGET_OF) $(REPO_URI) $(RELEASE)'`: true,
  * with the archive (no trailing '/') and the suite, for a "deb" target; false for anything
  * else (deb-src, a flat repository, a field apt left unexpanded, a warning). */
-bool build_apt_parse_line(const char *line, char **uri, char **suite);
+bool vers_build_apt_parse_line(const char *line, char **uri, char **suite);
 /* Choose from that command's output the archive for FROM debian:want: the suite want if the
  * host has it, else the first plain suite with an -updates or -security pocket (Debian's),
  * else the first plain suite, else the first that is not a security one; and the security
  * archive of that suite (else the first). a is empty when there is none. */
-void build_apt_choose(const char *out, const char *want, struct build_archive *a);
+void vers_build_apt_choose(const char *out, const char *want, struct build_archive *a);
 /* The machine's archive for FROM debian:want (apt-get indextargets); VERS_DEBIAN_MIRROR
  * overrides the URI. */
-void build_host_archive(const char *want, struct build_archive *a);
-void build_archive_clear(struct build_archive *a);
+void vers_build_host_archive(const char *want, struct build_archive *a);
+void vers_build_archive_clear(struct build_archive *a);
 /* /etc/apt/sources.list for debian:suite from a: the host's updates and security archives
  * too when suite is the host's */
-char *build_apt_sources_list(const char *suite, const struct build_archive *a);
+char *vers_build_apt_sources_list(const char *suite, const struct build_archive *a);
 /* Point the apt of the tree rootfs (debian:suite) at a, with the host's proxy settings, and
  * keep package scripts from starting daemons. */
-int build_apt_configure(const char *rootfs, const char *suite, const struct build_archive *a,
-                        vers_error_t *err);
+int vers_build_apt_configure(const char *rootfs, const char *suite, const struct build_archive *a,
+                             vers_error_t *err);
 
 /* ---- the build's state (build.c) ---------------------------------------------------------- */
 
@@ -123,7 +123,7 @@ struct build {
 
 /* ---- layer.c: the layer cache, and sandboxes for build steps ----------------------------- */
 
-void build_say(struct build *b, bool cached, const char *fmt, ...)
+void vers_build_say(struct build *b, bool cached, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 typedef int (*build_apply_fn)(struct build *b, const char *id, const char *path, void *arg,
@@ -131,8 +131,8 @@ typedef int (*build_apply_fn)(struct build *b, const char *id, const char *path,
 /* Add one layer on top of b->top (or a new subvolume when there is no top yet): label for
  * progress, step_key for its key, fn to fill it. final: the image itself (state 'ready').
  * Returns 1 when the layer came from the cache, 0 when it was built, -1 on error. */
-int build_layer(struct build *b, const char *label, const char *step_key, build_apply_fn fn,
-                void *arg, bool final, char **out_id, vers_error_t *err);
+int vers_build_layer(struct build *b, const char *label, const char *step_key, build_apply_fn fn,
+                     void *arg, bool final, char **out_id, vers_error_t *err);
 
 struct build_run {
         char **argv;
@@ -143,8 +143,8 @@ struct build_run {
         bool project; /* bind the project (the build context) */
 };
 /* Run one command in a sandbox on path (cgroup id), then stop everything it started. */
-int build_run_in(struct build *b, const char *id, const char *path, const struct build_run *r,
-                 int *status, vers_error_t *err);
+int vers_build_run_in(struct build *b, const char *id, const char *path, const struct build_run *r,
+                      int *status, vers_error_t *err);
 
 /* ---- instr.c: the instruction executors --------------------------------------------------- */
 
@@ -152,23 +152,23 @@ typedef int (*build_exec_fn)(struct build *b, const struct build_step *s, char *
                              vers_error_t *err);
 /* The executor of an instruction kind; NULL for those that change nothing (LABEL,
  * MAINTAINER). */
-build_exec_fn build_executor(enum vers_df_kind kind);
+build_exec_fn vers_build_executor(enum vers_df_kind kind);
 
 /* ---- debootstrap.c: FROM debian:<suite> ---------------------------------------------------- */
 
 /* ref: "debian:<suite>[-slim]", in: its FROM; label: for progress */
-int build_from_debian(struct build *b, const struct vers_df_instr *in, const char *ref,
-                      const char *label, vers_error_t *err);
+int vers_build_from_debian(struct build *b, const struct vers_df_instr *in, const char *ref,
+                           const char *label, vers_error_t *err);
 
 /* ---- copyscript.c: what runs COPY and ADD inside the sandbox ---------------------------- */
 
-extern const char build_copy_script[];
+extern const char vers_build_copy_script[];
 
 /* ---- runtime.c: the last layer, what 'vers run' starts ------------------------------------ */
 
 /* The command CMD and ENTRYPOINT make (Docker's rules) as a shell command line, or NULL. */
-char *build_main_command(const struct vers_imageconf *c);
-int build_write_runtime(struct build *b, const char *id, const char *path, void *arg,
-                        vers_error_t *err);
+char *vers_build_main_command(const struct vers_imageconf *c);
+int vers_build_write_runtime(struct build *b, const char *id, const char *path, void *arg,
+                             vers_error_t *err);
 
 #endif

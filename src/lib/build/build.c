@@ -39,9 +39,9 @@ static int run_step(struct build *b, const struct build_step *s, vers_error_t *e
         b->step = s->number;
         /* configuration only: no layer, but the key moves on (the last layer's covers it) */
         if (!s->makes_layer)
-                build_say(b, true, "step %d/%d %s", b->step, b->nsteps, s->label);
+                vers_build_say(b, true, "step %d/%d %s", b->step, b->nsteps, s->label);
         _cleanup_strv_ char **vars = build_vars(b);
-        build_exec_fn fn = build_executor(in->kind);
+        build_exec_fn fn = vers_build_executor(in->kind);
         if (fn && fn(b, s, vars, err) < 0) {
                 /* say which step, unless the message already points at the line (or there is
                  * no line: the implicit FROM host) */
@@ -76,8 +76,9 @@ static int run_last(struct build *b, const struct build_step *s, char **image_id
         _cleanup_strbuf_ struct strbuf services = STRBUF_INIT;
         vers_services_describe(&b->ctx->cfg, &services);
         build_key_t key;
-        build_key_image(services.buf, config, key);
-        return build_layer(b, s->label, key, build_write_runtime, NULL, true, image_id, err);
+        vers_build_key_image(services.buf, config, key);
+        return vers_build_layer(b, s->label, key, vers_build_write_runtime, NULL, true, image_id,
+                                err);
 }
 
 int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **image_id, bool *cached,
@@ -100,7 +101,7 @@ int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **ima
                         return vers_error_wrap(err, "[builder] dockerfile");
                 }
         }
-        build_plan_make(ctx->cfg.dockerfile ? &df : NULL, &plan);
+        vers_build_plan_make(ctx->cfg.dockerfile ? &df : NULL, &plan);
         b.file = plan.file;
         b.nsteps = plan.nsteps;
         for (size_t i = 0; i + 1 < plan.n; i++)
@@ -119,7 +120,7 @@ int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **ima
                 vers_notice(ctx, "every step came from the cache");
         ret = 0;
 out:
-        build_plan_clear(&plan);
+        vers_build_plan_clear(&plan);
         vers_dockerfile_free(&df);
         free(b.top);
         vers_imageconf_clear(&b.conf);

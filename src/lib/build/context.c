@@ -185,9 +185,9 @@ static int add_source(const char *ctxreal, const char *file, const struct vers_d
         return ret;
 }
 
-int build_context_sources(const char *ctxdir, const char *file, const struct vers_df_instr *in,
-                          char *const *words, size_t n, struct build_sources *out,
-                          vers_error_t *err)
+int vers_build_context_sources(const char *ctxdir, const char *file, const struct vers_df_instr *in,
+                               char *const *words, size_t n, struct build_sources *out,
+                               vers_error_t *err)
 {
         memset(out, 0, sizeof *out);
         const char *kw = vers_df_kind_name(in->kind);
@@ -213,14 +213,14 @@ int build_context_sources(const char *ctxdir, const char *file, const struct ver
         vers_df_ignore_clear(&ig);
         if (ret < 0) {
                 vers_hash_release(&h);
-                build_sources_clear(out);
+                vers_build_sources_clear(out);
                 return -1;
         }
         vers_hash_hex(&h, out->content);
         return 0;
 }
 
-void build_sources_clear(struct build_sources *s)
+void vers_build_sources_clear(struct build_sources *s)
 {
         for (size_t i = 0; i < strv_len(s->srcs); i++)
                 strbuf_release(&s->lists[i]);

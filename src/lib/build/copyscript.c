@@ -3,7 +3,7 @@
 
 /* The script that copies inside the sandbox: $1 dest, $2 owner, $3 mode, $4 add, sources.
  * The entries of the n-th source, when it is a directory, are listed in /.vers/copy.n. */
-const char build_copy_script[] =
+const char vers_build_copy_script[] =
     "set -e\n"
     "dest=$1 own=$2 mode=$3 add=$4; shift 4\n"
     "todir= i=0\n"

@@ -34,7 +34,7 @@ static int run_with_progress(struct build *b, char *const argv[], const char *wh
                 char verb[32];
                 if (sscanf(line + 3, "%31s", verb) == 1 && strcmp(verb, phase)) {
                         snprintf(phase, sizeof phase, "%s", verb);
-                        build_say(b, false, "%s: %s", what, line + 3);
+                        vers_build_say(b, false, "%s: %s", what, line + 3);
                 }
         }
         if (f)
@@ -64,8 +64,8 @@ static int debootstrap(struct build *b, const char *path, const struct debian_ar
                                        "FROM debian:%s needs debootstrap (apt-get install "
                                        "debootstrap)",
                                        a->suite);
-        build_say(b, false, "debootstrap %s from %s (once; cached in %s)", a->suite,
-                  a->archive->uri, a->cache);
+        vers_build_say(b, false, "debootstrap %s from %s (once; cached in %s)", a->suite,
+                       a->archive->uri, a->cache);
         /* a mount namespace of its own: whatever debootstrap mounts in the target goes away
          * with it, even when it fails */
         char *argv[] = {"unshare",
@@ -79,7 +79,7 @@ static int debootstrap(struct build *b, const char *path, const struct debian_ar
                         a->archive->uri,
                         NULL};
         if (run_with_progress(b, argv, "debootstrap", err) < 0 ||
-            build_apt_configure(path, a->suite, a->archive, err) < 0)
+            vers_build_apt_configure(path, a->suite, a->archive, err) < 0)
                 return -1;
         _cleanup_free_ char *dir = cache_dir();
         _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", a->cache, (int)getpid());
@@ -99,7 +99,7 @@ static int apply_debian(struct build *b, const char *id, const char *path, void 
 {
         const struct debian_arg *a = arg;
         if (vers_path_exists(a->cache)) {
-                build_say(b, false, "unpacking the cached debian:%s base", a->suite);
+                vers_build_say(b, false, "unpacking the cached debian:%s base", a->suite);
                 char *argv[] = {
                     "tar", "-xpf", (char *)a->cache, "-C", (char *)path, "--numeric-owner", NULL};
                 _cleanup_free_ char *out = NULL;
@@ -117,8 +117,8 @@ static int apply_debian(struct build *b, const char *id, const char *path, void 
         return vers_write_file_atomic(marker, "debian\n", 7, 0644, err);
 }
 
-int build_from_debian(struct build *b, const struct vers_df_instr *in, const char *ref,
-                      const char *label, vers_error_t *err)
+int vers_build_from_debian(struct build *b, const struct vers_df_instr *in, const char *ref,
+                           const char *label, vers_error_t *err)
 {
         _cleanup_free_ char *suite = xstrdup(ref + strlen("debian:"));
         if (str_endswith(suite, "-slim"))
@@ -133,9 +133,9 @@ int build_from_debian(struct build *b, const struct vers_df_instr *in, const cha
                                        "suite '%s' (try debian:bookworm)",
                                        b->file, in->line, in->args_col, ref, suite);
         struct build_archive archive;
-        build_host_archive(suite, &archive);
+        vers_build_host_archive(suite, &archive);
         if (!archive.uri) {
-                build_archive_clear(&archive);
+                vers_build_archive_clear(&archive);
                 return vers_make_error(err, 0,
                                        "FROM %s: no Debian archive in this machine's apt "
                                        "configuration (set VERS_DEBIAN_MIRROR)",
@@ -156,8 +156,8 @@ int build_from_debian(struct build *b, const struct vers_df_instr *in, const cha
             xasprintf("%s/debootstrap-%s-minbase-%.16s.tar", dir, suite, tar_key);
         struct debian_arg a = {suite, &archive, cache};
         build_key_t key;
-        build_key_debian(suite, archive.uri, archive.security, archive.suite, key);
-        int ret = build_layer(b, label, key, apply_debian, &a, false, NULL, err);
-        build_archive_clear(&archive);
+        vers_build_key_debian(suite, archive.uri, archive.security, archive.suite, key);
+        int ret = vers_build_layer(b, label, key, apply_debian, &a, false, NULL, err);
+        vers_build_archive_clear(&archive);
         return ret;
 }

@@ -54,10 +54,10 @@ static int from_commit(struct build *b, const struct vers_df_instr *in, const ch
                                        "%s:%ld:%ld: FROM %s: that is an env; commit it and use "
                                        "the commit's tag",
                                        b->file, in->line, in->args_col, ref);
-        build_say(b, false, "step %d/%d FROM %s (commit %s)", b->step, b->nsteps, ref, r->id);
+        vers_build_say(b, false, "step %d/%d FROM %s (commit %s)", b->step, b->nsteps, ref, r->id);
         free(b->top);
         b->top = vers_store_commit_rootfs(&b->ctx->store, r->id);
-        build_key_commit(r->id, b->key);
+        vers_build_key_commit(r->id, b->key);
         if (vers_imageconf_read(b->top, &b->conf, err) < 0)
                 return vers_error_wrap(err, "%s:%ld:%ld: FROM %s: its /%s", b->file, in->line,
                                        in->args_col, ref, VERS_IMAGECONF_FILE);
@@ -78,11 +78,11 @@ static int exec_from(struct build *b, const struct build_step *s, char **vars, v
         _cleanup_free_ char *label = xasprintf("FROM %s", ref);
         if (!strcmp(ref, "host")) {
                 build_key_t key;
-                build_key_host(key);
-                return build_layer(b, label, key, apply_host, NULL, false, NULL, err);
+                vers_build_key_host(key);
+                return vers_build_layer(b, label, key, apply_host, NULL, false, NULL, err);
         }
         if (!strncmp(ref, "debian:", 7))
-                return build_from_debian(b, in, ref, label, err);
+                return vers_build_from_debian(b, in, ref, label, err);
         struct vers_ref r = {VERS_REF_NONE, NULL};
         vers_error_t e2 = NULL;
         if (!strchr(ref, '/') && !strchr(ref, ':') &&
@@ -121,7 +121,7 @@ static int apply_run(struct build *b, const char *id, const char *path, void *ar
         struct build_run rr = *r;
         rr.env = env;
         int status = 0;
-        if (build_run_in(b, id, path, &rr, &status, err) < 0)
+        if (vers_build_run_in(b, id, path, &rr, &status, err) < 0)
                 return -1;
         if (status != 0)
                 return vers_make_error(err, 0, "step %d/%d failed with exit code %d", b->step,
@@ -142,7 +142,7 @@ static int exec_run(struct build *b, const struct build_step *s, char **vars, ve
                 strv_push(&argv, in->args);
         }
         build_key_t key;
-        build_key_run(argv, b->conf.user, b->conf.workdir, vars, key);
+        vers_build_key_run(argv, b->conf.user, b->conf.workdir, vars, key);
         struct build_run r = {
             .argv = argv,
             .user = b->conf.user,
@@ -150,7 +150,7 @@ static int exec_run(struct build *b, const struct build_step *s, char **vars, ve
             .env = vars,
             .host_net = true,
         };
-        return build_layer(b, s->label, key, apply_run, &r, false, NULL, err);
+        return vers_build_layer(b, s->label, key, apply_run, &r, false, NULL, err);
 }
 
 /* ---- COPY and ADD ------------------------------------------------------------------------- */
@@ -170,7 +170,7 @@ static int apply_copy(struct build *b, const char *id, const char *path, void *a
         _cleanup_strv_ char **argv = NULL;
         strv_push(&argv, "/bin/sh");
         strv_push(&argv, "-c");
-        strv_push(&argv, build_copy_script);
+        strv_push(&argv, vers_build_copy_script);
         strv_push(&argv, "vers-copy");
         strv_push(&argv, c->dest);
         strv_push(&argv, c->own);
@@ -190,7 +190,7 @@ static int apply_copy(struct build *b, const char *id, const char *path, void *a
         struct build_run r = {.argv = argv, .env = env, .project = true};
         int status = 0;
         if (ret == 0)
-                ret = build_run_in(b, id, path, &r, &status, err);
+                ret = vers_build_run_in(b, id, path, &r, &status, err);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *list = xasprintf(".vers/copy.%zu", i);
                 vers_unlink_in_root(path, list, NULL);
@@ -241,7 +241,7 @@ static int exec_copy(struct build *b, const struct build_step *s, char **vars, v
                 }
         }
         struct build_sources src;
-        if (build_context_sources(b->ctx->project_dir, b->file, in, w, n - 1, &src, err) < 0)
+        if (vers_build_context_sources(b->ctx->project_dir, b->file, in, w, n - 1, &src, err) < 0)
                 return -1;
         _cleanup_free_ char *dest = abs_in_image(b, w[n - 1]);
         if (strv_len(src.srcs) > 1 && !str_endswith(dest, "/")) {
@@ -252,9 +252,9 @@ static int exec_copy(struct build *b, const struct build_step *s, char **vars, v
         c.src = &src;
         c.dest = dest;
         build_key_t key;
-        build_key_copy(kw, in->flags, dest, src.content, key);
-        int ret = build_layer(b, s->label, key, apply_copy, &c, false, NULL, err);
-        build_sources_clear(&src);
+        vers_build_key_copy(kw, in->flags, dest, src.content, key);
+        int ret = vers_build_layer(b, s->label, key, apply_copy, &c, false, NULL, err);
+        vers_build_sources_clear(&src);
         return ret;
 }
 
@@ -267,7 +267,7 @@ static int apply_workdir(struct build *b, const char *id, const char *path, void
         char *env[] = {"PATH=" BUILD_DEFAULT_PATH, NULL};
         struct build_run r = {.argv = argv, .env = env};
         int status = 0;
-        if (build_run_in(b, id, path, &r, &status, err) < 0)
+        if (vers_build_run_in(b, id, path, &r, &status, err) < 0)
                 return -1;
         if (status != 0)
                 return vers_make_error(err, 0, "step %d/%d: cannot create the directory '%s'",
@@ -284,8 +284,8 @@ static int exec_workdir(struct build *b, const struct build_step *s, char **vars
         free(b->conf.workdir);
         b->conf.workdir = abs;
         build_key_t key;
-        build_key_workdir(abs, key);
-        return build_layer(b, s->label, key, apply_workdir, abs, false, NULL, err);
+        vers_build_key_workdir(abs, key);
+        return vers_build_layer(b, s->label, key, apply_workdir, abs, false, NULL, err);
 }
 
 /* ---- configuration only: ENV/ARG, USER, EXPOSE, CMD/ENTRYPOINT, STOPSIGNAL ---------------- */
@@ -419,7 +419,7 @@ static int exec_stopsignal(struct build *b, const struct build_step *s, char **v
                                b->file, in->line, in->args_col, sig);
 }
 
-build_exec_fn build_executor(enum vers_df_kind kind)
+build_exec_fn vers_build_executor(enum vers_df_kind kind)
 {
         switch (kind) {
         case DF_FROM:

@@ -28,7 +28,7 @@ static void add_strv(struct vers_hash *h, char *const *v)
                 vers_hash_str(h, v[i]);
 }
 
-void build_key_layer(const char *parent, const char *step, build_key_t out)
+void vers_build_key_layer(const char *parent, const char *step, build_key_t out)
 {
         struct vers_hash h;
         begin(&h, "layer");
@@ -37,15 +37,15 @@ void build_key_layer(const char *parent, const char *step, build_key_t out)
         vers_hash_hex(&h, out);
 }
 
-void build_key_host(build_key_t out)
+void vers_build_key_host(build_key_t out)
 {
         struct vers_hash h;
         begin(&h, "base host");
         vers_hash_hex(&h, out);
 }
 
-void build_key_debian(const char *suite, const char *uri, const char *security,
-                      const char *host_suite, build_key_t out)
+void vers_build_key_debian(const char *suite, const char *uri, const char *security,
+                           const char *host_suite, build_key_t out)
 {
         struct vers_hash h;
         begin(&h, "base debian minbase");
@@ -57,7 +57,7 @@ void build_key_debian(const char *suite, const char *uri, const char *security,
         vers_hash_hex(&h, out);
 }
 
-void build_key_commit(const char *commit_id, build_key_t out)
+void vers_build_key_commit(const char *commit_id, build_key_t out)
 {
         struct vers_hash h;
         begin(&h, "base commit");
@@ -65,8 +65,8 @@ void build_key_commit(const char *commit_id, build_key_t out)
         vers_hash_hex(&h, out);
 }
 
-void build_key_run(char *const *argv, const char *user, const char *workdir, char *const *env,
-                   build_key_t out)
+void vers_build_key_run(char *const *argv, const char *user, const char *workdir, char *const *env,
+                        build_key_t out)
 {
         struct vers_hash h;
         begin(&h, "RUN");
@@ -77,8 +77,8 @@ void build_key_run(char *const *argv, const char *user, const char *workdir, cha
         vers_hash_hex(&h, out);
 }
 
-void build_key_copy(const char *kw, char *const *flags, const char *dest, const char *content,
-                    build_key_t out)
+void vers_build_key_copy(const char *kw, char *const *flags, const char *dest, const char *content,
+                         build_key_t out)
 {
         struct vers_hash h;
         begin(&h, "COPY");
@@ -89,7 +89,7 @@ void build_key_copy(const char *kw, char *const *flags, const char *dest, const 
         vers_hash_hex(&h, out);
 }
 
-void build_key_workdir(const char *dir, build_key_t out)
+void vers_build_key_workdir(const char *dir, build_key_t out)
 {
         struct vers_hash h;
         begin(&h, "WORKDIR");
@@ -97,7 +97,7 @@ void build_key_workdir(const char *dir, build_key_t out)
         vers_hash_hex(&h, out);
 }
 
-void build_key_image(const char *services, const char *config_json, build_key_t out)
+void vers_build_key_image(const char *services, const char *config_json, build_key_t out)
 {
         struct vers_hash h;
         begin(&h, "image");

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void build_say(struct build *b, bool cached, const char *fmt, ...)
+void vers_build_say(struct build *b, bool cached, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
@@ -35,8 +35,8 @@ static void stop_build_sandbox(const char *cg, pid_t pid)
                 vers_sleep_ms(10);
 }
 
-int build_run_in(struct build *b, const char *id, const char *path, const struct build_run *r,
-                 int *status, vers_error_t *err)
+int vers_build_run_in(struct build *b, const char *id, const char *path, const struct build_run *r,
+                      int *status, vers_error_t *err)
 {
         pid_t pid;
         unsigned flags = VERS_SB_NO_SERVICES | (r->host_net ? VERS_SB_HOST_NET : 0);
@@ -71,18 +71,19 @@ static int find_cached(struct build *b, const char *key, char **id, vers_error_t
         return 0;
 }
 
-int build_layer(struct build *b, const char *label, const char *step_key, build_apply_fn fn,
-                void *arg, bool final, char **out_id, vers_error_t *err)
+int vers_build_layer(struct build *b, const char *label, const char *step_key, build_apply_fn fn,
+                     void *arg, bool final, char **out_id, vers_error_t *err)
 {
         build_key_t key;
-        build_key_layer(b->key, step_key, key);
+        vers_build_key_layer(b->key, step_key, key);
         _cleanup_free_ char *hit = NULL;
         if (!b->o->no_cache && find_cached(b, key, &hit, err) < 0)
                 return -1;
         if (hit) {
                 if (!final) {
                         b->cached++;
-                        build_say(b, true, "step %d/%d %s (cached)", b->step, b->nsteps, label);
+                        vers_build_say(b, true, "step %d/%d %s (cached)", b->step, b->nsteps,
+                                       label);
                 }
                 free(b->top);
                 b->top = vers_store_image_path(&b->ctx->store, hit);
@@ -92,10 +93,10 @@ int build_layer(struct build *b, const char *label, const char *step_key, build_
                 return 1;
         }
         if (final) {
-                build_say(b, false, "%s", label);
+                vers_build_say(b, false, "%s", label);
         } else {
                 b->built++;
-                build_say(b, false, "step %d/%d %s", b->step, b->nsteps, label);
+                vers_build_say(b, false, "step %d/%d %s", b->step, b->nsteps, label);
         }
         struct vers_image img = {
             .id = vers_new_id(),

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-char *build_label(const char *kw, const char *args)
+char *vers_build_label(const char *kw, const char *args)
 {
         size_t n = strcspn(args, "\n");
         if (n > 70)
@@ -16,7 +16,7 @@ static bool makes_layer(enum vers_df_kind k)
         return k == DF_FROM || k == DF_RUN || k == DF_COPY || k == DF_ADD || k == DF_WORKDIR;
 }
 
-void build_plan_make(const struct vers_dockerfile *df, struct build_plan *p)
+void vers_build_plan_make(const struct vers_dockerfile *df, struct build_plan *p)
 {
         memset(p, 0, sizeof *p);
         const struct vers_df_instr *v;
@@ -41,13 +41,13 @@ void build_plan_make(const struct vers_dockerfile *df, struct build_plan *p)
                 s->in = &v[i];
                 s->number = (int)i + 1;
                 s->makes_layer = makes_layer(v[i].kind);
-                s->label = build_label(vers_df_kind_name(v[i].kind), v[i].args);
+                s->label = vers_build_label(vers_df_kind_name(v[i].kind), v[i].args);
         }
         p->steps[n].makes_layer = true;
         p->steps[n].label = xstrdup("installing what the env runs");
 }
 
-void build_plan_clear(struct build_plan *p)
+void vers_build_plan_clear(struct build_plan *p)
 {
         for (size_t i = 0; i < p->n; i++)
                 free(p->steps[i].label);

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-char *build_main_command(const struct vers_imageconf *c)
+char *vers_build_main_command(const struct vers_imageconf *c)
 {
         /* Docker: ENTRYPOINT, then CMD as its arguments; CMD alone without one */
         char **ep = c->entrypoint && c->entrypoint[0] ? c->entrypoint : NULL;
@@ -50,7 +50,7 @@ static int set_up_services(struct build *b, const char *id, const char *path, ve
         char *env[] = {"PATH=" BUILD_DEFAULT_PATH, "HOME=/root", "LANG=C.UTF-8", NULL};
         struct build_run r = {.argv = argv, .env = env};
         int status = 0;
-        if (build_run_in(b, id, path, &r, &status, err) < 0)
+        if (vers_build_run_in(b, id, path, &r, &status, err) < 0)
                 return -1;
         if (status != 0) {
                 _cleanup_free_ char *log = vers_tail_of(path, "/var/log/vers/setup.log", 10);
@@ -92,7 +92,7 @@ static int write_env(const struct vers_imageconf *c, const char *path, vers_erro
 /* /.vers/cmd, the main command as 'vers run' starts it, and its line in .vers/services */
 static int write_main(const struct vers_imageconf *c, const char *path, vers_error_t *err)
 {
-        _cleanup_free_ char *main_cmd = build_main_command(c);
+        _cleanup_free_ char *main_cmd = vers_build_main_command(c);
         if (!main_cmd)
                 return 0;
         const char *path_var = vers_df_var(c->env, "PATH", 4);
@@ -147,8 +147,8 @@ static int write_ready(const struct vers_imageconf *c, const char *path, vers_er
         return vers_write_file_in_root(path, ".vers/ready", sb.buf, sb.len, 0755, err);
 }
 
-int build_write_runtime(struct build *b, const char *id, const char *path, void *arg,
-                        vers_error_t *err)
+int vers_build_write_runtime(struct build *b, const char *id, const char *path, void *arg,
+                             vers_error_t *err)
 {
         const struct vers_imageconf *c = &b->conf;
         if (c->user) {
