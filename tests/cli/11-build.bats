@@ -74,6 +74,19 @@ teardown_file() {
         [[ "$output" == *"main started in /srv/app as root"* ]]
 }
 
+@test "the image's configuration is JSON, shaped like an OCI image's config" {
+        cd "$DF"
+        run vers execute -b web 'cat /.vers/image'
+        [ "$status" -eq 0 ]
+        conf=$output
+        [ "$(jq -r .WorkingDir <<<"$conf")" = /srv/app ]
+        [ "$(jq -r .User <<<"$conf")" = root ]
+        [ "$(jq -c .Env <<<"$conf")" = '["APP_HOME=/srv/app","NAME=the app"]' ] # no ARG
+        [ "$(jq -c .ExposedPorts <<<"$conf")" = '{"47813/tcp":{}}' ]
+        [ "$(jq -c .Cmd <<<"$conf")" = '["/start.sh"]' ]
+        [ "$(jq -r '.Entrypoint // "none"' <<<"$conf")" = none ]
+}
+
 @test "vers tunnel defaults to the EXPOSEd port; a host-side client reaches the main command" {
         cd "$DF"
         tunnel_start web 0:
@@ -241,6 +254,50 @@ bad_build() { # Dockerfile text, expected message part
         run vers execute -b child 'cat /var/log/vers/cmd.log'
         [[ "$output" == *"main started"* ]]
         bad_build 'FROM web\n' 'FROM web: that is an env; commit it'
+}
+
+@test "images whose configuration is in the old line format keep working" {
+        cd "$DF"
+        # what an older vers wrote in /.vers/image, here in a commit FROM builds on
+        cat > "$BATS_TEST_TMPDIR/old-image" <<'EOF'
+env APP_HOME=/srv/old
+env NAME=old app
+workdir /srv
+user root
+expose 47815/tcp
+cmd-shell ["echo \"old cmd in $(pwd) as $APP_HOME\"; exec python3 -m http.server 47815"]
+stopsignal INT
+EOF
+        cp "$BATS_TEST_TMPDIR/old-image" "$DF/old-image"
+        vers branch web-base --alias oldconf >/dev/null
+        vers execute -b oldconf 'cp old-image /.vers/image'
+        rm "$DF/old-image"
+        vers commit -b oldconf --tag old-conf >/dev/null
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/old.XXXXXX") && chmod 755 "$d"
+        cp vers.toml "$d/"
+        printf 'FROM old-conf\nRUN echo "$APP_HOME|$NAME" > /inherited\n' > "$d/Dockerfile"
+        cd "$d"
+        run vers build
+        [ "$status" -eq 0 ]
+        vers run --alias oldchild >/dev/null
+        run vers execute -b oldchild 'cat /inherited; cat /var/log/vers/cmd.log'
+        [ "${lines[0]}" = "/srv/old|old app" ]
+        [[ "$output" == *"old cmd in /srv as /srv/old"* ]]
+        # the new image has it as JSON, the shell form as Docker keeps it
+        run vers execute -b oldchild 'cat /.vers/image'
+        [ "$(jq -c .Cmd <<<"$output")" = '["/bin/sh","-c","echo \"old cmd in $(pwd) as $APP_HOME\"; exec python3 -m http.server 47815"]' ]
+        [ "$(jq -r .StopSignal <<<"$output")" = SIGINT ]
+        [ "$(jq -r .WorkingDir <<<"$output")" = /srv ]
+        # the engine reads the old format too: the tunnel's default port of an image that
+        # has it (made so here by rewriting the read-only image in place)
+        img="$VERS_ROOT/store/images/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT image FROM envs WHERE alias = 'oldchild'")"
+        btrfs property set -ts "$img" ro false
+        cp "$BATS_TEST_TMPDIR/old-image" "$img/.vers/image"
+        btrfs property set -ts "$img" ro true
+        grep -q '^cmd-shell' "$img/.vers/image"
+        tunnel_start oldchild 0:
+        tunnel_stop
+        grep -q "port 47815" "$TUNNEL_OUT"
 }
 
 @test "RUN steps reach the network; running envs have loopback only" {

@@ -58,6 +58,24 @@ teardown_file() {
         [ "$output" = "$(printf 'writable\n1')" ]
 }
 
+@test "the Debian base's apt uses the host's archive, as apt-get indextargets names it" {
+        [ -z "${VERS_DEBIAN_MIRROR:-}" ] || skip "VERS_DEBIAN_MIRROR overrides the host's archive"
+        targets=$(apt-get indextargets --no-release-info --format '$(TARGET_OF) $(REPO_URI) $(RELEASE)' 'Identifier: Packages')
+        uri=$(awk '$1 == "deb" && $3 == "bookworm" { sub("/+$", "", $2); print $2; exit }' <<<"$targets")
+        sec=$(awk '$1 == "deb" && $3 == "bookworm-security" { sub("/+$", "", $2); print $2; exit }' <<<"$targets")
+        [ -n "$uri" ] || skip "this machine's apt has no bookworm suite"
+        cd "$DPROJ"
+        run vers execute -b deb 'cat /etc/apt/sources.list'
+        [ "${lines[0]}" = "deb $uri bookworm main" ]
+        [ "${lines[1]}" = "deb $uri bookworm-updates main" ]
+        if [ -n "$sec" ]; then
+                [ "${lines[2]}" = "deb $sec bookworm-security main" ]
+        fi
+        # and apt inside reads them
+        run vers execute -b deb 'apt-get indextargets --no-release-info --format "\$(REPO_URI)" | sort -u | wc -l'
+        [ "$output" -ge 1 ]
+}
+
 @test "the seed's schema and data load, and a host-side psql reaches them through vers tunnel" {
         cd "$DPROJ"
         vers execute -b deb "psql -v ON_ERROR_STOP=1 -q -f schema.sql && psql -v ON_ERROR_STOP=1 -q -f seed-data.sql"

@@ -1,6 +1,7 @@
 /* image — what vers wrote into an env's image at build time, read back: config files, the
  * log list, the default client port. */
 #include "engine/engine.h"
+#include "state/imageconf.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,19 +38,21 @@ char **vers_env_log_files(struct vers_ctx *ctx, const struct vers_env *e)
 int vers_env_default_port(struct vers_ctx *ctx, const struct vers_env *e)
 {
         _cleanup_free_ char *text = NULL;
-        int first = 0;
-        if (vers_env_config_read(ctx, e, ".vers/image", &text, NULL) < 0)
+        struct vers_imageconf c = {0};
+        int first = 0, known = 0;
+        if (vers_env_config_read(ctx, e, VERS_IMAGECONF_FILE, &text, NULL) < 0 ||
+            vers_imageconf_parse(text, &c, NULL) < 0)
                 return 5432;
-        char *save = NULL;
-        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        for (size_t i = 0; c.expose && c.expose[i] && !known; i++) {
                 int port;
                 char proto[8];
-                if (sscanf(l, "expose %d/%7s", &port, proto) != 2 || strcmp(proto, "tcp"))
+                if (sscanf(c.expose[i], "%d/%7s", &port, proto) != 2 || strcmp(proto, "tcp"))
                         continue;
                 if (port == 5432 || port == 3306 || port == 6379)
-                        return port;
+                        known = port;
                 if (!first)
                         first = port;
         }
-        return first ? first : 5432;
+        vers_imageconf_clear(&c);
+        return known ? known : first ? first : 5432;
 }
