@@ -1,7 +1,9 @@
 # vers — plain GNU Make, non-recursive.
 #   make            build/vers and build/vers-init
 #   make deps       install missing Debian packages (idempotent)
-#   make check      deps + build + layer check + unit, end-to-end and restore tests
+#   make check      deps + build + layer check + unit, fuzz-replay, end-to-end and restore tests
+#   make fuzz       the libFuzzer targets (tests/fuzz/) with clang, into build/fuzz/
+#   make fuzz-replay  replay each fuzzer's corpus, then a short fixed-seed run of each
 #   make asan       the same tests against an ASan+UBSan build (build-asan/)
 #   make demo       deps + build + the e-commerce example end to end
 #   make bench      branch speed and footprint against the alternatives (bench/bench.sh)
@@ -30,6 +32,16 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROG_SRC  := $(sort $(wildcard tests/progs/*.c))
 PROG_BIN  := $(PROG_SRC:tests/progs/%.c=$(BUILD)/progs/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+# the fuzzers link the layers they test (base, format), built again with clang and the
+# fuzzer's instrumentation; the archive pulls in only what each target uses
+FUZZ_CC   ?= clang
+FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE $(filter-out -Wno-format-truncation,$(WARN)) -Isrc/lib -fno-omit-frame-pointer \
+              -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_LSRC := $(sort $(wildcard src/lib/base/*.c src/lib/format/*.c))
+FUZZ_LOBJ := $(FUZZ_LSRC:%.c=$(BUILD)/fuzz/obj/%.o)
+# the fixed-seed run after the replay: deterministic (one seed, one process) and short
+FUZZ_RUNS ?= 20000
 
 all: $(BUILD)/vers $(BUILD)/vers-init
 
@@ -59,6 +71,24 @@ $(BUILD)/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpq
 
+$(BUILD)/fuzz/obj/%.o: %.c $(wildcard src/lib/base/*.h src/lib/format/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz/libfuzzlib.a: $(FUZZ_LOBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libfuzzlib.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/fuzz/libfuzzlib.a $(LIBS)
+
+fuzz: $(FUZZ_BIN)
+
+# every corpus input once, then FUZZ_RUNS new inputs from seed 1; fails on a crash, a leak
+# or a sanitizer report (new inputs go to a scratch directory, never into the corpus)
+fuzz-replay: $(FUZZ_BIN)
+	@scripts/run-fuzz.sh $(FUZZ_RUNS) $(FUZZ_BIN)
+
 deps:
 	@scripts/deps.sh
 
@@ -84,7 +114,7 @@ layers: $(LIB_OBJ)
 	@CC=$(CC) tests/layers/run.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all layers unit valgrind cli
+	@$(MAKE) --no-print-directory all layers unit valgrind fuzz-replay cli
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 all unit cli
@@ -106,4 +136,4 @@ format:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps layers install unit valgrind progs cli check asan demo bench format clean
+.PHONY: all deps layers install unit valgrind progs fuzz fuzz-replay cli check asan demo bench format clean

@@ -114,17 +114,19 @@ teardown_file() { vers_teardown_root; }
 
 @test "build is cached and --no-cache rebuilds" {
         cd "$PROJ"
-        run vers build --json
+        run --separate-stderr vers build --json
         [ "$status" -eq 0 ]
-        [[ "$output" == *'"cached": false'* ]]
-        first=$(echo "$output" | grep '"image"' | sed 's/.*"image": "\([0-9a-f]*\)".*/\1/')
-        run vers build --json
-        [[ "$output" == *"\"image\": \"$first\", \"cached\": true"* ]]
-        [[ "$output" == *"step 1/1 FROM host (cached)"* ]]
-        [[ "$output" == *"every step came from the cache"* ]]
-        run vers build --no-cache --json
-        [[ "$output" == *'"cached": false'* ]]
-        [[ "$output" != *"$first"* ]]
+        json_ok '.cached == false'
+        first=$(jq -r .image <<< "$output")
+        [[ "$first" =~ ^[0-9a-f]{12}$ ]]
+        run --separate-stderr vers build --json
+        [ "$status" -eq 0 ]
+        json_ok ".image == \"$first\" and .cached == true"
+        [[ "$stderr" == *"step 1/1 FROM host (cached)"* ]]
+        [[ "$stderr" == *"every step came from the cache"* ]]
+        run --separate-stderr vers build --no-cache --json
+        [ "$status" -eq 0 ]
+        json_ok ".cached == false and .image != \"$first\""
 }
 
 @test "the store is btrfs on a loop-mounted image when VERS_ROOT is not btrfs" {

@@ -16,7 +16,8 @@ setup() { cd "$PROJ"; }
         [ "$status" -eq 0 ]
         [[ "$output" == "env "*"(base)" ]]
         run vers status --json
-        [[ "$output" == *'"alias": "base", "state": "running", "mode": "cold", "head": true'* ]]
+        [ "$status" -eq 0 ]
+        json_ok '.[] | select(.alias == "base") | .state == "running" and .mode == "cold" and .head == true'
 }
 
 @test "a bare psql reaches the first database as superuser" {
@@ -54,7 +55,7 @@ setup() { cd "$PROJ"; }
         need_node_pg
         run vers execute "node -e \"const T=require('./db-test');const t=new T();t.getTableCounts().then(c=>{console.log(JSON.stringify(c));return t.verifyIntegrity()}).then(()=>t.close())\""
         [ "$status" -eq 0 ]
-        [ "$output" = '{"users":2000,"products":500,"orders":5000,"order_items":12000}' ]
+        json_ok '. == {"users": 2000, "products": 500, "orders": 5000, "order_items": 12000}'
 }
 
 @test "execute propagates the exit code and runs in the project directory" {
@@ -117,7 +118,8 @@ setup() { cd "$PROJ"; }
 }
 
 @test "the env has the cgroup caps of vers.toml" {
-        id=$(vers status --json | sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p' | head -1)
+        id=$(env_field base id)
+        [ -n "$id" ]
         mem=$(find /sys/fs/cgroup/memory/vers /sys/fs/cgroup/vers -maxdepth 2 -name "$id" 2>/dev/null | head -1)
         if [ -f "$mem/memory.limit_in_bytes" ]; then
                 [ "$(cat "$mem/memory.limit_in_bytes")" = $((2048 * 1024 * 1024)) ]
@@ -159,12 +161,10 @@ setup() { cd "$PROJ"; }
 }
 
 @test "an env whose processes died is started again when used" {
-        pid=$(vers status --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p' | head -1)
+        pid=$(env_field base pid)
         [ "$pid" -gt 0 ]
         kill -9 "$pid"
-        sleep 0.5
-        run vers status --json
-        [[ "$output" == *'"state": "stopped"'* ]]
+        wait_for -m "env base to show as stopped once its pid $pid was killed" env_state_is base stopped
         run vers execute "psql -Atc 'SELECT count(*) FROM users'"
         [ "$status" -eq 0 ]
         [ "$output" = 2000 ]

@@ -1,5 +1,7 @@
 #!/usr/bin/env bats
 # Commits, branches, checkout, rollback, delete: the branching workflow of the seed.
+# setup_file makes env base (seeded) and its commit baseline; every test starts with HEAD on
+# base and makes any other env it uses itself.
 
 load helpers
 
@@ -11,18 +13,22 @@ setup_file() {
 }
 teardown_file() { vers_teardown_root; }
 
-setup() { cd "$PROJ"; }
+setup() {
+        cd "$PROJ"
+        vers checkout base >/dev/null
+}
 
 @test "commit --json reports id, tag, mode and the pause" {
-        run vers commit --tag second -m "another checkpoint" --json
+        mode=$(vers doctor --json | jq -r .commit_mode)
+        run --separate-stderr vers commit --tag second -m "another checkpoint" --json
         [ "$status" -eq 0 ]
-        [[ "$output" == '{"id": "'* ]]
-        [[ "$output" == *'"tag": "second", "message": "another checkpoint"'* ]]
-        mode=$(vers doctor --json | sed 's/.*"commit_mode": "\([a-z]*\)".*/\1/')
-        [[ "$output" == *"\"mode\": \"$mode\""* ]]
-        [[ "$output" == *'"pause_ms": '* ]]
-        run vers commit --cold --json
-        [[ "$output" == *'"mode": "cold"'* ]]
+        json_ok '.id | test("^[0-9a-f]{12}$")'
+        json_ok '.tag == "second" and .message == "another checkpoint"'
+        json_ok ".mode == \"$mode\""
+        json_ok '.pause_ms | type == "number"'
+        run --separate-stderr vers commit --cold --json
+        [ "$status" -eq 0 ]
+        json_ok '.mode == "cold"'
 }
 
 @test "a tag may be a sentence, as in the seed" {
@@ -69,16 +75,20 @@ setup() { cd "$PROJ"; }
 }
 
 @test "branch of an env commits it first and copies its current state" {
-        vers execute -b iso-a "psql -qc 'CREATE TABLE only_in_a(x int)'"
-        run vers branch iso-a --alias iso-a-child
+        vers branch baseline --alias parent-env >/dev/null
+        vers execute -b parent-env "psql -qc \"INSERT INTO users(email, name) VALUES ('c@x', 'in-parent-env')\""
+        vers execute -b parent-env "psql -qc 'CREATE TABLE only_in_parent(x int)'"
+        run vers branch parent-env --alias parent-env-child
         [ "$status" -eq 0 ]
-        run vers execute -b iso-a-child "psql -Atc 'SELECT count(*) FROM only_in_a'"
+        run vers execute -b parent-env-child "psql -Atc 'SELECT count(*) FROM only_in_parent'"
         [ "$output" = 0 ]
-        [ "$(count_of iso-a-child users)" = 2001 ]
+        [ "$(count_of parent-env-child users)" = 2001 ]
 }
 
 @test "checkout of a tag makes the next branch come from the tag" {
-        vers checkout iso-a
+        vers branch baseline --alias co-src >/dev/null
+        vers execute -b co-src "psql -qc 'CREATE TABLE only_in_a(x int)'"
+        vers checkout co-src
         vers checkout baseline
         run vers head
         [[ "$output" == "commit "*"(baseline)" ]]
@@ -103,7 +113,6 @@ setup() { cd "$PROJ"; }
 }
 
 @test "rollback restores every table exactly, keeps alias and HEAD" {
-        vers checkout base
         vers branch baseline --alias victim --checkout >/dev/null
         before=$(checksums victim)
         id_before=$(vers head --json)
@@ -119,22 +128,22 @@ setup() { cd "$PROJ"; }
 }
 
 @test "rollback without an argument goes back to the env's last commit" {
-        vers checkout victim
-        vers commit --tag victim-good >/dev/null
+        vers branch baseline --alias to-last --checkout >/dev/null
+        vers commit --tag to-last-good >/dev/null
         vers execute "psql -qc 'TRUNCATE order_items'"
-        [ "$(count_of victim order_items)" = 0 ]
+        [ "$(count_of to-last order_items)" = 0 ]
         vers rollback
-        [ "$(count_of victim order_items)" = 12000 ]
+        [ "$(count_of to-last order_items)" = 12000 ]
 }
 
 @test "rollback refuses an env as target" {
-        run vers rollback -b victim base
+        run vers rollback -b base base
         [ "$status" -eq 1 ]
         [[ "$output" == *"'base' is an env"* ]]
 }
 
 @test "commits are immutable: their snapshot is read-only and later writes do not reach it" {
-        id=$(vers commit list --json | grep '"tag": "baseline"' | sed 's/.*"id": "\([0-9a-f]*\)".*/\1/')
+        id=$(vers commit list --json | jq -r '.[] | select(.tag == "baseline") | .id')
         [ -n "$id" ]
         run touch "$VERS_ROOT/store/commits/$id/rootfs/tmp/x"
         [ "$status" -ne 0 ]
@@ -146,23 +155,25 @@ setup() { cd "$PROJ"; }
 }
 
 @test "tree shows the image, commits with tags, envs and HEAD" {
-        vers checkout victim
+        vers branch baseline --alias tree-a >/dev/null
+        vers branch baseline --alias tree-head --checkout >/dev/null
         run vers tree
         [ "$status" -eq 0 ]
         [[ "${lines[0]}" == "image "* ]]
         [[ "$output" == *"[baseline]"* ]]
-        [[ "$output" == *"env "*" b1 (running)"* ]]
-        [[ "$output" == *"victim (running)  <- HEAD"* ]]
+        [[ "$output" == *"env "*" tree-a (running)"* ]]
+        [[ "$output" == *"tree-head (running)  <- HEAD"* ]]
 }
 
 @test "commit list and tag list, human and --json" {
         run vers commit list
         [ "$status" -eq 0 ]
         [[ "${lines[0]}" == ID* ]]
-        run vers tag list --json
-        [[ "$output" == "["* ]]
-        [[ "$output" == *'"tag": "baseline"'* ]]
-        [[ "$output" != *'"tag": null'* ]]
+        run --separate-stderr vers tag list --json
+        [ "$status" -eq 0 ]
+        json_ok 'type == "array"'
+        json_ok 'any(.[]; .tag == "baseline")'
+        json_ok 'all(.[]; .tag != null)'
 }
 
 @test "branch delete takes shell globs and leaves the rest" {
@@ -194,7 +205,8 @@ setup() { cd "$PROJ"; }
 @test "kill deletes envs and their disks; commits made from them stay" {
         vers branch baseline --alias doomed >/dev/null
         vers commit -b doomed --tag doomed-commit >/dev/null
-        id=$(vers status --json | grep '"doomed"' | sed 's/.*"id": "\([0-9a-f]*\)".*/\1/')
+        id=$(env_field doomed id)
+        [ -n "$id" ]
         run vers kill doomed -y
         [ "$status" -eq 0 ]
         [ ! -e "$VERS_ROOT/store/envs/$id" ]
@@ -216,13 +228,13 @@ setup() { cd "$PROJ"; }
 }
 
 @test "VERS_ENV and -b pick the env without touching HEAD" {
-        vers checkout b1
+        vers branch baseline --alias pick --count 2 >/dev/null
         head=$(vers head --json)
-        run env VERS_ENV=iso-b "$VERS_BIN" execute "hostname"
-        [ "$output" = iso-b ]
-        run vers execute -b iso-a "hostname"
-        [ "$output" = iso-a ]
-        run vers logs -b iso-a -n 5
+        run env VERS_ENV=pick-1 "$VERS_BIN" execute "hostname"
+        [ "$output" = pick-1 ]
+        run vers execute -b pick-2 "hostname"
+        [ "$output" = pick-2 ]
+        run vers logs -b pick-2 -n 5
         [ "$status" -eq 0 ]
         [ "$(vers head --json)" = "$head" ]
 }

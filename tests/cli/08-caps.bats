@@ -70,7 +70,8 @@ teardown_file() {
 @test "vcpu limits the env's CPU time" {
         cd "$SMALL"
         # the cgroup has the quota of one CPU...
-        id=$(vers status --json --all | grep '"alias": "small"' | sed 's/.*"id": "\([0-9a-f]*\)".*/\1/')
+        id=$(env_field small id)
+        [ -n "$id" ]
         cg=$(find /sys/fs/cgroup/cpu,cpuacct/vers /sys/fs/cgroup/cpu/vers /sys/fs/cgroup/vers -maxdepth 2 -name "$id" 2>/dev/null | head -1)
         [ -n "$cg" ]
         if [ -f "$cg/cpu.max" ]; then

@@ -37,6 +37,21 @@ CMD ["/start.sh"]
 EOF
 }
 teardown() { tunnel_stop; }
+
+# env web, run from the image (built first if no test built it yet); tests that use it call
+# this rather than count on an earlier test having made it
+need_web() {
+        cd "$DF"
+        env_json web >/dev/null || vers run --alias web >/dev/null
+}
+
+# the commit web-base of env web with /srv/app/state written, made by the first test to need it
+need_web_base() {
+        need_web
+        vers tag list | grep -q web-base && return 0
+        vers execute -b web 'echo branched > /srv/app/state'
+        vers commit -b web --tag web-base >/dev/null
+}
 teardown_file() {
         vers_teardown_root
         rm -rf "$DF"
@@ -55,8 +70,7 @@ teardown_file() {
 }
 
 @test "the env runs the image's CMD, with its ENV, WORKDIR, COPY and RUN results" {
-        cd "$DF"
-        vers run --alias web >/dev/null
+        need_web
         run vers execute -b web 'cat /srv/app/greeting.txt'
         [ "$output" = "hi from the app in /srv/app as root" ]
         run vers execute -b web 'cat /srv/app/files/a.txt /srv/app/files/sub/b.txt /etc/app/n1.conf /etc/app/n2.conf'
@@ -88,7 +102,7 @@ teardown_file() {
 }
 
 @test "vers tunnel defaults to the EXPOSEd port; a host-side client reaches the main command" {
-        cd "$DF"
+        need_web
         tunnel_start web 0:
         run curl -sf "http://127.0.0.1:$TUNNEL_PORT/files/a.txt"
         tunnel_stop
@@ -97,9 +111,7 @@ teardown_file() {
 }
 
 @test "a warm or cold branch of a Dockerfile env keeps its main command" {
-        cd "$DF"
-        vers execute -b web 'echo branched > /srv/app/state'
-        vers commit -b web --tag web-base >/dev/null
+        need_web_base
         vers branch web-base --alias web2 >/dev/null
         run vers execute -b web2 'cat /srv/app/state; python3 -c "import urllib.request; print(urllib.request.urlopen(\"http://127.0.0.1:47813/state\").read().decode().strip())"'
         [ "$output" = "$(printf 'branched\nbranched')" ]
@@ -110,6 +122,7 @@ teardown_file() {
 
 @test "a rebuild takes unchanged steps from the cache and redoes the rest" {
         cd "$DF"
+        vers build >/dev/null # built here unless an earlier test built it
         run vers build
         [ "$status" -eq 0 ]
         [[ "$output" == *"every step came from the cache"* ]]
@@ -124,6 +137,7 @@ teardown_file() {
         [[ "$output" == *"3 of 8 steps that make a layer came from the cache"* ]]
         # --no-cache redoes everything
         run vers build --no-cache
+        echo hello > files/a.txt # as setup_file wrote it, for the tests after this one
         [ "$status" -eq 0 ]
         [[ "$output" != *"(cached)"* ]]
 }
@@ -239,7 +253,7 @@ bad_build() { # Dockerfile text, expected message part
 }
 
 @test "FROM a tag of ours builds on that commit's files and configuration" {
-        cd "$DF"
+        need_web_base
         d=$(mktemp -d "$BATS_TEST_TMPDIR/child.XXXXXX") && chmod 755 "$d"
         cp vers.toml "$d/"
         printf 'FROM web-base\nRUN cat /srv/app/state > /srv/app/inherited\n' > "$d/Dockerfile"

@@ -22,6 +22,18 @@ setup_file() {
         ROOT2=$(mktemp -d /tmp/vers-test-root2.XXXXXX)
 }
 teardown() { tunnel_stop; }
+
+# env deb, run from the seed's image (built if no test built it yet) with the seed's schema
+# and data loaded: the tests that use it call this rather than count on an earlier test
+need_deb() {
+        cd "$DPROJ"
+        env_json deb >/dev/null || vers run --alias deb >/dev/null
+        load_seed
+}
+load_seed() {
+        [ "$(vers execute -b deb "psql -Atc \"SELECT to_regclass('users') IS NULL\"")" = t ] || return 0
+        vers execute -b deb "psql -v ON_ERROR_STOP=1 -q -f schema.sql && psql -v ON_ERROR_STOP=1 -q -f seed-data.sql"
+}
 teardown_file() {
         vers_teardown_root
         [ -n "${DPROJ:-}" ] && rm -rf "$DPROJ"
@@ -45,17 +57,18 @@ teardown_file() {
 
 @test "vers run starts startup.sh: PostgreSQL and the SSH server are up when it returns" {
         cd "$DPROJ"
-        run vers run --alias deb
+        run vers run --alias deb-start
         [ "$status" -eq 0 ]
-        run vers execute -b deb "psql -Atc 'SELECT current_database(), current_user'"
+        run vers execute -b deb-start "psql -Atc 'SELECT current_database(), current_user'"
         [ "$output" = "app|postgres" ]
-        run vers execute -b deb 'cat /etc/debian_version; ps -eo comm | grep -c sshd; node --version'
+        run vers execute -b deb-start 'cat /etc/debian_version; ps -eo comm | grep -c sshd; node --version'
         [[ "${lines[0]}" == 12.* ]]
         [ "${lines[1]}" -ge 1 ]
         [[ "${lines[2]}" == v* ]]
         # the image's own /usr, not the host's
-        run vers execute -b deb 'test -w /usr && echo writable; grep -c . /.vers/own-root'
+        run vers execute -b deb-start 'test -w /usr && echo writable; grep -c . /.vers/own-root'
         [ "$output" = "$(printf 'writable\n1')" ]
+        vers kill -y deb-start >/dev/null
 }
 
 @test "the Debian base's apt uses the host's archive, as apt-get indextargets names it" {
@@ -77,8 +90,7 @@ teardown_file() {
 }
 
 @test "the seed's schema and data load, and a host-side psql reaches them through vers tunnel" {
-        cd "$DPROJ"
-        vers execute -b deb "psql -v ON_ERROR_STOP=1 -q -f schema.sql && psql -v ON_ERROR_STOP=1 -q -f seed-data.sql"
+        need_deb
         [ "$(vers execute -b deb "psql -Atc 'SELECT count(*) FROM users'")" = 2000 ]
         tunnel_start deb 0:
         run env PGPASSWORD=postgres psql -h 127.0.0.1 -p "$TUNNEL_PORT" -U postgres -d app -Atc 'SELECT count(*) FROM orders'
@@ -88,7 +100,7 @@ teardown_file() {
 }
 
 @test "commit and branch: the Rollback pattern on the Dockerfile-built env" {
-        cd "$DPROJ"
+        need_deb
         vers commit -b deb --tag deb-seeded >/dev/null
         vers branch deb-seeded --alias deb-b >/dev/null
         vers execute -b deb-b "psql -qc 'DELETE FROM order_items; DELETE FROM orders'"
@@ -101,13 +113,15 @@ teardown_file() {
 
 @test "node pg inside the env with the seed's settings (localhost:5432, postgres/postgres)" {
         need_node_pg
-        cd "$DPROJ"
+        need_deb
         cp -r "$REPO/examples/ecommerce/node_modules" "$DPROJ/"
         run vers execute -b deb "node -e \"const {Pool}=require('pg'); const p=new Pool({host:'localhost',port:5432,database:'app',user:'postgres',password:'postgres'}); p.query('SELECT count(*) AS n FROM users').then(r=>{console.log(r.rows[0].n); return p.end()})\""
         [ "$output" = 2000 ]
 }
 
 @test "another root unpacks the cached Debian base instead of running debootstrap" {
+        # the cached base: made by the first debian:bookworm build on this machine
+        (cd "$DPROJ" && vers build >/dev/null)
         d=$(mktemp -d "$BATS_TEST_TMPDIR/second.XXXXXX") && chmod 755 "$d"
         printf '[storage]\ncluster_mib = 2000\n\n[builder]\ndockerfile = "Dockerfile"\n' > "$d/vers.toml"
         printf 'FROM debian:bookworm-slim\nRUN cat /etc/debian_version > /version\n' > "$d/Dockerfile"

@@ -16,7 +16,7 @@ setup_file() {
         grep -q '^pids = 200$' "$PROJ/vers.toml"
         cd "$PROJ"
         vers run --alias cold >/dev/null
-        if "$VERS_BIN" doctor --json | grep -q '"commit_mode": "warm"'; then
+        if warm_usable; then
                 vers commit -b cold --warm --tag sec-warm >/dev/null
                 vers branch sec-warm --alias warm --warm >/dev/null
                 echo "cold warm" > "$BATS_FILE_TMPDIR/envs"
@@ -59,8 +59,7 @@ while True:
     c, _ = s.accept(); open(sys.argv[1] + "/reached", "w").close(); c.close()
 ' "$1" "$2" &
         vpid=$!
-        for _ in $(seq 100); do [ -e "$1/listening" ] && return 0; sleep 0.05; done
-        return 1
+        wait_for -t 5 -m "the listener on $1/$2 to be ready" test -e "$1/listening"
 }
 init_pid() { sqlite3 "$VERS_ROOT/vers.db" "SELECT init_pid FROM envs WHERE alias = '$1'"; }
 rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM envs WHERE alias = '$1'")/rootfs"; }
@@ -261,8 +260,7 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
         vers execute -b remount "mv /tmp /tmp.old && ln -s /root /tmp"
         pid=$(init_pid remount)
         kill -9 "$pid"
-        for _ in $(seq 200); do [ -d "/proc/$pid" ] || break; sleep 0.05; done
-        [ ! -d "/proc/$pid" ]
+        wait_for -t 10 -m "init $pid of env remount to exit" test ! -d "/proc/$pid"
         run vers execute -b remount "cat $PROJ/vers.toml"
         echo "$output"
         if [ -e "/root/$name" ]; then

@@ -17,8 +17,6 @@ teardown_file() { vers_teardown_root; }
 
 setup() { cd "$PROJ"; }
 
-warm_usable() { "$VERS_BIN" doctor --json | grep -q '"commit_mode": "warm"'; }
-
 # the failpoints that only a warm commit reaches: skip them where CRIU is not usable, but
 # never in CI, where warm commits are what is being tested
 need_warm() {
@@ -76,11 +74,11 @@ dead_env() {
 assert_recovered() {
         local fp=$1 id st pids
         # the next command recovers (and must not hang on a frozen env)
-        run timeout 120 "$VERS_BIN" status --json
-        [ "$status" -eq 0 ] || { echo "$fp: status exited $status: $output"; return 1; }
-        [[ "$output" != *'"state": "pending"'* && "$output" != *deleting* ]] ||
+        run --separate-stderr timeout 120 "$VERS_BIN" status --all --json
+        [ "$status" -eq 0 ] || { echo "$fp: status exited $status: $output $stderr"; return 1; }
+        json_ok 'all(.[]; .state != "pending" and .state != "deleting")' ||
                 { echo "$fp: status shows: $output"; return 1; }
-        run vers commit list --json
+        run --separate-stderr vers commit list --all --json
         [ "$status" -eq 0 ] && [[ "$output" != *pending* ]] || { echo "$fp: $output"; return 1; }
         st=$(db "SELECT 'env ' || id || ' ' || state FROM envs WHERE state NOT IN ('running','stopped')
                  UNION ALL SELECT 'commit ' || id || ' ' || state FROM commits WHERE state != 'ready'
@@ -96,9 +94,9 @@ assert_recovered() {
                 kill -9 $pids 2>/dev/null || true
                 return 1
         fi
-        run vers gc --json
-        [ "$status" -eq 0 ] || { echo "$fp: gc: $output"; return 1; }
-        [ "$output" = '{"subvolumes": 0, "cgroups": 0, "stopped": 0}' ] ||
+        run --separate-stderr vers gc --json
+        [ "$status" -eq 0 ] || { echo "$fp: gc: $output $stderr"; return 1; }
+        json_ok '. == {"subvolumes": 0, "cgroups": 0, "stopped": 0}' ||
                 { echo "$fp: gc found: $output"; return 1; }
         run vers execute -b base "psql -Atc 'select 1'"
         [ "$status" -eq 0 ] && [ "$output" = 1 ] || { echo "$fp: base answers: $output"; return 1; }

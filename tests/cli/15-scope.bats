@@ -17,14 +17,13 @@ mini_project() {
 }
 
 # id of the env aliased $1 (any project)
-env_id() {
-        vers status --all --json | grep "\"alias\": \"$1\"" | sed 's/.*"id": "\([0-9a-f]*\)".*/\1/'
-}
+env_id() { env_field "$1" id; }
+
+# how many envs, of any project, are called b1-*
+b1_envs() { vers status --all --json | jq '[.[] | select(.alias | startswith("b1-"))] | length'; }
 
 # id of the commit tagged $1 in the current project
-tag_id() {
-        vers tag list --json | grep "\"tag\": \"$1\"" | sed 's/.*"id": "\([0-9a-f]*\)".*/\1/'
-}
+tag_id() { vers tag list --json | jq -r --arg t "$1" '.[] | select(.tag == $t) | .id'; }
 
 setup_file() {
         vers_setup_root
@@ -47,23 +46,25 @@ teardown_file() {
 setup() { cd "$A"; }
 
 @test "status lists this project's envs only; --all lists both with a PROJECT column" {
-        run vers status --json
+        run --separate-stderr vers status --json
         [ "$status" -eq 0 ]
-        [[ "$output" == *'"b1-x"'* && "$output" == *'"b1-y"'* && "$output" == *'"a-main"'* ]]
-        [[ "$output" != *'"b1-z"'* && "$output" != *'"b-main"'* ]]
-        [[ "$output" == *"\"project\": \"$A\""* ]]
+        json_ok '[.[].alias] | contains(["b1-x", "b1-y", "a-main"])'
+        json_ok '[.[].alias] | (index("b1-z") == null and index("b-main") == null)'
+        json_ok ".[] | select(.alias == \"b1-x\") | .project == \"$A\""
         run vers status
         [[ "${lines[0]}" != *PROJECT* ]]
         run vers status --all
         [ "$status" -eq 0 ]
         [[ "${lines[0]}" == *PROJECT* ]]
         [[ "$output" == *b1-x*"$A"* && "$output" == *b1-z*"$B"* ]]
-        run vers status --all --json
-        [[ "$output" == *"\"project\": \"$B\""* && "$output" == *"\"project\": \"$A\""* ]]
+        run --separate-stderr vers status --all --json
+        json_ok ".[] | select(.alias == \"b1-z\") | .project == \"$B\""
+        json_ok ".[] | select(.alias == \"b1-x\") | .project == \"$A\""
         run vers ps
         [[ "$output" == *b1-x* && "$output" != *b1-z* ]]
-        run vers branch list --all --json
-        [[ "$output" == *'"b1-z"'* ]]
+        run --separate-stderr vers branch list --all --json
+        [ "$status" -eq 0 ]
+        json_ok 'any(.[]; .alias == "b1-z")'
 }
 
 @test "outside any project, status lists every project's envs" {
@@ -78,7 +79,7 @@ setup() { cd "$A"; }
         run vers branch delete 'b1*' </dev/null
         [ "$status" -eq 1 ]
         [ "$output" = "vers: refusing to delete 2 envs without a terminal; pass -y" ]
-        [ "$(vers status --all --json | grep -c '"b1-')" -eq 3 ]
+        [ "$(b1_envs)" -eq 3 ]
 }
 
 @test "kill without a terminal and without -y refuses and deletes nothing" {
@@ -94,11 +95,11 @@ setup() { cd "$A"; }
         run vers kill -y b1-z
         [ "$status" -eq 1 ]
         [[ "$output" == *"env 'b1-z' belongs to another project ('$B'); pass --all"* ]]
-        [ "$(vers status --all --json | grep -c '"b1-')" -eq 3 ]
+        [ "$(b1_envs)" -eq 3 ]
         # one of them not ours: none is deleted
         run vers kill -y b1-x b1-z
         [ "$status" -eq 1 ]
-        [ "$(vers status --all --json | grep -c '"b1-')" -eq 3 ]
+        [ "$(b1_envs)" -eq 3 ]
 }
 
 @test "a glob that matches only other projects' envs deletes nothing and says so" {
@@ -113,7 +114,7 @@ setup() { cd "$A"; }
         run vers branch delete -y 'b1*'
         [ "$status" -eq 1 ]
         [[ "$output" == *"not in a project"*"pass --all"* ]]
-        [ "$(vers status --all --json | grep -c '"b1-')" -eq 3 ]
+        [ "$(b1_envs)" -eq 3 ]
 }
 
 @test "glob delete with -y deletes this project's matches and leaves the other project's" {
@@ -122,12 +123,12 @@ setup() { cd "$A"; }
         [ "$status" -eq 0 ]
         [[ "$output" == *"deleted env b1-x"* && "$output" == *"deleted env b1-y"* ]]
         [[ "$output" != *b1-z* ]]
-        run vers status --all --json
-        [[ "$output" != *'"b1-x"'* && "$output" != *'"b1-y"'* ]]
-        [[ "$output" == *"\"id\": \"$b1z\""* ]]
+        run --separate-stderr vers status --all --json
+        json_ok 'all(.[]; .alias != "b1-x" and .alias != "b1-y")'
+        json_ok "any(.[]; .id == \"$b1z\")"
         cd "$B"
-        run vers status --json
-        [[ "$output" == *'"b1-z"'* ]]
+        run --separate-stderr vers status --json
+        json_ok 'any(.[]; .alias == "b1-z")'
         [ -d "$VERS_ROOT/store/envs/$b1z" ]
 }
 
@@ -161,20 +162,22 @@ setup() { cd "$A"; }
         cd "$B"
         [ "$(tag_id base)" = "$b_base" ]
         # the tag resolves to the current project's commit
-        run vers branch base --alias from-b-base --json
+        run --separate-stderr vers branch base --alias from-b-base --json
         [ "$status" -eq 0 ]
-        [[ "$output" == *"\"commit\": \"$b_base\""* ]]
+        json_ok "length == 1 and .[0].commit == \"$b_base\""
         cd "$A"
-        run vers branch base --alias from-a-base --json
-        [[ "$output" == *"\"commit\": \"$a_base\""* ]]
+        run --separate-stderr vers branch base --alias from-a-base --json
+        [ "$status" -eq 0 ]
+        json_ok "length == 1 and .[0].commit == \"$a_base\""
 }
 
 @test "tag list and commit list are per project; --all shows both" {
-        run vers tag list --json
-        [ "$(echo "$output" | grep -c '"tag": "base"')" -eq 1 ]
-        [[ "$output" == *"\"project\": \"$A\""* && "$output" != *"\"project\": \"$B\""* ]]
-        run vers tag list --all --json
-        [ "$(echo "$output" | grep -c '"tag": "base"')" -eq 2 ]
+        run --separate-stderr vers tag list --json
+        json_ok '[.[] | select(.tag == "base")] | length == 1'
+        json_ok "all(.[]; .project == \"$A\")"
+        run --separate-stderr vers tag list --all --json
+        json_ok '[.[] | select(.tag == "base")] | length == 2'
+        json_ok "any(.[]; .project == \"$B\")"
         run vers commit list --all
         [[ "${lines[0]}" == *PROJECT* ]]
         [[ "$output" == *"$B"* ]]
@@ -198,12 +201,12 @@ setup() { cd "$A"; }
         run vers branch only-in-b --alias nope
         [ "$status" -eq 1 ]
         [[ "$output" == *"no env or commit named 'only-in-b' in this project"* ]]
-        run vers branch "$cid" --alias by-id --json
+        run --separate-stderr vers branch "$cid" --alias by-id --json
         [ "$status" -eq 0 ]
-        [[ "$output" == *"\"commit\": \"$cid\""* ]]
+        json_ok "length == 1 and .[0].commit == \"$cid\""
         # the env belongs to the project it was branched in
-        run vers status --json
-        [[ "$output" == *'"by-id"'* ]]
+        run --separate-stderr vers status --json
+        json_ok 'any(.[]; .alias == "by-id")'
         # an env of another project is still reached by its exact alias
         run vers execute -b b-main "hostname"
         [ "$status" -eq 0 ]
@@ -227,5 +230,5 @@ setup() { cd "$A"; }
         run vers commit -b b-main --tag "$cid"
         [ "$status" -eq 1 ]
         [[ "$output" == *"looks like the id of commit $cid"* ]]
-        [ -z "$(vers tag list --all --json | grep "\"tag\": \"$cid\"")" ]
+        json_ok "all(.[]; .tag != \"$cid\")" "$(vers tag list --all --json)"
 }

@@ -17,12 +17,7 @@ setup() { cd "$PROJ"; }
 
 # Tests of warm commits need a usable CRIU; in CI that is what is being tested, so a missing
 # CRIU fails instead of skipping.
-need_warm() {
-        if ! "$VERS_BIN" doctor --json | grep -q '"commit_mode": "warm"'; then
-                [ "${CI:-}" != true ] || { "$VERS_BIN" doctor; false; }
-                skip "CRIU is not usable here ($("$VERS_BIN" doctor | grep 'warm checkpoints'))"
-        fi
-}
+need_warm() { skip_unless_warm; }
 
 init_pid() { sqlite3 "$VERS_ROOT/vers.db" "SELECT init_pid FROM envs WHERE alias = '$1'"; }
 env_dir() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM envs WHERE alias = '$1'")"; }
@@ -71,10 +66,10 @@ no_stray_commits() {
         vers branch seeded --alias hostmnt >/dev/null
         vers execute -b hostmnt "psql -qc 'CREATE TABLE marker AS SELECT 7 AS x'"
         host_overlay hostmnt
-        run vers commit -b hostmnt --tag host-mounted --json
+        run --separate-stderr vers commit -b hostmnt --tag host-mounted --json
         [ "$status" -eq 0 ]
-        [[ "$output" == *"vers: committing env 'hostmnt' cold: '/mnt/o/m' (overlay) was mounted after the env started; a warm branch may not restore it"* ]]
-        [[ "$output" == *'"mode": "cold"'* ]]
+        [[ "$stderr" == *"vers: committing env 'hostmnt' cold: '/mnt/o/m' (overlay) was mounted after the env started; a warm branch may not restore it"* ]]
+        json_ok '.mode == "cold"'
         run vers branch host-mounted --alias hostmnt-2
         [ "$status" -eq 0 ]
         [[ "$output" == *"(cold, "* ]]
@@ -131,16 +126,17 @@ no_stray_commits() {
         [ "$(count_of unchecked-2 products)" -gt 0 ]
         # the throwaway copies are gone, and so are their cgroups
         [ "$(ls "$VERS_ROOT/store/envs" | wc -l)" -eq $((envs_before + 1)) ]
-        run vers gc --json
-        [[ "$output" == '{"subvolumes": 0, "cgroups": 0, '* ]]
+        run --separate-stderr vers gc --json
+        [ "$status" -eq 0 ]
+        json_ok '.subvolumes == 0 and .cgroups == 0'
 }
 
 @test "--verify on a restorable dump keeps the commit warm and leaves nothing behind" {
         need_warm
         envs_before=$(ls "$VERS_ROOT/store/envs" | sort)
-        run vers commit -b base --tag base-verified --verify --json
+        run --separate-stderr vers commit -b base --tag base-verified --verify --json
         [ "$status" -eq 0 ]
-        [[ "$output" == *'"mode": "warm"'* ]]
+        json_ok '.mode == "warm"'
         [ "$(ls "$VERS_ROOT/store/envs" | sort)" = "$envs_before" ]
         run vers branch base-verified --alias verified-2
         [[ "$output" == *"(warm, "* ]]

@@ -2,11 +2,63 @@
 # loop-mounted btrfs store) and its own copy of the example project, and removes both, with
 # every env process and mount, in teardown_file — also when tests failed.
 
+bats_require_minimum_version 1.5.0 # run --separate-stderr
+
 : "${VERS_BIN:=$BATS_TEST_DIRNAME/../../build/vers}"
 : "${VERS_PROGS:=$BATS_TEST_DIRNAME/../../build/progs}"
 REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 
 vers() { "$VERS_BIN" "$@"; }
+
+# wait_for [-t SECONDS] [-i INTERVAL] [-m WHAT] COMMAND [ARGS...]: run COMMAND every INTERVAL
+# seconds (default 0.05) until it
+# succeeds, at most SECONDS (default 30); on timeout say what was waited for (WHAT, or the
+# command itself) and fail. This is the only way a test waits for something to happen.
+wait_for() {
+        local timeout=30 interval=0.05 what=
+        while [ $# -gt 0 ]; do
+                case $1 in
+                -t) timeout=$2; shift 2 ;;
+                -i) interval=$2; shift 2 ;;
+                -m) what=$2; shift 2 ;;
+                *) break ;;
+                esac
+        done
+        local deadline=$((SECONDS + timeout))
+        while :; do
+                "$@" && return 0
+                [ "$SECONDS" -lt "$deadline" ] || break
+                sleep "$interval"
+        done
+        echo "wait_for: gave up after ${timeout} s waiting for ${what:-$*}" >&2
+        return 1
+}
+
+# JSON is asserted with jq, never by its spacing:
+#   json_ok FILTER [JSON]  jq -e FILTER on JSON (default $output); fails, printing the JSON,
+#                          when the filter is false, null or the input is not JSON
+#   env_json ALIAS         the env's object from `vers status --all --json`
+#   env_field ALIAS FIELD  one field of it (raw), e.g. env_field base id
+json_ok() {
+        local filter=$1 json=${2-$output}
+        jq -e "$filter" <<< "$json" >/dev/null && return 0
+        echo "json_ok: '$filter' is not true of: $json" >&2
+        return 1
+}
+env_json() { "$VERS_BIN" status --all --json | jq -ce --arg a "$1" '.[] | select(.alias == $a)'; }
+env_field() { env_json "$1" | jq -r --arg f "$2" '.[$f]'; }
+env_state_is() { [ "$(env_field "$1" state)" = "$2" ]; }
+
+# true where commits are warm (a usable CRIU)
+warm_usable() { "$VERS_BIN" doctor --json | jq -e '.commit_mode == "warm"' >/dev/null; }
+
+# skip the test where CRIU is not usable, saying why — never in CI, where warm commits are
+# what is being tested
+skip_unless_warm() {
+        warm_usable && return 0
+        [ "${CI:-}" != true ] || { "$VERS_BIN" doctor; false; }
+        skip "CRIU is not usable here ($("$VERS_BIN" doctor | grep 'warm checkpoints'))"
+}
 
 vers_setup_root() {
         export VERS_ROOT
@@ -62,14 +114,8 @@ checksums() {
 
 # Wait (bounded) until PostgreSQL in env $1 accepts connections again, e.g. after the crash
 # recovery a full store forces on it.
-wait_pg() {
-        for _ in $(seq 240); do
-                "$VERS_BIN" execute -b "$1" "pg_isready -q" 2>/dev/null && return 0
-                sleep 0.5
-        done
-        echo "PostgreSQL in env $1 did not come back" >&2
-        return 1
-}
+pg_ready() { "$VERS_BIN" execute -b "$1" "pg_isready -q" 2>/dev/null; }
+wait_pg() { wait_for -t 120 -i 0.5 -m "PostgreSQL in env $1 to accept connections" pg_ready "$1"; }
 
 count_of() { # env table
         vers execute -b "$1" "psql -Atc 'SELECT count(*) FROM $2'"
@@ -83,13 +129,14 @@ tunnel_start() {
         "$VERS_BIN" tunnel "$@" > "$TUNNEL_OUT" 2>&1 &
         TUNNEL_PID=$!
         TUNNEL_PORT=
-        for _ in $(seq 100); do
-                TUNNEL_PORT=$(sed -n 's/^forwarding 127.0.0.1:\([0-9]*\) .*/\1/p' "$TUNNEL_OUT")
-                [ -n "$TUNNEL_PORT" ] && return 0
-                sleep 0.05
-        done
-        echo "vers tunnel $* did not start: $(cat "$TUNNEL_OUT")" >&2
-        return 1
+        wait_for -t 10 -m "vers tunnel $* to listen" tunnel_listening ||
+                { echo "vers tunnel printed: $(cat "$TUNNEL_OUT")" >&2; return 1; }
+}
+
+# the host port the tunnel printed (sets TUNNEL_PORT), or false while it has printed none
+tunnel_listening() {
+        TUNNEL_PORT=$(sed -n 's/^forwarding 127.0.0.1:\([0-9]*\) .*/\1/p' "$TUNNEL_OUT")
+        [ -n "$TUNNEL_PORT" ]
 }
 
 tunnel_stop() {

@@ -1,9 +1,9 @@
 /* libFuzzer entry point for the Dockerfile parser and its word splitter.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Isrc/lib \
- *         tests/fuzz/fuzz_dockerfile.c src/lib/format/dockerfile.c src/lib/base/*.c \
- *          -o build/fuzz_dockerfile
- *   build/fuzz_dockerfile tests/fuzz/corpus/dockerfile
+ *   make fuzz          builds build/fuzz/fuzz_dockerfile with clang (-fsanitize=fuzzer,address,
+ *                      undefined) against src/lib/base/ and src/lib/format/
+ *   make fuzz-replay   replays tests/fuzz/corpus/dockerfile/ and fuzzes from seed 1 (make check)
+ *   build/fuzz/fuzz_dockerfile tests/fuzz/corpus/dockerfile
  *
  * Each input is parsed as a Dockerfile; every instruction's arguments then go through
  * vers_df_words() with a few variables set. Errors must come with a message, successes

@@ -1,9 +1,9 @@
 /* libFuzzer entry point for the vers-integration.yaml parser.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Isrc/lib \
- *         tests/fuzz/fuzz_suite.c src/lib/format/suite.c src/lib/base/names.c src/lib/base/*.c \
- *          -lyaml -o build/fuzz_suite
- *   build/fuzz_suite -max_total_time=120
+ *   make fuzz          builds build/fuzz/fuzz_suite with clang (-fsanitize=fuzzer,address,
+ *                      undefined) against src/lib/base/ and src/lib/format/
+ *   make fuzz-replay   replays tests/fuzz/corpus/suite/ and fuzzes from seed 1 (make check)
+ *   build/fuzz/fuzz_suite -max_total_time=120 tests/fuzz/corpus/suite
  *
  * Each input goes through vers_suite_parse() on an exact-size copy (no terminating NUL, so
  * ASan sees any read past the end). On success the suite must be orderable (parse promises

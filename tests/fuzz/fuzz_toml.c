@@ -1,9 +1,9 @@
 /* libFuzzer entry point for the vers.toml parser.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Isrc/lib \
- *         tests/fuzz/fuzz_toml.c src/lib/format/toml.c src/lib/format/config.c src/lib/base/*.c \
- *          -o build/fuzz_toml
- *   build/fuzz_toml -dict=tests/fuzz/corpus/toml.dict tests/fuzz/corpus/toml
+ *   make fuzz          builds build/fuzz/fuzz_toml with clang (-fsanitize=fuzzer,address,
+ *                      undefined) against src/lib/base/ and src/lib/format/
+ *   make fuzz-replay   replays tests/fuzz/corpus/toml/ and fuzzes from seed 1 (make check)
+ *   build/fuzz/fuzz_toml -dict=tests/fuzz/corpus/toml.dict tests/fuzz/corpus/toml
  *
  * Each input goes through vers_toml_parse_len() on an exact-size copy (no terminating NUL,
  * so ASan sees any read past the end) and through vers_config_parse() on a NUL-terminated
