@@ -77,7 +77,7 @@ teardown_file() {
         uri=$(awk '$1 == "deb" && $3 == "bookworm" { sub("/+$", "", $2); print $2; exit }' <<<"$targets")
         sec=$(awk '$1 == "deb" && $3 == "bookworm-security" { sub("/+$", "", $2); print $2; exit }' <<<"$targets")
         [ -n "$uri" ] || skip "this machine's apt has no bookworm suite"
-        cd "$DPROJ"
+        need_deb
         run vers execute -b deb 'cat /etc/apt/sources.list'
         [ "${lines[0]}" = "deb $uri bookworm main" ]
         [ "${lines[1]}" = "deb $uri bookworm-updates main" ]
