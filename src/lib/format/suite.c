@@ -64,15 +64,10 @@ static int nerr(struct ctx *c, const struct ynode *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int nerr(struct ctx *c, const struct ynode *n, const char *fmt, ...)
 {
-        char *msg = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&msg, fmt, ap);
+        char *msg = xvasprintf(fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                fputs("vers: out of memory\n", stderr);
-                abort();
-        }
         cerr(c, n->line, n->col, "%s", msg);
         free(msg);
         return -1;
@@ -122,10 +117,8 @@ static int syntax_error(struct ctx *c)
 {
         yaml_parser_t *p = &c->parser;
         int line, col;
-        if (p->error == YAML_MEMORY_ERROR) {
-                fputs("vers: out of memory\n", stderr);
-                abort();
-        }
+        if (p->error == YAML_MEMORY_ERROR)
+                vers_abort("out of memory");
         const char *problem = p->problem ? p->problem : "invalid YAML";
         if (p->error == YAML_READER_ERROR) {
                 offset_position(c->text, c->len, p->problem_offset, &line, &col);
@@ -732,10 +725,8 @@ int vers_suite_parse(const char *text, size_t len, const char *filename, struct 
         memset(out, 0, sizeof(*out));
         memset(&tmp, 0, sizeof(tmp));
         tmp.file = xstrdup(c.file);
-        if (!yaml_parser_initialize(&c.parser)) {
-                fputs("vers: out of memory\n", stderr);
-                abort();
-        }
+        if (!yaml_parser_initialize(&c.parser))
+                vers_abort("out of memory");
         yaml_parser_set_input_string(&c.parser, (const unsigned char *)text, len);
         yaml_parser_set_encoding(&c.parser, YAML_UTF8_ENCODING);
         int r = load_tree(&c, &root);

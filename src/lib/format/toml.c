@@ -138,11 +138,7 @@ static int error_at(vers_error_t *err, const char *filename, struct pos pos, con
 static int error_at(vers_error_t *err, const char *filename, struct pos pos, const char *fmt,
                     va_list ap)
 {
-        char *msg = NULL;
-        if (vasprintf(&msg, fmt, ap) < 0) {
-                fputs("vers: out of memory\n", stderr);
-                abort();
-        }
+        char *msg = xvasprintf(fmt, ap);
         vers_make_error(err, 0, "%s:%u:%u: %s", filename, pos.line, pos.col, msg);
         free(msg);
         return -1;
