@@ -1,81 +1,109 @@
-/* vers — the command table and dispatch. Each command lives in src/cmd-*.c, parses its own
- * flags and calls the engine; only this layer prints and picks exit codes. */
+/* vers — main: find the command in cli_commands[] (src/cmd/table.c), check its command line,
+ * do the setup its flags ask for, run it, print its error once, and make sure what it wrote
+ * reached standard output. Only this layer prints and picks exit codes: 0, 1 for an error,
+ * 129 for bad usage, or the exit code of what the command ran. */
 #include "cli.h"
 
-#include <stdarg.h>
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
-#include <time.h>
 
-static const struct cli_cmd commands[] = {
-    {"init", NULL, cmd_init, "create vers.toml and .vers/ in this directory"},
-    {"build", NULL, cmd_build, "build the project's image (cached)"},
-    {"run", NULL, cmd_run, "start a new env from the image; it becomes HEAD"},
-    {"status", "ps", cmd_status, "list envs"},
-    {"execute", "exec", cmd_execute, "run a command inside an env"},
-    {"connect", NULL, cmd_connect, "open a shell inside an env"},
-    {"commit", NULL, cmd_commit, "checkpoint an env; 'commit list' lists commits"},
-    {"branch", NULL, cmd_branch, "new env from an env or commit; 'branch list|delete'"},
-    {"checkout", NULL, cmd_checkout, "make an env or commit HEAD"},
-    {"head", NULL, cmd_head, "show HEAD"},
-    {"rollback", NULL, cmd_rollback, "reset an env to a commit"},
-    {"tag", NULL, cmd_tag, "'tag list': list tagged commits"},
-    {"tree", NULL, cmd_tree, "draw the commit graph with its envs"},
-    {"kill", "delete", cmd_delete, "stop and delete envs"},
-    {"logs", NULL, cmd_logs, "show an env's service logs"},
-    {"gc", NULL, cmd_gc, "reclaim what no commit or env refers to"},
-    {"shutdown", NULL, cmd_shutdown, "stop every env and unmount the store"},
-    {"test", NULL, cmd_test, "run vers-integration.yaml on branches of checkpoints"},
-    {"tunnel", NULL, cmd_tunnel, "forward a host port to a port inside an env"},
-    {"env", NULL, cmd_env, "print PGHOST/DATABASE_URL for clients on the host"},
-    {"doctor", NULL, cmd_doctor, "report the kernel, CRIU and what works here"},
-};
-#define N_COMMANDS (sizeof commands / sizeof commands[0])
-
-static void usage(FILE *f)
+static int run_command(const struct cli_cmd *cmd, int argc, char **argv)
 {
-        fprintf(f, "usage: vers <command> [options]\n\n"
-                   "Branch a running database environment copy-on-write.\n\ncommands:\n");
-        for (size_t i = 0; i < N_COMMANDS; i++) {
-                char name[32];
-                snprintf(name, sizeof name, "%s%s%s", commands[i].name,
-                         commands[i].alias ? "|" : "", commands[i].alias ? commands[i].alias : "");
-                fprintf(f, "  %-16s %s\n", name, commands[i].summary);
+        /* a subcommand ("branch delete") */
+        const struct cli_cmd *sub = argc > 1 ? cli_find(cmd->subs, argv[1]) : NULL;
+        if (sub)
+                return run_command(sub, argc - 1, argv + 1);
+        int c = cli_check(cmd, argc, argv);
+        if (c != CLI_DONE)
+                return cli_parse_exit(c);
+        if (!cmd->fn)
+                return cli_usage_error(cmd->spec, "unknown subcommand '%s'", argv[1]);
+
+        struct vers_ctx ctx;
+        memset(&ctx, 0, sizeof ctx);
+        if (isatty(2) || getenv("VERS_PROGRESS"))
+                ctx.progress = cli_say;
+        ctx.notice = cli_say;
+        vers_error_t err = NULL;
+        int rc = 0;
+        if (cmd->flags & CLI_OPENS_STORE)
+                rc = vers_open(&ctx, &err);
+        if (rc == 0 && (cmd->flags & CLI_NEEDS_PROJECT) && !ctx.have_cfg)
+                rc = vers_make_error(&err, 0, "no vers.toml here or above (run 'vers init')");
+        if (rc == 0)
+                rc = cmd->fn(&ctx, argc, argv, &err);
+        if (cmd->flags & CLI_OPENS_STORE)
+                vers_close(&ctx);
+        if (rc < 0) {
+                cli_say(err ? err->msg : "unknown error");
+                rc = 1;
         }
-        fprintf(f, "\nEvery command takes --help. Commands that act on an env take -b/--env NAME\n"
-                   "and honour VERS_ENV; otherwise they act on HEAD (.vers/HEAD).\n"
-                   "VERS_ROOT (default /var/lib/vers) holds the store and metadata.\n");
+        vers_error_free(&err);
+        return rc;
 }
 
-int main(int argc, char **argv)
+/* Did what went to stdout get there? A reader that went away (vers status | head -1) ends
+ * vers as SIGPIPE would have, quietly; any other failure is an error (git's check_pipe). */
+static int finish(int rc)
+{
+        errno = 0;
+        bool failed = fflush(stdout) != 0;
+        int e = errno;
+        failed |= ferror(stdout) != 0;
+        if (!e)
+                e = errno;
+        if (fclose(stdout) != 0 && !failed) {
+                failed = true;
+                e = errno;
+        }
+        if (!failed)
+                return rc;
+        if (e == EPIPE) {
+                signal(SIGPIPE, SIG_DFL);
+                raise(SIGPIPE);
+                return 128 + SIGPIPE;
+        }
+        fprintf(stderr, "vers: cannot write to standard output: %s\n", strerror(e ? e : EIO));
+        return 1;
+}
+
+static int dispatch(int argc, char **argv)
 {
         if (argc < 2) {
-                usage(stderr);
+                cli_print_commands(stderr);
                 return EXIT_USAGE;
         }
         const char *name = argv[1];
         if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
-                if (argc > 2 && strcmp(name, "help") == 0) {
-                        char *a[] = {argv[2], "--help", NULL};
-                        for (size_t i = 0; i < N_COMMANDS; i++) {
-                                if (!strcmp(argv[2], commands[i].name) ||
-                                    (commands[i].alias && !strcmp(argv[2], commands[i].alias)))
-                                        return commands[i].fn(2, a);
-                        }
+                if (argc < 3 || strcmp(name, "help")) {
+                        cli_print_commands(stdout);
+                        return 0;
                 }
-                usage(stdout);
+                /* help CMD [SUB] */
+                const struct cli_cmd *cmd = cli_find(cli_commands, argv[2]);
+                const struct cli_cmd *sub = cmd && argc > 3 ? cli_find(cmd->subs, argv[3]) : NULL;
+                if (!cmd) {
+                        fprintf(stderr, "vers: '%s' is not a vers command (see 'vers --help')\n",
+                                argv[2]);
+                        return EXIT_USAGE;
+                }
+                cli_print_help(sub ? sub : cmd, stdout);
                 return 0;
         }
         if (!strcmp(name, "--version") || !strcmp(name, "version")) {
                 printf("vers 0.1.0\n");
                 return 0;
         }
-        for (size_t i = 0; i < N_COMMANDS; i++) {
-                if (!strcmp(name, commands[i].name) ||
-                    (commands[i].alias && !strcmp(name, commands[i].alias)))
-                        return commands[i].fn(argc - 1, argv + 1);
+        const struct cli_cmd *cmd = cli_find(cli_commands, name);
+        if (!cmd) {
+                fprintf(stderr, "vers: '%s' is not a vers command (see 'vers --help')\n", name);
+                return EXIT_USAGE;
         }
-        if (!strcmp(name, "debug")) /* for tests, so not listed */
-                return cmd_debug(argc - 1, argv + 1);
-        fprintf(stderr, "vers: '%s' is not a vers command (see 'vers --help')\n", name);
-        return EXIT_USAGE;
+        return run_command(cmd, argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+        return finish(dispatch(argc, argv));
 }

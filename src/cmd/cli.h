@@ -1,90 +1,182 @@
-/* cli — what the command files share: opening the engine, finding the env a command acts on,
- * printing errors once, and the usage convention (exit 129 for bad usage, 1 for errors). */
+/* cli — the command layer: the command table, one option table per command, and the output.
+ *
+ * Every command is a row of cli_commands[] (table.c): its name, alias, handler, summary and
+ * the setup main() does for it (CLI_OPENS_STORE, CLI_NEEDS_PROJECT). Its options, operands
+ * and help are one struct cli_spec, from which come the parsing (cli_next), the usage lines
+ * and --help (options.c): they cannot drift apart. main() checks the command line against the
+ * spec before any setup (so --help and bad usage need neither root nor a store), opens the
+ * ctx, calls the handler, closes the ctx, prints the handler's error once ("vers: <message>")
+ * and fails when standard output could not be written.
+ *
+ * A handler parses its options (cli_next), ends in one library call and prints the result to
+ * stdout (human or --json, built with jansson: json.c). It returns 0, -1 with *err set, or an
+ * exit code of its own (EXIT_USAGE for bad usage, a command's status for execute). It never
+ * reads or writes the metadata or the store itself: scripts/check-cmd.sh says so.
+ */
 #ifndef VERS_CLI_H
 #define VERS_CLI_H
 
-#include "engine/engine.h"
 #include "base/strbuf.h"
+#include "engine/engine.h"
 
-#include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 
 #define EXIT_USAGE 129
 
+/* ---- options ----------------------------------------------------------------------------- */
+
+struct cli_opt {
+        int id;             /* what cli_next returns: the first short letter, or >= 256 */
+        const char *shorts; /* its short letters ("nN"), or NULL */
+        const char *name;   /* its long name ("alias"), or NULL */
+        const char *arg;    /* the name of its argument ("NAME"), NULL: it takes none */
+        const char *help;   /* what it does; lines after the first are indented to match */
+        long min, max;      /* min < max: the argument is an integer in [min, max] */
+};
+/* ids of the options that have no short letter */
+enum {
+        CLI_ID_JSON = 256,
+        CLI_ID_WARM,
+        CLI_ID_COLD,
+        CLI_ID_VERIFY,
+        CLI_ID_COUNT,
+        CLI_ID_NO_CACHE,
+        CLI_ID_ONLY,
+        CLI_ID_KEEP_FAILED,
+        CLI_ID_JUNIT,
+        CLI_ID_MIGRATIONS
+};
+
+struct cli_spec {
+        const char *name;           /* as typed after "vers": "branch", "branch delete" */
+        const char *operands;       /* the usage line's operands, before its options: "[ENV]" */
+        const char *more;           /* further usage lines (after "vers NAME "), '\n'-separated */
+        const char *about;          /* --help's description (paragraphs, '\n'-terminated lines) */
+        const struct cli_opt *opts; /* ended by {0} */
+        int min_operands;
+        int max_operands;    /* -1: any number */
+        const char *missing; /* the complaint when fewer than min_operands are given */
+};
+
+/* A parse of argv (argv[0] is the command's name) against a spec. */
+struct cli_parse {
+        const struct cli_spec *spec;
+        int argc;
+        char **argv;
+        int i;            /* next element of argv */
+        const char *rest; /* the rest of a bundle of short options ("-yab") */
+        bool done;        /* "--" was seen: the rest are operands */
+        const char *arg;  /* the option's argument */
+        long num;         /* and its value, for integer options */
+        char **operands;  /* NULL-terminated */
+        int n_operands;
+        int dashdash; /* operands before "--"; -1 when there was none */
+};
+enum { CLI_DONE = 0, CLI_HELP = -1, CLI_BAD = -2 };
+
+struct cli_parse cli_parse_start(const struct cli_spec *spec, int argc, char **argv);
+void cli_parse_release(struct cli_parse *p);
+#define _cleanup_parse_ __attribute__((cleanup(cli_parse_release)))
+/* The next option's id (its argument in p->arg, and p->num), CLI_DONE when there are no
+ * more (the operands are then all in p->operands, checked against the spec's counts),
+ * CLI_HELP for -h/--help, or CLI_BAD (the complaint and the usage are printed). */
+int cli_next(struct cli_parse *p);
+/* The exit code for what cli_next returned last: 0 for CLI_HELP, EXIT_USAGE for CLI_BAD. */
+int cli_parse_exit(int c);
+/* Print "vers: <message>" and the usage of spec on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const struct cli_spec *spec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- the command table ------------------------------------------------------------------- */
+
+typedef int cli_handler(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err);
+
+enum {
+        CLI_OPENS_STORE = 1,   /* vers_open(): root, the store, the metadata, the project */
+        CLI_NEEDS_PROJECT = 2, /* fails without a vers.toml here or above */
+        CLI_HIDDEN = 4,        /* not in 'vers --help' (tests' helpers) */
+};
+
 struct cli_cmd {
         const char *name;
         const char *alias;
-        int (*fn)(int argc, char **argv);
+        cli_handler *fn; /* NULL: only its subcommands run */
         const char *summary;
+        unsigned flags;
+        const struct cli_spec *spec;
+        const struct cli_cmd *subs; /* subcommands ("branch delete"), ended by a NULL name */
 };
 
-/* print "vers: <message>" for err, free it, return 1 */
-int cli_fail(vers_error_t *err);
-int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* open ctx (prints the error itself); returns 0 or an exit code */
-int cli_open(struct vers_ctx *ctx);
-/* The env a command acts on: name (from -b), else VERS_ENV, else HEAD. With run_if_none, a
- * project that has no env yet gets one ('vers run'), as the seed's Quick Reference expects. */
-int cli_target_env(struct vers_ctx *ctx, const char *name, bool run_if_none, bool start,
-                   struct vers_env *out, vers_error_t *err);
-/* fail unless the project has a vers.toml */
-int cli_require_config(struct vers_ctx *ctx, vers_error_t *err);
-/* true if --help/-h is among argv (before "--") */
-bool cli_wants_help(int argc, char **argv);
-void cli_print_help(const char *text);
+extern const struct cli_cmd cli_commands[]; /* ended by a NULL name */
+const struct cli_cmd *cli_find(const struct cli_cmd *table, const char *name);
+/* 'vers --help' */
+void cli_print_commands(FILE *f);
+/* A command's usage lines, its own and its subcommands', each starting with "vers ". */
+void cli_print_usage(const struct cli_cmd *cmd, FILE *f, const char *first_prefix);
+/* --help of cmd: usage, description, options, subcommands. */
+void cli_print_help(const struct cli_cmd *cmd, FILE *f);
+/* Check argv against cmd's spec, printing --help or the complaint: 0 when a handler may run,
+ * CLI_HELP or CLI_BAD. */
+int cli_check(const struct cli_cmd *cmd, int argc, char **argv);
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+/* the progress and notice lines of the library (ctx->progress, ctx->notice), on stderr */
+void cli_say(const char *msg);
+void cli_sayf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *cli_time(int64_t ms);
-/* Before deleting n envs: 0 with yes; without a terminal on stdin, refuse (-1); else ask,
- * and -1 unless the answer is yes. */
+/* Before deleting n envs: yes, else ask on a terminal; without one, refuse. */
 int cli_confirm_delete(size_t n, bool yes, vers_error_t *err);
-/* Is something of project (an env's, a commit's) listed and matched by a command run in ctx?
- * Commands act on the current project's envs; --all (all) and running outside any project
- * reach every project's. */
-bool cli_in_scope(const struct vers_ctx *ctx, const char *project, bool all);
 
-/* the common long options */
-#define CLI_OPT_ENV                                                                                \
-        {                                                                                          \
-                "env", required_argument, NULL, 'b'                                                \
-        }
-#define CLI_OPT_JSON                                                                               \
-        {                                                                                          \
-                "json", no_argument, NULL, 'J'                                                     \
-        }
-#define CLI_OPT_HELP                                                                               \
-        {                                                                                          \
-                "help", no_argument, NULL, 'h'                                                     \
-        }
-#define CLI_OPT_WARM                                                                               \
-        {                                                                                          \
-                "warm", no_argument, NULL, 'W'                                                     \
-        }
-#define CLI_OPT_COLD                                                                               \
-        {                                                                                          \
-                "cold", no_argument, NULL, 'K'                                                     \
-        }
+/* JSON: a string (NULL: null; bytes that are not UTF-8 become U+FFFD), a string that is never
+ * null (NULL: ""), a duration rounded to the millisecond (printed as such) */
+json_t *cli_json_str(const char *s);
+json_t *cli_json_text(const char *s);
+json_t *cli_json_ms(double v);
+/* Print doc (and a newline) on stdout and release it. A list of records prints one record
+ * a line ("[\n  {...},\n  {...}\n]"), so that line tools see one record a line; the rest as
+ * jansson writes it. */
+int cli_json_print(json_t *doc, vers_error_t *err);
+/* the same on f, without the newline; -1 when jansson could not write it */
+int cli_json_dumpf(json_t *doc, FILE *f);
 
-int cmd_init(int argc, char **argv);
-int cmd_build(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-int cmd_status(int argc, char **argv);
-int cmd_head(int argc, char **argv);
-int cmd_logs(int argc, char **argv);
-int cmd_execute(int argc, char **argv);
-int cmd_connect(int argc, char **argv);
-int cmd_commit(int argc, char **argv);
-int cmd_tag(int argc, char **argv);
-int cmd_tree(int argc, char **argv);
-int cmd_branch(int argc, char **argv);
-int cmd_checkout(int argc, char **argv);
-int cmd_rollback(int argc, char **argv);
-int cmd_delete(int argc, char **argv);
-int cmd_gc(int argc, char **argv);
-int cmd_shutdown(int argc, char **argv);
-int cmd_doctor(int argc, char **argv);
-/* hidden: not in the command list */
-int cmd_debug(int argc, char **argv);
-int cmd_tunnel(int argc, char **argv);
-int cmd_env(int argc, char **argv);
-int cmd_test(int argc, char **argv);
+/* 'vers kill' and 'vers branch delete': -y, --all, and envs by name or (patterns) by glob */
+int cli_delete_envs(struct vers_ctx *ctx, const struct cli_spec *spec, bool patterns, int argc,
+                    char **argv, vers_error_t *err);
+
+/* ---- the commands ------------------------------------------------------------------------ */
+
+#define CLI_COMMAND(fn, spec)                                                                      \
+        cli_handler fn;                                                                            \
+        extern const struct cli_spec spec
+
+CLI_COMMAND(cmd_init, cli_spec_init);
+CLI_COMMAND(cmd_build, cli_spec_build);
+CLI_COMMAND(cmd_run, cli_spec_run);
+CLI_COMMAND(cmd_status, cli_spec_status);
+CLI_COMMAND(cmd_branch_list, cli_spec_branch_list);
+CLI_COMMAND(cmd_head, cli_spec_head);
+CLI_COMMAND(cmd_logs, cli_spec_logs);
+CLI_COMMAND(cmd_execute, cli_spec_execute);
+CLI_COMMAND(cmd_connect, cli_spec_connect);
+CLI_COMMAND(cmd_commit, cli_spec_commit);
+CLI_COMMAND(cmd_commit_list, cli_spec_commit_list);
+CLI_COMMAND(cmd_tag_list, cli_spec_tag_list);
+extern const struct cli_spec cli_spec_tag;
+CLI_COMMAND(cmd_tree, cli_spec_tree);
+CLI_COMMAND(cmd_branch, cli_spec_branch);
+CLI_COMMAND(cmd_branch_delete, cli_spec_branch_delete);
+CLI_COMMAND(cmd_checkout, cli_spec_checkout);
+CLI_COMMAND(cmd_rollback, cli_spec_rollback);
+CLI_COMMAND(cmd_delete, cli_spec_delete);
+CLI_COMMAND(cmd_gc, cli_spec_gc);
+CLI_COMMAND(cmd_shutdown, cli_spec_shutdown);
+CLI_COMMAND(cmd_doctor, cli_spec_doctor);
+CLI_COMMAND(cmd_test, cli_spec_test);
+CLI_COMMAND(cmd_tunnel, cli_spec_tunnel);
+CLI_COMMAND(cmd_env, cli_spec_env);
+CLI_COMMAND(cmd_debug_failpoints, cli_spec_debug_failpoints);
+extern const struct cli_spec cli_spec_debug;
 
 #endif

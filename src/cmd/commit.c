@@ -1,275 +1,220 @@
 /* vers commit, vers commit list, vers tag list, vers tree */
 #include "cli.h"
+#include "engine/branching.h"
+#include "engine/select.h"
 
 #include <string.h>
 
-static const char commit_help[] =
-    "usage: vers commit [ENV] [-b ENV] [--tag|-t TAG] [-m MESSAGE] [--warm|--cold] [--verify]\n"
-    "                   [--json]\n"
-    "       vers commit list [--json] [--all]\n\n"
-    "Checkpoint an env (HEAD by default): its services' pre-commit hooks run (PostgreSQL:\n"
-    "CHECKPOINT), the env is frozen for the instant of a read-only btrfs snapshot, and\n"
-    "keeps running. The commit can be branched any number of times.\n\n"
-    "A warm commit (the default where CRIU 4.2+ is usable) also captures, in the same\n"
-    "frozen instant, every process with its memory, sockets and open sessions: a branch\n"
-    "goes on from there. A cold commit holds the disk only; its branches boot services.\n\n"
-    "A commit belongs to its env's project; a tag is unique within that project (another\n"
-    "project may use the same one) and resolves only there.\n\n"
-    "A dump that a branch could not restore is not kept: an env whose mounts changed since\n"
-    "it started (something mounted or remounted inside it, or from the host) is committed\n"
-    "cold with a notice, and --warm fails. --verify also restores the dump once into a\n"
-    "throwaway copy (stopped, then killed) and commits cold, or fails with --warm, if that\n"
-    "does not work; it costs about one warm branch, so it is off unless asked for here or\n"
-    "with [checkpoint] verify = true in vers.toml.\n\n"
-    "A service the user stopped (pg_ctl stop) has its pre-commit hook skipped, with a\n"
-    "notice; warm branches keep it stopped, cold ones boot it.\n\n"
-    "  -t, --tag TAG       name the commit (at most 128 characters; not an id)\n"
-    "  -m, --message MSG   describe it\n"
-    "      --warm          processes too, or fail saying why\n"
-    "      --cold          disk only\n"
-    "      --verify        warm: restore the dump once before trusting it\n";
+static const struct cli_opt commit_opts[] = {
+    {'b', "b", "env", "ENV", "the env (default: VERS_ENV, else HEAD)", 0, 0},
+    /* the rule of base/names.h (vers_tag_valid) */
+    {'t', "t", "tag", "TAG",
+     "name the commit: 1..128 bytes of printable text, spaces inside it too\n"
+     "(no '/', no '..', no leading '-' or space, not an id)",
+     0, 0},
+    {'m', "m", "message", "MSG", "describe it", 0, 0},
+    {CLI_ID_WARM, NULL, "warm", NULL, "processes too, or fail saying why", 0, 0},
+    {CLI_ID_COLD, NULL, "cold", NULL, "disk only", 0, 0},
+    {CLI_ID_VERIFY, NULL, "verify", NULL, "warm: restore the dump once before trusting it", 0, 0},
+    {CLI_ID_JSON, NULL, "json", NULL, "print the commit as JSON (with its \"pause_ms\")", 0, 0},
+    {0},
+};
 
-static void json_str_or_null(struct strbuf *sb, const char *s)
+const struct cli_spec cli_spec_commit = {
+    .name = "commit",
+    .operands = "[ENV]",
+    .about =
+        "Checkpoint an env (HEAD by default): its services' pre-commit hooks run (PostgreSQL:\n"
+        "CHECKPOINT), the env is frozen for the instant of a read-only btrfs snapshot, and\n"
+        "keeps running. The commit can be branched any number of times.\n\n"
+        "A warm commit (the default where CRIU 4.2+ is usable) also captures, in the same\n"
+        "frozen instant, every process with its memory, sockets and open sessions: a branch\n"
+        "goes on from there. A cold commit holds the disk only; its branches boot services.\n\n"
+        "A commit belongs to its env's project; a tag is unique within that project (another\n"
+        "project may use the same one) and resolves only there.\n\n"
+        "A dump that a branch could not restore is not kept: an env whose mounts changed since\n"
+        "it started (something mounted or remounted inside it, or from the host) is committed\n"
+        "cold with a notice, and --warm fails. --verify also restores the dump once into a\n"
+        "throwaway copy (stopped, then killed) and commits cold, or fails with --warm, if that\n"
+        "does not work; it costs about one warm branch, so it is off unless asked for here or\n"
+        "with [checkpoint] verify = true in vers.toml.\n\n"
+        "A service the user stopped (pg_ctl stop) has its pre-commit hook skipped, with a\n"
+        "notice; warm branches keep it stopped, cold ones boot it.\n",
+    .opts = commit_opts,
+    .max_operands = 1,
+};
+
+static json_t *commit_json(const struct vers_commit *c)
 {
-        if (s)
-                strbuf_add_json_str(sb, s);
-        else
-                strbuf_addstr(sb, "null");
+        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:I}", "id", cli_json_str(c->id),
+                         "tag", cli_json_str(c->tag), "message", cli_json_str(c->message), "parent",
+                         cli_json_str(c->parent), "env", cli_json_str(c->env), "image",
+                         cli_json_str(c->image), "project", cli_json_str(c->project), "mode",
+                         c->mode ? c->mode : "cold", "created", (json_int_t)c->created);
 }
 
-static void commit_json(struct strbuf *sb, const struct vers_commit *c, double pause_ms)
+int cmd_commit(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
-        strbuf_addstr(sb, "{\"id\": ");
-        strbuf_add_json_str(sb, c->id);
-        strbuf_addstr(sb, ", \"tag\": ");
-        json_str_or_null(sb, c->tag);
-        strbuf_addstr(sb, ", \"message\": ");
-        json_str_or_null(sb, c->message);
-        strbuf_addstr(sb, ", \"parent\": ");
-        json_str_or_null(sb, c->parent);
-        strbuf_addstr(sb, ", \"env\": ");
-        json_str_or_null(sb, c->env);
-        strbuf_addstr(sb, ", \"image\": ");
-        json_str_or_null(sb, c->image);
-        strbuf_addstr(sb, ", \"project\": ");
-        json_str_or_null(sb, c->project);
-        strbuf_addf(sb, ", \"mode\": \"%s\", \"created\": %lld", c->mode ? c->mode : "cold",
-                    (long long)c->created);
-        if (pause_ms >= 0)
-                strbuf_addf(sb, ", \"pause_ms\": %.3f", pause_ms);
-        strbuf_addstr(sb, "}");
-}
-
-/* Commits shown in ctx's project: its own and those of no known project (older databases). */
-static bool commit_in_scope(const struct vers_ctx *ctx, const struct vers_commit *c, bool all)
-{
-        return !c->project || cli_in_scope(ctx, c->project, all);
-}
-
-static int list_commits(bool tagged_only, int argc, char **argv)
-{
-        static const struct option opts[] = {
-            CLI_OPT_JSON, {"all", no_argument, NULL, 'a'}, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
-        const char *what = tagged_only ? "tag" : "commit";
-        bool json = false, all = false;
-        int c;
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
-                if (c == 'J')
-                        json = true;
-                else if (c == 'a')
-                        all = true;
-                else if (c == 'h') {
-                        printf("usage: vers %s list [--json] [--all]\n\n"
-                               "List this project's %s (outside any project: every project's),\n"
-                               "and those of older databases whose project is not known.\n"
-                               "  -a, --all   every project's, with a PROJECT column\n",
-                               what, tagged_only ? "tagged commits" : "commits");
-                        return 0;
-                } else
-                        return cli_usage_error(NULL, "bad option");
-        }
-        struct vers_ctx ctx;
-        int rc = cli_open(&ctx);
-        if (rc)
-                return rc;
-        vers_error_t err = NULL;
-        struct vers_commit *cs = NULL;
-        size_t n = 0;
-        if (vers_meta_list_commits(
-                &ctx.meta, tagged_only ? "state = 'ready' AND tag IS NOT NULL" : "state = 'ready'",
-                NULL, &cs, &n, &err) < 0) {
-                vers_close(&ctx);
-                return cli_fail(&err);
-        }
-        bool wide = all || !ctx.project_dir;
-        size_t kept = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (commit_in_scope(&ctx, &cs[i], all))
-                        cs[kept++] = cs[i];
-                else
-                        vers_commit_clear(&cs[i]);
-        }
-        n = kept;
-        struct strbuf sb = STRBUF_INIT;
-        if (json)
-                strbuf_addstr(&sb, "[");
-        else if (n)
-                strbuf_addf(&sb, "%-12s  %-32s  %-5s  %-20s  %-19s  %s%s\n", "ID", "TAG", "MODE",
-                            "FROM ENV", "CREATED", wide ? "PROJECT  " : "", "MESSAGE");
-        for (size_t i = 0; i < n; i++) {
-                if (json) {
-                        strbuf_addstr(&sb, i ? ",\n  " : "\n  ");
-                        commit_json(&sb, &cs[i], -1);
-                        continue;
-                }
-                _cleanup_free_ char *when = cli_time(cs[i].created);
-                _cleanup_free_ char *env = vers_env_label(&ctx, cs[i].env);
-                strbuf_addf(&sb, "%-12s  %-32s  %-5s  %-20s  %-19s  ", cs[i].id,
-                            cs[i].tag ? cs[i].tag : "-", cs[i].mode ? cs[i].mode : "cold", env,
-                            when);
-                if (wide)
-                        strbuf_addf(&sb, "%s  ", cs[i].project ? cs[i].project : "-");
-                strbuf_addf(&sb, "%s\n", cs[i].message ? cs[i].message : "");
-        }
-        if (json)
-                strbuf_addstr(&sb, n ? "\n]\n" : "]\n");
-        else if (!n)
-                strbuf_addstr(&sb, tagged_only ? "no tags\n" : "no commits\n");
-        fputs(sb.buf, stdout);
-        strbuf_release(&sb);
-        vers_commits_free(cs, n);
-        vers_close(&ctx);
-        return 0;
-}
-
-int cmd_commit(int argc, char **argv)
-{
-        if (argc > 1 && !strcmp(argv[1], "list"))
-                return list_commits(false, argc - 1, argv + 1);
-        static const struct option opts[] = {CLI_OPT_ENV,
-                                             {"tag", required_argument, NULL, 't'},
-                                             {"message", required_argument, NULL, 'm'},
-                                             CLI_OPT_WARM,
-                                             CLI_OPT_COLD,
-                                             {"verify", no_argument, NULL, 'V'},
-                                             CLI_OPT_JSON,
-                                             CLI_OPT_HELP,
-                                             {NULL, 0, NULL, 0}};
-        const char *usage = "vers commit [ENV] [--tag TAG] [-m MESSAGE] [--verify] [--json]";
         struct vers_commit_opts o = {NULL, NULL, VERS_MODE_AUTO, false};
         const char *name = NULL;
         bool json = false;
+        _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_commit, argc, argv);
         int c;
-        while ((c = getopt_long(argc, argv, "b:t:m:h", opts, NULL)) != -1) {
+        while ((c = cli_next(&p)) > 0) {
                 switch (c) {
                 case 'b':
-                        name = optarg;
+                        name = p.arg;
                         break;
                 case 't':
-                        o.tag = optarg;
+                        o.tag = p.arg;
                         break;
                 case 'm':
-                        o.message = optarg;
+                        o.message = p.arg;
                         break;
-                case 'W':
+                case CLI_ID_WARM:
                         o.mode = VERS_MODE_WARM;
                         break;
-                case 'K':
+                case CLI_ID_COLD:
                         o.mode = VERS_MODE_COLD;
                         break;
-                case 'V':
+                case CLI_ID_VERIFY:
                         o.verify = true;
                         break;
-                case 'J':
+                case CLI_ID_JSON:
                         json = true;
                         break;
-                case 'h':
-                        cli_print_help(commit_help);
-                        return 0;
-                default:
-                        return cli_usage_error(usage, "bad option");
                 }
         }
-        if (optind < argc)
-                name = argv[optind++];
-        if (optind < argc)
-                return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-        struct vers_ctx ctx;
-        int rc = cli_open(&ctx);
-        if (rc)
-                return rc;
-        vers_error_t err = NULL;
-        struct vers_env e = {0};
+        if (c < 0)
+                return cli_parse_exit(c);
+        if (p.n_operands)
+                name = p.operands[0];
         struct vers_commit out = {0};
+        _cleanup_free_ char *env = NULL;
         double pause = 0;
-        if (cli_target_env(&ctx, name, true, false, &e, &err) < 0 ||
-            vers_env_commit(&ctx, e.id, &o, &out, &pause, &err) < 0) {
-                vers_env_clear(&e);
-                vers_close(&ctx);
-                return cli_fail(&err);
-        }
-        if (json) {
-                struct strbuf sb = STRBUF_INIT;
-                commit_json(&sb, &out, pause);
-                printf("%s\n", sb.buf);
-                strbuf_release(&sb);
-        } else {
+        int r = vers_commit_target(ctx, name, &o, &out, &env, &pause, err);
+        if (r == 0 && json) {
+                json_t *doc = commit_json(&out);
+                json_object_set_new(doc, "pause_ms", cli_json_ms(pause));
+                r = cli_json_print(doc, err);
+        } else if (r == 0) {
                 printf("commit %s%s%s%s of env %s (%s, paused %.1f ms)\n", out.id,
-                       out.tag ? " [" : "", out.tag ? out.tag : "", out.tag ? "]" : "",
-                       e.alias ? e.alias : e.id, out.mode, pause);
+                       out.tag ? " [" : "", out.tag ? out.tag : "", out.tag ? "]" : "", env,
+                       out.mode, pause);
         }
         vers_commit_clear(&out);
-        vers_env_clear(&e);
-        vers_close(&ctx);
-        return 0;
+        return r;
 }
 
-int cmd_tag(int argc, char **argv)
-{
-        if (argc > 1 && !strcmp(argv[1], "list"))
-                return list_commits(true, argc - 1, argv + 1);
-        if (cli_wants_help(argc, argv) || argc == 1) {
-                printf("usage: vers tag list [--json] [--all]\n\nList this project's tagged "
-                       "commits (--all: every project's). Tag a commit\nwith 'vers commit --tag "
-                       "TAG'; tags are unique within a project.\n");
-                return argc == 1 ? EXIT_USAGE : 0;
-        }
-        return cli_usage_error("vers tag list [--json] [--all]", "unknown subcommand '%s'",
-                               argv[1]);
-}
+/* ---- commit list, tag list --------------------------------------------------------------- */
 
-/* ---- tree ------------------------------------------------------------------------------ */
-
-struct tree {
-        struct vers_ctx *ctx;
-        struct vers_commit *cs;
-        size_t nc;
-        struct vers_env *es;
-        size_t ne;
-        struct vers_ref head;
-        struct strbuf out;
+static const struct cli_opt list_opts[] = {
+    {'a', "a", "all", NULL, "every project's, with a PROJECT column", 0, 0},
+    {CLI_ID_JSON, NULL, "json", NULL, "one object per commit", 0, 0},
+    {0},
 };
 
-static void tree_env_line(struct tree *t, const struct vers_env *e, const char *prefix, bool last)
+const struct cli_spec cli_spec_commit_list = {
+    .name = "commit list",
+    .about = "List this project's commits (outside any project: every project's), and those of\n"
+             "older databases whose project is not known.\n",
+    .opts = list_opts,
+};
+
+const struct cli_spec cli_spec_tag_list = {
+    .name = "tag list",
+    .about = "List this project's tagged commits (outside any project: every project's), and\n"
+             "those of older databases whose project is not known.\n",
+    .opts = list_opts,
+};
+
+const struct cli_spec cli_spec_tag = {
+    .name = "tag",
+    .about = "List this project's tagged commits (--all: every project's). Tag a commit\n"
+             "with 'vers commit --tag TAG'; tags are unique within a project.\n",
+    .min_operands = 1,
+    .max_operands = -1,
+    .missing = "which subcommand? ('vers tag list')",
+};
+
+static void print_commits(const struct vers_commit_list *l, bool tagged_only)
 {
-        bool head = t->head.kind == VERS_REF_ENV && !strcmp(t->head.id, e->id);
-        strbuf_addf(&t->out, "%s%s env %s%s%s%s (%s)%s\n", prefix, last ? "└──" : "├──", e->id,
-                    e->alias ? " " : "", e->alias ? e->alias : "", "",
-                    vers_env_is_running(e) ? "running" : "stopped", head ? "  <- HEAD" : "");
+        if (!l->n) {
+                fputs(tagged_only ? "no tags\n" : "no commits\n", stdout);
+                return;
+        }
+        printf("%-12s  %-32s  %-5s  %-20s  %-19s  %s%s\n", "ID", "TAG", "MODE", "FROM ENV",
+               "CREATED", l->wide ? "PROJECT  " : "", "MESSAGE");
+        for (size_t i = 0; i < l->n; i++) {
+                const struct vers_commit *c = &l->rows[i].commit;
+                _cleanup_free_ char *when = cli_time(c->created);
+                printf("%-12s  %-32s  %-5s  %-20s  %-19s  ", c->id, c->tag ? c->tag : "-",
+                       c->mode ? c->mode : "cold", l->rows[i].env, when);
+                if (l->wide)
+                        printf("%s  ", c->project ? c->project : "-");
+                printf("%s\n", c->message ? c->message : "");
+        }
 }
 
-static void tree_children(struct tree *t, const char *image, const char *parent,
+static int list(const struct cli_spec *spec, bool tagged_only, struct vers_ctx *ctx, int argc,
+                char **argv, vers_error_t *err)
+{
+        bool json = false, all = false;
+        _cleanup_parse_ struct cli_parse p = cli_parse_start(spec, argc, argv);
+        int c;
+        while ((c = cli_next(&p)) > 0) {
+                json |= c == CLI_ID_JSON;
+                all |= c == 'a';
+        }
+        if (c < 0)
+                return cli_parse_exit(c);
+        struct vers_commit_list l;
+        if (vers_list_commits(ctx, tagged_only, all, &l, err) < 0)
+                return -1;
+        int r = 0;
+        if (json) {
+                json_t *a = json_array();
+                for (size_t i = 0; i < l.n; i++)
+                        json_array_append_new(a, commit_json(&l.rows[i].commit));
+                r = cli_json_print(a, err);
+        } else {
+                print_commits(&l, tagged_only);
+        }
+        vers_commit_list_free(&l);
+        return r;
+}
+
+int cmd_commit_list(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
+{
+        return list(&cli_spec_commit_list, false, ctx, argc, argv, err);
+}
+
+int cmd_tag_list(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
+{
+        return list(&cli_spec_tag_list, true, ctx, argc, argv, err);
+}
+
+/* ---- tree -------------------------------------------------------------------------------- */
+
+static void tree_env_line(const struct vers_tree *t, const struct vers_env_row *r,
+                          const char *prefix, bool last)
+{
+        const struct vers_env *e = &r->env;
+        printf("%s%s env %s%s%s (%s)%s\n", prefix, last ? "└──" : "├──", e->id, e->alias ? " " : "",
+               e->alias ? e->alias : "", r->running ? "running" : "stopped",
+               r->head ? "  <- HEAD" : "");
+}
+
+static void tree_children(const struct vers_tree *t, const char *image, const char *parent,
                           const char *prefix);
 
-static void tree_commit_line(struct tree *t, const struct vers_commit *c, const char *prefix,
-                             bool last)
+static void tree_commit_line(const struct vers_tree *t, const struct vers_commit *c,
+                             const char *prefix, bool last)
 {
         bool head = t->head.kind == VERS_REF_COMMIT && !strcmp(t->head.id, c->id);
-        strbuf_addf(&t->out, "%s%s commit %s%s%s%s%s%s%s%s\n", prefix, last ? "└──" : "├──", c->id,
-                    c->tag ? " [" : "", c->tag ? c->tag : "", c->tag ? "]" : "",
-                    c->message ? " \"" : "", c->message ? c->message : "", c->message ? "\"" : "",
-                    head ? "  <- HEAD" : "");
+        printf("%s%s commit %s%s%s%s%s%s%s%s\n", prefix, last ? "└──" : "├──", c->id,
+               c->tag ? " [" : "", c->tag ? c->tag : "", c->tag ? "]" : "", c->message ? " \"" : "",
+               c->message ? c->message : "", c->message ? "\"" : "", head ? "  <- HEAD" : "");
         _cleanup_free_ char *p = xasprintf("%s%s", prefix, last ? "    " : "│   ");
         tree_children(t, NULL, c->id, p);
 }
@@ -285,113 +230,57 @@ static bool is_child(const char *node_parent, const char *node_image, const char
 }
 
 /* children of a commit (parent != NULL) or of an image (parent == NULL): commits, then envs */
-static void tree_children(struct tree *t, const char *image, const char *parent, const char *prefix)
+static void tree_children(const struct vers_tree *t, const char *image, const char *parent,
+                          const char *prefix)
 {
         size_t total = 0, done = 0;
-        for (size_t i = 0; i < t->nc; i++)
-                total += is_child(t->cs[i].parent, t->cs[i].image, image, parent);
-        for (size_t i = 0; i < t->ne; i++)
-                total += is_child(t->es[i].base, t->es[i].image, image, parent);
-        for (size_t i = 0; i < t->nc; i++) {
-                if (is_child(t->cs[i].parent, t->cs[i].image, image, parent))
-                        tree_commit_line(t, &t->cs[i], prefix, ++done == total);
+        for (size_t i = 0; i < t->n_commits; i++)
+                total += is_child(t->commits[i].parent, t->commits[i].image, image, parent);
+        for (size_t i = 0; i < t->n_envs; i++)
+                total += is_child(t->envs[i].env.base, t->envs[i].env.image, image, parent);
+        for (size_t i = 0; i < t->n_commits; i++) {
+                if (is_child(t->commits[i].parent, t->commits[i].image, image, parent))
+                        tree_commit_line(t, &t->commits[i], prefix, ++done == total);
         }
-        for (size_t i = 0; i < t->ne; i++) {
-                if (is_child(t->es[i].base, t->es[i].image, image, parent))
-                        tree_env_line(t, &t->es[i], prefix, ++done == total);
+        for (size_t i = 0; i < t->n_envs; i++) {
+                if (is_child(t->envs[i].env.base, t->envs[i].env.image, image, parent))
+                        tree_env_line(t, &t->envs[i], prefix, ++done == total);
         }
 }
 
-/* Is image id one the tree shows: built in scope, or the image of a shown commit or env? */
-static bool image_in_tree(const struct tree *t, const struct vers_image *im, bool all)
-{
-        if (cli_in_scope(t->ctx, im->project, all))
-                return true;
-        for (size_t i = 0; i < t->nc; i++)
-                if (t->cs[i].image && !strcmp(t->cs[i].image, im->id))
-                        return true;
-        for (size_t i = 0; i < t->ne; i++)
-                if (t->es[i].image && !strcmp(t->es[i].image, im->id))
-                        return true;
-        return false;
-}
+static const struct cli_opt tree_opts[] = {
+    {'a', "a", "all", NULL, "every project's", 0, 0},
+    {0},
+};
 
-static const char tree_help[] =
-    "usage: vers tree [--all]\n\n"
-    "Draw the commit graph: images, the commits made from them (with tags and messages)\n"
-    "and the envs branched from each; HEAD is marked. This project's (and commits of older\n"
-    "databases whose project is not known); outside any project, every project's.\n"
-    "  -a, --all   every project's\n";
+const struct cli_spec cli_spec_tree = {
+    .name = "tree",
+    .about = "Draw the commit graph: images, the commits made from them (with tags and messages)\n"
+             "and the envs branched from each; HEAD is marked. This project's (and commits of\n"
+             "older databases whose project is not known); outside any project, every "
+             "project's.\n",
+    .opts = tree_opts,
+};
 
-int cmd_tree(int argc, char **argv)
+int cmd_tree(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
-        static const struct option opts[] = {
-            {"all", no_argument, NULL, 'a'}, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
         bool all = false;
+        _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_tree, argc, argv);
         int c;
-        while ((c = getopt_long(argc, argv, "+ah", opts, NULL)) != -1) {
-                if (c == 'a')
-                        all = true;
-                else if (c == 'h')
-                        return cli_print_help(tree_help), 0;
-                else
-                        return cli_usage_error("vers tree [--all]", "bad option");
+        while ((c = cli_next(&p)) > 0)
+                all |= c == 'a';
+        if (c < 0)
+                return cli_parse_exit(c);
+        struct vers_tree t;
+        if (vers_tree_load(ctx, all, &t, err) < 0)
+                return -1;
+        for (size_t i = 0; i < t.n_images; i++) {
+                _cleanup_free_ char *when = cli_time(t.images[i].created);
+                printf("image %s (built %s)\n", t.images[i].id, when);
+                tree_children(&t, t.images[i].id, NULL, "");
         }
-        if (optind < argc)
-                return cli_usage_error("vers tree [--all]", "unexpected argument '%s'",
-                                       argv[optind]);
-        struct vers_ctx ctx;
-        int rc = cli_open(&ctx);
-        if (rc)
-                return rc;
-        vers_error_t err = NULL;
-        struct tree t = {&ctx, NULL, 0, NULL, 0, {VERS_REF_NONE, NULL}, STRBUF_INIT};
-        struct vers_image *is = NULL;
-        size_t ni = 0;
-        if (vers_meta_list_commits(&ctx.meta, "state = 'ready'", NULL, &t.cs, &t.nc, &err) < 0 ||
-            vers_meta_list_envs(&ctx.meta, "state IN ('running','stopped','rollback')", NULL, &t.es,
-                                &t.ne, &err) < 0 ||
-            vers_meta_list_images(&ctx.meta, "state = 'ready'", NULL, &is, &ni, &err) < 0 ||
-            vers_head_get(&ctx, &t.head, &err) < 0) {
-                vers_commits_free(t.cs, t.nc);
-                vers_envs_free(t.es, t.ne);
-                vers_images_free(is, ni);
-                vers_close(&ctx);
-                return cli_fail(&err);
-        }
-        size_t kept = 0;
-        for (size_t i = 0; i < t.nc; i++) {
-                if (commit_in_scope(&ctx, &t.cs[i], all))
-                        t.cs[kept++] = t.cs[i];
-                else
-                        vers_commit_clear(&t.cs[i]);
-        }
-        t.nc = kept;
-        kept = 0;
-        for (size_t i = 0; i < t.ne; i++) {
-                if (cli_in_scope(&ctx, t.es[i].project, all))
-                        t.es[kept++] = t.es[i];
-                else
-                        vers_env_clear(&t.es[i]);
-        }
-        t.ne = kept;
-        size_t shown = 0;
-        for (size_t i = 0; i < ni; i++) {
-                if (!image_in_tree(&t, &is[i], all))
-                        continue;
-                _cleanup_free_ char *when = cli_time(is[i].created);
-                strbuf_addf(&t.out, "image %s (built %s)\n", is[i].id, when);
-                tree_children(&t, is[i].id, NULL, "");
-                shown++;
-        }
-        if (!shown)
-                strbuf_addstr(&t.out, "nothing yet (run 'vers build')\n");
-        fputs(t.out.buf, stdout);
-        strbuf_release(&t.out);
-        vers_commits_free(t.cs, t.nc);
-        vers_envs_free(t.es, t.ne);
-        vers_images_free(is, ni);
-        vers_ref_clear(&t.head);
-        vers_close(&ctx);
+        if (!t.n_images)
+                fputs("nothing yet (run 'vers build')\n", stdout);
+        vers_tree_free(&t);
         return 0;
 }

@@ -1,156 +1,160 @@
 /* vers execute|exec, vers connect */
 #include "cli.h"
+#include "engine/shell.h"
 
 #include <string.h>
 
-static const char execute_help[] =
-    "usage: vers execute [ENV] \"COMMAND\" [-b ENV] [-t SECS] [-w DIR] [-e KEY=VALUE]...\n"
-    "       vers execute [ENV] -- PROGRAM [ARGS...]\n\n"
-    "Run a command inside an env (HEAD unless ENV, -b or VERS_ENV names one), in the\n"
-    "project directory, and exit with its exit code. A single COMMAND string is run by\n"
-    "/bin/sh -c. Inside an env with PostgreSQL a bare 'psql' reaches the first database.\n\n"
-    "  -t, --timeout SECS   kill the command after SECS seconds (exit 124)\n"
-    "  -w, --workdir DIR    directory inside the env to run in\n"
-    "  -e, --env-var K=V    set an environment variable for the command\n";
+#define OPT_ENV                                                                                    \
+        {                                                                                          \
+                'b', "b", "env", "ENV", "the env (default: VERS_ENV, else HEAD)", 0, 0             \
+        }
+#define OPT_TIMEOUT                                                                                \
+        {                                                                                          \
+                't', "t", "timeout", "SECS", "kill the command after SECS seconds (exit 124)", 1,  \
+                    86400 * 7                                                                      \
+        }
+#define OPT_WORKDIR                                                                                \
+        {                                                                                          \
+                'w', "w", "workdir", "DIR",                                                        \
+                    "directory inside the env to run in (default: the project directory)", 0, 0    \
+        }
+#define OPT_ENV_VAR                                                                                \
+        {                                                                                          \
+                'e', "e", "env-var", "K=V", "set an environment variable for the command", 0, 0    \
+        }
 
-static const char connect_help[] =
-    "usage: vers connect [ENV] [-b ENV] [-c COMMAND]\n\n"
-    "Open a shell inside an env (with a terminal when stdin is one), in the project\n"
-    "directory. With -c, run COMMAND instead, like 'vers execute'.\n";
+static const struct cli_opt execute_opts[] = {
+    OPT_ENV, OPT_TIMEOUT, OPT_WORKDIR, OPT_ENV_VAR, {0},
+};
 
-static int run_in_env(int argc, char **argv, bool connect)
+const struct cli_spec cli_spec_execute = {
+    .name = "execute",
+    .operands = "[ENV] \"COMMAND\"",
+    .more = "[ENV] -- PROGRAM [ARGS...]",
+    .about = "Run a command inside an env (HEAD unless ENV, -b or VERS_ENV names one), in the\n"
+             "project directory, and exit with its exit code. A single COMMAND string is run by\n"
+             "/bin/sh -c (several words are joined into one). After --, PROGRAM runs with ARGS\n"
+             "as they are. Inside an env with PostgreSQL a bare 'psql' reaches the first "
+             "database.\n",
+    .opts = execute_opts,
+    .min_operands = 1,
+    .max_operands = -1,
+    .missing = "no command given",
+};
+
+static const struct cli_opt connect_opts[] = {
+    OPT_ENV,
+    {'c', "c", "command", "COMMAND", "run COMMAND (by /bin/sh -c) instead of a shell", 0, 0},
+    OPT_TIMEOUT,
+    OPT_WORKDIR,
+    OPT_ENV_VAR,
+    {0},
+};
+
+const struct cli_spec cli_spec_connect = {
+    .name = "connect",
+    .operands = "[ENV]",
+    .about = "Open a shell inside an env (with a terminal when stdin is one), in the project\n"
+             "directory: the env's login shell, bash where it has one, else sh. With -c, run\n"
+             "COMMAND instead, like 'vers execute'.\n",
+    .opts = connect_opts,
+    .max_operands = 1,
+};
+
+struct run_args {
+        const char *env;
+        const char *command;
+        struct vers_exec_opts o;
+        char **vars;
+};
+
+static const int std_fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+
+/* the options both share; 0, or an exit code */
+static int parse(struct cli_parse *p, struct run_args *a)
 {
-        static const struct option opts[] = {CLI_OPT_ENV,
-                                             {"timeout", required_argument, NULL, 't'},
-                                             {"workdir", required_argument, NULL, 'w'},
-                                             {"env-var", required_argument, NULL, 'e'},
-                                             {"command", required_argument, NULL, 'c'},
-                                             CLI_OPT_HELP,
-                                             {NULL, 0, NULL, 0}};
-        const char *usage = connect ? "vers connect [ENV] [-c COMMAND]"
-                                    : "vers execute [ENV] \"COMMAND\" [-t SECS] [-w DIR]";
-        const char *name = NULL, *workdir = NULL, *command = NULL;
-        long timeout = 0;
-        _cleanup_strv_ char **extra = NULL;
         int c;
-        while ((c = getopt_long(argc, argv, connect ? "b:c:w:e:h" : "b:t:w:e:h", opts, NULL)) !=
-               -1) {
+        while ((c = cli_next(p)) > 0) {
                 switch (c) {
                 case 'b':
-                        name = optarg;
+                        a->env = p->arg;
                         break;
-                case 't': {
-                        char *end;
-                        timeout = strtol(optarg, &end, 10);
-                        if (*end || timeout <= 0 || timeout > 86400 * 7)
-                                return cli_usage_error(usage, "bad timeout '%s' (seconds)", optarg);
+                case 't':
+                        a->o.timeout_sec = (int)p->num;
                         break;
-                }
                 case 'w':
-                        workdir = optarg;
+                        if (p->arg[0] != '/')
+                                return cli_usage_error(
+                                    p->spec, "workdir '%s' must be an absolute path", p->arg);
+                        a->o.workdir = p->arg;
                         break;
                 case 'e':
-                        if (!strchr(optarg, '=') || optarg[0] == '=')
-                                return cli_usage_error(usage, "-e takes KEY=VALUE, not '%s'",
-                                                       optarg);
-                        strv_push(&extra, optarg);
+                        if (!strchr(p->arg, '=') || p->arg[0] == '=')
+                                return cli_usage_error(p->spec, "-e takes KEY=VALUE, not '%s'",
+                                                       p->arg);
+                        strv_push(&a->vars, p->arg);
                         break;
                 case 'c':
-                        command = optarg;
+                        a->command = p->arg;
                         break;
-                case 'h':
-                        cli_print_help(connect ? connect_help : execute_help);
-                        return 0;
-                default:
-                        return cli_usage_error(usage, "bad option");
                 }
         }
-        int rest = argc - optind;
-        char **args = argv + optind;
-        bool dashdash = optind > 0 && !strcmp(argv[optind - 1], "--");
-        if (workdir && workdir[0] != '/')
-                return cli_usage_error(usage, "workdir '%s' must be an absolute path", workdir);
-        struct vers_ctx ctx;
-        int rc = cli_open(&ctx);
+        a->o.extra_env = a->vars;
+        a->o.stdio = std_fds;
+        return c < 0 ? cli_parse_exit(c) : 0;
+}
+
+int cmd_execute(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
+{
+        _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_execute, argc, argv);
+        struct run_args a = {0};
+        int rc = parse(&p, &a);
+        _cleanup_strv_ char **vars = a.vars;
         if (rc)
                 return rc;
-        vers_error_t err = NULL;
-        /* a first argument that names an env is the env (when something follows it, or
-         * for connect) */
-        if (!name && rest >= 1 && !dashdash && (connect || rest >= 2)) {
-                struct vers_ref ref = {VERS_REF_NONE, NULL};
-                vers_error_t e2 = NULL;
-                if (vers_resolve(&ctx, args[0], &ref, &e2) == 0 && ref.kind == VERS_REF_ENV) {
-                        name = args[0];
-                        args++;
-                        rest--;
-                        if (rest > 0 && !strcmp(args[0], "--")) {
-                                args++;
-                                rest--;
-                                dashdash = true;
-                        }
-                }
-                vers_ref_clear(&ref);
-                vers_error_free(&e2);
+        char **words = p.operands;
+        int n = p.n_operands;
+        /* before "--" only the env may come */
+        if (p.dashdash > 1 || (p.dashdash == 1 && a.env))
+                return cli_usage_error(&cli_spec_execute, "only ENV may come before '--', not '%s'",
+                                       words[a.env ? 0 : 1]);
+        if (p.dashdash == 1) {
+                a.env = words[0];
+                words++;
+                n--;
         }
-        char *shell_argv[] = {"/bin/sh", "-c", NULL, NULL};
-        char *login_argv[] = {"/bin/bash", "-l", NULL};
-        char *const *cmd_argv;
-        _cleanup_strbuf_ struct strbuf joined = STRBUF_INIT;
-        if (connect) {
-                if (rest > 0) {
-                        vers_close(&ctx);
-                        return cli_usage_error(usage, "unexpected argument '%s' (use -c)", args[0]);
-                }
-                if (command) {
-                        shell_argv[2] = (char *)command;
-                        cmd_argv = shell_argv;
-                } else {
-                        if (access("/bin/bash", X_OK) != 0)
-                                login_argv[0] = "/bin/sh";
-                        cmd_argv = login_argv;
-                }
-        } else {
-                if (rest == 0) {
-                        vers_close(&ctx);
-                        return cli_usage_error(usage, "no command given");
-                }
-                if (dashdash) {
-                        cmd_argv = args;
-                } else {
-                        for (int i = 0; i < rest; i++)
-                                strbuf_addf(&joined, "%s%s", i ? " " : "", args[i]);
-                        shell_argv[2] = joined.buf;
-                        cmd_argv = shell_argv;
-                }
-        }
-        struct vers_env e = {0};
+        if (n == 0)
+                return cli_usage_error(&cli_spec_execute, "no command given");
         int status = 1;
-        if (cli_target_env(&ctx, name, true, true, &e, &err) < 0)
-                goto fail;
-        struct vers_exec_opts o = {
-            .workdir = workdir,
-            .timeout_sec = (int)timeout,
-            .pty = connect && !command && isatty(0),
-            .extra_env = extra,
-        };
-        if (vers_env_exec(&ctx, &e, cmd_argv, &o, &status, &err) < 0)
-                goto fail;
-        vers_env_clear(&e);
-        vers_close(&ctx);
+        bool timed_out = false;
+        a.o.timed_out = &timed_out;
+        if (vers_execute(ctx, a.env, words, n, p.dashdash >= 0, &a.o, &status, err) < 0)
+                return -1;
+        if (timed_out)
+                cli_sayf("command timed out after %d s", a.o.timeout_sec);
         return status;
-fail:
-        vers_env_clear(&e);
-        vers_close(&ctx);
-        return cli_fail(&err);
 }
 
-int cmd_execute(int argc, char **argv)
+int cmd_connect(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
-        return run_in_env(argc, argv, false);
-}
-
-int cmd_connect(int argc, char **argv)
-{
-        return run_in_env(argc, argv, true);
+        _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_connect, argc, argv);
+        struct run_args a = {0};
+        int rc = parse(&p, &a);
+        _cleanup_strv_ char **vars = a.vars;
+        if (rc)
+                return rc;
+        if (p.n_operands && a.env)
+                return cli_usage_error(&cli_spec_connect, "unexpected argument '%s' (use -c)",
+                                       p.operands[0]);
+        if (p.n_operands)
+                a.env = p.operands[0];
+        a.o.pty = !a.command && isatty(0);
+        int status = 1;
+        bool timed_out = false;
+        a.o.timed_out = &timed_out;
+        if (vers_connect(ctx, a.env, a.command, &a.o, &status, err) < 0)
+                return -1;
+        if (timed_out)
+                cli_sayf("command timed out after %d s", a.o.timeout_sec);
+        return status;
 }

@@ -1,56 +1,44 @@
 /* vers run */
 #include "cli.h"
+#include "engine/branching.h"
 
-static const char run_help[] =
-    "usage: vers run [--alias|-N NAME] [--json]\n\n"
-    "Start a new env from the project's image (building it first if needed). Returns once\n"
-    "its services accept connections. The new env becomes HEAD.\n";
+static const struct cli_opt run_opts[] = {
+    {'N', "Nn", "alias", "NAME", "name the new env (1..64 of A-Z a-z 0-9 . _ -)", 0, 0},
+    {CLI_ID_JSON, NULL, "json", NULL, "print {\"id\": ID, \"alias\": NAME, \"seconds\": S}", 0, 0},
+    {0},
+};
 
-int cmd_run(int argc, char **argv)
+const struct cli_spec cli_spec_run = {
+    .name = "run",
+    .about = "Start a new env from the project's image (building it first if needed). Returns "
+             "once\nits services accept connections. The new env becomes HEAD.\n",
+    .opts = run_opts,
+};
+
+int cmd_run(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
-        static const struct option opts[] = {{"alias", required_argument, NULL, 'N'},
-                                             CLI_OPT_JSON,
-                                             CLI_OPT_HELP,
-                                             {NULL, 0, NULL, 0}};
         const char *alias = NULL;
         bool json = false;
+        _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_run, argc, argv);
         int c;
-        while ((c = getopt_long(argc, argv, "+N:n:h", opts, NULL)) != -1) {
-                if (c == 'N' || c == 'n')
-                        alias = optarg;
-                else if (c == 'J')
-                        json = true;
-                else if (c == 'h')
-                        return cli_print_help(run_help), 0;
-                else
-                        return cli_usage_error("vers run [--alias NAME]", "bad option");
+        while ((c = cli_next(&p)) > 0) {
+                if (c == 'N')
+                        alias = p.arg;
+                json |= c == CLI_ID_JSON;
         }
-        if (optind < argc)
-                return cli_usage_error("vers run [--alias NAME]", "unexpected argument '%s'",
-                                       argv[optind]);
-        struct vers_ctx ctx;
-        int rc = cli_open(&ctx);
-        if (rc)
-                return rc;
-        vers_error_t err = NULL;
+        if (c < 0)
+                return cli_parse_exit(c);
         struct vers_env e = {0};
         double t0 = vers_monotonic();
-        if (cli_require_config(&ctx, &err) < 0 || vers_env_run(&ctx, alias, &e, &err) < 0 ||
-            vers_head_set(&ctx, VERS_REF_ENV, e.id, &err) < 0)
-                goto fail;
-        if (json)
-                printf("{\"id\": \"%s\", \"alias\": %s%s%s, \"seconds\": %.3f}\n", e.id,
-                       e.alias ? "\"" : "", e.alias ? e.alias : "null", e.alias ? "\"" : "",
-                       vers_monotonic() - t0);
-        else
+        int r = vers_run_head(ctx, alias, &e, err);
+        double secs = vers_monotonic() - t0;
+        if (r == 0 && json)
+                r = cli_json_print(json_pack("{s:s, s:o, s:o}", "id", e.id, "alias",
+                                             cli_json_str(e.alias), "seconds", cli_json_ms(secs)),
+                                   err);
+        else if (r == 0)
                 printf("env %s%s%s%s running (%.2f s); HEAD is now %s\n", e.id, e.alias ? " (" : "",
-                       e.alias ? e.alias : "", e.alias ? ")" : "", vers_monotonic() - t0,
-                       e.alias ? e.alias : e.id);
+                       e.alias ? e.alias : "", e.alias ? ")" : "", secs, e.alias ? e.alias : e.id);
         vers_env_clear(&e);
-        vers_close(&ctx);
-        return 0;
-fail:
-        vers_env_clear(&e);
-        vers_close(&ctx);
-        return cli_fail(&err);
+        return r;
 }

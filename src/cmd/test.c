@@ -4,22 +4,31 @@
 
 #include <string.h>
 
-static const char test_help[] =
-    "usage: vers test [-f FILE] [-j N] [--only TEST[/BRANCH]] [--keep-failed]\n"
-    "                 [--junit FILE] [--json]\n\n"
-    "Run the suite in vers-integration.yaml: boot an env with its services, run the\n"
-    "checkpoints in order (committing after each; an unchanged checkpoint is reused, not\n"
-    "rebuilt), then every test's branches on envs branched from the last checkpoint, in\n"
-    "depends_on order, N branches at a time. Exits 0 only when everything passed.\n\n"
-    "  -f, --file FILE      the suite (default: vers-integration.yaml of the project)\n"
-    "  -j, --jobs N         branches at once (default: number of cores)\n"
-    "      --only T[/B]     run only test T (or its branch B)\n"
-    "      --migrations DIR test the NNN_name.up.sql (and .down.sql) migrations in DIR\n"
-    "                       on branches of the last checkpoint: up, up-down-up, up twice;\n"
-    "                       row counts must not change and foreign keys must stay valid\n"
-    "      --keep-failed    keep failing branches' envs for 'vers connect'\n"
-    "      --junit FILE     write a JUnit XML report\n"
-    "      --json           print the report as JSON\n";
+static const struct cli_opt test_opts[] = {
+    {'f', "f", "file", "FILE", "the suite (default: vers-integration.yaml of the project)", 0, 0},
+    {'j', "j", "jobs", "N", "branches at once (default: number of cores)", 1, 256},
+    {CLI_ID_ONLY, NULL, "only", "T[/B]", "run only test T (or its branch B)", 0, 0},
+    {CLI_ID_MIGRATIONS, NULL, "migrations", "DIR",
+     "test the NNN_name.up.sql (and .down.sql) migrations in DIR\n"
+     "on branches of the last checkpoint: up, up-down-up, up twice;\n"
+     "row counts must not change and foreign keys must stay valid",
+     0, 0},
+    {CLI_ID_KEEP_FAILED, NULL, "keep-failed", NULL,
+     "keep failing branches' envs for 'vers connect'", 0, 0},
+    {CLI_ID_JUNIT, NULL, "junit", "FILE", "write a JUnit XML report", 0, 0},
+    {CLI_ID_JSON, NULL, "json", NULL, "print the report as JSON", 0, 0},
+    {0},
+};
+
+const struct cli_spec cli_spec_test = {
+    .name = "test",
+    .about = "Run the suite in vers-integration.yaml: boot an env with its services, run the\n"
+             "checkpoints in order (committing after each; an unchanged checkpoint is reused, "
+             "not\nrebuilt), then every test's branches on envs branched from the last "
+             "checkpoint, in\ndepends_on order, N branches at a time. Exits 0 only when "
+             "everything passed.\n",
+    .opts = test_opts,
+};
 
 static void live(const char *msg)
 {
@@ -111,12 +120,6 @@ static int write_junit(const char *path, const struct vers_test_report *rep, ver
         return r;
 }
 
-static void print_json(const struct vers_test_report *rep)
-{
-        _cleanup_free_ char *json = vers_test_report_json(rep);
-        fputs(json, stdout);
-}
-
 static void print_table(const struct vers_test_report *rep)
 {
         printf("\n%-20s  %-22s  %-8s  %s\n", "TEST", "BRANCH", "RESULT", "TIME");
@@ -141,82 +144,51 @@ static void print_table(const struct vers_test_report *rep)
         }
 }
 
-int cmd_test(int argc, char **argv)
+int cmd_test(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
-        static const struct option opts[] = {{"file", required_argument, NULL, 'f'},
-                                             {"jobs", required_argument, NULL, 'j'},
-                                             {"only", required_argument, NULL, 'o'},
-                                             {"keep-failed", no_argument, NULL, 'k'},
-                                             {"junit", required_argument, NULL, 'u'},
-                                             {"migrations", required_argument, NULL, 'm'},
-                                             CLI_OPT_JSON,
-                                             CLI_OPT_HELP,
-                                             {NULL, 0, NULL, 0}};
-        const char *usage = "vers test [-f FILE] [-j N] [--only TEST[/BRANCH]] [--keep-failed] "
-                            "[--junit FILE] [--json]";
         struct vers_test_opts o = {.line = live, .out_fd = STDERR_FILENO};
         const char *junit = NULL;
         bool json = false;
+        _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_test, argc, argv);
         int c;
-        while ((c = getopt_long(argc, argv, "f:j:h", opts, NULL)) != -1) {
+        while ((c = cli_next(&p)) > 0) {
                 switch (c) {
                 case 'f':
-                        o.file = optarg;
+                        o.file = p.arg;
                         break;
-                case 'j': {
-                        char *end;
-                        long v = strtol(optarg, &end, 10);
-                        if (*end || v < 1 || v > 256)
-                                return cli_usage_error(usage, "-j takes 1..256, not '%s'", optarg);
-                        o.jobs = (int)v;
+                case 'j':
+                        o.jobs = (int)p.num;
                         break;
-                }
-                case 'o':
-                        o.only = optarg;
+                case CLI_ID_ONLY:
+                        o.only = p.arg;
                         break;
-                case 'k':
+                case CLI_ID_KEEP_FAILED:
                         o.keep_failed = true;
                         break;
-                case 'u':
-                        junit = optarg;
+                case CLI_ID_JUNIT:
+                        junit = p.arg;
                         break;
-                case 'm':
-                        o.migrations = optarg;
+                case CLI_ID_MIGRATIONS:
+                        o.migrations = p.arg;
                         break;
-                case 'J':
+                case CLI_ID_JSON:
                         json = true;
                         break;
-                case 'h':
-                        cli_print_help(test_help);
-                        return 0;
-                default:
-                        return cli_usage_error(usage, "bad option");
                 }
         }
-        if (optind < argc)
-                return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-        struct vers_ctx ctx;
-        int rc = cli_open(&ctx);
-        if (rc)
-                return rc;
-        vers_error_t err = NULL;
+        if (c < 0)
+                return cli_parse_exit(c);
         struct vers_test_report rep;
-        if (vers_test_run(&ctx, &o, &rep, &err) < 0) {
-                vers_test_report_free(&rep);
-                vers_close(&ctx);
-                return cli_fail(&err);
-        }
-        if (json)
-                print_json(&rep);
-        else
+        int rc = vers_test_run(ctx, &o, &rep, err);
+        if (rc == 0 && json) {
+                _cleanup_free_ char *doc = vers_test_report_json(&rep);
+                fputs(doc, stdout);
+        } else if (rc == 0)
                 print_table(&rep);
-        if (junit && write_junit(junit, &rep, &err) < 0) {
-                vers_test_report_free(&rep);
-                vers_close(&ctx);
-                return cli_fail(&err);
-        }
-        rc = (rep.failed || rep.skipped) ? 1 : 0;
+        if (rc == 0 && junit)
+                rc = write_junit(junit, &rep, err);
+        if (rc == 0 && (rep.failed || rep.skipped))
+                rc = 1; /* the report says what failed */
         vers_test_report_free(&rep);
-        vers_close(&ctx);
         return rc;
 }

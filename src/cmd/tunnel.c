@@ -1,6 +1,6 @@
 /* vers tunnel, vers env: reaching an env's services from the host */
 #include "cli.h"
-#include "os/tunnel.h"
+#include "engine/client.h"
 
 #include <signal.h>
 #include <string.h>
@@ -13,17 +13,21 @@ static void on_stop(int sig)
         stop_tunnel = 1;
 }
 
-static void tunnel_notice(const char *msg)
-{
-        fprintf(stderr, "vers: %s\n", msg);
-}
+static const struct cli_opt tunnel_opts[] = {
+    {'b', "b", "env", "ENV", "the env (default: VERS_ENV, else HEAD)", 0, 0},
+    {0},
+};
 
-static const char tunnel_help[] =
-    "usage: vers tunnel [ENV] [-b ENV] [[LOCAL:]REMOTE | LOCAL:]\n\n"
-    "Forward 127.0.0.1:LOCAL on the host to port REMOTE inside an env (default: the port its\n"
-    "Dockerfile EXPOSEs, a database port first, else 5432; LOCAL = REMOTE; LOCAL 0 picks a\n"
-    "free port). The env keeps its loopback-only network: each connection is opened from\n"
-    "inside it. Runs until interrupted.\n";
+const struct cli_spec cli_spec_tunnel = {
+    .name = "tunnel",
+    .operands = "[ENV] [[LOCAL:]REMOTE | LOCAL:]",
+    .about = "Forward 127.0.0.1:LOCAL on the host to port REMOTE inside an env (default: the port "
+             "its\nDockerfile EXPOSEs, a database port first, else 5432; LOCAL = REMOTE; LOCAL 0 "
+             "picks a\nfree port). The env keeps its loopback-only network: each connection is "
+             "opened from\ninside it. Runs until interrupted.\n",
+    .opts = tunnel_opts,
+    .max_operands = 2,
+};
 
 static bool parse_port(const char *s, int *out)
 {
@@ -35,138 +39,108 @@ static bool parse_port(const char *s, int *out)
         return true;
 }
 
-int cmd_tunnel(int argc, char **argv)
+/* once it listens: say where, and from now on Ctrl-C stops the forwarding */
+static void listening(int local, const char *env, int remote, void *arg)
 {
-        static const struct option opts[] = {CLI_OPT_ENV, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
-        const char *usage = "vers tunnel [ENV] [-b ENV] [[LOCAL:]REMOTE]";
-        const char *name = NULL, *spec = NULL;
-        int c;
-        while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
-                if (c == 'b')
-                        name = optarg;
-                else if (c == 'h')
-                        return cli_print_help(tunnel_help), 0;
-                else
-                        return cli_usage_error(usage, "bad option");
-        }
-        /* ENV first when two are given, or when the one given is not a port spec */
-        if (optind < argc &&
-            (argc - optind == 2 || strspn(argv[optind], "0123456789:") != strlen(argv[optind])))
-                name = argv[optind++];
-        if (optind < argc)
-                spec = argv[optind++];
-        if (optind < argc)
-                return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-        int local = -1, remote = 0;
-        if (spec) {
-                const char *colon = strchr(spec, ':');
-                if (colon) {
-                        _cleanup_free_ char *l = strndup(spec, (size_t)(colon - spec));
-                        /* "LOCAL:" keeps the default remote port */
-                        if (!parse_port(l, &local) ||
-                            (colon[1] && (!parse_port(colon + 1, &remote) || !remote)))
-                                return cli_usage_error(usage, "bad port spec '%s'", spec);
-                } else if (!parse_port(spec, &remote) || !remote) {
-                        return cli_usage_error(usage, "bad port '%s'", spec);
-                }
-        }
-        struct vers_ctx ctx;
-        int rc = cli_open(&ctx);
-        if (rc)
-                return rc;
-        vers_error_t err = NULL;
-        struct vers_env e = {0};
-        int fd = -1;
-        if (cli_target_env(&ctx, name, false, true, &e, &err) < 0)
-                goto fail;
-        if (!remote)
-                remote = vers_env_default_port(&ctx, &e);
-        if (local < 0)
-                local = remote;
-        if (vers_tunnel_listen(&local, &fd, &err) < 0)
-                goto fail;
-        printf("forwarding 127.0.0.1:%d -> env %s port %d (Ctrl-C to stop)\n", local,
-               e.alias ? e.alias : e.id, remote);
+        printf("forwarding 127.0.0.1:%d -> env %s port %d (Ctrl-C to stop)\n", local, env, remote);
         fflush(stdout);
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_stop;
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
-        pid_t pid = (pid_t)e.init_pid;
-        vers_close(&ctx); /* the metadata is not needed while forwarding */
-        rc = vers_tunnel_run(fd, pid, remote, &stop_tunnel, tunnel_notice, &err);
-        close(fd);
-        vers_env_clear(&e);
-        return rc < 0 ? cli_fail(&err) : 0;
-fail:
-        vers_env_clear(&e);
-        vers_close(&ctx);
-        return cli_fail(&err);
+        signal(SIGPIPE, SIG_IGN); /* a client that goes away is the relay's to handle */
 }
 
-static const char env_help[] =
-    "usage: vers env [ENV] [-b ENV]\n\n"
-    "Print PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD and DATABASE_URL for clients on\n"
-    "the host: they reach the env's PostgreSQL through its Unix socket, attached under\n"
-    "VERS_ROOT/sockets/<env> (valid while that server runs; run vers env again after it\n"
-    "restarts). Use: eval \"$(vers env)\"\n";
-
-int cmd_env(int argc, char **argv)
+int cmd_tunnel(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
-        static const struct option opts[] = {CLI_OPT_ENV, CLI_OPT_HELP, {NULL, 0, NULL, 0}};
-        const char *name = NULL;
+        struct vers_tunnel_opts o = {.local = -1, .listening = listening, .stop = &stop_tunnel};
+        _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_tunnel, argc, argv);
         int c;
-        while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+        while ((c = cli_next(&p)) > 0)
                 if (c == 'b')
-                        name = optarg;
-                else if (c == 'h')
-                        return cli_print_help(env_help), 0;
+                        o.env = p.arg;
+        if (c < 0)
+                return cli_parse_exit(c);
+        char **ops = p.operands;
+        /* ENV first when two are given, or when the one given is not a port spec */
+        if (p.n_operands == 2 ||
+            (p.n_operands == 1 && strspn(ops[0], "0123456789:") != strlen(ops[0])))
+                o.env = *ops++;
+        const char *spec = *ops;
+        if (spec) {
+                const char *colon = strchr(spec, ':');
+                if (colon) {
+                        _cleanup_free_ char *l = strndup(spec, (size_t)(colon - spec));
+                        /* "LOCAL:" keeps the default remote port */
+                        if (!parse_port(l, &o.local) ||
+                            (colon[1] && (!parse_port(colon + 1, &o.remote) || !o.remote)))
+                                return cli_usage_error(&cli_spec_tunnel, "bad port spec '%s'",
+                                                       spec);
+                } else if (!parse_port(spec, &o.remote) || !o.remote) {
+                        return cli_usage_error(&cli_spec_tunnel, "bad port '%s'", spec);
+                }
+        }
+        return vers_env_tunnel(ctx, &o, err);
+}
+
+static const struct cli_opt env_opts[] = {
+    {'b', "b", "env", "ENV", "the env (default: VERS_ENV, else HEAD)", 0, 0},
+    {0},
+};
+
+const struct cli_spec cli_spec_env = {
+    .name = "env",
+    .operands = "[ENV]",
+    .about = "Print what clients on the host need to reach the env's database through its Unix\n"
+             "socket, as its service template says: for PostgreSQL PGHOST, PGPORT, PGUSER,\n"
+             "PGDATABASE, PGPASSWORD and DATABASE_URL (MariaDB: MYSQL_UNIX_PORT, ...). The\n"
+             "socket is attached under VERS_ROOT/sockets/<env> (valid while that server runs;\n"
+             "run vers env again after it restarts). Use: eval \"$(vers env)\"\n",
+    .opts = env_opts,
+    .max_operands = 1,
+};
+
+/* a value as one shell word: as it is when it holds nothing the shell reads specially */
+static void print_export(const char *var)
+{
+        const char *eq = strchr(var, '=');
+        if (!eq)
+                return;
+        const char *v = eq + 1;
+        printf("export %.*s=", (int)(eq - var), var);
+        if (*v &&
+            strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:@%+,-") ==
+                strlen(v)) {
+                printf("%s\n", v);
+                return;
+        }
+        putchar('\'');
+        for (; *v; v++) {
+                if (*v == '\'')
+                        fputs("'\\''", stdout);
                 else
-                        return cli_usage_error("vers env [ENV]", "bad option");
+                        putchar(*v);
         }
-        if (optind < argc)
-                name = argv[optind++];
-        if (optind < argc)
-                return cli_usage_error("vers env [ENV]", "unexpected argument '%s'", argv[optind]);
-        struct vers_ctx ctx;
-        int rc = cli_open(&ctx);
-        if (rc)
-                return rc;
-        vers_error_t err = NULL;
-        struct vers_env e = {0};
-        if (cli_target_env(&ctx, name, false, true, &e, &err) < 0) {
-                vers_env_clear(&e);
-                vers_close(&ctx);
-                return cli_fail(&err);
-        }
-        /* the database the env's own psql uses, from the /.vers/env of its image (the env's
-         * own copy is the env's to edit; this goes into a shell's eval) */
-        _cleanup_free_ char *text = NULL;
-        char db[128] = "postgres";
-        if (vers_env_config_read(&ctx, &e, ".vers/env", &text, NULL) == 0) {
-                char *p = strstr(text, "PGDATABASE=");
-                if (p)
-                        sscanf(p + strlen("PGDATABASE="), "%127[^\n]", db);
-                if (strspn(db,
-                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
-                    strlen(db))
-                        snprintf(db, sizeof db, "postgres");
-        }
-        /* a mount of the env's socket in a directory of vers's: a path through
-         * /proc/<pid>/root would follow whatever symlink the env put there, out to the host */
-        _cleanup_free_ char *host = NULL;
-        if (vers_env_socket_dir(&ctx, &e, "run/postgresql/.s.PGSQL.5432", &host, &err) < 0) {
-                vers_env_clear(&e);
-                vers_close(&ctx);
-                return cli_fail(&err);
-        }
-        printf("export PGHOST=%s\nexport PGPORT=5432\nexport PGUSER=postgres\n"
-               "export PGDATABASE=%s\nexport PGPASSWORD=postgres\n"
-               "export DATABASE_URL='postgresql://postgres:postgres@/%s?host=%s'\n",
-               host, db, db, host);
-        vers_env_clear(&e);
-        vers_close(&ctx);
+        puts("'");
+}
+
+int cmd_env(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
+{
+        const char *name = NULL;
+        _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_env, argc, argv);
+        int c;
+        while ((c = cli_next(&p)) > 0)
+                if (c == 'b')
+                        name = p.arg;
+        if (c < 0)
+                return cli_parse_exit(c);
+        if (p.n_operands)
+                name = p.operands[0];
+        _cleanup_strv_ char **vars = NULL;
+        if (vers_env_client(ctx, name, &vars, err) < 0)
+                return -1;
+        for (size_t i = 0; vars[i]; i++)
+                print_export(vars[i]);
         return 0;
 }

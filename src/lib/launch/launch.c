@@ -103,6 +103,7 @@ int vers_exec_in(pid_t init_pid, const char *cg_id, const char *rootfs, const ch
             .user = o ? o->user : NULL,
             .build_io = o ? o->build_io : false,
             .stdio = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO},
+            .timed_out = o ? o->timed_out : NULL,
         };
         for (int i = 0; o && o->stdio && i < 3; i++)
                 spec.stdio[i] = o->stdio[i];

@@ -20,6 +20,7 @@ struct vers_exec_opts {
          * (const int[]){STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}; NULL: the caller's 0, 1
          * and 2 (hooks, build steps). With pty, stdio[0] is the terminal. */
         const int *stdio;
+        bool *timed_out; /* if not NULL: set when the command was killed at timeout_sec */
 };
 
 enum {

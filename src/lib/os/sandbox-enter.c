@@ -345,10 +345,8 @@ __attribute__((noreturn)) static void exec_helper(const struct vers_exec_spec *s
                 if (errno != EINTR)
                         vers_sandbox_child_die(errno, "cannot wait for the command in the env");
         }
-        if (timed_out) {
-                fprintf(stderr, "vers: command timed out after %d s\n", spec->timeout_sec);
-                _exit(124);
-        }
+        if (timed_out) /* the caller says so, not this process: a record, then 124 */
+                vers_sandbox_child_note(ETIME, "timed out");
         if (WIFEXITED(status))
                 _exit(WEXITSTATUS(status));
         _exit(128 + WTERMSIG(status));
@@ -430,6 +428,12 @@ int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error
                         ret = vers_make_error(err, errno, "cannot read how the command started");
         }
         close(errp[0]);
+        if (r > 0 && e == ETIME) { /* the helper killed the command at its timeout */
+                if (spec->timed_out)
+                        *spec->timed_out = true;
+                *status = 124;
+                return 0;
+        }
         if (r > 0)
                 return vers_make_error(err, e, "%s", msg);
         if (ret == 0)

@@ -66,6 +66,15 @@ void vers_sandbox_child_errfd(int fd)
         child_errfd = fd;
 }
 
+void vers_sandbox_child_note(int e, const char *msg)
+{
+        char rec[VERS_SANDBOX_ERR_MAX];
+        size_t n = vers_sandbox_err_encode(rec, sizeof rec, e, msg);
+        if (child_errfd >= 0)
+                vers_write_all(child_errfd, rec, n);
+        _exit(124);
+}
+
 void vers_sandbox_child_die(int e, const char *fmt, ...)
 {
         char msg[VERS_SANDBOX_ERR_MAX], rec[VERS_SANDBOX_ERR_MAX];

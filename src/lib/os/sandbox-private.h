@@ -88,6 +88,9 @@ int vers_sandbox_err_read(int fd, int *errnum, char *msg, size_t msgsz);
 
 /* In a child: where vers_sandbox_child_die() writes (-1: nowhere). */
 void vers_sandbox_child_errfd(int fd);
+/* In the exec helper: send a record that is not an error (e: ETIME, the command timed out),
+ * then _exit(124). */
+__attribute__((noreturn)) void vers_sandbox_child_note(int e, const char *msg);
 /* In a child: send errno e (0: none) and the message, then _exit(1). */
 __attribute__((noreturn, format(printf, 2, 3))) void vers_sandbox_child_die(int e, const char *fmt,
                                                                             ...);

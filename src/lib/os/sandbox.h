@@ -56,11 +56,13 @@ struct vers_exec_spec {
          * terminal and where its output goes; unused when quiet). A terminal among them is
          * relayed through a pipe, never handed into the env. */
         int stdio[3];
+        bool *timed_out; /* if not NULL: set when the command was killed at timeout_sec */
 };
 
-/* Run a command inside a running env; *status is its exit code (124 on timeout,
- * 128+N when killed by signal N). What stops it from being executed (entering the env,
- * its user, its workdir, the program itself) is returned as an error instead. */
+/* Run a command inside a running env; *status is its exit code (124 when killed at the
+ * timeout, which also sets *spec->timed_out; 128+N when killed by signal N). What stops it from
+ * being executed (entering the env, its user, its workdir, the program itself) is returned as an
+ * error instead. */
 int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error_t *err);
 
 /* Set the hostname inside the env of PID 1 pid (a restored env keeps its source's). */

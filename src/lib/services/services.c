@@ -19,13 +19,46 @@ struct frags {
         struct strbuf log_files; /* lines: log files 'vers logs' shows */
 };
 
+/* How a client on the host reaches a service of the template ('vers env'): through the
+ * server's Unix socket, which vers mounts into a host directory. vars are KEY=VALUE lines in
+ * which %h is that directory, %s the socket's path there, %p the port, %u the user, %w the
+ * password and %d the database; the database is the service's first, else default_db. */
+struct client_form {
+        const char *socket; /* relative to the env's root */
+        int port;
+        const char *user;
+        const char *password;
+        const char *default_db;
+        const char *vars;
+};
+
+static const struct client_form postgres_client = {
+    .socket = "run/postgresql/.s.PGSQL.5432",
+    .port = 5432,
+    .user = "postgres",
+    .password = "postgres",
+    .default_db = "postgres",
+    .vars = "PGHOST=%h\nPGPORT=%p\nPGUSER=%u\nPGDATABASE=%d\nPGPASSWORD=%w\n"
+            "DATABASE_URL=postgresql://%u:%w@/%d?host=%h\n",
+};
+static const struct client_form mariadb_client = {
+    .socket = "run/mysqld/mysqld.sock",
+    .port = 3306,
+    .user = "vers",
+    .password = "vers",
+    .default_db = "",
+    .vars = "MYSQL_UNIX_PORT=%s\nMYSQL_TCP_PORT=%p\nMYSQL_USER=%u\nMYSQL_PWD=%w\n"
+            "MYSQL_DATABASE=%d\nDATABASE_URL=mysql://%u:%w@localhost/%d?socket=%s\n",
+};
+
 struct tmpl {
         const char *name;    /* as written in template = "..." */
         const char *version; /* PostgreSQL major, for postgres */
         int (*write)(const struct vers_service_config *s, const struct tmpl *t, const char *rootfs,
                      struct frags *f, vers_error_t *err);
-        const char *binary;  /* must exist for the template to be usable */
-        const char *package; /* Debian package that provides it */
+        const char *binary;               /* must exist for the template to be usable */
+        const char *package;              /* Debian package that provides it */
+        const struct client_form *client; /* NULL: host-side clients use 'vers tunnel' */
 };
 
 static int write_postgres(const struct vers_service_config *s, const struct tmpl *t,
@@ -36,13 +69,15 @@ static int write_redis(const struct vers_service_config *s, const struct tmpl *t
                        const char *rootfs, struct frags *f, vers_error_t *err);
 
 static const struct tmpl templates[] = {
-    {"postgres@15", "15", write_postgres, "/usr/lib/postgresql/15/bin/postgres", "postgresql-15"},
-    {"postgres", "15", write_postgres, "/usr/lib/postgresql/15/bin/postgres", "postgresql-15"},
-    {"mariadb", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server"},
-    {"mariadb@10", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server"},
-    {"mysql", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server"},
-    {"redis", NULL, write_redis, "/usr/bin/redis-server", "redis-server"},
-    {"redis@7", NULL, write_redis, "/usr/bin/redis-server", "redis-server"},
+    {"postgres@15", "15", write_postgres, "/usr/lib/postgresql/15/bin/postgres", "postgresql-15",
+     &postgres_client},
+    {"postgres", "15", write_postgres, "/usr/lib/postgresql/15/bin/postgres", "postgresql-15",
+     &postgres_client},
+    {"mariadb", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server", &mariadb_client},
+    {"mariadb@10", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server", &mariadb_client},
+    {"mysql", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server", &mariadb_client},
+    {"redis", NULL, write_redis, "/usr/bin/redis-server", "redis-server", NULL},
+    {"redis@7", NULL, write_redis, "/usr/bin/redis-server", "redis-server", NULL},
 };
 #define AVAILABLE "postgres@15, mariadb (or mysql), redis@7"
 
@@ -53,6 +88,12 @@ static const struct tmpl *find_template(const char *name)
                         return &templates[i];
         }
         return NULL;
+}
+
+const char *vers_services_binary(const char *template_name)
+{
+        const struct tmpl *t = find_template(template_name);
+        return t ? t->binary : NULL;
 }
 
 int vers_services_check(const struct vers_config *cfg, vers_error_t *err)
@@ -90,7 +131,7 @@ int vers_services_check(const struct vers_config *cfg, vers_error_t *err)
 }
 
 /* bump when what a template writes changes, so that cached images are rebuilt */
-#define TEMPLATES_VERSION 3
+#define TEMPLATES_VERSION 4
 
 void vers_services_describe(const struct vers_config *cfg, struct strbuf *out)
 {
@@ -429,6 +470,22 @@ static void add_precommit_block(struct strbuf *sb, const char *name, const char 
         strbuf_addstr(sb, "elif [ $# -gt 0 ]; then\n  exit 3\nfi\nfi\n");
 }
 
+/* /.vers/clients: "NAME<TAB>TEMPLATE<TAB>DATABASE" for each service a host-side client can
+ * reach through its socket ('vers env'): the rest of what the client needs is the template's */
+static void add_clients(struct strbuf *sb, const struct vers_config *cfg)
+{
+        strbuf_addstr(sb, "# service\ttemplate\tdatabase\n");
+        for (size_t i = 0; i < cfg->n_services; i++) {
+                const struct vers_service_config *s = &cfg->services[i];
+                const struct tmpl *t = find_template(s->template_);
+                if (!t || !t->client)
+                        continue;
+                const char *db =
+                    (s->databases && s->databases[0]) ? s->databases[0] : t->client->default_db;
+                strbuf_addf(sb, "%s\t%s\t%s\n", s->name, t->name, db);
+        }
+}
+
 int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_error_t *err)
 {
         if (vers_services_check(cfg, err) < 0)
@@ -463,6 +520,10 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
         strbuf_reset(&sb);
         strbuf_addf(&sb, "/var/log/vers/init.log\n/var/log/vers/boot.log\n%s", f.log_files.buf);
         if (write_file(rootfs, ".vers/logs", sb.buf, 0644, err) < 0)
+                goto out;
+        strbuf_reset(&sb);
+        add_clients(&sb, cfg);
+        if (write_file(rootfs, ".vers/clients", sb.buf, 0644, err) < 0)
                 goto out;
         if (cfg->n_services == 0) {
                 ret = 0;
@@ -508,4 +569,112 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
 out:
         frags_release(&f);
         return ret;
+}
+
+/* ---- clients on the host ------------------------------------------------------------------ */
+
+void vers_service_client_clear(struct vers_service_client *c)
+{
+        free(c->service);
+        free(c->template_);
+        free(c->socket);
+        free(c->database);
+        memset(c, 0, sizeof *c);
+}
+
+/* An image built before /.vers/clients: its PostgreSQL (the one template 'vers env' knew),
+ * with the database its /.vers/env names for the env's own psql. */
+static int legacy_client(const char *image_root, struct vers_service_client *out)
+{
+        _cleanup_free_ char *text = NULL;
+        char db[128] = "postgres";
+        if (vers_read_file_in_root(image_root, ".vers/env", 0, &text, NULL, NULL) == 0) {
+                const char *p = strstr(text, "PGDATABASE=");
+                if (p)
+                        sscanf(p + strlen("PGDATABASE="), "%127[^\n]", db);
+                if (!ident_ok(db))
+                        snprintf(db, sizeof db, "postgres");
+        }
+        out->service = xstrdup("postgres");
+        out->template_ = xstrdup("postgres@15");
+        out->socket = xstrdup(postgres_client.socket);
+        out->database = xstrdup(db);
+        return 0;
+}
+
+int vers_services_client(const char *image_root, struct vers_service_client *out, vers_error_t *err)
+{
+        memset(out, 0, sizeof *out);
+        _cleanup_free_ char *text = NULL;
+        /* in-root: an image's tree was also written by its build's RUN steps */
+        if (vers_read_file_in_root(image_root, ".vers/clients", 0, &text, NULL, NULL) < 0)
+                return legacy_client(image_root, out);
+        char *save = NULL;
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                if (l[0] == '#')
+                        continue;
+                char *f[3] = {l, NULL, NULL};
+                for (int k = 1; k < 3 && f[k - 1]; k++) {
+                        char *tab = strchr(f[k - 1], '\t');
+                        if (tab)
+                                *tab = '\0';
+                        f[k] = tab ? tab + 1 : NULL;
+                }
+                const struct tmpl *t = f[1] ? find_template(f[1]) : NULL;
+                /* the values go into a shell's eval: only plain names */
+                if (!t || !t->client || !f[2] || !ident_ok(f[0]) || (*f[2] && !ident_ok(f[2])))
+                        continue;
+                out->service = xstrdup(f[0]);
+                out->template_ = xstrdup(t->name);
+                out->socket = xstrdup(t->client->socket);
+                out->database = xstrdup(f[2]);
+                return 0;
+        }
+        return vers_make_error(err, 0,
+                               "it runs no service that clients on the host reach through a "
+                               "socket (use 'vers tunnel')");
+}
+
+char **vers_services_client_vars(const struct vers_service_client *c, const char *host_dir)
+{
+        const struct tmpl *t = find_template(c->template_);
+        char **v = NULL;
+        if (!t || !t->client)
+                return xcalloc(1, sizeof *v);
+        const struct client_form *f = t->client;
+        const char *base = strrchr(f->socket, '/');
+        _cleanup_free_ char *sock = xasprintf("%s/%s", host_dir, base ? base + 1 : f->socket);
+        _cleanup_strbuf_ struct strbuf line = STRBUF_INIT;
+        for (const char *p = f->vars; *p; p++) {
+                if (*p == '\n') {
+                        strv_push(&v, line.buf);
+                        strbuf_reset(&line);
+                } else if (*p == '%' && p[1]) {
+                        switch (*++p) {
+                        case 'h':
+                                strbuf_addstr(&line, host_dir);
+                                break;
+                        case 's':
+                                strbuf_addstr(&line, sock);
+                                break;
+                        case 'p':
+                                strbuf_addf(&line, "%d", f->port);
+                                break;
+                        case 'u':
+                                strbuf_addstr(&line, f->user);
+                                break;
+                        case 'w':
+                                strbuf_addstr(&line, f->password);
+                                break;
+                        case 'd':
+                                strbuf_addstr(&line, c->database);
+                                break;
+                        default:
+                                strbuf_addch(&line, *p);
+                        }
+                } else {
+                        strbuf_addch(&line, *p);
+                }
+        }
+        return v ? v : xcalloc(1, sizeof *v);
 }

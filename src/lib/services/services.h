@@ -1,4 +1,5 @@
-/* services — templates for the databases an env runs (postgres@15 in this version).
+/* services — templates for the databases an env runs: postgres@15 (also "postgres"),
+ * mariadb (also "mariadb@10", "mysql") and redis@7 (also "redis").
  *
  * A template turns a [services.NAME] block into files inside an image's root:
  *   /.vers/setup       build-time: create the cluster, settings, databases, extensions
@@ -12,6 +13,9 @@
  *                      service is not running
  *   /.vers/env         KEY=VALUE lines for commands run by 'vers execute' / 'vers connect'
  *   /.vers/bin/        wrappers put first in PATH (pg_ctl that drops root)
+ *   /.vers/clients     the services a client on the host reaches through their socket, with
+ *                      their template and database (the template says the rest: user,
+ *                      password, port, socket, DSN; see vers_services_client)
  */
 #ifndef VERS_SERVICES_H
 #define VERS_SERVICES_H
@@ -28,5 +32,25 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
 char **vers_services_names(const char *rootfs);
 /* Stable text of everything that affects the image (for the build cache key). */
 void vers_services_describe(const struct vers_config *cfg, struct strbuf *out);
+/* The binary a template needs (what vers_services_check looks for), or NULL for an unknown
+ * template. */
+const char *vers_services_binary(const char *template_name);
+
+/* How a client on the host reaches a service of an image: the first service of its
+ * /.vers/clients. socket is the server's Unix socket relative to the env's root. */
+struct vers_service_client {
+        char *service;
+        char *template_;
+        char *socket;
+        char *database;
+};
+/* -1 with *err saying why when the image has no such service. An image older than
+ * /.vers/clients is taken to run postgres@15 with the database its /.vers/env names. */
+int vers_services_client(const char *image_root, struct vers_service_client *out,
+                         vers_error_t *err);
+/* The variables a client reads ("KEY=VALUE", from the template), for the socket mounted in
+ * host_dir; NULL-terminated, never NULL. */
+char **vers_services_client_vars(const struct vers_service_client *c, const char *host_dir);
+void vers_service_client_clear(struct vers_service_client *c);
 
 #endif

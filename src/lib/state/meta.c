@@ -717,3 +717,28 @@ int vers_meta_check_root(const char *root, const char *store, vers_error_t *err)
                                "store to start over)",
                                root, n, n == 1 ? "" : "s", what);
 }
+
+/* ---- typed queries ------------------------------------------------------------------------ */
+
+#define LIVE_ENVS "state IN ('running','stopped','rollback')"
+
+int vers_meta_list_live_envs(struct vers_meta *m, const char *project, struct vers_env **out,
+                             size_t *n, vers_error_t *err)
+{
+        return vers_meta_list_envs(m, project ? LIVE_ENVS " AND project = ?1" : LIVE_ENVS, project,
+                                   out, n, err);
+}
+
+int vers_meta_list_ready_commits(struct vers_meta *m, bool tagged_only, struct vers_commit **out,
+                                 size_t *n, vers_error_t *err)
+{
+        return vers_meta_list_commits(
+            m, tagged_only ? "state = 'ready' AND tag IS NOT NULL" : "state = 'ready'", NULL, out,
+            n, err);
+}
+
+int vers_meta_list_ready_images(struct vers_meta *m, struct vers_image **out, size_t *n,
+                                vers_error_t *err)
+{
+        return vers_meta_list_images(m, "state = 'ready'", NULL, out, n, err);
+}

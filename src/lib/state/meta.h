@@ -142,4 +142,17 @@ int vers_meta_list_commits(struct vers_meta *m, const char *where, const char *a
 int vers_meta_list_envs(struct vers_meta *m, const char *where, const char *arg,
                         struct vers_env **out, size_t *n, vers_error_t *err);
 
+/* ---- typed queries: what the commands list ----------------------------------------------- */
+
+/* Envs a user sees (running, stopped, or being rolled back), oldest first; of project only,
+ * or of every project when project is NULL. */
+int vers_meta_list_live_envs(struct vers_meta *m, const char *project, struct vers_env **out,
+                             size_t *n, vers_error_t *err);
+/* Ready commits, oldest first; with tagged_only, only those that have a tag. */
+int vers_meta_list_ready_commits(struct vers_meta *m, bool tagged_only, struct vers_commit **out,
+                                 size_t *n, vers_error_t *err);
+/* Ready images, oldest first. */
+int vers_meta_list_ready_images(struct vers_meta *m, struct vers_image **out, size_t *n,
+                                vers_error_t *err);
+
 #endif
