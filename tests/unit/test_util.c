@@ -31,9 +31,6 @@ static void test_strbuf(void **state)
         assert_true(str_endswith(sb.buf, "998,999,"));
         strbuf_reset(&sb);
         assert_string_equal(sb.buf, "");
-        strbuf_add_json_str(&sb, "a\"b\\c\nd\x01");
-        assert_string_equal(sb.buf, "\"a\\\"b\\\\c\\nd\\u0001\"");
-        strbuf_reset(&sb);
         strbuf_add_shell_quoted(&sb, "it's");
         assert_string_equal(sb.buf, "'it'\\''s'");
         char *s = strbuf_detach(&sb);

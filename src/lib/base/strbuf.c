@@ -85,36 +85,6 @@ void strbuf_reset(struct strbuf *sb)
                 sb->buf[0] = '\0';
 }
 
-void strbuf_add_json_str(struct strbuf *sb, const char *s)
-{
-        strbuf_addch(sb, '"');
-        for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-                switch (*p) {
-                case '"':
-                        strbuf_addstr(sb, "\\\"");
-                        break;
-                case '\\':
-                        strbuf_addstr(sb, "\\\\");
-                        break;
-                case '\n':
-                        strbuf_addstr(sb, "\\n");
-                        break;
-                case '\t':
-                        strbuf_addstr(sb, "\\t");
-                        break;
-                case '\r':
-                        strbuf_addstr(sb, "\\r");
-                        break;
-                default:
-                        if (*p < 0x20)
-                                strbuf_addf(sb, "\\u%04x", *p);
-                        else
-                                strbuf_addch(sb, (char)*p);
-                }
-        }
-        strbuf_addch(sb, '"');
-}
-
 void strbuf_add_shell_quoted(struct strbuf *sb, const char *s)
 {
         strbuf_addch(sb, '\'');

@@ -30,8 +30,6 @@ void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_reset(struct strbuf *sb);
-/* Append s as a JSON string literal, quotes included. */
-void strbuf_add_json_str(struct strbuf *sb, const char *s);
 /* Append s quoted for a POSIX shell (single quotes). */
 void strbuf_add_shell_quoted(struct strbuf *sb, const char *s);
 
