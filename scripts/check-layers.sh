@@ -10,6 +10,7 @@
 #     is looked up among the symbols the other objects define; that object's layer must not
 #     be above x.o's. The file graph must also be acyclic (within a layer too): tsort says so.
 # The command layer (SRC/cmd) sits above every library layer; no library file may include it.
+# SQL stays in the metadata module: no object but state/meta.o uses a sqlite3_ symbol.
 # ALLOW (optional third argument) lists known back-edges still to be removed, one per line:
 # "layer/file.c layer/header.h" for an include, "layer/file layer/file" for a use. It is meant
 # to be empty; an entry that no longer occurs is reported too, so the list only shrinks.
@@ -99,6 +100,12 @@ while read -r user definer; do
                 echo x >>"$tmp/bad"
         fi
 done <"$tmp/edges"
+# SQL only in state/meta.o
+awk '$1 ~ /^sqlite3_/ && $2 !~ /\/state\/meta\.o$/ { print $2, $1 }' "$tmp/use" | sort -u |
+        while read -r o sym; do
+                echo "layers: $o uses $sym: SQL belongs in state/meta.c (add a typed query there)"
+                echo x >>"$tmp/bad"
+        done
 # a cycle among files, whatever their layers
 if ! awk '{ print $2, $1 }' "$tmp/graph" | tsort >/dev/null 2>"$tmp/tsort"; then
         echo "layers: the files' use graph has a cycle:"

@@ -74,6 +74,13 @@ lib/misc/m.c	int m(void);\nint m(void) { return 0; }
 T
 expect stray fail "'misc' is not a layer"
 
+# SQL outside the metadata module
+tree sql <<'T'
+lib/state/meta.c	int sqlite3_exec(void);\nint m(void);\nint m(void) { return sqlite3_exec(); }
+lib/engine/e.c	int sqlite3_exec(void);\nint e(void);\nint e(void) { return sqlite3_exec(); }
+T
+expect sql fail "engine/e.o uses sqlite3_exec: SQL belongs in state/meta.c"
+
 # a listed back-edge passes; a listed edge that is gone fails
 printf 'base/a engine/e\n' >"$tmp/allow"
 expect symbol-up pass "1 listed back-edges" "$tmp/allow"

@@ -93,27 +93,46 @@ static void test_unique_alias_and_tag(void **state)
         assert_int_equal(vers_meta_put_commit(&f->m, &u2, &err), 0);
 }
 
+static size_t count_commits(struct fixture *f, const struct vers_meta_query *q)
+{
+        vers_error_t err = NULL;
+        struct vers_commit *cs = NULL;
+        size_t n = 0;
+        assert_int_equal(vers_meta_list_commits(&f->m, q, &cs, &n, &err), 0);
+        vers_commits_free(cs, n);
+        return n;
+}
+
 static void test_lists(void **state)
 {
         struct fixture *f = *state;
         vers_error_t err = NULL;
         struct vers_commit *cs = NULL;
         size_t n = 0;
-        assert_int_equal(vers_meta_list_commits(&f->m, "state = 'ready'", NULL, &cs, &n, &err), 0);
+        const struct vers_meta_query ready = {.states = VERS_Q_READY};
+        assert_int_equal(vers_meta_list_commits(&f->m, &ready, &cs, &n, &err), 0);
         assert_int_equal(n, 2);
         assert_string_equal(cs[0].id, "c1"); /* oldest first */
         assert_string_equal(cs[1].id, "c3");
         vers_commits_free(cs, n);
-        assert_int_equal(vers_meta_list_commits(&f->m, "tag = ?1", "baseline", &cs, &n, &err), 0);
-        assert_int_equal(n, 1);
-        vers_commits_free(cs, n);
-        assert_int_equal(vers_meta_delete(&f->m, "commits", "c1", &err), 0);
-        assert_int_equal(vers_meta_list_commits(&f->m, NULL, NULL, &cs, &n, &err), 0);
-        assert_int_equal(n, 2);
-        vers_commits_free(cs, n);
-        assert_int_equal(vers_meta_list_commits(&f->m, "no_such_column = 1", NULL, &cs, &n, &err),
-                         -1);
-        vers_error_free(&err);
+        assert_int_equal(count_commits(f, &(struct vers_meta_query){.name = "baseline"}), 1);
+        assert_int_equal(count_commits(f, &(struct vers_meta_query){.tagged = true}), 1);
+        /* the fields narrow together */
+        assert_int_equal(count_commits(f, &(struct vers_meta_query){.name = "baseline",
+                                                                    .states = VERS_Q_PENDING}),
+                         0);
+        assert_int_equal(
+            count_commits(f, &(struct vers_meta_query){.states = VERS_Q_PENDING | VERS_Q_READY}),
+            3);
+        assert_int_equal(count_commits(f, &(struct vers_meta_query){.id = "c4"}), 1);
+        /* a prefix is a prefix: LIKE's wildcards in it match nothing */
+        assert_int_equal(count_commits(f, &(struct vers_meta_query){.id_prefix = "c"}), 3);
+        assert_int_equal(count_commits(f, &(struct vers_meta_query){.id_prefix = "c3"}), 1);
+        assert_int_equal(count_commits(f, &(struct vers_meta_query){.id_prefix = "%"}), 0);
+        assert_int_equal(count_commits(f, &(struct vers_meta_query){.id_prefix = "_"}), 0);
+        assert_int_equal(count_commits(f, &(struct vers_meta_query){.project = "/nowhere"}), 0);
+        assert_int_equal(vers_meta_delete(&f->m, VERS_META_COMMITS, "c1", &err), 0);
+        assert_int_equal(count_commits(f, NULL), 2);
 }
 
 static void test_transactions(void **state)

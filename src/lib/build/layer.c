@@ -62,8 +62,10 @@ static int find_cached(struct build *b, const char *key, char **id, vers_error_t
         struct vers_image *is = NULL;
         size_t n = 0;
         *id = NULL;
-        if (vers_meta_list_images(&b->ctx->meta, "key = ?1 AND state IN ('layer', 'ready')", key,
-                                  &is, &n, err) < 0)
+        if (vers_meta_list_images(
+                &b->ctx->meta,
+                &(struct vers_meta_query){.name = key, .states = VERS_Q_LAYER | VERS_Q_READY}, &is,
+                &n, err) < 0)
                 return -1;
         if (n)
                 *id = xstrdup(is[n - 1].id);
@@ -134,7 +136,7 @@ undo:
         vers_cgroup_kill(img.id);
         vers_cgroup_destroy(img.id);
         vers_subvol_delete(path, NULL);
-        vers_meta_delete(&b->ctx->meta, "images", img.id, NULL);
+        vers_meta_delete(&b->ctx->meta, VERS_META_IMAGES, img.id, NULL);
 out:
         vers_image_clear(&img);
         return ret;

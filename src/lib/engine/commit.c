@@ -268,7 +268,7 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
 undo:
         vers_subvol_delete(dst, NULL);
         vers_rm_rf(dir, NULL);
-        vers_meta_delete(&ctx->meta, "commits", out->id, NULL);
+        vers_meta_delete(&ctx->meta, VERS_META_COMMITS, out->id, NULL);
         vers_commit_clear(out);
 out:
         vers_env_clear(&e);

@@ -106,7 +106,8 @@ int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
          * row says so, and the first row that cannot be written fails gc */
         struct vers_env *envs = NULL;
         size_t n = 0;
-        if (vers_meta_list_envs(&ctx->meta, "state = 'running'", NULL, &envs, &n, err) < 0)
+        if (vers_meta_list_envs(&ctx->meta, &(struct vers_meta_query){.states = VERS_Q_RUNNING},
+                                &envs, &n, err) < 0)
                 return -1;
         int ret = 0;
         for (size_t i = 0; i < n; i++) {
@@ -133,7 +134,7 @@ int vers_shutdown(struct vers_ctx *ctx, int *stopped, vers_error_t *err)
         struct vers_env *envs = NULL;
         size_t n = 0;
         *stopped = 0;
-        if (vers_meta_list_envs(&ctx->meta, NULL, NULL, &envs, &n, err) < 0)
+        if (vers_meta_list_envs(&ctx->meta, NULL, &envs, &n, err) < 0)
                 return -1;
         for (size_t i = 0; i < n; i++) {
                 if (!vers_env_is_running(&envs[i]))

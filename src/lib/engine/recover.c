@@ -30,7 +30,7 @@ int vers_env_undo(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err)
             vers_subvol_delete(rootfs, err) < 0 ||
             vers_failpoint("delete-after-subvolume", err) < 0 || vers_rm_rf(dir, err) < 0)
                 return -1;
-        return vers_meta_delete(&ctx->meta, "envs", e->id, err);
+        return vers_meta_delete(&ctx->meta, VERS_META_ENVS, e->id, err);
 }
 
 int vers_env_finish_rollback(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err)
@@ -88,14 +88,16 @@ static int undo_commit(struct vers_ctx *ctx, const struct vers_commit *c, vers_e
         }
         if (vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0)
                 return -1;
-        return vers_meta_delete(&ctx->meta, "commits", c->id, err);
+        return vers_meta_delete(&ctx->meta, VERS_META_COMMITS, c->id, err);
 }
 
 int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
 {
         struct vers_env *envs = NULL;
         size_t n = 0;
-        if (vers_meta_list_envs(&ctx->meta, "state IN ('pending','deleting','rollback')", NULL,
+        if (vers_meta_list_envs(&ctx->meta,
+                                &(struct vers_meta_query){
+                                    .states = VERS_Q_PENDING | VERS_Q_DELETING | VERS_Q_ROLLBACK},
                                 &envs, &n, err) < 0)
                 return -1;
         int ret = 0;
@@ -116,7 +118,8 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
          * with the previous one's length */
         struct vers_commit *cs = NULL;
         size_t nc = 0;
-        if (vers_meta_list_commits(&ctx->meta, "state = 'pending'", NULL, &cs, &nc, err) < 0)
+        if (vers_meta_list_commits(&ctx->meta, &(struct vers_meta_query){.states = VERS_Q_PENDING},
+                                   &cs, &nc, err) < 0)
                 return -1;
         for (size_t i = 0; i < nc && ret == 0; i++) {
                 if (!owner_alive(cs[i].owner_pid, cs[i].owner_start))
@@ -127,7 +130,7 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
                 return vers_error_wrap(err, "cannot recover an interrupted commit");
 
         /* an env frozen by a commit that left no row (or whose row is gone) */
-        if (vers_meta_list_envs(&ctx->meta, NULL, NULL, &envs, &n, err) < 0)
+        if (vers_meta_list_envs(&ctx->meta, NULL, &envs, &n, err) < 0)
                 return -1;
         for (size_t i = 0; i < n; i++)
                 thaw_if_unowned(ctx, envs[i].id, vers_env_cg(&envs[i]));
@@ -135,7 +138,8 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
 
         struct vers_image *is = NULL;
         size_t ni = 0;
-        if (vers_meta_list_images(&ctx->meta, "state = 'pending'", NULL, &is, &ni, err) < 0)
+        if (vers_meta_list_images(&ctx->meta, &(struct vers_meta_query){.states = VERS_Q_PENDING},
+                                  &is, &ni, err) < 0)
                 return -1;
         for (size_t i = 0; i < ni && ret == 0; i++) {
                 if (owner_alive(is[i].owner_pid, is[i].owner_start))
@@ -144,7 +148,7 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
                 vers_cgroup_kill(is[i].id);
                 vers_cgroup_destroy(is[i].id);
                 if (vers_subvol_delete(path, err) < 0 ||
-                    vers_meta_delete(&ctx->meta, "images", is[i].id, err) < 0)
+                    vers_meta_delete(&ctx->meta, VERS_META_IMAGES, is[i].id, err) < 0)
                         ret = -1;
         }
         vers_images_free(is, ni);

@@ -562,8 +562,11 @@ int vers_meta_put_env(struct vers_meta *m, const struct vers_env *e, vers_error_
         return put_row(m, "envs", env_cols, e, err);
 }
 
-int vers_meta_delete(struct vers_meta *m, const char *table, const char *id, vers_error_t *err)
+static const char *const table_names[] = {"images", "commits", "envs"};
+
+int vers_meta_delete(struct vers_meta *m, enum vers_meta_table t, const char *id, vers_error_t *err)
 {
+        const char *table = table_names[t];
         _cleanup_free_ char *sql = xasprintf("DELETE FROM %s WHERE id = ?1", table);
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -574,10 +577,62 @@ int vers_meta_delete(struct vers_meta *m, const char *table, const char *id, ver
         return rc == SQLITE_DONE ? 0 : db_error(m, err, "delete");
 }
 
-/* Select rows of table into a growing array of structs of size sz. */
+static const char *const state_names[] = {"pending",  "running", "stopped", "rollback",
+                                          "deleting", "ready",   "layer"};
+
+/* The WHERE clause of q for table (whose name column is name_col) into sql, and the values it
+ * binds, in order, into vals (at most 4). */
+static void query_sql(const struct vers_meta_query *q, const char *name_col, struct strbuf *sql,
+                      const char *vals[4], int *nvals)
+{
+        const char *sep = " WHERE ";
+        *nvals = 0;
+        if (!q)
+                return;
+#define COND(...)                                                                                  \
+        do {                                                                                       \
+                strbuf_addstr(sql, sep);                                                           \
+                strbuf_addf(sql, __VA_ARGS__);                                                     \
+                sep = " AND ";                                                                     \
+        } while (0)
+        if (q->id) {
+                vals[(*nvals)++] = q->id;
+                COND("id = ?%d", *nvals);
+        }
+        if (q->id_prefix) {
+                vals[(*nvals)++] = q->id_prefix;
+                COND("substr(id, 1, length(?%d)) = ?%d", *nvals, *nvals);
+        }
+        if (q->name) {
+                vals[(*nvals)++] = q->name;
+                COND("%s = ?%d", name_col, *nvals);
+        }
+        if (q->project) {
+                vals[(*nvals)++] = q->project;
+                COND("project = ?%d", *nvals);
+        }
+        if (q->tagged && !strcmp(name_col, "tag"))
+                COND("tag IS NOT NULL");
+        if (q->states) {
+                strbuf_addstr(sql, sep);
+                strbuf_addstr(sql, "state IN (");
+                const char *comma = "";
+                for (size_t i = 0; i < sizeof state_names / sizeof state_names[0]; i++) {
+                        if (q->states & (1u << i)) {
+                                strbuf_addf(sql, "%s'%s'", comma, state_names[i]);
+                                comma = ",";
+                        }
+                }
+                strbuf_addch(sql, ')');
+                sep = " AND ";
+        }
+#undef COND
+}
+
+/* Select the rows of table that q selects into a growing array of structs of size sz. */
 static int list_rows(struct vers_meta *m, const char *table, const struct col *cols, size_t sz,
-                     const char *where, const char *arg, void **out, size_t *nout,
-                     vers_error_t *err)
+                     const char *name_col, const struct vers_meta_query *q, void **out,
+                     size_t *nout, vers_error_t *err)
 {
         struct strbuf sql = STRBUF_INIT;
         strbuf_addstr(&sql, "SELECT ");
@@ -585,16 +640,17 @@ static int list_rows(struct vers_meta *m, const char *table, const struct col *c
         for (const struct col *c = cols; c->name; c++, n++)
                 strbuf_addf(&sql, "%s%s", n ? "," : "", c->name);
         strbuf_addf(&sql, " FROM %s", table);
-        if (where)
-                strbuf_addf(&sql, " WHERE %s", where);
+        const char *vals[4];
+        int nvals = 0;
+        query_sql(q, name_col, &sql, vals, &nvals);
         strbuf_addstr(&sql, " ORDER BY created, rowid");
         sqlite3_stmt *st = NULL;
         int rc = sqlite3_prepare_v2(m->db, sql.buf, -1, &st, NULL);
         strbuf_release(&sql);
         if (rc != SQLITE_OK)
                 return db_error(m, err, "prepare");
-        if (arg)
-                sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+        for (int i = 0; i < nvals; i++)
+                sqlite3_bind_text(st, i + 1, vals[i], -1, SQLITE_TRANSIENT);
         char *rows = NULL;
         size_t count = 0;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -629,7 +685,8 @@ static int get_row(struct vers_meta *m, const char *table, const struct col *col
 {
         void *rows = NULL;
         size_t n = 0;
-        if (list_rows(m, table, cols, sz, "id = ?1", id, &rows, &n, err) < 0)
+        const struct vers_meta_query q = {.id = id};
+        if (list_rows(m, table, cols, sz, "id", &q, &rows, &n, err) < 0)
                 return -1;
         if (n == 0) {
                 free(rows);
@@ -657,22 +714,22 @@ int vers_meta_get_env(struct vers_meta *m, const char *id, struct vers_env *out,
         return get_row(m, "envs", env_cols, sizeof *out, id, out, err);
 }
 
-int vers_meta_list_images(struct vers_meta *m, const char *where, const char *arg,
+int vers_meta_list_images(struct vers_meta *m, const struct vers_meta_query *q,
                           struct vers_image **out, size_t *n, vers_error_t *err)
 {
-        return list_rows(m, "images", image_cols, sizeof **out, where, arg, (void **)out, n, err);
+        return list_rows(m, "images", image_cols, sizeof **out, "key", q, (void **)out, n, err);
 }
 
-int vers_meta_list_commits(struct vers_meta *m, const char *where, const char *arg,
+int vers_meta_list_commits(struct vers_meta *m, const struct vers_meta_query *q,
                            struct vers_commit **out, size_t *n, vers_error_t *err)
 {
-        return list_rows(m, "commits", commit_cols, sizeof **out, where, arg, (void **)out, n, err);
+        return list_rows(m, "commits", commit_cols, sizeof **out, "tag", q, (void **)out, n, err);
 }
 
-int vers_meta_list_envs(struct vers_meta *m, const char *where, const char *arg,
-                        struct vers_env **out, size_t *n, vers_error_t *err)
+int vers_meta_list_envs(struct vers_meta *m, const struct vers_meta_query *q, struct vers_env **out,
+                        size_t *n, vers_error_t *err)
 {
-        return list_rows(m, "envs", env_cols, sizeof **out, where, arg, (void **)out, n, err);
+        return list_rows(m, "envs", env_cols, sizeof **out, "alias", q, (void **)out, n, err);
 }
 
 /* entries in store/envs, store/commits and store/images (-1 if one cannot be read) */
@@ -720,25 +777,23 @@ int vers_meta_check_root(const char *root, const char *store, vers_error_t *err)
 
 /* ---- typed queries ------------------------------------------------------------------------ */
 
-#define LIVE_ENVS "state IN ('running','stopped','rollback')"
-
 int vers_meta_list_live_envs(struct vers_meta *m, const char *project, struct vers_env **out,
                              size_t *n, vers_error_t *err)
 {
-        return vers_meta_list_envs(m, project ? LIVE_ENVS " AND project = ?1" : LIVE_ENVS, project,
-                                   out, n, err);
+        const struct vers_meta_query q = {.project = project, .states = VERS_Q_LIVE};
+        return vers_meta_list_envs(m, &q, out, n, err);
 }
 
 int vers_meta_list_ready_commits(struct vers_meta *m, bool tagged_only, struct vers_commit **out,
                                  size_t *n, vers_error_t *err)
 {
-        return vers_meta_list_commits(
-            m, tagged_only ? "state = 'ready' AND tag IS NOT NULL" : "state = 'ready'", NULL, out,
-            n, err);
+        const struct vers_meta_query q = {.states = VERS_Q_READY, .tagged = tagged_only};
+        return vers_meta_list_commits(m, &q, out, n, err);
 }
 
 int vers_meta_list_ready_images(struct vers_meta *m, struct vers_image **out, size_t *n,
                                 vers_error_t *err)
 {
-        return vers_meta_list_images(m, "state = 'ready'", NULL, out, n, err);
+        const struct vers_meta_query q = {.states = VERS_Q_READY};
+        return vers_meta_list_images(m, &q, out, n, err);
 }

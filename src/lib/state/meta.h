@@ -111,7 +111,9 @@ void vers_envs_free(struct vers_env *v, size_t n);
 int vers_meta_put_image(struct vers_meta *m, const struct vers_image *i, vers_error_t *err);
 int vers_meta_put_commit(struct vers_meta *m, const struct vers_commit *c, vers_error_t *err);
 int vers_meta_put_env(struct vers_meta *m, const struct vers_env *e, vers_error_t *err);
-int vers_meta_delete(struct vers_meta *m, const char *table, const char *id, vers_error_t *err);
+enum vers_meta_table { VERS_META_IMAGES, VERS_META_COMMITS, VERS_META_ENVS };
+int vers_meta_delete(struct vers_meta *m, enum vers_meta_table t, const char *id,
+                     vers_error_t *err);
 
 /* The cgroup scope of the root (os/cgroup.h) into *out (free() it). It is recorded once and
  * never changes: a database upgraded from before version 3 got the scope the older vers used;
@@ -134,13 +136,37 @@ int vers_meta_get_commit(struct vers_meta *m, const char *id, struct vers_commit
                          vers_error_t *err);
 int vers_meta_get_env(struct vers_meta *m, const char *id, struct vers_env *out, vers_error_t *err);
 
-/* Lists, oldest first. where is an SQL condition with ?1 bound to arg (may be NULL). */
-int vers_meta_list_images(struct vers_meta *m, const char *where, const char *arg,
+/* Row states a query may ask for (VERS_Q_* bits; an env is pending, running, stopped, in
+ * rollback or deleting; a commit pending or ready; an image pending, a layer or ready). */
+enum {
+        VERS_Q_PENDING = 1 << 0,
+        VERS_Q_RUNNING = 1 << 1,
+        VERS_Q_STOPPED = 1 << 2,
+        VERS_Q_ROLLBACK = 1 << 3,
+        VERS_Q_DELETING = 1 << 4,
+        VERS_Q_READY = 1 << 5,
+        VERS_Q_LAYER = 1 << 6,
+        /* what users see of envs */
+        VERS_Q_LIVE = VERS_Q_RUNNING | VERS_Q_STOPPED | VERS_Q_ROLLBACK,
+};
+/* What a list selects: each field that is set narrows it; all unset (or a NULL query):
+ * every row. The metadata module turns it into SQL with bound values; nobody else writes
+ * SQL. */
+struct vers_meta_query {
+        const char *id;        /* this id */
+        const char *id_prefix; /* ids that start with this (taken as it is: no wildcards) */
+        const char *name;      /* an env's alias, a commit's tag, an image's key */
+        const char *project;   /* envs and commits of this project */
+        unsigned states;       /* VERS_Q_* bits: rows in one of these states; 0: any */
+        bool tagged;           /* commits that have a tag */
+};
+/* Lists, oldest first. */
+int vers_meta_list_images(struct vers_meta *m, const struct vers_meta_query *q,
                           struct vers_image **out, size_t *n, vers_error_t *err);
-int vers_meta_list_commits(struct vers_meta *m, const char *where, const char *arg,
+int vers_meta_list_commits(struct vers_meta *m, const struct vers_meta_query *q,
                            struct vers_commit **out, size_t *n, vers_error_t *err);
-int vers_meta_list_envs(struct vers_meta *m, const char *where, const char *arg,
-                        struct vers_env **out, size_t *n, vers_error_t *err);
+int vers_meta_list_envs(struct vers_meta *m, const struct vers_meta_query *q, struct vers_env **out,
+                        size_t *n, vers_error_t *err);
 
 /* ---- typed queries: what the commands list ----------------------------------------------- */
 

@@ -23,14 +23,16 @@ static int shadows_an_id(struct vers_ctx *ctx, const char *name, const char *wha
 {
         if (!vers_looks_like_id(name))
                 return 0; /* ids are lowercase hex: nothing else can hide one */
-        _cleanup_free_ char *pat = xasprintf("%s%%", name);
         struct vers_env *e = NULL;
         struct vers_commit *c = NULL;
         struct vers_image *im = NULL;
         size_t ne = 0, nc = 0, ni = 0;
-        if (vers_meta_list_envs(&ctx->meta, "id LIKE ?1", pat, &e, &ne, err) < 0 ||
-            vers_meta_list_commits(&ctx->meta, "id LIKE ?1", pat, &c, &nc, err) < 0 ||
-            vers_meta_list_images(&ctx->meta, "id LIKE ?1", pat, &im, &ni, err) < 0) {
+        if (vers_meta_list_envs(&ctx->meta, &(struct vers_meta_query){.id_prefix = name}, &e, &ne,
+                                err) < 0 ||
+            vers_meta_list_commits(&ctx->meta, &(struct vers_meta_query){.id_prefix = name}, &c,
+                                   &nc, err) < 0 ||
+            vers_meta_list_images(&ctx->meta, &(struct vers_meta_query){.id_prefix = name}, &im,
+                                  &ni, err) < 0) {
                 vers_envs_free(e, ne);
                 vers_commits_free(c, nc);
                 return -1;
@@ -66,13 +68,15 @@ int vers_name_taken(struct vers_ctx *ctx, const char *name, const char *project,
         struct vers_env *e = NULL;
         struct vers_commit *c = NULL;
         size_t ne = 0, nc = 0;
-        if (vers_meta_list_envs(&ctx->meta, "alias = ?1", name, &e, &ne, err) < 0)
+        if (vers_meta_list_envs(&ctx->meta, &(struct vers_meta_query){.name = name}, &e, &ne, err) <
+            0)
                 return -1;
         bool env_clash = false, tag_clash = false;
         for (size_t i = 0; i < ne; i++)
                 env_clash |= !is_tag || same_project(e[i].project, project);
         vers_envs_free(e, ne);
-        if (vers_meta_list_commits(&ctx->meta, "tag = ?1", name, &c, &nc, err) < 0)
+        if (vers_meta_list_commits(&ctx->meta, &(struct vers_meta_query){.name = name}, &c, &nc,
+                                   err) < 0)
                 return -1;
         for (size_t i = 0; i < nc; i++)
                 tag_clash |= same_project(c[i].project, project);
@@ -95,8 +99,9 @@ static int resolve_tag(struct vers_ctx *ctx, const char *name, char **id, size_t
         size_t nc = 0;
         *id = NULL;
         *elsewhere = 0;
-        if (vers_meta_list_commits(&ctx->meta, "tag = ?1 AND state = 'ready'", name, &c, &nc, err) <
-            0)
+        if (vers_meta_list_commits(&ctx->meta,
+                                   &(struct vers_meta_query){.name = name, .states = VERS_Q_READY},
+                                   &c, &nc, err) < 0)
                 return -1;
         const char *own = NULL, *legacy = NULL;
         for (size_t i = 0; i < nc; i++) {
@@ -135,11 +140,10 @@ int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, v
         struct vers_env *e = NULL;
         struct vers_commit *c = NULL;
         size_t ne = 0, nc = 0;
-        const char *live = " AND state IN ('running','stopped','rollback')";
-        _cleanup_free_ char *w1 = xasprintf("alias = ?1%s", live);
-        _cleanup_free_ char *w2 = xasprintf("id = ?1%s", live);
         _cleanup_free_ char *aliased = NULL; /* an env of another project with that alias */
-        if (vers_meta_list_envs(&ctx->meta, w1, name, &e, &ne, err) < 0)
+        if (vers_meta_list_envs(&ctx->meta,
+                                &(struct vers_meta_query){.name = name, .states = VERS_Q_LIVE}, &e,
+                                &ne, err) < 0)
                 return -1;
         if (ne) {
                 if (!ctx->project_dir || same_project(e[0].project, ctx->project_dir)) {
@@ -161,7 +165,9 @@ int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, v
                 out->id = steal_pointer(&tagged);
                 return 0;
         }
-        if (vers_meta_list_envs(&ctx->meta, w2, name, &e, &ne, err) < 0)
+        if (vers_meta_list_envs(&ctx->meta,
+                                &(struct vers_meta_query){.id = name, .states = VERS_Q_LIVE}, &e,
+                                &ne, err) < 0)
                 return -1;
         if (ne) {
                 out->kind = VERS_REF_ENV;
@@ -169,8 +175,9 @@ int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, v
                 vers_envs_free(e, ne);
                 return 0;
         }
-        if (vers_meta_list_commits(&ctx->meta, "id = ?1 AND state = 'ready'", name, &c, &nc, err) <
-            0)
+        if (vers_meta_list_commits(&ctx->meta,
+                                   &(struct vers_meta_query){.id = name, .states = VERS_Q_READY},
+                                   &c, &nc, err) < 0)
                 return -1;
         if (nc) {
                 out->kind = VERS_REF_COMMIT;
@@ -184,12 +191,15 @@ int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, v
                 return 0;
         }
         if (vers_looks_like_id(name)) {
-                _cleanup_free_ char *pat = xasprintf("%s%%", name);
-                _cleanup_free_ char *w3 = xasprintf("id LIKE ?1%s", live);
-                if (vers_meta_list_envs(&ctx->meta, w3, pat, &e, &ne, err) < 0)
+                if (vers_meta_list_envs(
+                        &ctx->meta,
+                        &(struct vers_meta_query){.id_prefix = name, .states = VERS_Q_LIVE}, &e,
+                        &ne, err) < 0)
                         return -1;
-                if (vers_meta_list_commits(&ctx->meta, "id LIKE ?1 AND state = 'ready'", pat, &c,
-                                           &nc, err) < 0) {
+                if (vers_meta_list_commits(
+                        &ctx->meta,
+                        &(struct vers_meta_query){.id_prefix = name, .states = VERS_Q_READY}, &c,
+                        &nc, err) < 0) {
                         vers_envs_free(e, ne);
                         return -1;
                 }
@@ -225,8 +235,9 @@ int vers_resolve_base(struct vers_ctx *ctx, const char *name, struct vers_ref *o
                 return 0;
         struct vers_commit *c = NULL;
         size_t nc = 0;
-        if (vers_meta_list_commits(&ctx->meta, "tag = ?1 AND state = 'ready'", name, &c, &nc,
-                                   NULL) < 0 ||
+        if (vers_meta_list_commits(&ctx->meta,
+                                   &(struct vers_meta_query){.name = name, .states = VERS_Q_READY},
+                                   &c, &nc, NULL) < 0 ||
             nc == 0) {
                 vers_commits_free(c, nc);
                 if (err)

@@ -106,7 +106,8 @@ static int untag(struct vers_ctx *ctx, const char *tag, const char *keep, vers_e
 {
         struct vers_commit *cs = NULL;
         size_t n = 0;
-        if (vers_meta_list_commits(&ctx->meta, "tag = ?1", tag, &cs, &n, err) < 0)
+        if (vers_meta_list_commits(&ctx->meta, &(struct vers_meta_query){.name = tag}, &cs, &n,
+                                   err) < 0)
                 return -1;
         int ret = 0;
         for (size_t i = 0; i < n && ret == 0; i++) {
