@@ -1,26 +1,9 @@
+/* logs — 'vers logs': the last lines of each log an env's image lists. */
 #include "engine/logs.h"
 #include "engine/select.h"
+#include "launch/launch.h"
 
 #include <string.h>
-
-char *vers_log_tail(const char *rootfs, const char *rel, long lines, size_t window)
-{
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        if (vers_read_file_in_root(rootfs, rel, window ? window : (size_t)VERS_IN_ROOT_MAX, &text,
-                                   &len, NULL) < 0)
-                return NULL;
-        size_t start = 0;
-        long seen = 0;
-        /* the newline that ends the last line does not count */
-        for (size_t j = len; lines > 0 && j > 0; j--) {
-                if (text[j - 1] == '\n' && j != len && ++seen == lines) {
-                        start = j;
-                        break;
-                }
-        }
-        return xstrdup(text + start);
-}
 
 int vers_env_logs(struct vers_ctx *ctx, const char *env, long lines, struct vers_log **out,
                   size_t *n, vers_error_t *err)

@@ -15,8 +15,4 @@ int vers_env_logs(struct vers_ctx *ctx, const char *env, long lines, struct vers
                   size_t *n, vers_error_t *err);
 void vers_logs_free(struct vers_log *v, size_t n);
 
-/* The last lines of rootfs/rel (read inside the env's tree, from its last window bytes; 0:
- * VERS_IN_ROOT_MAX), or NULL when it cannot be read. lines <= 0: all that was read. */
-char *vers_log_tail(const char *rootfs, const char *rel, long lines, size_t window);
-
 #endif

@@ -111,20 +111,34 @@ int vers_exec_in(pid_t init_pid, const char *cg_id, const char *rootfs, const ch
 }
 
 /* Last lines of a file under rootfs, for error messages (from its last 64 KiB). */
-char *vers_tail_of(const char *rootfs, const char *rel, int lines)
+char *vers_log_tail(const char *rootfs, const char *rel, long lines, size_t window)
 {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        if (vers_read_file_in_root(rootfs, rel, 65536, &text, &len, NULL) < 0 || len == 0)
+        if (vers_read_file_in_root(rootfs, rel, window ? window : (size_t)VERS_IN_ROOT_MAX, &text,
+                                   &len, NULL) < 0)
                 return NULL;
-        while (len > 0 && text[len - 1] == '\n')
-                text[--len] = '\0';
-        size_t i = len;
-        int seen = 0;
-        while (i > 0) {
-                if (text[i - 1] == '\n' && ++seen == lines)
+        size_t start = 0;
+        long seen = 0;
+        /* the newline that ends the last line does not count */
+        for (size_t j = len; lines > 0 && j > 0; j--) {
+                if (text[j - 1] == '\n' && j != len && ++seen == lines) {
+                        start = j;
                         break;
-                i--;
+                }
         }
-        return xstrdup(text + i);
+        return xstrdup(text + start);
+}
+
+char *vers_tail_of(const char *rootfs, const char *rel, int lines)
+{
+        char *t = vers_log_tail(rootfs, rel, lines, 65536);
+        size_t len = t ? strlen(t) : 0;
+        while (len > 0 && t[len - 1] == '\n')
+                t[--len] = '\0';
+        if (len == 0) {
+                free(t);
+                return NULL;
+        }
+        return t;
 }

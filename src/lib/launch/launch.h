@@ -36,7 +36,11 @@ int vers_start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *root
 int vers_exec_in(pid_t init_pid, const char *cg_id, const char *rootfs, const char *workdir,
                  char *const argv[], const struct vers_exec_opts *o, int *status,
                  vers_error_t *err);
-/* The last lines of rootfs/rel (read in-root, from its last 64 KiB), or NULL. */
+/* The last lines of rootfs/rel (read inside the env's tree, from its last window bytes; 0:
+ * VERS_IN_ROOT_MAX), or NULL when it cannot be read. lines <= 0: all that was read. */
+char *vers_log_tail(const char *rootfs, const char *rel, long lines, size_t window);
+/* The same from the last 64 KiB, without the trailing newlines; NULL also when empty (for
+ * error messages). */
 char *vers_tail_of(const char *rootfs, const char *rel, int lines);
 
 #endif
