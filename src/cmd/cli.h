@@ -84,6 +84,9 @@ void cli_parse_release(struct cli_parse *p);
 int cli_next(struct cli_parse *p);
 /* The exit code for what cli_next returned last: 0 for CLI_HELP, EXIT_USAGE for CLI_BAD. */
 int cli_parse_exit(int c);
+/* Parse a command line of flags only: --json into *json, -a/--all into *all (NULL: the spec
+ * has no such option). 0, or the exit code of cli_parse_exit (help shown, bad usage). */
+int cli_parse_flags(struct cli_parse *p, bool *json, bool *all);
 /* Print "vers: <message>" and the usage of spec on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const struct cli_spec *spec, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -161,13 +161,9 @@ static int list(const struct cli_spec *spec, bool tagged_only, struct vers_ctx *
 {
         bool json = false, all = false;
         _cleanup_parse_ struct cli_parse p = cli_parse_start(spec, argc, argv);
-        int c;
-        while ((c = cli_next(&p)) > 0) {
-                json |= c == CLI_ID_JSON;
-                all |= c == 'a';
-        }
-        if (c < 0)
-                return cli_parse_exit(c);
+        int rc = cli_parse_flags(&p, &json, &all);
+        if (rc)
+                return rc;
         struct vers_commit_list l;
         if (vers_list_commits(ctx, tagged_only, all, &l, err) < 0)
                 return -1;

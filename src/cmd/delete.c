@@ -41,11 +41,9 @@ int cmd_gc(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
         bool json = false;
         _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_gc, argc, argv);
-        int c;
-        while ((c = cli_next(&p)) > 0)
-                json |= c == CLI_ID_JSON;
-        if (c < 0)
-                return cli_parse_exit(c);
+        int rc = cli_parse_flags(&p, &json, NULL);
+        if (rc)
+                return rc;
         struct vers_gc_report r;
         if (vers_gc(ctx, &r, err) < 0)
                 return -1;

@@ -55,14 +55,11 @@ int cmd_doctor(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
         bool json = false;
         _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_doctor, argc, argv);
-        int c;
-        while ((c = cli_next(&p)) > 0)
-                json |= c == CLI_ID_JSON;
-        if (c < 0)
-                return cli_parse_exit(c);
+        int rc = cli_parse_flags(&p, &json, NULL);
+        if (rc)
+                return rc;
         struct vers_doctor_report r;
         vers_doctor(&r);
-        int rc = 0;
         if (json)
                 rc = cli_json_print(report_json(&r), err);
         else

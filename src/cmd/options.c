@@ -34,6 +34,18 @@ int cli_parse_exit(int c)
         return c == CLI_HELP ? 0 : c == CLI_BAD ? EXIT_USAGE : c;
 }
 
+int cli_parse_flags(struct cli_parse *p, bool *json, bool *all)
+{
+        int c;
+        while ((c = cli_next(p)) > 0) {
+                if (c == CLI_ID_JSON && json)
+                        *json = true;
+                if (c == 'a' && all)
+                        *all = true;
+        }
+        return c < 0 ? cli_parse_exit(c) : 0;
+}
+
 static void print_spec_usage(const struct cli_spec *spec, FILE *f, const char *first_prefix);
 
 static int complain(const struct cli_spec *spec, const char *fmt, va_list ap)

@@ -67,13 +67,9 @@ static int status(const struct cli_spec *spec, struct vers_ctx *ctx, int argc, c
 {
         bool json = false, all = false;
         _cleanup_parse_ struct cli_parse p = cli_parse_start(spec, argc, argv);
-        int c;
-        while ((c = cli_next(&p)) > 0) {
-                json |= c == CLI_ID_JSON;
-                all |= c == 'a';
-        }
-        if (c < 0)
-                return cli_parse_exit(c);
+        int rc = cli_parse_flags(&p, &json, &all);
+        if (rc)
+                return rc;
         struct vers_env_list l;
         if (vers_list_envs(ctx, all, &l, err) < 0)
                 return -1;

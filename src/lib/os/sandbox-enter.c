@@ -352,6 +352,44 @@ __attribute__((noreturn)) static void exec_helper(const struct vers_exec_spec *s
         _exit(128 + WTERMSIG(status));
 }
 
+/* Fork a child that enters the env of PID 1 pid through *pidfd (the child's to use; in the
+ * parent it is closed here). Returns the child's pid in the parent, with *errfd the read end
+ * of the pipe its error record comes back on; 0 in the child, with *errfd the write end,
+ * where vers_sandbox_child_die() writes; -1 with *err set. */
+static pid_t fork_into(pid_t pid, int *pidfd, int *errfd, vers_error_t *err)
+{
+        *pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (*pidfd < 0)
+                return vers_make_error(err, errno, "env process %d is gone", (int)pid);
+        int errp[2];
+        if (pipe2(errp, O_CLOEXEC) < 0) {
+                int e = errno;
+                close(*pidfd);
+                return vers_make_error(err, e, "pipe");
+        }
+        fflush(stdout);
+        fflush(stderr);
+        pid_t child = fork();
+        if (child < 0) {
+                int e = errno;
+                close(*pidfd);
+                close(errp[0]);
+                close(errp[1]);
+                return vers_make_error(err, e, "fork");
+        }
+        if (child == 0) {
+                close(errp[0]);
+                vers_sandbox_child_errfd(errp[1]);
+                *errfd = errp[1];
+                return 0;
+        }
+        close(*pidfd);
+        *pidfd = -1;
+        close(errp[1]);
+        *errfd = errp[0];
+        return child;
+}
+
 /* Is the caller's descriptor i of spec used (and so to be checked)? */
 static bool stdio_used(const struct vers_exec_spec *spec, int i)
 {
@@ -367,31 +405,12 @@ int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error
                         return vers_make_error(err, errno, "the command's %s (descriptor %d)",
                                                stdio_names[i], spec->stdio[i]);
         }
-        int pidfd = (int)syscall(SYS_pidfd_open, spec->init_pid, 0);
-        if (pidfd < 0)
-                return vers_make_error(err, errno, "env process %d is gone", (int)spec->init_pid);
-        int errp[2];
-        if (pipe2(errp, O_CLOEXEC) < 0) {
-                int e = errno;
-                close(pidfd);
-                return vers_make_error(err, e, "pipe");
-        }
-        fflush(stdout);
-        fflush(stderr);
-        pid_t helper = fork();
-        if (helper < 0) {
-                int e = errno;
-                close(pidfd);
-                close(errp[0]);
-                close(errp[1]);
-                return vers_make_error(err, e, "fork");
-        }
-        if (helper == 0) {
-                close(errp[0]);
-                exec_helper(spec, pidfd, errp[1]);
-        }
-        close(pidfd);
-        close(errp[1]);
+        int pidfd, errfd;
+        pid_t helper = fork_into(spec->init_pid, &pidfd, &errfd, err);
+        if (helper < 0)
+                return -1;
+        if (helper == 0)
+                exec_helper(spec, pidfd, errfd);
         struct sigaction sa, old_int, old_quit, old_term, old_hup;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = forward_signal;
@@ -422,12 +441,12 @@ int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error
         char msg[VERS_SANDBOX_ERR_MAX];
         int r = 0;
         if (ret == 0) {
-                fcntl(errp[0], F_SETFL, O_NONBLOCK);
-                r = vers_sandbox_err_read(errp[0], &e, msg, sizeof msg);
+                fcntl(errfd, F_SETFL, O_NONBLOCK);
+                r = vers_sandbox_err_read(errfd, &e, msg, sizeof msg);
                 if (r < 0)
                         ret = vers_make_error(err, errno, "cannot read how the command started");
         }
-        close(errp[0]);
+        close(errfd);
         if (r > 0 && e == ETIME) { /* the helper killed the command at its timeout */
                 if (spec->timed_out)
                         *spec->timed_out = true;
@@ -441,48 +460,37 @@ int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error
         return ret;
 }
 
-int vers_sandbox_set_hostname(pid_t pid, const char *name, vers_error_t *err)
+/* The end of a fork_into child: its error record, else what (it did not exit 0), else 0. */
+static int child_result(pid_t child, int errfd, const char *what, vers_error_t *err)
 {
-        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd < 0)
-                return vers_make_error(err, errno, "env process %d is gone", (int)pid);
-        int errp[2];
-        if (pipe2(errp, O_CLOEXEC) < 0) {
-                int e = errno;
-                close(pidfd);
-                return vers_make_error(err, e, "pipe");
-        }
-        pid_t child = fork();
-        if (child < 0) {
-                int e = errno;
-                close(pidfd);
-                close(errp[0]);
-                close(errp[1]);
-                return vers_make_error(err, e, "fork");
-        }
-        if (child == 0) {
-                close(errp[0]);
-                vers_sandbox_child_errfd(errp[1]);
-                if (setns(pidfd, CLONE_NEWUSER | CLONE_NEWUTS) < 0)
-                        vers_sandbox_child_die(errno, "cannot enter the env's uts namespace");
-                if (sethostname(name, strlen(name)) < 0)
-                        vers_sandbox_child_die(errno, "cannot set the env's hostname");
-                _exit(0);
-        }
-        close(pidfd);
-        close(errp[1]);
         int e = 0;
         char msg[VERS_SANDBOX_ERR_MAX];
-        int r = vers_sandbox_err_read(errp[0], &e, msg, sizeof msg);
-        close(errp[0]);
+        int r = vers_sandbox_err_read(errfd, &e, msg, sizeof msg);
+        close(errfd);
         int status = 0;
         while (waitpid(child, &status, 0) < 0 && errno == EINTR)
                 ;
         if (r > 0)
                 return vers_make_error(err, e, "%s", msg);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return vers_make_error(err, 0, "cannot set the env's hostname");
+                return vers_make_error(err, 0, "%s", what);
         return 0;
+}
+
+int vers_sandbox_set_hostname(pid_t pid, const char *name, vers_error_t *err)
+{
+        int pidfd, errfd;
+        pid_t child = fork_into(pid, &pidfd, &errfd, err);
+        if (child < 0)
+                return -1;
+        if (child == 0) {
+                if (setns(pidfd, CLONE_NEWUSER | CLONE_NEWUTS) < 0)
+                        vers_sandbox_child_die(errno, "cannot enter the env's uts namespace");
+                if (sethostname(name, strlen(name)) < 0)
+                        vers_sandbox_child_die(errno, "cannot set the env's hostname");
+                _exit(0);
+        }
+        return child_result(child, errfd, "cannot set the env's hostname", err);
 }
 
 /* ---- a socket of the env, for host-side clients -------------------------------------------- */
@@ -490,33 +498,15 @@ int vers_sandbox_set_hostname(pid_t pid, const char *name, vers_error_t *err)
 int vers_sandbox_share_socket(pid_t init_pid, const char *rel, const char *host_path,
                               vers_error_t *err)
 {
-        int pidfd = (int)syscall(SYS_pidfd_open, init_pid, 0);
-        if (pidfd < 0)
-                return vers_make_error(err, errno, "env process %d is gone", (int)init_pid);
         _cleanup_close_ int target =
             open(host_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (target < 0) {
-                int e = errno;
-                close(pidfd);
-                return vers_make_error(err, e, "cannot create '%s'", host_path);
-        }
-        int errp[2];
-        if (pipe2(errp, O_CLOEXEC) < 0) {
-                int e = errno;
-                close(pidfd);
-                return vers_make_error(err, e, "pipe");
-        }
-        pid_t child = fork();
-        if (child < 0) {
-                int e = errno;
-                close(pidfd);
-                close(errp[0]);
-                close(errp[1]);
-                return vers_make_error(err, e, "fork");
-        }
+        if (target < 0)
+                return vers_make_error(err, errno, "cannot create '%s'", host_path);
+        int pidfd, errfd;
+        pid_t child = fork_into(init_pid, &pidfd, &errfd, err);
+        if (child < 0)
+                return -1;
         if (child == 0) {
-                close(errp[0]);
-                vers_sandbox_child_errfd(errp[1]);
                 /* in the env's mount namespace the socket is found as the env sees it, and a
                  * symlink in the way resolves inside the env; its mount is cloned there (a
                  * mount of another namespace cannot be), then attached here over host_path */
@@ -550,18 +540,6 @@ int vers_sandbox_share_socket(pid_t init_pid, const char *rel, const char *host_
                                                host_path);
                 _exit(0);
         }
-        close(pidfd);
-        close(errp[1]);
-        int e = 0;
-        char msg[VERS_SANDBOX_ERR_MAX];
-        int r = vers_sandbox_err_read(errp[0], &e, msg, sizeof msg);
-        close(errp[0]);
-        int status = 0;
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (r > 0)
-                return vers_make_error(err, e, "%s", msg);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return vers_make_error(err, 0, "cannot share the env's socket '/%s'", rel);
-        return 0;
+        _cleanup_free_ char *what = xasprintf("cannot share the env's socket '/%s'", rel);
+        return child_result(child, errfd, what, err);
 }
