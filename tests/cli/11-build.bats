@@ -144,6 +144,7 @@ teardown_file() {
 
 @test "a failing RUN step shows its output and leaves no image" {
         cd "$DF"
+        vers build >/dev/null 2>&1 # what the good Dockerfile makes is there before
         images() { sqlite3 "$VERS_ROOT/vers.db" "SELECT count(*) FROM images"; }
         before=$(images)
         subvols=$(ls "$VERS_ROOT/store/images" | wc -l)
@@ -157,6 +158,16 @@ teardown_file() {
         [ "$(images)" = "$before" ]
         [ "$(ls "$VERS_ROOT/store/images" | wc -l)" = "$subvols" ]
         [ "$(sqlite3 "$VERS_ROOT/vers.db" "SELECT count(*) FROM images WHERE state = 'pending'")" = 0 ]
+}
+
+@test "a RUN step whose program does not exist names its step and the program" {
+        cd "$DF"
+        cp Dockerfile Dockerfile.good
+        printf 'RUN ["/no/such/program-%s"]\n' "$$" >> Dockerfile
+        run vers build
+        mv Dockerfile.good Dockerfile
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"step "*" failed: cannot run '/no/such/program-$$' in the env: No such file or directory"* ]]
 }
 
 bad_build() { # Dockerfile text, expected message part

@@ -122,7 +122,7 @@ static int apply_run(struct build *b, const char *id, const char *path, void *ar
         rr.env = env;
         int status = 0;
         if (vers_build_run_in(b, id, path, &rr, &status, err) < 0)
-                return -1;
+                return vers_error_wrap(err, "step %d/%d failed", b->step, b->nsteps);
         if (status != 0)
                 return vers_make_error(err, 0, "step %d/%d failed with exit code %d", b->step,
                                        b->nsteps, status);
