@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -418,6 +419,59 @@ static void test_new_db_records_its_scope(void **state)
         vers_rm_rf(dir, NULL);
 }
 
+/* Several vers opening one version 2 database at the same time (the first commands after an
+ * upgrade): each waits for the write lock, then sees the schema another one made; none
+ * fails. */
+static void open_together(const char *db, int nproc, int *failed)
+{
+        int go[2];
+        assert_int_equal(pipe(go), 0);
+        for (int k = 0; k < nproc; k++) {
+                pid_t pid = fork();
+                assert_true(pid >= 0);
+                if (pid == 0) {
+                        close(go[1]);
+                        char c;
+                        if (read(go[0], &c, 1) < 0)
+                                _exit(2);
+                        struct vers_meta m;
+                        vers_error_t err = NULL;
+                        int r = vers_meta_open(db, &m, &err);
+                        if (r == 0)
+                                vers_meta_close(&m);
+                        else
+                                fprintf(stderr, "open_together: %s\n", err->msg);
+                        vers_error_free(&err);
+                        _exit(r == 0 ? 0 : 1);
+                }
+        }
+        close(go[0]);
+        close(go[1]); /* all of them go at once */
+        int st;
+        while (wait(&st) > 0)
+                *failed += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+}
+
+static void test_concurrent_first_opens(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/vers-meta-race-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        int failed = 0;
+        for (int it = 0; it < 10; it++) {
+                _cleanup_free_ char *db = xasprintf("%s/vers-%d.db", dir, it);
+                sql(db, v2_schema);
+                sql(db, "PRAGMA journal_mode=WAL"); /* as every vers left it */
+                open_together(db, 4, &failed);
+                sqlite3 *h = NULL;
+                assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+                assert_int_equal(pragma(h, "user_version"), 3);
+                sqlite3_close(h);
+        }
+        assert_int_equal(failed, 0);
+        vers_rm_rf(dir, NULL);
+}
+
 /* A version 2 file that is damaged (a table gone) is refused as before, and left as it was. */
 static void test_damaged_version_2_is_refused(void **state)
 {
@@ -611,6 +665,7 @@ int main(void)
             cmocka_unit_test(test_upgrade_from_version_2),
             cmocka_unit_test(test_new_db_records_its_scope),
             cmocka_unit_test(test_damaged_version_2_is_refused),
+            cmocka_unit_test(test_concurrent_first_opens),
             cmocka_unit_test(test_missing_or_empty_db_next_to_a_store_is_refused),
             cmocka_unit_test(test_fresh_root_gets_a_new_marked_db),
             cmocka_unit_test(test_truncated_db_is_refused),

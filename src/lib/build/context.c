@@ -44,10 +44,14 @@ static int hash_file(const char *path, build_key_t out, vers_error_t *err)
         for (;;) {
                 size_t got = 0;
                 ssize_t n = 1;
-                while (got < sizeof buf && (n = read(fd, buf + got, sizeof buf - got)) > 0)
+                while (got < sizeof buf) {
+                        n = read(fd, buf + got, sizeof buf - got);
+                        if (n < 0 && errno == EINTR)
+                                continue; /* what this buffer holds so far stays */
+                        if (n <= 0)
+                                break;
                         got += (size_t)n;
-                if (n < 0 && errno == EINTR)
-                        continue;
+                }
                 if (n < 0) {
                         vers_hash_release(&h);
                         return vers_make_error(err, errno, "cannot read '%s'", path);

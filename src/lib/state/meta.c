@@ -284,6 +284,27 @@ static int migrate(struct vers_meta *m, const char *path, int version, vers_erro
         return 0;
 }
 
+/* The schema version and application id of m's database. */
+static int read_schema(struct vers_meta *m, const char *path, int *version, int64_t *app,
+                       vers_error_t *err)
+{
+        sqlite3_stmt *st = NULL;
+        *version = 0;
+        if (sqlite3_prepare_v2(m->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+                *version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        if (*version > SCHEMA_VERSION)
+                return vers_make_error(err, 0,
+                                       "metadata '%s' has schema version %d; this vers knows up "
+                                       "to %d",
+                                       path, *version, SCHEMA_VERSION);
+        *app = 0;
+        if (query_int(m->db, "PRAGMA application_id", app) != SQLITE_OK)
+                return db_error(m, err, "read");
+        return 0;
+}
+
 int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err)
 {
         m->db = NULL;
@@ -304,28 +325,26 @@ int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err)
                      " PRAGMA foreign_keys=OFF;",
                      err) < 0)
                 goto fail;
-        sqlite3_stmt *st = NULL;
         int version = 0;
-        if (sqlite3_prepare_v2(m->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-                version = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-        if (version > SCHEMA_VERSION) {
-                vers_make_error(err, 0,
-                                "metadata '%s' has schema version %d; this vers knows up to %d",
-                                path, version, SCHEMA_VERSION);
-                goto fail;
-        }
         int64_t app = 0;
-        if (query_int(m->db, "PRAGMA application_id", &app) != SQLITE_OK) {
-                db_error(m, err, "read");
+        if (read_schema(m, path, &version, &app, err) < 0)
                 goto fail;
-        }
         if (version < SCHEMA_VERSION || app != VERS_META_APP_ID) {
                 /* new, older, or made before the marker (adopted: its tables are vers's); one
-                 * transaction: a vers killed half-way leaves the old schema intact */
+                 * transaction: a vers killed half-way leaves the old schema intact. Read again
+                 * under the write lock: another vers opening it at the same time may have
+                 * made or upgraded it while this one waited. */
                 if (vers_meta_begin(m, err) < 0)
                         goto fail;
+                if (read_schema(m, path, &version, &app, err) < 0) {
+                        vers_meta_rollback(m);
+                        goto fail;
+                }
+                if (version == SCHEMA_VERSION && app == VERS_META_APP_ID) {
+                        if (vers_meta_commit(m, err) < 0)
+                                goto fail;
+                        return 0;
+                }
                 _cleanup_free_ char *mark = xasprintf("PRAGMA user_version = %d;"
                                                       " PRAGMA application_id = %d",
                                                       SCHEMA_VERSION, VERS_META_APP_ID);
