@@ -60,7 +60,12 @@ teardown_file() {
         run vers run --alias deb-start
         [ "$status" -eq 0 ]
         run vers execute -b deb-start "psql -Atc 'SELECT current_database(), current_user'"
-        [ "$output" = "app|postgres" ]
+        if [ "$output" != "app|postgres" ]; then # say why the server is not there
+                echo "psql: $output" >&2
+                vers logs -b deb-start -n 40 >&2 || true
+                vers execute -b deb-start 'tail -n 40 /var/log/postgresql/*.log' >&2 || true
+                false
+        fi
         run vers execute -b deb-start 'cat /etc/debian_version; ps -eo comm | grep -c sshd; node --version'
         [[ "${lines[0]}" == 12.* ]]
         [ "${lines[1]}" -ge 1 ]
