@@ -169,3 +169,17 @@ setup() { cd "$PROJ"; }
         [ "$status" -eq 0 ]
         [ "$output" = 2000 ]
 }
+
+@test "shutdown removes the cgroup of an env whose processes died" {
+        vers run --alias died >/dev/null
+        cg=$(sqlite3 "$VERS_ROOT/vers.db" "SELECT cgroup FROM envs WHERE alias = 'died'")
+        [ -n "$cg" ]
+        dir=$(ls -d /sys/fs/cgroup/freezer/"$cg" /sys/fs/cgroup/"$cg" 2>/dev/null | head -1)
+        [ -d "$dir" ]
+        pid=$(env_field died pid)
+        kill -9 "$pid"
+        wait_for -m "env died's PID 1 ($pid) to be gone" test ! -d "/proc/$pid"
+        vers shutdown >/dev/null
+        [ ! -d "$dir" ]
+        [ ! -d "$(dirname "$dir")" ] || [ -z "$(find "$(dirname "$dir")" -mindepth 1 -type d)" ]
+}

@@ -137,8 +137,12 @@ int vers_shutdown(struct vers_ctx *ctx, int *stopped, vers_error_t *err)
         if (vers_meta_list_envs(&ctx->meta, NULL, &envs, &n, err) < 0)
                 return -1;
         for (size_t i = 0; i < n; i++) {
-                if (!vers_env_is_running(&envs[i]))
+                if (!vers_env_is_running(&envs[i])) {
+                        /* its PID 1 died (killed, OOM) but its cgroup stayed */
+                        vers_cgroup_kill(vers_env_cg(&envs[i]));
+                        vers_cgroup_destroy(vers_env_cg(&envs[i]));
                         continue;
+                }
                 if (vers_env_stop(ctx, envs[i].id, err) < 0) {
                         vers_envs_free(envs, n);
                         return -1;
