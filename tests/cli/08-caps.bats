@@ -114,12 +114,8 @@ while time.time() < end:
     except OSError:
         time.sleep(0.01)
 " </dev/null >/dev/null 2>&1 &'
-        for _ in $(seq 200); do
-                cur=$(cat "$(pids_file pids.current)")
-                [ "$cur" -ge 16 ] && break
-                sleep 0.05
-        done
-        [ "$cur" -ge 16 ]
+        at_least_16() { [ "$(cat "$(pids_file pids.current)")" -ge 16 ]; }
+        wait_for -t 10 -m "16 processes in the env's pids cgroup" at_least_16
         # the helper that joined the env cannot fork the command: one line of error, exit 1
         run vers execute -b full "true"
         vers kill -y full >/dev/null

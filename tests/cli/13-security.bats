@@ -280,8 +280,7 @@ rootfs_of() { echo "$VERS_ROOT/store/envs/$(sqlite3 "$VERS_ROOT/vers.db" "SELECT
         vers execute -b blocked "mv /tmp /tmp.old && touch /tmp"
         pid=$(init_pid blocked)
         kill -9 "$pid"
-        for _ in $(seq 200); do [ -d "/proc/$pid" ] || break; sleep 0.05; done
-        [ ! -d "/proc/$pid" ]
+        wait_for -m "PID 1 ($pid) of env blocked to be gone" test ! -d "/proc/$pid"
         run vers execute -b blocked "echo booted"
         vers kill -y blocked >/dev/null
         [ "$status" -eq 1 ]

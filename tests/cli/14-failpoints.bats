@@ -57,17 +57,12 @@ db() { sqlite3 "$VERS_ROOT/vers.db" "$@"; }
 
 # branch env $1 from fp-base and kill its PID 1 from outside: its row still says running
 dead_env() {
-        local pid i
+        local pid
         vers branch fp-base --alias "$1" >/dev/null
         pid=$(db "SELECT init_pid FROM envs WHERE alias = '$1'")
         [ "${pid:-0}" -gt 0 ] || { echo "env $1 has no PID 1"; return 1; }
         kill -9 "$pid"
-        for i in $(seq 100); do
-                [ -e "/proc/$pid" ] || return 0
-                sleep 0.1
-        done
-        echo "PID 1 ($pid) of env $1 did not go"
-        return 1
+        wait_for -t 10 -m "PID 1 ($pid) of env $1 to be gone" test ! -e "/proc/$pid"
 }
 
 # everything the operation killed at failpoint $1 may have left is finished or undone

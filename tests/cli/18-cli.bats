@@ -140,7 +140,8 @@ COMMANDS=(init build run status ps execute exec connect commit "commit list" bra
         # a reader gone before vers writes: SIGPIPE, or with SIGPIPE ignored, EPIPE; either
         # way vers ends as SIGPIPE ends a program, without a message
         for ign in "" "trap '' PIPE;"; do
-                run bash -c "$ign { sleep 0.3; '$VERS_BIN' --help; echo \$? > '$BATS_TEST_TMPDIR/rc'; } 2>'$BATS_TEST_TMPDIR/err' | (exec 0<&-; sleep 1)"
+                rm -f "$BATS_TEST_TMPDIR/closed"
+                run bash -c "$ign { while [ ! -e '$BATS_TEST_TMPDIR/closed' ]; do sleep 0.01; done; '$VERS_BIN' --help; echo \$? > '$BATS_TEST_TMPDIR/rc'; } 2>'$BATS_TEST_TMPDIR/err' | (exec 0<&-; touch '$BATS_TEST_TMPDIR/closed')"
                 [ "$(cat "$BATS_TEST_TMPDIR/rc")" -eq 141 ]
                 [ ! -s "$BATS_TEST_TMPDIR/err" ]
         done
