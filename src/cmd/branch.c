@@ -37,9 +37,9 @@ static void branched(const struct vers_env *e, const char *commit_id, const char
         struct branch_out *o = arg;
         if (o->json) {
                 json_array_append_new(o->list, json_pack("{s:s, s:o, s:s, s:o, s:o}", "id", e->id,
-                                                         "alias", cli_json_str(e->alias), "commit",
-                                                         commit_id, "mode", cli_json_text(e->mode),
-                                                         "seconds", cli_json_ms(seconds)));
+                                                         "alias", vers_json_str(e->alias), "commit",
+                                                         commit_id, "mode", vers_json_text(e->mode),
+                                                         "seconds", vers_json_seconds(seconds)));
                 return;
         }
         printf("env %s%s%s%s branched from %s (%s, %.2f s)\n", e->id, e->alias ? " (" : "",

@@ -16,6 +16,7 @@
 #ifndef VERS_CLI_H
 #define VERS_CLI_H
 
+#include "base/json.h"
 #include "base/strbuf.h"
 #include "engine/engine.h"
 
@@ -132,11 +133,7 @@ char *cli_time(int64_t ms);
 /* Before deleting n envs: yes, else ask on a terminal; without one, refuse. */
 int cli_confirm_delete(size_t n, bool yes, vers_error_t *err);
 
-/* JSON: a string (NULL: null; bytes that are not UTF-8 become U+FFFD), a string that is never
- * null (NULL: ""), a duration rounded to the millisecond (printed as such) */
-json_t *cli_json_str(const char *s);
-json_t *cli_json_text(const char *s);
-json_t *cli_json_ms(double v);
+/* JSON values: base/json.h (vers_json_str, vers_json_text, vers_json_seconds) */
 /* Print doc (and a newline) on stdout and release it. A list of records prints one record
  * a line ("[\n  {...},\n  {...}\n]"), so that line tools see one record a line; the rest as
  * jansson writes it. */

@@ -46,11 +46,12 @@ const struct cli_spec cli_spec_commit = {
 
 static json_t *commit_json(const struct vers_commit *c)
 {
-        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:I}", "id", cli_json_str(c->id),
-                         "tag", cli_json_str(c->tag), "message", cli_json_str(c->message), "parent",
-                         cli_json_str(c->parent), "env", cli_json_str(c->env), "image",
-                         cli_json_str(c->image), "project", cli_json_str(c->project), "mode",
-                         c->mode ? c->mode : "cold", "created", (json_int_t)c->created);
+        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:I}", "id",
+                         vers_json_str(c->id), "tag", vers_json_str(c->tag), "message",
+                         vers_json_str(c->message), "parent", vers_json_str(c->parent), "env",
+                         vers_json_str(c->env), "image", vers_json_str(c->image), "project",
+                         vers_json_str(c->project), "mode", c->mode ? c->mode : "cold", "created",
+                         (json_int_t)c->created);
 }
 
 int cmd_commit(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
@@ -95,7 +96,7 @@ int cmd_commit(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
         int r = vers_commit_target(ctx, name, &o, &out, &env, &pause, err);
         if (r == 0 && json) {
                 json_t *doc = commit_json(&out);
-                json_object_set_new(doc, "pause_ms", cli_json_ms(pause));
+                json_object_set_new(doc, "pause_ms", vers_json_seconds(pause));
                 r = cli_json_print(doc, err);
         } else if (r == 0) {
                 printf("commit %s%s%s%s of env %s (%s, paused %.1f ms)\n", out.id,

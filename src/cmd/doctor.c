@@ -27,9 +27,9 @@ static json_t *report_json(const struct vers_doctor_report *r)
         for (size_t i = 0; i < r->n_checks; i++)
                 json_object_set_new(checks, r->checks[i].what,
                                     json_pack("{s:b, s:o}", "ok", r->checks[i].ok, "detail",
-                                              cli_json_text(r->checks[i].detail)));
-        return json_pack("{s:o, s:o, s:s, s:o}", "kernel", cli_json_text(r->kernel), "criu",
-                         cli_json_str(r->criu), "commit_mode", r->warm ? "warm" : "cold", "checks",
+                                              vers_json_text(r->checks[i].detail)));
+        return json_pack("{s:o, s:o, s:s, s:o}", "kernel", vers_json_text(r->kernel), "criu",
+                         vers_json_str(r->criu), "commit_mode", r->warm ? "warm" : "cold", "checks",
                          checks);
 }
 

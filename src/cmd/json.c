@@ -3,57 +3,6 @@
 
 #include <string.h>
 
-/* Length of the UTF-8 sequence at s (at most n bytes), 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-        if (s[0] < 0x80)
-                return 1;
-        size_t len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-        if (len == 0 || len > n || (len == 3 && s[0] > 0xef))
-                return 0;
-        for (size_t i = 1; i < len; i++)
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-        /* overlong forms, surrogates and what lies beyond U+10FFFF */
-        if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-            (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-                return 0;
-        return len;
-}
-
-json_t *cli_json_str(const char *s)
-{
-        if (!s)
-                return json_null();
-        size_t n = strlen(s);
-        /* what commands print (a test's output) is whatever bytes they wrote */
-        struct strbuf sb = STRBUF_INIT;
-        for (size_t i = 0; i < n;) {
-                size_t l = utf8_len((const unsigned char *)s + i, n - i);
-                if (l == 0) {
-                        strbuf_addstr(&sb, "\xef\xbf\xbd");
-                        i++;
-                } else {
-                        strbuf_add(&sb, s + i, l);
-                        i += l;
-                }
-        }
-        json_t *v = json_stringn(sb.buf, sb.len);
-        strbuf_release(&sb);
-        return v;
-}
-
-json_t *cli_json_text(const char *s)
-{
-        return cli_json_str(s ? s : "");
-}
-
-json_t *cli_json_ms(double v)
-{
-        long long ms = (long long)(v * 1000 + (v < 0 ? -0.5 : 0.5));
-        return json_real((double)ms / 1000);
-}
-
 /* significant digits enough for any duration rounded to the millisecond */
 #define DUMP_FLAGS (JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
 

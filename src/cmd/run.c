@@ -34,7 +34,8 @@ int cmd_run(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
         double secs = vers_monotonic() - t0;
         if (r == 0 && json)
                 r = cli_json_print(json_pack("{s:s, s:o, s:o}", "id", e.id, "alias",
-                                             cli_json_str(e.alias), "seconds", cli_json_ms(secs)),
+                                             vers_json_str(e.alias), "seconds",
+                                             vers_json_seconds(secs)),
                                    err);
         else if (r == 0)
                 printf("env %s%s%s%s running (%.2f s); HEAD is now %s\n", e.id, e.alias ? " (" : "",

@@ -31,12 +31,12 @@ const struct cli_spec cli_spec_branch_list = {
 static json_t *env_json(const struct vers_env_row *r)
 {
         const struct vers_env *e = &r->env;
-        return json_pack("{s:o, s:o, s:s, s:s, s:b, s:o, s:o, s:I, s:I, s:o}", "id",
-                         cli_json_str(e->id), "alias", cli_json_str(e->alias), "state",
-                         r->running ? "running" : "stopped", "mode", e->mode ? e->mode : "cold",
-                         "head", r->head, "base", cli_json_str(e->base), "image",
-                         cli_json_text(e->image), "pid", (json_int_t)(r->running ? e->init_pid : 0),
-                         "created", (json_int_t)e->created, "project", cli_json_text(e->project));
+        return json_pack(
+            "{s:o, s:o, s:s, s:s, s:b, s:o, s:o, s:I, s:I, s:o}", "id", vers_json_str(e->id),
+            "alias", vers_json_str(e->alias), "state", r->running ? "running" : "stopped", "mode",
+            e->mode ? e->mode : "cold", "head", r->head, "base", vers_json_str(e->base), "image",
+            vers_json_text(e->image), "pid", (json_int_t)(r->running ? e->init_pid : 0), "created",
+            (json_int_t)e->created, "project", vers_json_text(e->project));
 }
 
 static void print_envs(const struct vers_env_list *l)
@@ -131,7 +131,7 @@ int cmd_head(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
                 r = vers_make_error(err, 0, "HEAD is not set (run 'vers run' or 'vers checkout')");
         else if (json)
                 r = cli_json_print(json_pack("{s:s, s:s, s:o}", "kind", kind, "id", head.id, "name",
-                                             cli_json_str(label)),
+                                             vers_json_str(label)),
                                    err);
         else if (strcmp(label, head.id))
                 printf("%s %s (%s)\n", kind, head.id, label);

@@ -354,8 +354,8 @@ static void test_json_layout(void **state)
 {
         (void)state;
         char *s = dumped(json_pack("{s:s, s:b, s:o, s:o, s:I}", "image", "ab", "cached", 1, "alias",
-                                   cli_json_str(NULL), "seconds", cli_json_ms(1.23456), "created",
-                                   (json_int_t)1700000000000));
+                                   vers_json_str(NULL), "seconds", vers_json_seconds(1.23456),
+                                   "created", (json_int_t)1700000000000));
         assert_string_equal(s, "{\"image\": \"ab\", \"cached\": true, \"alias\": null, "
                                "\"seconds\": 1.235, \"created\": 1700000000000}");
         free(s);
@@ -382,14 +382,14 @@ static void test_json_strings(void **state)
 {
         (void)state;
         /* escapes as JSON wants them; bytes that are not UTF-8 become U+FFFD */
-        char *s = dumped(cli_json_str("a\"b\\c\nd\te\x01 caf\xc3\xa9 \xff\xc3("));
+        char *s = dumped(vers_json_str("a\"b\\c\nd\te\x01 caf\xc3\xa9 \xff\xc3("));
         assert_string_equal(s,
                             "\"a\\\"b\\\\c\\nd\\te\\u0001 caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd(\"");
         free(s);
-        s = dumped(cli_json_text(NULL));
+        s = dumped(vers_json_text(NULL));
         assert_string_equal(s, "\"\"");
         free(s);
-        s = dumped(cli_json_ms(2));
+        s = dumped(vers_json_seconds(2));
         assert_string_equal(s, "2.0");
         free(s);
 }
