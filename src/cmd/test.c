@@ -35,11 +35,6 @@ static void live(const char *msg)
         fprintf(stderr, "vers test: %s\n", msg);
 }
 
-static const char *status_name(enum vers_test_status s)
-{
-        return s == VERS_TEST_PASSED ? "passed" : s == VERS_TEST_FAILED ? "failed" : "skipped";
-}
-
 /* XML text: escaped, and without the control characters XML 1.0 cannot hold */
 static void add_xml(struct strbuf *sb, const char *s)
 {
@@ -125,8 +120,8 @@ static void print_table(const struct vers_test_report *rep)
         printf("\n%-20s  %-22s  %-8s  %s\n", "TEST", "BRANCH", "RESULT", "TIME");
         for (size_t i = 0; i < rep->n_results; i++) {
                 const struct vers_test_result *r = &rep->results[i];
-                printf("%-20s  %-22s  %-8s  %.2f s\n", r->test, r->branch, status_name(r->status),
-                       r->seconds);
+                printf("%-20s  %-22s  %-8s  %.2f s\n", r->test, r->branch,
+                       vers_test_status_name(r->status), r->seconds);
         }
         int reused = 0;
         for (size_t i = 0; i < rep->n_checkpoints; i++)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *status_name(enum vers_test_status s)
+const char *vers_test_status_name(enum vers_test_status s)
 {
         return s == VERS_TEST_PASSED ? "passed" : s == VERS_TEST_FAILED ? "failed" : "skipped";
 }
@@ -32,7 +32,7 @@ char *vers_test_report_json(const struct vers_test_report *rep)
                 json_t *o = json_object();
                 json_object_set_new(o, "test", vers_json_text(r->test));
                 json_object_set_new(o, "branch", vers_json_text(r->branch));
-                json_object_set_new(o, "status", json_string(status_name(r->status)));
+                json_object_set_new(o, "status", json_string(vers_test_status_name(r->status)));
                 json_object_set_new(o, "exit_code", json_integer(r->exit_code));
                 json_object_set_new(o, "before_failed", json_boolean(r->before_failed));
                 json_object_set_new(o, "seconds", vers_json_seconds(r->seconds));

@@ -78,6 +78,8 @@ void vers_test_report_free(struct vers_test_report *rep);
  * "skipped", "seconds"}; seconds to the millisecond, bytes of output that are not UTF-8 as
  * U+FFFD. */
 char *vers_test_report_json(const struct vers_test_report *rep);
+/* "passed", "failed" or "skipped" */
+const char *vers_test_status_name(enum vers_test_status s);
 
 /* ---- the plan (plan.c): decided before anything runs, and without root --------------------- */
 
