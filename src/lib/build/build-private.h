@@ -156,6 +156,16 @@ typedef int (*build_exec_fn)(struct build *b, const struct build_step *s, char *
  * MAINTAINER). */
 build_exec_fn vers_build_executor(enum vers_df_kind kind);
 
+/* ---- from.c: FROM ---------------------------------------------------------------------- */
+
+/* Start b's chain (b->top, b->key, b->conf) from the base ref ("host", "debian:<suite>", a tag
+ * or commit of this root); in: the FROM (or COPY --from) it comes from, for messages. */
+int vers_build_from(struct build *b, const struct vers_df_instr *in, const char *ref,
+                    vers_error_t *err);
+/* The FROM instruction's executor: FROM ref [AS name] */
+int vers_build_exec_from(struct build *b, const struct build_step *s, char **vars,
+                         vers_error_t *err);
+
 /* ---- debootstrap.c: FROM debian:<suite> ---------------------------------------------------- */
 
 /* ref: "debian:<suite>[-slim]", in: its FROM; label: for progress */

@@ -1,4 +1,4 @@
-/* instr — the executors of the Dockerfile's instructions: FROM, RUN, COPY/ADD, WORKDIR,
+/* instr — the executors of the Dockerfile's instructions (FROM: from.c): RUN, COPY/ADD, WORKDIR,
  * ENV/ARG, USER, EXPOSE, CMD/ENTRYPOINT and STOPSIGNAL. */
 #include "build/build-private.h"
 #include "os/passwd.h"
@@ -35,67 +35,6 @@ static int one_word(struct build *b, const struct vers_df_instr *in, char **vars
                                        in->args_col, vers_df_kind_name(in->kind));
         *out = xstrdup(w[0]);
         return 0;
-}
-
-/* ---- FROM --------------------------------------------------------------------------------- */
-
-static int apply_host(struct build *b, const char *id, const char *path, void *arg,
-                      vers_error_t *err)
-{
-        return vers_sandbox_populate(path, err);
-}
-
-/* FROM a commit of ours, by tag or id: its tree and its configuration; no new layer */
-static int from_commit(struct build *b, const struct vers_df_instr *in, const char *ref,
-                       const struct vers_ref *r, vers_error_t *err)
-{
-        if (r->kind != VERS_REF_COMMIT)
-                return vers_make_error(err, 0,
-                                       "%s:%ld:%ld: FROM %s: that is an env; commit it and use "
-                                       "the commit's tag",
-                                       b->file, in->line, in->args_col, ref);
-        vers_build_say(b, false, "step %d/%d FROM %s (commit %s)", b->step, b->nsteps, ref, r->id);
-        free(b->top);
-        b->top = vers_store_commit_rootfs(&b->ctx->store, r->id);
-        vers_build_key_commit(r->id, b->key);
-        if (vers_imageconf_read(b->top, &b->conf, err) < 0)
-                return vers_error_wrap(err, "%s:%ld:%ld: FROM %s: its /%s", b->file, in->line,
-                                       in->args_col, ref, VERS_IMAGECONF_FILE);
-        return 0;
-}
-
-static int exec_from(struct build *b, const struct build_step *s, char **vars, vers_error_t *err)
-{
-        const struct vers_df_instr *in = s->in;
-        _cleanup_strv_ char **w = NULL;
-        if (words_of(b, in, vars, &w, err) < 0)
-                return -1;
-        size_t n = strv_len(w);
-        if (n != 1 && !(n == 3 && !strcasecmp(w[1], "AS")))
-                return vers_make_error(err, 0, "%s:%ld:%ld: FROM takes an image (and AS name)",
-                                       b->file, in->line, in->args_col);
-        const char *ref = w[0];
-        _cleanup_free_ char *label = xasprintf("FROM %s", ref);
-        if (!strcmp(ref, "host")) {
-                build_key_t key;
-                vers_build_key_host(key);
-                return vers_build_layer(b, label, key, apply_host, NULL, false, NULL, err);
-        }
-        if (!strncmp(ref, "debian:", 7))
-                return vers_build_from_debian(b, in, ref, label, err);
-        struct vers_ref r = {VERS_REF_NONE, NULL};
-        vers_error_t e2 = NULL;
-        if (!strchr(ref, '/') && !strchr(ref, ':') &&
-            vers_resolve_base(b->ctx, ref, &r, &e2) == 0) {
-                int ret = from_commit(b, in, ref, &r, err);
-                vers_ref_clear(&r);
-                return ret;
-        }
-        vers_error_free(&e2);
-        return vers_make_error(err, 0,
-                               "%s:%ld:%ld: FROM %s: no image registry is reachable from vers; use "
-                               "FROM debian:bookworm (debootstrap), FROM host, or a tag of yours",
-                               b->file, in->line, in->args_col, ref);
 }
 
 /* ---- RUN ---------------------------------------------------------------------------------- */
@@ -423,7 +362,7 @@ build_exec_fn vers_build_executor(enum vers_df_kind kind)
 {
         switch (kind) {
         case DF_FROM:
-                return exec_from;
+                return vers_build_exec_from;
         case DF_RUN:
                 return exec_run;
         case DF_COPY:
