@@ -30,6 +30,10 @@ int cmd_init(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 }
 
 static const struct cli_opt build_opts[] = {
+    {'f', "f", "file", "FILE",
+     "build this Dockerfile (default: [builder] dockerfile, else the project's Dockerfile)", 0, 0},
+    {CLI_ID_PULL, NULL, "pull", NULL,
+     "ask the registry again for every FROM image, even one already in the cache", 0, 0},
     {CLI_ID_NO_CACHE, NULL, "no-cache", NULL, "redo every step even if an identical layer exists",
      0, 0},
     {CLI_ID_JSON, NULL, "json", NULL,
@@ -60,6 +64,9 @@ int cmd_build(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
         int c;
         while ((c = cli_next(&p)) > 0) {
                 o.no_cache |= c == CLI_ID_NO_CACHE;
+                o.pull |= c == CLI_ID_PULL;
+                if (c == 'f')
+                        o.file = p.arg;
                 json |= c == CLI_ID_JSON;
         }
         if (c < 0)

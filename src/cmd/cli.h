@@ -46,7 +46,8 @@ enum {
         CLI_ID_ONLY,
         CLI_ID_KEEP_FAILED,
         CLI_ID_JUNIT,
-        CLI_ID_MIGRATIONS
+        CLI_ID_MIGRATIONS,
+        CLI_ID_PULL
 };
 
 struct cli_spec {
