@@ -333,8 +333,10 @@ static int read_image_config(struct build *b, const char *layout, const char *di
         c = read_blob(layout,
                       json_string_value(json_object_get(json_object_get(m, "config"), "digest")),
                       "configuration", err);
-        if (c)
-                r = conf_from_image(b, ref, json_object_get(c, "config"), err);
+        if (c && conf_from_image(b, ref, json_object_get(c, "config"), err) < 0)
+                vers_error_wrap(err, "its image configuration");
+        else if (c)
+                r = 0;
 out:
         json_decref(c);
         json_decref(m);
@@ -447,6 +449,10 @@ int vers_build_from_registry(struct build *b, const struct vers_df_instr *in, co
                         vers_make_error(err, 0, "skopeo left no manifest for it in '%s'", layout);
                         goto wrap;
                 }
+                /* a tag pulled again may leave its old image's blobs unreferenced */
+                char *gc[] = {"umoci", "gc", "--layout", layout, NULL};
+                _cleanup_free_ char *gc_out = NULL;
+                vers_run(gc, &gc_out, NULL);
         }
         if (read_image_config(b, layout, digest, ref, err) < 0)
                 goto wrap;
