@@ -130,6 +130,58 @@ CMD echo \"dockerfile-cmd in \$(pwd) with \$A \$B\" > /tmp/cmd"
         [ "$output" = "dockerfile-cmd in /srv/df with from-image from-dockerfile" ]
 }
 
+@test "the image's User runs RUN steps; its StopSignal is kept, or TERM with a notice" {
+        registry_push "$WORK/tiny" "127.0.0.1:$MAIN_PORT/user:1" --config.user=app \
+                --config.stopsignal=SIGINT
+        project user "FROM 127.0.0.1:$MAIN_PORT/user:1
+RUN id -un > /tmp/who"
+        run vers build
+        [ "$status" -eq 0 ]
+        vers run --alias user >/dev/null
+        run vers execute -b user 'cat /tmp/who'
+        [ "$output" = app ]
+        run vers execute -b user 'cat /.vers/image'
+        json_ok '.User == "app" and .StopSignal == "SIGINT"'
+        registry_push "$WORK/tiny" "127.0.0.1:$MAIN_PORT/usr1:1" --config.stopsignal=SIGUSR1
+        project usr1 "FROM 127.0.0.1:$MAIN_PORT/usr1:1"
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"the image's StopSignal SIGUSR1 is not one vers stops services with"*"TERM is used"* ]]
+}
+
+@test "registries.conf decides: a blocked registry is a one-line error" {
+        export CONTAINERS_REGISTRIES_CONF=$WORK/blocked.conf
+        printf '[[registry]]\nlocation = "127.0.0.1:%s"\nblocked = true\n' "$MAIN_PORT" > "$CONTAINERS_REGISTRIES_CONF"
+        project blocked "FROM 127.0.0.1:$MAIN_PORT/tiny:3"
+        run vers build
+        one_line_error "/Dockerfile:1:6: FROM 127.0.0.1:$MAIN_PORT/tiny:3: registry 127.0.0.1:$MAIN_PORT: blocked in registries.conf"
+}
+
+@test "an image whose skeleton directory is a symlink is refused; its /.vers is replaced" {
+        local evil=$WORK/evil
+        registry_tiny_rootfs "$evil"
+        ln -s /etc "$evil/srv"
+        registry_push "$evil" "127.0.0.1:$MAIN_PORT/evil:1"
+        local before
+        before=$(stat -c %a /etc)
+        project evil "FROM 127.0.0.1:$MAIN_PORT/evil:1"
+        run vers build
+        one_line_error "FROM 127.0.0.1:$MAIN_PORT/evil:1: /srv is a symbolic link in the image; vers needs a directory there"
+        [ "$(stat -c %a /etc)" = "$before" ]
+        # nothing half-made: no layer is left for it
+        [ "$(sqlite3 "$VERS_ROOT/vers.db" "SELECT count(*) FROM images WHERE state = 'pending'")" -eq 0 ]
+        rm "$evil/srv"
+        mkdir -p "$evil/.vers"
+        echo planted > "$evil/.vers/own-root"
+        echo planted > "$evil/.vers/image"
+        registry_push "$evil" "127.0.0.1:$MAIN_PORT/evil:2"
+        project evil2 "FROM 127.0.0.1:$MAIN_PORT/evil:2
+RUN cat /.vers/own-root"
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" != *planted* ]]
+}
+
 @test "FROM name@sha256:<the pushed manifest> builds; a wrong digest is a one-line error" {
         local digest
         digest=$(skopeo inspect --tls-verify=false "docker://127.0.0.1:$MAIN_PORT/tiny:1" | jq -r .Digest)
