@@ -25,7 +25,7 @@ static void resolves_to(const char *ref, const char *canonical, const char *pull
                 fail();
         }
         char *c = vers_imageref_canonical(&r), *p = vers_imageref_pull_name(&r);
-        if (strcmp(c, canonical) || strcmp(p, pull)) {
+        if ((canonical && strcmp(c, canonical)) || (pull && strcmp(p, pull))) {
                 print_error("'%s': got %s and %s\n", ref, c, p);
                 fail();
         }
@@ -155,6 +155,12 @@ static void test_refused(void **state)
         char longname[300];
         memset(longname, 'a', 256);
         longname[256] = '\0';
+        refused(longname, "longer than 255");
+        /* measured once resolved: 237 + "docker.io/library/" is 255 */
+        longname[237] = '\0';
+        resolves_to(longname, NULL, NULL);
+        longname[237] = 'a';
+        longname[238] = '\0';
         refused(longname, "longer than 255");
 }
 

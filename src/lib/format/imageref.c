@@ -184,9 +184,6 @@ static int parse(const char *s, struct vers_imageref *r, vers_error_t *err)
         }
         if (!*name)
                 return vers_make_error(err, 0, "no repository name");
-        if (strlen(name) > NAME_MAX_LEN)
-                return vers_make_error(err, 0, "the repository name is longer than %d characters",
-                                       NAME_MAX_LEN);
         size_t first = strcspn(name, "/");
         const char *rest = name;
         if (name[first] == '/' && is_domain(name, first)) {
@@ -216,6 +213,10 @@ static int parse(const char *s, struct vers_imageref *r, vers_error_t *err)
                 r->path = xasprintf("library/%s", rest);
         else
                 r->path = xstrdup(rest);
+        /* Docker measures the name once resolved (docker.io/library/x) */
+        if (strlen(r->domain) + 1 + strlen(r->path) > NAME_MAX_LEN)
+                return vers_make_error(err, 0, "the repository name is longer than %d characters",
+                                       NAME_MAX_LEN);
         if (!r->tag && !r->digest)
                 r->tag = xstrdup("latest");
         return 0;
