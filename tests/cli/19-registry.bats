@@ -157,7 +157,7 @@ RUN id -un > /tmp/who"
         one_line_error "/Dockerfile:1:6: FROM 127.0.0.1:$MAIN_PORT/tiny:3: registry 127.0.0.1:$MAIN_PORT: blocked in registries.conf"
 }
 
-@test "an image whose skeleton directory is a symlink is refused; its /.vers is replaced" {
+@test "an image whose skeleton directory is a symlink is refused; its /.vers and device nodes go" {
         local evil=$WORK/evil
         registry_tiny_rootfs "$evil"
         ln -s /etc "$evil/srv"
@@ -174,12 +174,17 @@ RUN id -un > /tmp/who"
         mkdir -p "$evil/.vers"
         echo planted > "$evil/.vers/own-root"
         echo planted > "$evil/.vers/image"
+        # a device node (/dev/null's numbers: harmless should it stay)
+        mkdir -p "$evil/opt"
+        mknod "$evil/opt/devnode" c 1 3
         registry_push "$evil" "127.0.0.1:$MAIN_PORT/evil:2"
         project evil2 "FROM 127.0.0.1:$MAIN_PORT/evil:2
-RUN cat /.vers/own-root"
+RUN cat /.vers/own-root; [ -e /opt/devnode ] || echo no-devnode"
         run vers build
         [ "$status" -eq 0 ]
         [[ "$output" != *planted* ]]
+        [[ "$output" == *"1 device node of the image left out"* ]]
+        [[ "$output" == *no-devnode* ]]
 }
 
 @test "FROM name@sha256:<the pushed manifest> builds; a wrong digest is a one-line error" {

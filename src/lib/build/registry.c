@@ -17,11 +17,11 @@
  * ~/.docker/config.json).
  *
  * The image's tree comes from whoever pushed it: umoci unpacks it without following its links
- * out of the tree, vers refuses one whose skeleton directories are symlinks (vers writes
- * there through host paths) and replaces its /.vers. Its files keep their owners (uid 999 is
- * 999 inside the env: layer.c shifts the tree into the env's id range). Its configuration
- * (Env, WorkingDir, User, Entrypoint, Cmd, ExposedPorts, StopSignal) becomes the stage's,
- * which the Dockerfile then overrides, as docker build does.
+ * out of the tree, vers leaves its device nodes out, refuses one whose skeleton directories
+ * are symlinks (vers writes there through host paths) and replaces its /.vers. Its files keep their
+ * owners (uid 999 is 999 inside the env: layer.c shifts the tree into the env's id range). Its
+ * configuration (Env, WorkingDir, User, Entrypoint, Cmd, ExposedPorts, StopSignal) becomes the
+ * stage's, which the Dockerfile then overrides, as docker build does.
  */
 #include "build/build-private.h"
 #include "format/imageref.h"
@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -368,6 +369,42 @@ static int check_skeleton(const char *path, const char *ref, vers_error_t *err)
         return 0;
 }
 
+/* Device nodes: umoci makes them as root, and an env's root could open one the image owned
+ * (a block device of the host's disk) on the store, which is not mounted nodev. An env gets
+ * its /dev from vers; the image's nodes go, as a rootless container runtime leaves them out.
+ * nftw passes no user data: the count is here (vers is single-threaded). */
+static size_t devices_removed;
+static int devices_failed;
+
+static int remove_device(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+        (void)type;
+        (void)ftw;
+        if (!S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode))
+                return 0;
+        if (unlink(p) < 0) {
+                devices_failed = errno;
+                return 1;
+        }
+        devices_removed++;
+        return 0;
+}
+
+static int remove_devices(struct build *b, const char *path, const char *ref, vers_error_t *err)
+{
+        devices_removed = 0;
+        devices_failed = 0;
+        if (nftw(path, remove_device, 64, FTW_PHYS | FTW_MOUNT) != 0)
+                return vers_make_error(err, devices_failed ? devices_failed : errno,
+                                       "FROM %s: cannot remove the image's device nodes", ref);
+        if (devices_removed)
+                vers_notice(b->ctx,
+                            "FROM %s: %zu device node%s of the image left out (an env's "
+                            "/dev is vers's)",
+                            ref, devices_removed, devices_removed == 1 ? "" : "s");
+        return 0;
+}
+
 struct unpack {
         const char *image; /* LAYOUT:TAG */
         const char *ref;
@@ -395,7 +432,8 @@ static int apply_registry(struct build *b, const char *id, const char *path, voi
             (S_ISDIR(st.st_mode) ? vers_rm_rf(dotvers, err) : unlink(dotvers)) < 0)
                 return vers_make_error(err, errno, "FROM %s: cannot remove the image's /.vers",
                                        u->ref);
-        if (check_skeleton(path, u->ref, err) < 0 || vers_sandbox_populate(path, err) < 0)
+        if (remove_devices(b, path, u->ref, err) < 0 || check_skeleton(path, u->ref, err) < 0 ||
+            vers_sandbox_populate(path, err) < 0)
                 return -1;
         return vers_write_file_in_root(path, VERS_OWN_ROOT_MARKER, "oci\n", 4, 0644, err);
 }
