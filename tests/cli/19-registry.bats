@@ -280,3 +280,23 @@ RUN echo private > /p"
         HOME=$WORK/home run vers build --pull
         [ "$status" -eq 0 ]
 }
+
+@test "a Debian bookworm image from the registry: its own apt, dpkg and usrmerge links" {
+        local tar
+        tar=$(registry_debian_rootfs)
+        mkdir -p "$WORK/debian"
+        tar -C "$WORK/debian" --numeric-owner -xpf "$tar"
+        registry_push "$WORK/debian" "127.0.0.1:$MAIN_PORT/debian:bookworm" --config.cmd=bash
+        rm -rf "$WORK/debian"
+        project debian "FROM 127.0.0.1:$MAIN_PORT/debian:bookworm
+RUN apt-get --version | head -1 && dpkg -s base-files | grep -q '^Status: install ok installed'"
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"apt "[0-9]* ]]
+        vers run --alias debian >/dev/null
+        run vers execute -b debian 'readlink /bin; cat /etc/debian_version; stat -c %U /var/lib/dpkg/status'
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = usr/bin ]
+        [[ "${lines[1]}" == 12.* ]]
+        [ "${lines[2]}" = root ]
+}
