@@ -467,7 +467,8 @@ int vers_build_from_registry(struct build *b, const struct vers_df_instr *in, co
         _cleanup_free_ char *dir = cache_dir();
         _cleanup_free_ char *layout = xasprintf("%s/oci", dir);
         _cleanup_free_ char *lockfile = xasprintf("%s/oci.lock", dir);
-        _cleanup_free_ char *digest = NULL;
+        /* every cleanup variable before the first goto: none is jumped over */
+        _cleanup_free_ char *digest = NULL, *image = NULL, *full = NULL, *gc_out = NULL;
         if (strchr(layout, ':')) {
                 vers_make_error(err, 0, "VERS_CACHE '%s': skopeo takes no ':' in a layout's path",
                                 dir);
@@ -489,15 +490,14 @@ int vers_build_from_registry(struct build *b, const struct vers_df_instr *in, co
                 }
                 /* a tag pulled again may leave its old image's blobs unreferenced */
                 char *gc[] = {"umoci", "gc", "--layout", layout, NULL};
-                _cleanup_free_ char *gc_out = NULL;
                 vers_run(gc, &gc_out, NULL);
         }
         if (read_image_config(b, layout, digest, ref, err) < 0)
                 goto wrap;
         build_key_t key;
         vers_build_key_registry(digest, key);
-        _cleanup_free_ char *image = xasprintf("%s:%s", layout, tag);
-        _cleanup_free_ char *full = xasprintf("%s (%.19s)", label, digest);
+        image = xasprintf("%s:%s", layout, tag);
+        full = xasprintf("%s (%.19s)", label, digest);
         struct unpack u = {image, ref};
         ret = vers_build_layer(b, full, key, apply_registry, &u, false, NULL, err);
         goto out;
