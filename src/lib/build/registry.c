@@ -5,8 +5,9 @@
  * In the layout each reference is a tag: the SHA-256 of its canonical form (format/imageref.h),
  * so the layout's index.json keeps which manifest each reference named when it was pulled.
  * A reference the layout has is used without asking the registry again (Docker's FROM); `vers
- * build --pull` asks. The layer's key is the manifest's digest, so two references to one image
- * share a layer, and a rebuild without network reuses it. The layout is locked (flock on
+ * build --pull` asks. The layer's key is the digest of the manifest in the layout (an OCI one:
+ * skopeo converts Docker's format, so it may differ from the registry's), so two references to
+ * one image share a layer, and a rebuild without network reuses it. The layout is locked (flock on
  * VERS_CACHE/oci.lock) from the pull to the unpack, so vers processes sharing VERS_CACHE never
  * see each other's half-written index.
  *
