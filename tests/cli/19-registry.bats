@@ -80,6 +80,9 @@ RUN echo built-in-tiny > /made && ls /bin/sh"
         [ "$status" -eq 0 ]
         [ "${lines[0]}" = "999:999 app" ]
         [ "${lines[1]}" = "999:999 app" ]
+        # the tree's root is 0755, as a container's: users other than root can walk it
+        run vers execute -b owners 'stat -c %a /'
+        [ "$output" = 755 ]
         # and on the host, in the root's id range (never the host's own uid 999)
         local base
         base=$(cut -d' ' -f1 "$VERS_ROOT/idmap")

@@ -426,6 +426,11 @@ static int apply_registry(struct build *b, const char *id, const char *path, voi
                 return vers_make_error(err, 0, "FROM %s: umoci raw unpack failed (exit %d): %s",
                                        u->ref, rc, why);
         }
+        /* umoci leaves the root of what it unpacked 0700, which keeps every user but root
+         * out of the whole tree (apt's _apt, exim's checks of its users): a container's root is
+         * 0755 */
+        if (chmod(path, 0755) < 0)
+                return vers_make_error(err, errno, "FROM %s: cannot chmod '%s'", u->ref, path);
         /* /.vers is vers's: whatever the image has there goes */
         _cleanup_free_ char *dotvers = xasprintf("%s/.vers", path);
         struct stat st;
