@@ -197,7 +197,7 @@ static int copy_from(struct build *b, const struct build_step *s, char **w, size
             .file = b->file,
         };
         const char *root, *from_key;
-        _cleanup_free_ char *what = NULL;
+        _cleanup_free_ char *what = NULL, *dest = NULL;
         int ret = -1;
         if (in->from_stage >= 0) {
                 const struct build_stage_out *st = &b->stages[in->from_stage];
@@ -224,7 +224,7 @@ static int copy_from(struct build *b, const struct build_step *s, char **w, size
         struct build_sources src;
         if (vers_build_stage_sources(root, what, b->file, in, w, n - 1, &src, err) < 0)
                 goto out;
-        _cleanup_free_ char *dest = dest_of(b, w[n - 1], strv_len(src.srcs));
+        dest = dest_of(b, w[n - 1], strv_len(src.srcs));
         char rootreal[PATH_MAX];
         if (!realpath(root, rootreal)) {
                 vers_make_error(err, errno, "cannot resolve '%s'", root);
