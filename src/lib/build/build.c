@@ -9,14 +9,15 @@
  *
  * Bases: FROM host (the machine's /usr read-only, a private /etc), FROM debian:<suite>
  * (debootstrap.c, cached once per suite in VERS_CACHE), FROM <tag or commit> of this root.
+
+ * RUN steps run in a sandbox that shares the host's network (to reach package archives);
+ * envs never do. The instructions' executors are in instr.c, the plan of steps in plan.c.
  *
  * Stages: each FROM starts one, its top, key and configuration anew (FROM an earlier stage's
  * name: where that stage ended); ARGs before the first FROM are substituted in FROM lines and
  * give defaults to a stage's ARG without a value. Only the stages the last one depends on
  * (its FROM, COPY --from, and theirs) are built, in order, as BuildKit does; the last stage
  * becomes the image. Step numbers count every instruction, skipped or not.
- * RUN steps run in a sandbox that shares the host's network (to reach package archives);
- * envs never do. The instructions' executors are in instr.c, the plan of steps in plan.c.
  */
 #include "build/build-private.h"
 #include "services/services.h"
