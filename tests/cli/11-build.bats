@@ -458,7 +458,8 @@ EOF
 }
 
 @test "bad multi-stage Dockerfiles get one line naming the problem" {
-        bad_build 'FROM host\nCOPY --from=nosuch /x /y\n' 'Dockerfile:2:6: COPY --from=nosuch: no stage of that name before this one, and as an image: '
+        # no stage, so an image: one no registry is asked for (not a valid reference)
+        bad_build 'FROM host AS builder\nFROM host\nCOPY --from=NoSuch /x /y\n' 'Dockerfile:3:6: COPY --from=NoSuch: no stage of that name before this one, and as an image: '
         bad_build 'FROM host AS a\nFROM host AS A\n' "Dockerfile:2:14: duplicate stage name 'a' (the first is on line 1)"
         bad_build 'FROM host\nCOPY --from=b /x /y\nFROM host AS b\n' 'Dockerfile:2:6: COPY --from=b: that stage comes later (line 3)'
         bad_build 'FROM host AS a\nFROM host\nADD --from=a /x /y\n' 'Dockerfile:3:5: ADD takes no --from'
