@@ -187,7 +187,7 @@ bad_build() { # Dockerfile text, expected message part
 @test "bad Dockerfiles get one line naming the problem" {
         bad_build 'FROM host\nFOO bar\n' 'Dockerfile:2:1: unknown instruction '"'"'FOO'"'"
         bad_build 'FROM host\nVOLUME /data\n' 'VOLUME is not supported by vers'
-        bad_build 'FROM ubuntu:22.04\n' 'FROM ubuntu:22.04: no image registry is reachable from vers; use FROM debian:bookworm'
+        bad_build 'FROM Ubuntu:22.04\n' 'Dockerfile:1:6: FROM Ubuntu:22.04: repository name must be lowercase'
         bad_build 'FROM debian:nosuchsuite\n' 'debootstrap does not know the suite'
         bad_build 'FROM host\nCOPY missing.txt /x\n' 'COPY missing.txt: not found in the build context'
         echo secret > "$BATS_TEST_TMPDIR/outside.txt"

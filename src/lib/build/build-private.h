@@ -70,6 +70,9 @@ void vers_build_key_host(build_key_t out);
 /* FROM debian:suite from uri (security: NULL or its archive), on a host of host_suite */
 void vers_build_key_debian(const char *suite, const char *uri, const char *security,
                            const char *host_suite, build_key_t out);
+/* FROM a registry image: its manifest's digest in the OCI layout ("sha256:..."), whatever
+ * reference named it (a tag, a digest, a mirror) */
+void vers_build_key_registry(const char *manifest_digest, build_key_t out);
 /* FROM a commit of ours: the top of the chain is that commit's tree */
 void vers_build_key_commit(const char *commit_id, build_key_t out);
 void vers_build_key_run(char *const *argv, const char *user, const char *workdir, char *const *env,
@@ -204,7 +207,8 @@ build_exec_fn vers_build_executor(enum vers_df_kind kind);
 /* ---- from.c: FROM ---------------------------------------------------------------------- */
 
 /* Start b's chain (b->top, b->key, b->conf) from the base ref ("host", "debian:<suite>", a tag
- * or commit of this root); in: the FROM (or COPY --from) it comes from, for messages. */
+ * or commit of this root, else a registry image: registry.c); in: the FROM (or COPY --from) it
+ * comes from, for messages. */
 int vers_build_from(struct build *b, const struct vers_df_instr *in, const char *ref,
                     vers_error_t *err);
 /* The FROM instruction's executor: FROM ref [AS name] */
@@ -216,6 +220,22 @@ int vers_build_exec_from(struct build *b, const struct build_step *s, char **var
 /* ref: "debian:<suite>[-slim]", in: its FROM; label: for progress */
 int vers_build_from_debian(struct build *b, const struct vers_df_instr *in, const char *ref,
                            const char *label, vers_error_t *err);
+
+/* ---- registry.c: FROM any registry image (skopeo, umoci) ---------------------------------- */
+
+/* ref: a Docker image reference (format/imageref.h), in: its FROM (or COPY --from); label:
+ * for progress. Pulls into the OCI layout VERS_CACHE/oci unless the layout already has ref
+ * (b->o->pull: always), unpacks its manifest as a base layer keyed by the manifest's digest,
+ * and sets b->conf from the image's configuration. */
+int vers_build_from_registry(struct build *b, const struct vers_df_instr *in, const char *ref,
+                             const char *label, vers_error_t *err);
+/* The reason a failed skopeo copy gives, from its output out, as a few words ("connection
+ * refused", "manifest unknown", "unauthorized"...; else the last message's last part), into
+ * buf. */
+void vers_registry_reason(const char *out, char *buf, size_t n);
+/* The StopSignal of an image configuration ("SIGINT", "2", "QUIT") as vers's name (TERM, INT,
+ * QUIT or KILL), or NULL when vers does not stop services with it. */
+const char *vers_registry_signal(const char *s);
 
 /* ---- copyscript.c: what runs COPY and ADD inside the sandbox ---------------------------- */
 

@@ -1,5 +1,6 @@
 /* from — FROM: the base a stage starts from. FROM host (the machine's /usr read-only, a private
- * /etc), FROM debian:<suite> (debootstrap.c), FROM a tag or commit of this root. */
+ * /etc), FROM debian:<suite> (debootstrap.c), FROM a tag or commit of this root (a name with no
+ * '/' and no ':' that resolves here), else any registry image (registry.c). */
 #include "build/build-private.h"
 #include "os/sandbox.h"
 
@@ -51,10 +52,7 @@ int vers_build_from(struct build *b, const struct vers_df_instr *in, const char 
                 return ret;
         }
         vers_error_free(&e2);
-        return vers_make_error(err, 0,
-                               "%s:%ld:%ld: FROM %s: no image registry is reachable from vers; use "
-                               "FROM debian:bookworm (debootstrap), FROM host, or a tag of yours",
-                               b->file, in->line, in->args_col, ref);
+        return vers_build_from_registry(b, in, ref, label, err);
 }
 
 int vers_build_exec_from(struct build *b, const struct build_step *s, char **vars,

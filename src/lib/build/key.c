@@ -57,6 +57,14 @@ void vers_build_key_debian(const char *suite, const char *uri, const char *secur
         vers_hash_hex(&h, out);
 }
 
+void vers_build_key_registry(const char *manifest_digest, build_key_t out)
+{
+        struct vers_hash h;
+        begin(&h, "base registry image");
+        vers_hash_str(&h, manifest_digest);
+        vers_hash_hex(&h, out);
+}
+
 void vers_build_key_commit(const char *commit_id, build_key_t out)
 {
         struct vers_hash h;
