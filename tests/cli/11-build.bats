@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # vers build from a Dockerfile ([builder] dockerfile): every instruction, cached layers,
-# --no-cache, a failing step, bad Dockerfiles, FROM a commit, and EXPOSE as the tunnel's
-# default port. Base: FROM host (the Debian base is in 12-debian.bats).
+# --no-cache, a failing step, bad Dockerfiles, FROM a commit, multi-stage builds (COPY --from a
+# stage, an index or a tag; symlinks in a stage), and EXPOSE as the tunnel's default port.
+# Base: FROM host (the Debian base is in 12-debian.bats).
 
 load helpers
 
@@ -197,7 +198,6 @@ bad_build() { # Dockerfile text, expected message part
         bad_build 'FROM host\nCMD ["a", ]\n' 'Dockerfile:2:11: CMD: malformed JSON array'
         bad_build 'FROM host\nUSER nosuchuser\n' "no user 'nosuchuser' in the env's /etc/passwd"
         bad_build 'FROM host\nEXPOSE 99999\n' 'EXPOSE 99999: not a port number'
-        bad_build 'FROM host AS a\nFROM a\n' 'multi-stage builds are not supported'
 }
 
 @test ".dockerignore leaves paths out of COPY and its cache key; the project's .vers/ never goes in" {
@@ -336,4 +336,132 @@ EOF
         run vers execute -b netcheck 'cat /links; ip -o link show | grep -vc " lo:"'
         [ "${lines[0]}" -ge 1 ]
         [ "${lines[1]}" = 0 ]
+}
+
+# the multi-stage project $DF/ms: a builder stage, a stage nothing needs, one that continues
+# the builder, and the last, which copies from them
+need_ms() {
+        MS=$DF/ms
+        [ -f "$MS/Dockerfile" ] && return 0
+        mkdir -p "$MS" && chmod 755 "$MS"
+        cp "$DF/vers.toml" "$MS/"
+        cat > "$MS/Dockerfile" <<'EOF'
+ARG BASE=host
+FROM ${BASE} AS builder
+ARG BASE
+RUN mkdir -p /out && echo x > /out/x && echo secret > /out/secret && echo "$BASE" > /out/base
+FROM host AS unused
+RUN touch /never
+FROM builder AS b2
+RUN echo b2 > /out/b2
+FROM host
+COPY --from=builder /out/x /x
+COPY --from=0 /out/base /base
+COPY --from=b2 /out/b2 /b2
+EOF
+}
+
+@test "a multi-stage build: the image has what COPY --from took, not the stages' own files" {
+        need_ms
+        cd "$MS"
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"step 7/12 FROM builder AS b2 (stage 0)"* ]]
+        [[ "$output" == *"step 10/12 COPY --from=builder /out/x /x"* ]]
+        vers run --alias ms >/dev/null
+        run vers execute -b ms 'cat /x /base /b2'
+        [ "${lines[0]}" = x ]
+        [ "${lines[1]}" = host ] # ARG BASE in the stage: its default from before FROM
+        [ "${lines[2]}" = b2 ]   # FROM builder AS b2 went on from the builder's files
+        run vers execute -b ms 'ls -d /out'
+        [ "$status" -ne 0 ]
+        run vers execute -b ms 'ls -d /never'
+        [ "$status" -ne 0 ]
+        run vers execute -b ms 'ls -d /x'
+        [ "$status" -eq 0 ]
+}
+
+@test "a stage the last one does not need is not built, and says so" {
+        need_ms
+        cd "$MS"
+        run vers build --no-cache
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"step 5/12 FROM host AS unused: skipped (stage 1 'unused': the last stage does not depend on it)"* ]]
+        [[ "$output" != *"step 6/12"* ]]
+        [[ "$output" != *"touch /never"* ]]
+}
+
+@test "a multi-stage rebuild is all cached; a changed RUN in the builder redoes the COPY from it" {
+        need_ms
+        cd "$MS"
+        vers build >/dev/null 2>&1
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"every step came from the cache"* ]]
+        [[ "$output" == *"cached: nothing changed"* ]]
+        # the same project with the builder's RUN changed (the cache is the root's)
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/ms.XXXXXX") && chmod 755 "$d"
+        cp vers.toml Dockerfile "$d/"
+        cd "$d"
+        sed -i 's/echo x > \/out\/x/echo x2 > \/out\/x/' Dockerfile
+        run vers build
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"step 2/12 FROM host (cached)"* ]]
+        [[ "$output" == *"step 4/12 RUN mkdir"* ]]
+        ! grep -q 'step 4/12 RUN mkdir.*(cached)' <<<"$output" # (one line)
+        [[ "$output" == *"step 9/12 FROM host (cached)"* ]]
+        [[ "$output" == *"step 10/12 COPY --from=builder /out/x /x"* ]]
+        [[ "$output" != *"step 10/12 COPY --from=builder /out/x /x (cached)"* ]]
+        vers run --alias ms2 >/dev/null
+        [ "$(vers execute -b ms2 'cat /x')" = x2 ]
+}
+
+@test "COPY --from a stage takes its symlinks as links, and resolves a source inside the stage" {
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/links.XXXXXX") && chmod 755 "$d"
+        cp "$DF/vers.toml" "$d/"
+        ! grep -q stage-own /etc/shadow # the host's, which the image must never get
+        cat > "$d/Dockerfile" <<'EOF'
+FROM host AS builder
+RUN mkdir /out && echo stage-own > /etc/shadow && ln -s /etc/shadow /out/link && ln -s / /out/root && ln -s ../../../../etc /out/up
+FROM host
+COPY --from=builder /out/ /all/
+COPY --from=builder /out/link /link-target
+COPY --from=builder /out/root/etc/shadow /via-root
+COPY --from=builder /out/up/shadow /via-up
+EOF
+        cd "$d"
+        run vers build
+        [ "$status" -eq 0 ]
+        vers run --alias links >/dev/null
+        run vers execute -b links 'readlink /all/link /all/root; cat /link-target /via-root /via-up'
+        [ "$output" = "$(printf '/etc/shadow\n/\nstage-own\nstage-own\nstage-own')" ]
+        # a link to what only the host has is not found in the stage
+        printf 'FROM host AS builder\nRUN mkdir /out && ln -s /etc/hostname /out/h && rm -f /etc/hostname\nFROM host\nCOPY --from=builder /out/h /h\n' > Dockerfile
+        run vers build
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Dockerfile:4:21: COPY --from=builder /out/h: not found in stage 'builder'"* ]]
+}
+
+@test "COPY --from a tag of this root copies from that commit's files" {
+        need_web_base
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/fromtag.XXXXXX") && chmod 755 "$d"
+        cp "$DF/vers.toml" "$d/"
+        printf 'FROM host\nCOPY --from=web-base /srv/app/state /srv/app/greeting.txt /copied/\n' > "$d/Dockerfile"
+        cd "$d"
+        run vers build
+        [ "$status" -eq 0 ]
+        vers run --alias fromtag >/dev/null
+        run vers execute -b fromtag 'cat /copied/state /copied/greeting.txt; stat -c %u:%g /copied/state'
+        [ "$output" = "$(printf 'branched\nhi from the app in /srv/app as root\n0:0')" ]
+        run vers build
+        [[ "$output" == *"every step came from the cache"* ]]
+}
+
+@test "bad multi-stage Dockerfiles get one line naming the problem" {
+        # no stage, so an image: one no registry is asked for (not a valid reference)
+        bad_build 'FROM host AS builder\nFROM host\nCOPY --from=NoSuch /x /y\n' 'Dockerfile:3:6: COPY --from=NoSuch: no stage of that name before this one, and as an image: '
+        bad_build 'FROM host AS a\nFROM host AS A\n' "Dockerfile:2:14: duplicate stage name 'a' (the first is on line 1)"
+        bad_build 'FROM host\nCOPY --from=b /x /y\nFROM host AS b\n' 'Dockerfile:2:6: COPY --from=b: that stage comes later (line 3)'
+        bad_build 'FROM host AS a\nFROM host\nADD --from=a /x /y\n' 'Dockerfile:3:5: ADD takes no --from'
+        bad_build 'FROM host AS a\nFROM host\nCOPY --from=a /nope /y\n' "Dockerfile:3:15: COPY --from=a /nope: not found in stage 'a'"
 }

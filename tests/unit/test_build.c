@@ -12,6 +12,7 @@
 #include "kernel_needs.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,84 @@ static void test_plan_without_dockerfile(void **state)
         assert_int_equal(p.steps[0].number, 1);
         assert_string_equal(p.steps[0].label, "FROM host");
         assert_null(p.steps[1].in);
+        vers_build_plan_clear(&p);
+}
+
+static void test_plan_stages(void **state)
+{
+        (void)state;
+        struct vers_dockerfile df;
+        parse_ok("ARG BASE=host\n"             /* 1 */
+                 "FROM ${BASE} AS deps\n"      /* 2: stage 0, needed by 1 */
+                 "RUN make deps\n"             /* 3 */
+                 "FROM host AS unused\n"       /* 4: stage 1, needed by nothing */
+                 "COPY --from=deps /d /d\n"    /* 5 */
+                 "FROM $BASE AS builder\n"     /* 6: stage 2, needed by 4 */
+                 "COPY --from=deps /d /d\n"    /* 7 */
+                 "FROM builder AS b2\n"        /* 8: stage 3, continues 2 */
+                 "RUN more\n"                  /* 9 */
+                 "FROM ${BASE}\n"              /* 10: stage 4, the last */
+                 "COPY --from=b2 /out/x /x\n", /* 11 */
+                 &df);
+        struct build_plan p;
+        vers_build_plan_make(&df, &p);
+        assert_int_equal(p.nstages, 5);
+        assert_int_equal(p.nsteps, 11);
+        static const struct {
+                size_t first, end;
+                const char *name;
+        } want[] = {
+            {1, 3, "deps"}, {3, 5, "unused"}, {5, 7, "builder"}, {7, 9, "b2"}, {9, 11, NULL}};
+        for (size_t k = 0; k < 5; k++) {
+                assert_int_equal(p.stages[k].first, want[k].first);
+                assert_int_equal(p.stages[k].end, want[k].end);
+                if (want[k].name)
+                        assert_string_equal(p.stages[k].name, want[k].name);
+                else
+                        assert_null(p.stages[k].name);
+        }
+        /* COPY --from shows in its step's label */
+        assert_string_equal(p.steps[10].label, "COPY --from=b2 /out/x /x");
+        char *vars[] = {"BASE=host", NULL};
+        vers_error_t err = NULL;
+        assert_int_equal(vers_build_plan_stages(&p, vars, &err), 0);
+        static const bool needed[] = {true, false, true, true, true};
+        static const int base_stage[] = {-1, -1, -1, 2, -1};
+        for (size_t k = 0; k < 5; k++) {
+                assert_int_equal(p.stages[k].needed, needed[k]);
+                assert_int_equal(p.stages[k].base_stage, base_stage[k]);
+        }
+        assert_string_equal(p.stages[0].base, "host");
+        assert_string_equal(p.stages[3].base, "builder");
+
+        /* the ARG before FROM may name a stage: then the last stage continues it (and still
+         * copies from b2) */
+        char *to_deps[] = {"BASE=DEPS", NULL};
+        assert_int_equal(vers_build_plan_stages(&p, to_deps, &err), 0);
+        assert_string_equal(p.stages[4].base, "DEPS");
+        assert_int_equal(p.stages[4].base_stage, 0);
+        assert_int_equal(p.stages[2].base_stage, 0);
+        static const bool needed2[] = {true, false, true, true, true};
+        for (size_t k = 0; k < 5; k++)
+                assert_int_equal(p.stages[k].needed, needed2[k]);
+        /* a bad substitution in a FROM is its line's error */
+        vers_build_plan_clear(&p);
+        vers_dockerfile_free(&df);
+        parse_ok("FROM host\nFROM ${X\n", &df);
+        vers_build_plan_make(&df, &p);
+        assert_int_equal(vers_build_plan_stages(&p, NULL, &err), -1);
+        assert_string_equal(err->msg,
+                            "Dockerfile:2:9: bad substitution: expected '}', ':-' or ':+'");
+        vers_error_free(&err);
+        vers_build_plan_clear(&p);
+        vers_dockerfile_free(&df);
+
+        /* no Dockerfile: one stage, FROM host */
+        vers_build_plan_make(NULL, &p);
+        assert_int_equal(p.nstages, 1);
+        assert_int_equal(vers_build_plan_stages(&p, NULL, &err), 0);
+        assert_true(p.stages[0].needed);
+        assert_string_equal(p.stages[0].base, "host");
         vers_build_plan_clear(&p);
 }
 
@@ -375,6 +454,129 @@ static void test_context_content_key(void **state)
         assert_non_null(strstr(msg, "only files of the build context"));
         free(msg);
         assert_int_equal(vers_rm_rf(dir, NULL), 0);
+}
+
+/* ---- COPY --from: sources in a stage's tree -------------------------------------------------- */
+
+/* the sources of "COPY --from=b words... /dest" in the tree root, as their paths in it joined
+ * by ' '; NULL on an error (its message in *msg). Checks each host path is root's. */
+static char *stage_sources(const char *root, const char *const *words, size_t n, char **msg)
+{
+        struct vers_df_instr in = {.kind = DF_COPY, .line = 3, .args_col = 14, .from = "b"};
+        struct build_sources s;
+        vers_error_t err = NULL;
+        if (vers_build_stage_sources(root, "stage 'b'", "Dockerfile", &in, (char *const *)words, n,
+                                     &s, &err) < 0) {
+                if (msg)
+                        *msg = xstrdup(err->msg);
+                vers_error_free(&err);
+                return NULL;
+        }
+        assert_null(s.lists); /* the copy lists all of a directory */
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        char real[PATH_MAX];
+        assert_non_null(realpath(root, real));
+        for (size_t i = 0; s.rels[i]; i++) {
+                assert_non_null(s.srcs[i]);
+                _cleanup_free_ char *want =
+                    xasprintf("%s%s", real, strcmp(s.rels[i], "/") ? s.rels[i] : "");
+                assert_string_equal(s.srcs[i], want);
+                strbuf_addf(&sb, "%s%s", i ? " " : "", s.rels[i]);
+        }
+        vers_build_sources_clear(&s);
+        return strbuf_detach(&sb);
+}
+
+static void test_stage_sources(void **state)
+{
+        (void)state;
+        NEED_SYSCALL("openat2");
+        char dir[] = "/tmp/vers-test-stage-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *out = xasprintf("%s/out", dir);
+        _cleanup_free_ char *etc = xasprintf("%s/etc", dir);
+        assert_int_equal(mkdir(out, 0755), 0);
+        assert_int_equal(mkdir(etc, 0755), 0);
+        write_at(dir, "out/x", "x");
+        write_at(dir, "out/y.txt", "y");
+        write_at(dir, "out/z.txt", "z");
+        write_at(dir, "etc/shadow", "the stage's own");
+        /* links the stage made: absolute, to its /, and up past its root */
+        _cleanup_free_ char *l1 = xasprintf("%s/out/link", dir);
+        _cleanup_free_ char *l2 = xasprintf("%s/out/root", dir);
+        _cleanup_free_ char *l3 = xasprintf("%s/out/up", dir);
+        _cleanup_free_ char *l4 = xasprintf("%s/out/host-only", dir);
+        assert_int_equal(symlink("/etc/shadow", l1), 0);
+        assert_int_equal(symlink("/", l2), 0);
+        assert_int_equal(symlink("../../../../../etc", l3), 0);
+        assert_int_equal(symlink("/etc/hostname", l4), 0); /* the host has it, the stage not */
+        static const struct {
+                const char *words[3];
+                size_t n;
+                const char *want;
+        } cases[] = {
+            {{"/out/x"}, 1, "/out/x"},
+            {{"out/x", "/out/"}, 2, "/out/x /out"}, /* relative to the stage's / */
+            {{"/out/*.txt"}, 1, "/out/y.txt /out/z.txt"},
+            {{"/out/link"}, 1, "/etc/shadow"}, /* the stage's own file, never the host's */
+            {{"/out/root/etc/shadow"}, 1, "/etc/shadow"},
+            {{"/out/up/shadow"}, 1, "/etc/shadow"},
+            {{"/../../out/x"}, 1, "/out/x"},
+            {{"/"}, 1, "/"},
+            {{"/out/root"}, 1, "/"},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char *msg = NULL;
+                _cleanup_free_ char *got = stage_sources(dir, cases[i].words, cases[i].n, &msg);
+                if (!got || strcmp(got, cases[i].want)) {
+                        print_error("%s: expected %s, got %s\n", cases[i].words[0], cases[i].want,
+                                    got ? got : msg);
+                        free(msg);
+                        fail();
+                }
+        }
+        static const struct {
+                const char *word, *msg;
+        } bad[] = {
+            {"/out/host-only", "Dockerfile:3:14: COPY --from=b /out/host-only: not found in stage "
+                               "'b'"},
+            {"/nope", "Dockerfile:3:14: COPY --from=b /nope: not found in stage 'b'"},
+            {"/out/*.none", "Dockerfile:3:14: COPY --from=b /out/*.none: not found in stage 'b'"},
+            {"/o*/x", "Dockerfile:3:14: COPY --from=b /o*/x: a wildcard may only be in the last "
+                      "part of the path"},
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                char *msg = NULL;
+                const char *w[] = {bad[i].word};
+                assert_null(stage_sources(dir, w, 1, &msg));
+                assert_string_equal(msg, bad[i].msg);
+                free(msg);
+        }
+        assert_int_equal(vers_rm_rf(dir, NULL), 0);
+}
+
+static void test_copy_from_key(void **state)
+{
+        (void)state;
+        char *flags[] = {"--chown=1:1", NULL};
+        char *srcs[] = {"/out/x", NULL};
+        char *srcs2[] = {"/out/x", "/out/y", NULL};
+        build_key_t k, o;
+        vers_build_key_copy_from(flags, "stagekey", srcs, "/x", k);
+        vers_build_key_copy_from(flags, "stagekey", srcs, "/x", o);
+        assert_string_equal(k, o);
+        assert_true(is_hex64(k));
+        vers_build_key_copy_from(NULL, "stagekey", srcs, "/x", o);
+        assert_string_not_equal(k, o);
+        vers_build_key_copy_from(flags, "stagekey2", srcs, "/x", o);
+        assert_string_not_equal(k, o);
+        vers_build_key_copy_from(flags, "stagekey", srcs2, "/x", o);
+        assert_string_not_equal(k, o);
+        vers_build_key_copy_from(flags, "stagekey", srcs, "/x/", o);
+        assert_string_not_equal(k, o);
+        /* not a COPY from the context with the same pieces */
+        vers_build_key_copy("COPY", flags, "/x", "stagekey", o);
+        assert_string_not_equal(k, o);
 }
 
 /* ---- the image configuration -------------------------------------------------------------- */
@@ -721,12 +923,15 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_plan_from_dockerfile),
             cmocka_unit_test(test_plan_without_dockerfile),
+            cmocka_unit_test(test_plan_stages),
             cmocka_unit_test(test_label_is_shortened),
             cmocka_unit_test(test_layer_key),
             cmocka_unit_test(test_debian_key),
             cmocka_unit_test(test_run_key),
             cmocka_unit_test(test_copy_and_image_keys),
             cmocka_unit_test(test_context_content_key),
+            cmocka_unit_test(test_stage_sources),
+            cmocka_unit_test(test_copy_from_key),
             cmocka_unit_test(test_imageconf_round_trip),
             cmocka_unit_test(test_imageconf_file),
             cmocka_unit_test(test_imageconf_old_format),

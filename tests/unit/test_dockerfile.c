@@ -1,5 +1,6 @@
 /* Unit tests for src/lib/format/dockerfile.c: instructions, continuations, exec and shell forms,
- * word splitting and substitution, and every refusal with its FILE:LINE:COL. */
+ * word splitting and substitution, stages (AS names, COPY --from), and every refusal with its
+ * FILE:LINE:COL. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -279,12 +280,33 @@ static const struct bad_case bad_cases[] = {
     {"glued", "FROM host\nRUN=x\n", "Dockerfile:2:1: expected an instruction, found 'RUN=x'"},
     {"before from", "RUN true\nFROM host\n",
      "Dockerfile:1:1: RUN before FROM (only ARG may come before FROM)"},
-    {"multi-stage", "FROM host AS a\nFROM a\n",
-     "Dockerfile:2:1: a second FROM: multi-stage builds are not supported"},
+    {"stage name", "FROM host AS 1st\n",
+     "Dockerfile:1:14: FROM ... AS 1st: a stage name is a letter, then letters, digits, '.', "
+     "'_' or '-'"},
+    {"stage name chars", "FROM host AS a/b\n",
+     "Dockerfile:1:14: FROM ... AS a/b: a stage name is a letter, then letters, digits, '.', "
+     "'_' or '-'"},
+    {"duplicate stage", "FROM host AS build\nRUN true\nFROM host as BUILD\n",
+     "Dockerfile:3:14: duplicate stage name 'build' (the first is on line 1)"},
     {"no args", "FROM host\nRUN\n", "Dockerfile:2:4: RUN needs arguments"},
     {"no args blank", "FROM host\nWORKDIR   \n", "Dockerfile:2:11: WORKDIR needs arguments"},
-    {"copy from", "FROM host\nCOPY --from=build /a /b\n",
-     "Dockerfile:2:6: COPY --from (multi-stage builds) is not supported"},
+    {"add from", "FROM host\nADD --from=build /a /b\n",
+     "Dockerfile:2:5: ADD takes no --from (COPY --from copies from a stage or an image)"},
+    {"copy from empty", "FROM host\nCOPY --from= /a /b\n",
+     "Dockerfile:2:6: COPY: option '--from' needs a value"},
+    {"copy from twice", "FROM host AS a\nFROM host\nCOPY --from=a --from=a /a /b\n",
+     "Dockerfile:3:15: COPY: --from given twice"},
+    {"copy from variable", "FROM host\nCOPY --from=$S /a /b\n",
+     "Dockerfile:2:6: COPY --from=$S: variables are not substituted in --from"},
+    {"copy from itself", "FROM host AS a\nCOPY --from=a /a /b\n",
+     "Dockerfile:2:6: COPY --from=a: that is the stage this COPY is in"},
+    {"copy from later", "FROM host AS a\nCOPY --chown=1 --from=B /a /b\nFROM host AS b\n",
+     "Dockerfile:2:16: COPY --from=B: that stage comes later (line 3); copy from an earlier one"},
+    {"copy from own index", "FROM host\nFROM host\nCOPY --from=1 /a /b\n",
+     "Dockerfile:3:6: COPY --from=1: not an earlier stage (this one is stage 1, counting from 0)"},
+    {"copy from huge index", "FROM host\nCOPY --from=99999999999 /a /b\n",
+     "Dockerfile:2:6: COPY --from=99999999999: not an earlier stage (this one is stage 0, "
+     "counting from 0)"},
     {"copy bad flag", "FROM host\nCOPY --link a b\n",
      "Dockerfile:2:6: COPY: unknown option '--link'"},
     {"copy flag no value", "FROM host\nADD --chown a b\n",
@@ -308,6 +330,65 @@ static const struct bad_case bad_cases[] = {
     {"platform", "FROM --platform=linux/arm64 host\n",
      "Dockerfile:1:6: FROM --platform is not supported (envs run on this machine)"},
 };
+
+static void test_stages(void **state)
+{
+        (void)state;
+        struct vers_dockerfile df;
+        parse_ok("ARG BASE=host\n"
+                 "ARG V\n"
+                 "FROM ${BASE} AS Builder\n"
+                 "RUN make\n"
+                 "FROM builder as b2\n"
+                 "COPY --from=BUILDER --chown=nobody /out/x /x\n"
+                 "FROM host\n"
+                 "COPY --from=0 /a /a\n"
+                 "COPY --chmod=600 --from=b2 [\"/b\", \"/c\", \"/d/\"]\n"
+                 "COPY --from=web-base:latest /e /e\n"
+                 "COPY --from=nosuch /f /f\n",
+                 &df);
+        assert_int_equal(df.n, 11);
+        assert_int_equal(df.nstages, 3);
+        static const int stage[] = {-1, -1, 0, 0, 1, 1, 2, 2, 2, 2, 2};
+        for (size_t i = 0; i < df.n; i++)
+                assert_int_equal(df.v[i].stage, stage[i]);
+        assert_string_equal(df.v[2].stage_name, "builder"); /* lowercased */
+        assert_string_equal(df.v[2].args, "${BASE} AS Builder");
+        assert_string_equal(df.v[4].stage_name, "b2");
+        assert_null(df.v[6].stage_name);
+        /* --from is kept apart from the other flags, resolved to a stage where it names one */
+        assert_string_equal(df.v[5].from, "BUILDER");
+        assert_int_equal(df.v[5].from_stage, 0);
+        assert_int_equal(df.v[5].from_col, 6);
+        assert_int_equal(strv_len(df.v[5].flags), 1);
+        assert_string_equal(df.v[5].flags[0], "--chown=nobody");
+        assert_string_equal(df.v[5].args, "/out/x /x");
+        assert_int_equal(df.v[7].from_stage, 0);
+        assert_int_equal(df.v[8].from_stage, 1);
+        assert_int_equal(df.v[8].from_col, 18);
+        assert_true(df.v[8].exec_form);
+        assert_int_equal(strv_len(df.v[8].argv), 3);
+        assert_string_equal(df.v[8].flags[0], "--chmod=600");
+        /* anything else is an image, for the build to start */
+        assert_string_equal(df.v[9].from, "web-base:latest");
+        assert_int_equal(df.v[9].from_stage, -1);
+        assert_int_equal(df.v[10].from_stage, -1);
+        assert_null(df.v[3].from);
+        assert_int_equal(df.v[3].from_stage, -1);
+        vers_dockerfile_free(&df);
+
+        /* one stage, no name; AS alone is not a name */
+        parse_ok("FROM host\nRUN true\n", &df);
+        assert_int_equal(df.nstages, 1);
+        assert_null(df.v[0].stage_name);
+        vers_dockerfile_free(&df);
+        parse_ok("FROM host AS\n", &df);
+        assert_null(df.v[0].stage_name);
+        vers_dockerfile_free(&df);
+        parse_ok("FROM host AS a.b_c-9\n", &df);
+        assert_string_equal(df.v[0].stage_name, "a.b_c-9");
+        vers_dockerfile_free(&df);
+}
 
 static void test_dockerignore(void **state)
 {
@@ -404,6 +485,7 @@ int main(void)
             cmocka_unit_test(test_vars),
             cmocka_unit_test(test_load),
             cmocka_unit_test(test_dockerignore),
+            cmocka_unit_test(test_stages),
         };
         return RUN_WITH_TABLE("dockerfile", fixed, bad_cases, test_bad);
 }

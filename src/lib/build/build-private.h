@@ -28,16 +28,32 @@ struct build_step {
         char *label;      /* for progress lines: "RUN apt-get update && ..." shortened */
 };
 
+/* A stage: a FROM and the steps up to the next FROM. */
+struct build_stage {
+        size_t first, end; /* its steps: steps[first] (its FROM) to steps[end - 1] */
+        const char *name;  /* FROM ... AS name (lowercased), or NULL */
+        char *base;        /* its FROM's image, ARGs substituted (vers_build_plan_stages) */
+        int base_stage;    /* the earlier stage that image names, or -1 */
+        bool needed;       /* the last stage depends on it (the last one itself is) */
+};
+
 struct build_plan {
         const char *file;         /* the Dockerfile's name, or "vers.toml": for messages */
         struct build_step *steps; /* the Dockerfile's instructions, then the image step */
         size_t n;
         int nsteps;                     /* steps before the image step (n - 1) */
         struct vers_df_instr *implicit; /* FROM host, when there is no Dockerfile */
+        struct build_stage *stages;     /* in order; steps before stages[0].first are ARGs */
+        size_t nstages;
 };
 
 /* The plan for df; df NULL: no [builder] dockerfile, an implicit "FROM host". */
 void vers_build_plan_make(const struct vers_dockerfile *df, struct build_plan *p);
+/* Which stages the last one needs, as BuildKit builds them: a FROM's image, with vars (the
+ * ARGs before the first FROM) substituted, names an earlier stage by its name; COPY --from
+ * one by name or index (resolved by the parser). Sets each stage's base, base_stage and
+ * needed. */
+int vers_build_plan_stages(struct build_plan *p, char *const *vars, vers_error_t *err);
 void vers_build_plan_clear(struct build_plan *p);
 /* "KW args": the first line of args, shortened to about 70 characters */
 char *vers_build_label(const char *kw, const char *args);
@@ -64,6 +80,10 @@ void vers_build_key_run(char *const *argv, const char *user, const char *workdir
 /* COPY or ADD (kw), its flags as written, the destination, and the sources' content key */
 void vers_build_key_copy(const char *kw, char *const *flags, const char *dest, const char *content,
                          build_key_t out);
+/* COPY --from: its flags as written (not --from), the key of the stage (or image) it copies
+ * from, which determines that tree's content, the sources' paths in it, the destination */
+void vers_build_key_copy_from(char *const *flags, const char *from_key, char *const *sources,
+                              const char *dest, build_key_t out);
 void vers_build_key_workdir(const char *dir, build_key_t out);
 /* The last step: the services it sets up (vers_services_describe) and the image's
  * configuration (JSON) */
@@ -72,9 +92,11 @@ void vers_build_key_image(const char *services, const char *config_json, build_k
 /* ---- context.c: COPY and ADD sources, .dockerignore -------------------------------------- */
 
 struct build_sources {
-        char **srcs;          /* resolved host paths, inside the context */
-        struct strbuf *lists; /* per source: what a directory source copies, NUL-separated */
+        char **srcs;          /* resolved host paths, inside the context (or the stage) */
+        struct strbuf *lists; /* per source: what a directory source copies, NUL-separated;
+                               * NULL: all of it (COPY --from) */
         build_key_t content;  /* every source's names, modes, link targets and bytes */
+        char **rels;          /* COPY --from: each source's path in the stage's root */
 };
 
 /* Resolve the sources words[0..n-1] of in (COPY or ADD) in the context ctxdir (globs;
@@ -82,6 +104,14 @@ struct build_sources {
 int vers_build_context_sources(const char *ctxdir, const char *file, const struct vers_df_instr *in,
                                char *const *words, size_t n, struct build_sources *out,
                                vers_error_t *err);
+/* COPY --from: resolve the sources words[0..n-1] (absolute or relative to its /, a '*', '?'
+ * or '[...]' in the last part) inside root, the host path of a stage's read-only tree, with
+ * openat2(RESOLVE_IN_ROOT): a symlink, absolute or relative, resolves inside root, so none
+ * leads out of it. what names the tree for messages ("stage 'builder'"). No .dockerignore,
+ * no content hash: the stage's key stands for its content. */
+int vers_build_stage_sources(const char *root, const char *what, const char *file,
+                             const struct vers_df_instr *in, char *const *words, size_t n,
+                             struct build_sources *out, vers_error_t *err);
 void vers_build_sources_clear(struct build_sources *s);
 
 /* ---- apt.c: the Debian archive this machine uses ----------------------------------------- */
@@ -115,6 +145,14 @@ int vers_build_apt_configure(const char *rootfs, const char *suite, const struct
 
 /* ---- the build's state (build.c) ---------------------------------------------------------- */
 
+/* A stage once built: what a later FROM or COPY --from takes from it */
+struct build_stage_out {
+        char *top; /* NULL: not built (not needed) */
+        build_key_t key;
+        struct vers_imageconf conf;
+};
+
+/* b->top, b->key and b->conf are the current stage's; each FROM starts them anew. */
 struct build {
         struct vers_ctx *ctx;
         const struct vers_build_opts *o;
@@ -122,8 +160,13 @@ struct build {
         char *top;                       /* its subvolume */
         int step, nsteps, cached, built; /* cached/built: steps that make a layer */
         struct vers_imageconf conf;      /* the image's configuration, as the Dockerfile sets it */
-        char **args;                     /* ARG values in effect during the build */
-        const char *file;                /* the Dockerfile, for messages */
+        char **args;        /* ARG values in effect: the stage's (before the first FROM and in
+                             * FROM lines: the global ones) */
+        char **global_args; /* the ARGs before the first FROM: an ARG without a value in a
+                             * stage takes its default from there */
+        const char *file;   /* the Dockerfile, for messages */
+        struct build_stage_out *stages; /* per stage of the plan */
+        size_t nstages;
 };
 
 /* ---- layer.c: the layer cache, and sandboxes for build steps ----------------------------- */
@@ -145,9 +188,11 @@ struct build_run {
         const char *workdir; /* NULL: / */
         char **env;          /* the whole environment */
         bool host_net;
-        bool project; /* bind the project (the build context) */
+        const char *bind; /* a host directory bound at its own path (the build context; a
+                           * stage's read-only tree for COPY --from), or NULL */
 };
-/* Run one command in a sandbox on path (cgroup id), then stop everything it started. */
+/* Run one command in a sandbox on path (cgroup id), then stop everything it started. The
+ * directories made in path for r->bind's mount point are removed again. */
 int vers_build_run_in(struct build *b, const char *id, const char *path, const struct build_run *r,
                       int *status, vers_error_t *err);
 

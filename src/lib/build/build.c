@@ -9,8 +9,15 @@
  *
  * Bases: FROM host (the machine's /usr read-only, a private /etc), FROM debian:<suite>
  * (debootstrap.c, cached once per suite in VERS_CACHE), FROM <tag or commit> of this root.
+
  * RUN steps run in a sandbox that shares the host's network (to reach package archives);
  * envs never do. The instructions' executors are in instr.c, the plan of steps in plan.c.
+ *
+ * Stages: each FROM starts one, its top, key and configuration anew (FROM an earlier stage's
+ * name: where that stage ended); ARGs before the first FROM are substituted in FROM lines and
+ * give defaults to a stage's ARG without a value. Only the stages the last one depends on
+ * (its FROM, COPY --from, and theirs) are built, in order, as BuildKit does; the last stage
+ * becomes the image. Step numbers count every instruction, skipped or not.
  */
 #include "build/build-private.h"
 #include "services/services.h"
@@ -55,16 +62,118 @@ static int run_step(struct build *b, const struct build_step *s, vers_error_t *e
         return 0;
 }
 
-/* [builder.args] that no ARG of the Dockerfile takes */
-static void check_build_args(struct build *b)
+/* [builder.args] that no ARG of the Dockerfile takes (in any stage, built or not) */
+static void check_build_args(struct build *b, const struct build_plan *p)
 {
+        _cleanup_strv_ char **names = NULL;
+        for (size_t i = 0; i + 1 < p->n; i++) {
+                const struct vers_df_instr *in = p->steps[i].in;
+                _cleanup_strv_ char **w = NULL;
+                vers_error_t e = NULL;
+                if (in->kind != DF_ARG ||
+                    vers_df_words(in->args, NULL, NULL, in->line, in->col, &w, &e) < 0) {
+                        vers_error_free(&e);
+                        continue;
+                }
+                for (size_t j = 0; w[j]; j++) {
+                        w[j][strcspn(w[j], "=")] = '\0';
+                        vers_df_setvar(&names, w[j], "");
+                }
+        }
         char **given = b->ctx->cfg.build_args;
         for (size_t i = 0; given && given[i]; i++) {
                 size_t n = strcspn(given[i], "=");
-                if (!vers_df_var(b->args, given[i], n))
+                if (!vers_df_var(names, given[i], n))
                         vers_notice(b->ctx, "[builder.args] %.*s: the Dockerfile has no ARG %.*s",
                                     (int)n, given[i], (int)n, given[i]);
         }
+}
+
+/* conf's copy in *out (through its JSON: one way to copy what it holds) */
+static int conf_copy(const struct vers_imageconf *conf, struct vers_imageconf *out,
+                     vers_error_t *err)
+{
+        _cleanup_free_ char *json = vers_imageconf_to_json(conf, err);
+        return json ? vers_imageconf_parse(json, out, err) : -1;
+}
+
+/* Start the chain anew for a stage: from nothing (its FROM then sets the base), with the ARGs
+ * before the first FROM in effect for the FROM line only */
+static void stage_reset(struct build *b)
+{
+        free(b->top);
+        b->top = NULL;
+        b->key[0] = '\0';
+        vers_imageconf_clear(&b->conf);
+        strv_free(b->args);
+        b->args = NULL;
+        for (size_t i = 0; b->global_args && b->global_args[i]; i++)
+                strv_push(&b->args, b->global_args[i]);
+}
+
+/* One stage: its FROM (from the base, or where an earlier stage ended), then its steps; what
+ * it ends with is kept in b->stages for a later FROM or COPY --from. */
+static int run_stage(struct build *b, const struct build_plan *p, size_t k, vers_error_t *err)
+{
+        const struct build_stage *st = &p->stages[k];
+        const struct build_step *from = &p->steps[st->first];
+        stage_reset(b);
+        if (st->base_stage >= 0) {
+                const struct build_stage_out *base = &b->stages[st->base_stage];
+                b->step = from->number;
+                vers_build_say(b, true, "step %d/%d %s (stage %d)", b->step, b->nsteps, from->label,
+                               st->base_stage);
+                b->top = xstrdup(base->top);
+                memcpy(b->key, base->key, sizeof b->key);
+                if (conf_copy(&base->conf, &b->conf, err) < 0)
+                        return -1;
+        } else if (run_step(b, from, err) < 0) {
+                return -1;
+        }
+        /* a stage sees only the ARGs it declares (their defaults may come from before FROM) */
+        strv_free(b->args);
+        b->args = NULL;
+        for (size_t i = st->first + 1; i < st->end; i++)
+                if (run_step(b, &p->steps[i], err) < 0)
+                        return -1;
+        struct build_stage_out *out = &b->stages[k];
+        out->top = xstrdup(b->top);
+        memcpy(out->key, b->key, sizeof out->key);
+        return conf_copy(&b->conf, &out->conf, err);
+}
+
+/* Every stage the last one needs, in order; the others are said to be skipped */
+static int run_stages(struct build *b, struct build_plan *p, vers_error_t *err)
+{
+        size_t first = p->nstages ? p->stages[0].first : 0;
+        for (size_t i = 0; i < first; i++) /* ARGs before the first FROM */
+                if (run_step(b, &p->steps[i], err) < 0)
+                        return -1;
+        b->global_args = b->args;
+        b->args = NULL;
+        _cleanup_strv_ char **vars = build_vars(b);
+        for (size_t i = 0; b->global_args && b->global_args[i]; i++)
+                strv_push(&vars, b->global_args[i]);
+        if (vers_build_plan_stages(p, vars, err) < 0)
+                return -1;
+        b->stages = xcalloc(p->nstages, sizeof *b->stages);
+        b->nstages = p->nstages;
+        for (size_t k = 0; k < p->nstages; k++) {
+                const struct build_stage *st = &p->stages[k];
+                if (st->needed) {
+                        if (run_stage(b, p, k, err) < 0)
+                                return -1;
+                        continue;
+                }
+                const struct build_step *from = &p->steps[st->first];
+                b->step = from->number;
+                vers_build_say(b, false,
+                               "step %d/%d %s: skipped (stage %zu%s%s%s: the last stage does not "
+                               "depend on it)",
+                               b->step, b->nsteps, from->label, k, st->name ? " '" : "",
+                               st->name ? st->name : "", st->name ? "'" : "");
+        }
+        return 0;
 }
 
 /* The last step: the image itself. 1 if it came from the cache. */
@@ -104,10 +213,9 @@ int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **ima
         vers_build_plan_make(ctx->cfg.dockerfile ? &df : NULL, &plan);
         b.file = plan.file;
         b.nsteps = plan.nsteps;
-        for (size_t i = 0; i + 1 < plan.n; i++)
-                if (run_step(&b, &plan.steps[i], err) < 0)
-                        goto out;
-        check_build_args(&b);
+        if (run_stages(&b, &plan, err) < 0)
+                goto out;
+        check_build_args(&b, &plan);
         rc = run_last(&b, &plan.steps[plan.n - 1], image_id, err);
         if (rc < 0)
                 goto out;
@@ -125,5 +233,11 @@ out:
         free(b.top);
         vers_imageconf_clear(&b.conf);
         strv_free(b.args);
+        strv_free(b.global_args);
+        for (size_t k = 0; k < b.nstages; k++) {
+                free(b.stages[k].top);
+                vers_imageconf_clear(&b.stages[k].conf);
+        }
+        free(b.stages);
         return ret;
 }

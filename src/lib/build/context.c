@@ -1,10 +1,12 @@
 /* context — the sources of COPY and ADD in the build context: globs, .dockerignore, the walk
- * that lists what a directory source copies, and the content key of them all. */
+ * that lists what a directory source copies, and the content key of them all; and the sources
+ * of COPY --from in a stage's tree, resolved inside it. */
 #include "build/build-private.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdio.h>
@@ -226,9 +228,132 @@ int vers_build_context_sources(const char *ctxdir, const char *file, const struc
 
 void vers_build_sources_clear(struct build_sources *s)
 {
-        for (size_t i = 0; i < strv_len(s->srcs); i++)
+        for (size_t i = 0; s->lists && i < strv_len(s->srcs); i++)
                 strbuf_release(&s->lists[i]);
         free(s->lists);
         strv_free(s->srcs);
+        strv_free(s->rels);
         memset(s, 0, sizeof *s);
+}
+
+/* ---- COPY --from: sources in a stage's tree ------------------------------------------------ */
+
+/* The host path of what rel resolves to inside rootreal, symlinks resolved as if rootreal
+ * were '/' (openat2 RESOLVE_IN_ROOT, then the kernel's own name for what it opened), or NULL
+ * with errno set. */
+static char *resolve_in_stage(const char *rootreal, const char *rel)
+{
+        vers_error_t e = NULL;
+        _cleanup_close_ int fd = vers_open_in_root(rootreal, rel, O_PATH, 0, &e);
+        if (fd < 0) {
+                errno = e && e->status ? e->status : EIO;
+                vers_error_free(&e);
+                return NULL;
+        }
+        char link[64], real[PATH_MAX];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, real, sizeof real - 1);
+        if (n < 0)
+                return NULL;
+        real[n] = '\0';
+        if (!inside(rootreal, real)) {
+                errno = EXDEV; /* cannot happen: openat2 stayed in the tree */
+                return NULL;
+        }
+        return xstrdup(real);
+}
+
+static bool has_wildcard(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (s[i] == '*' || s[i] == '?' || s[i] == '[')
+                        return true;
+        return false;
+}
+
+static int add_stage_source(const char *rootreal, const char *rel, struct build_sources *s)
+{
+        char *real = resolve_in_stage(rootreal, rel);
+        if (!real)
+                return -1;
+        const char *in_root = real + strlen(rootreal);
+        strv_push(&s->srcs, real);
+        strv_push(&s->rels, *in_root ? in_root : "/");
+        free(real);
+        return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The entries of the directory dir (inside rootreal) that match pat, sorted */
+static int stage_glob(const char *rootreal, const char *dir, const char *pat, char ***out)
+{
+        int fd = vers_open_in_root(rootreal, dir, O_RDONLY | O_DIRECTORY, 0, NULL);
+        if (fd < 0)
+                return -1;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -1;
+        }
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL)
+                if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+                    fnmatch(pat, de->d_name, 0) == 0)
+                        strv_push(out, de->d_name);
+        closedir(d);
+        size_t n = strv_len(*out);
+        if (n > 1)
+                qsort(*out, n, sizeof **out, cmp_str);
+        return 0;
+}
+
+int vers_build_stage_sources(const char *root, const char *what, const char *file,
+                             const struct vers_df_instr *in, char *const *words, size_t n,
+                             struct build_sources *out, vers_error_t *err)
+{
+        memset(out, 0, sizeof *out);
+        char rootreal[PATH_MAX];
+        if (!realpath(root, rootreal))
+                return vers_make_error(err, errno, "cannot resolve '%s'", root);
+        int ret = 0;
+        for (size_t i = 0; i < n && ret == 0; i++) {
+                const char *w = words[i];
+                const char *slash = strrchr(w, '/');
+                size_t dlen = slash ? (size_t)(slash - w) : 0;
+                const char *last = slash ? slash + 1 : w;
+                if (has_wildcard(w, dlen)) {
+                        ret = vers_make_error(err, 0,
+                                              "%s:%ld:%ld: COPY --from=%s %s: a wildcard may only "
+                                              "be in the last part of the path",
+                                              file, in->line, in->args_col, in->from, w);
+                        break;
+                }
+                size_t before = strv_len(out->srcs);
+                int rc;
+                if (has_wildcard(last, strlen(last))) {
+                        _cleanup_free_ char *dir = dlen ? xstrndup(w, dlen) : xstrdup("/");
+                        _cleanup_strv_ char **names = NULL;
+                        rc = stage_glob(rootreal, dir, last, &names);
+                        for (size_t j = 0; rc == 0 && names && names[j]; j++) {
+                                _cleanup_free_ char *rel = xasprintf("%s/%s", dir, names[j]);
+                                rc = add_stage_source(rootreal, rel, out);
+                        }
+                } else {
+                        rc = add_stage_source(rootreal, w, out);
+                }
+                int e = rc < 0 && errno != ENOENT && errno != ENOTDIR ? errno : 0;
+                if (rc < 0 || strv_len(out->srcs) == before)
+                        ret = vers_make_error(err, e,
+                                              "%s:%ld:%ld: COPY --from=%s %s: not found in %s",
+                                              file, in->line, in->args_col, in->from, w, what);
+        }
+        if (ret < 0) {
+                vers_build_sources_clear(out);
+                return -1;
+        }
+        return 0;
 }

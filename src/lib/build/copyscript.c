@@ -2,7 +2,9 @@
 #include "build/build-private.h"
 
 /* The script that copies inside the sandbox: $1 dest, $2 owner, $3 mode, $4 add, sources.
- * The entries of the n-th source, when it is a directory, are listed in /.vers/copy.n. */
+ * The entries of the n-th source, when it is a directory, are listed in /.vers/copy.n; when
+ * there is no list (COPY --from: no .dockerignore), the script lists them all, with find, which
+ * does not follow symlinks (they are copied as links). */
 const char vers_build_copy_script[] =
     "set -e\n"
     "dest=$1 own=$2 mode=$3 add=$4; shift 4\n"
@@ -19,6 +21,7 @@ const char vers_build_copy_script[] =
     "    mkdir -p \"$dest\"; tar -xf \"$s\" -C \"$dest\"\n"
     "  elif [ -d \"$s\" ]; then\n"
     "    mkdir -p \"$dest\"\n"
+    "    [ -f \"$list\" ] || (cd \"$s\" && find . -mindepth 1 -print0) > \"$list\"\n"
     "    tar -C \"$s\" --null --no-recursion -T \"$list\" --numeric-owner -cf /.vers/copy.tar\n"
     "    tar -C \"$dest\" --numeric-owner -xpf /.vers/copy.tar; rm -f /.vers/copy.tar\n"
     "    (cd \"$dest\" && xargs -0 -r chown -h \"$own\" < \"$list\")\n"

@@ -1,9 +1,12 @@
-/* instr — the executors of the Dockerfile's instructions (FROM: from.c): RUN, COPY/ADD, WORKDIR,
- * ENV/ARG, USER, EXPOSE, CMD/ENTRYPOINT and STOPSIGNAL. */
+/* instr — the executors of the Dockerfile's instructions (FROM: from.c): RUN, COPY/ADD (COPY
+ * --from an earlier stage or an image too), WORKDIR, ENV/ARG, USER, EXPOSE, CMD/ENTRYPOINT and
+ * STOPSIGNAL. */
 #include "build/build-private.h"
 #include "os/passwd.h"
 #include "os/sandbox.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -100,6 +103,7 @@ struct copy_arg {
         const char *own;
         const char *mode;
         bool add;
+        const char *bind; /* the host directory the sources are in: the context, or a stage */
 };
 
 static int apply_copy(struct build *b, const char *id, const char *path, void *arg,
@@ -120,13 +124,16 @@ static int apply_copy(struct build *b, const char *id, const char *path, void *a
         for (size_t i = 0; i < n && ret == 0; i++) {
                 strv_push(&argv, c->src->srcs[i]);
                 /* 0644: read inside by the env's root, which has no rights over the host's
-                 * files beyond what everyone has */
+                 * files beyond what everyone has. Without a list, the script lists all. */
                 _cleanup_free_ char *list = xasprintf(".vers/copy.%zu", i);
-                ret = vers_write_file_in_root(path, list, c->src->lists[i].buf,
-                                              c->src->lists[i].len, 0644, err);
+                if (c->src->lists)
+                        ret = vers_write_file_in_root(path, list, c->src->lists[i].buf,
+                                                      c->src->lists[i].len, 0644, err);
+                else
+                        ret = vers_unlink_in_root(path, list, err);
         }
         char *env[] = {"PATH=" BUILD_DEFAULT_PATH, "HOME=/root", NULL};
-        struct build_run r = {.argv = argv, .env = env, .project = true};
+        struct build_run r = {.argv = argv, .env = env, .bind = c->bind};
         int status = 0;
         if (ret == 0)
                 ret = vers_build_run_in(b, id, path, &r, &status, err);
@@ -141,6 +148,101 @@ static int apply_copy(struct build *b, const char *id, const char *path, void *a
                                        "step %d/%d: copying into the image failed (exit %d)",
                                        b->step, b->nsteps, status);
         return 0;
+}
+
+/* COPY's destination in the image: a directory (ending in '/') for several sources */
+static char *dest_of(const struct build *b, const char *word, size_t nsrcs)
+{
+        char *dest = abs_in_image(b, word);
+        if (nsrcs > 1 && !str_endswith(dest, "/")) {
+                char *d = xasprintf("%s/", dest);
+                free(dest);
+                dest = d;
+        }
+        return dest;
+}
+
+/* An error of vers_build_from() for COPY --from=ref, which is no stage: said as COPY's, at the
+ * --from option, without the "FILE:LINE:COL: FROM ref: " it starts with */
+static int from_image_error(struct build *b, const struct vers_df_instr *in, vers_error_t *err)
+{
+        const char *m = err && *err && (*err)->msg ? (*err)->msg : "cannot start from it";
+        _cleanup_free_ char *where = xasprintf("%s:%ld:", b->file, in->line);
+        if (str_startswith(m, where)) {
+                const char *p = strstr(m + strlen(where), ": ");
+                m = p ? p + 2 : m;
+        }
+        _cleanup_free_ char *what = xasprintf("FROM %s: ", in->from);
+        if (str_startswith(m, what))
+                m += strlen(what);
+        _cleanup_free_ char *msg = xstrdup(m);
+        vers_error_free(err);
+        return vers_make_error(err, 0,
+                               "%s:%ld:%ld: COPY --from=%s: no stage of that name before this "
+                               "one, and as an image: %s",
+                               b->file, in->line, in->from_col, in->from, msg);
+}
+
+/* COPY --from: the sources are in an earlier stage's tree, or an image's started for it; the
+ * stage's key stands for their content */
+static int copy_from(struct build *b, const struct build_step *s, char **w, size_t n,
+                     struct copy_arg *c, vers_error_t *err)
+{
+        const struct vers_df_instr *in = s->in;
+        struct build img = {
+            .ctx = b->ctx,
+            .o = b->o,
+            .step = b->step,
+            .nsteps = b->nsteps,
+            .file = b->file,
+        };
+        const char *root, *from_key;
+        _cleanup_free_ char *what = NULL, *dest = NULL;
+        int ret = -1;
+        if (in->from_stage >= 0) {
+                const struct build_stage_out *st = &b->stages[in->from_stage];
+                if (!st->top)
+                        return vers_make_error(err, 0,
+                                               "%s:%ld:%ld: COPY --from=%s: stage %d was "
+                                               "not built",
+                                               b->file, in->line, in->from_col, in->from,
+                                               in->from_stage);
+                root = st->top;
+                from_key = st->key;
+                what = xasprintf("stage '%s'", in->from);
+        } else {
+                if (vers_build_from(&img, in, in->from, err) < 0) {
+                        from_image_error(b, in, err);
+                        goto out;
+                }
+                b->cached += img.cached;
+                b->built += img.built;
+                root = img.top;
+                from_key = img.key;
+                what = xasprintf("image '%s'", in->from);
+        }
+        struct build_sources src;
+        if (vers_build_stage_sources(root, what, b->file, in, w, n - 1, &src, err) < 0)
+                goto out;
+        dest = dest_of(b, w[n - 1], strv_len(src.srcs));
+        char rootreal[PATH_MAX];
+        if (!realpath(root, rootreal)) {
+                vers_make_error(err, errno, "cannot resolve '%s'", root);
+                vers_build_sources_clear(&src);
+                goto out;
+        }
+        c->src = &src;
+        c->dest = dest;
+        c->bind = rootreal;
+        build_key_t key;
+        vers_build_key_copy_from(in->flags, from_key, src.rels, dest, key);
+        ret = vers_build_layer(b, s->label, key, apply_copy, c, false, NULL, err);
+        vers_build_sources_clear(&src);
+out:
+        free(img.top);
+        vers_imageconf_clear(&img.conf);
+        strv_free(img.args);
+        return ret;
 }
 
 static int exec_copy(struct build *b, const struct build_step *s, char **vars, vers_error_t *err)
@@ -179,17 +281,15 @@ static int exec_copy(struct build *b, const struct build_step *s, char **vars, v
                         c.mode = v;
                 }
         }
+        if (in->from)
+                return copy_from(b, s, w, n, &c, err);
         struct build_sources src;
         if (vers_build_context_sources(b->ctx->project_dir, b->file, in, w, n - 1, &src, err) < 0)
                 return -1;
-        _cleanup_free_ char *dest = abs_in_image(b, w[n - 1]);
-        if (strv_len(src.srcs) > 1 && !str_endswith(dest, "/")) {
-                char *d = xasprintf("%s/", dest);
-                free(dest);
-                dest = d;
-        }
+        _cleanup_free_ char *dest = dest_of(b, w[n - 1], strv_len(src.srcs));
         c.src = &src;
         c.dest = dest;
+        c.bind = b->ctx->project_dir;
         build_key_t key;
         vers_build_key_copy(kw, in->flags, dest, src.content, key);
         int ret = vers_build_layer(b, s->label, key, apply_copy, &c, false, NULL, err);
@@ -261,9 +361,11 @@ static int exec_env(struct build *b, const struct build_step *s, char **vars, ve
                         vers_df_setvar(dst, k, given);
                 else if (eq)
                         vers_df_setvar(dst, k, eq + 1);
-                else if (arg && !vers_df_var(b->args, k, strlen(k)))
-                        vers_df_setvar(dst, k, "");
-                else if (!arg)
+                else if (arg && !vers_df_var(b->args, k, strlen(k))) {
+                        /* in a stage, the default of the ARG before the first FROM (Docker) */
+                        const char *g = vers_df_var(b->global_args, k, strlen(k));
+                        vers_df_setvar(dst, k, g ? g : "");
+                } else if (!arg)
                         return vers_make_error(err, 0, "%s:%ld:%ld: ENV %s needs a value", b->file,
                                                in->line, in->args_col, k);
         }

@@ -97,6 +97,18 @@ void vers_build_key_copy(const char *kw, char *const *flags, const char *dest, c
         vers_hash_hex(&h, out);
 }
 
+void vers_build_key_copy_from(char *const *flags, const char *from_key, char *const *sources,
+                              const char *dest, build_key_t out)
+{
+        struct vers_hash h;
+        begin(&h, "COPY --from");
+        add_strv(&h, flags);
+        vers_hash_str(&h, from_key);
+        add_strv(&h, sources);
+        vers_hash_str(&h, dest);
+        vers_hash_hex(&h, out);
+}
+
 void vers_build_key_workdir(const char *dir, build_key_t out)
 {
         struct vers_hash h;

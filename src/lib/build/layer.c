@@ -1,9 +1,11 @@
 /* layer — the layer cache (read-only subvolumes in the images table, found by key) and the
- * sandboxes build steps run in. */
+ * sandboxes build steps run in (with a host directory bound in: the build context, or the
+ * read-only tree of the stage a COPY --from copies from). */
 #include "build/build-private.h"
 #include "base/failpoint.h"
 #include "os/cgroup.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,14 +37,78 @@ static void stop_build_sandbox(const char *cg, pid_t pid)
                 vers_sleep_ms(10);
 }
 
+/* The first k parts of the absolute path p ("" for 0), into sb */
+static void path_prefix(struct strbuf *sb, const char *p, size_t k)
+{
+        strbuf_reset(sb);
+        for (const char *c = p; k && *c;) {
+                c += strspn(c, "/");
+                size_t n = strcspn(c, "/");
+                if (!n)
+                        break;
+                if (sb->len)
+                        strbuf_addch(sb, '/');
+                strbuf_add(sb, c, n);
+                c += n;
+                k--;
+        }
+}
+
+static size_t path_parts(const char *p)
+{
+        size_t n = 0;
+        for (const char *c = p; *c;) {
+                c += strspn(c, "/");
+                size_t l = strcspn(c, "/");
+                n += l > 0;
+                c += l;
+        }
+        return n;
+}
+
+/* How many leading parts of bind already exist in the tree path (resolved inside it) */
+static size_t parts_present(const char *path, const char *bind)
+{
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        size_t n = path_parts(bind), k = 0;
+        while (k < n) {
+                path_prefix(&sb, bind, k + 1);
+                if (!vers_exists_in_root(path, sb.buf))
+                        break;
+                k++;
+        }
+        return k;
+}
+
+/* Remove the (empty) directories the sandbox made in path for bind's mount point: its parts
+ * from the last down to the first one that was there before (present of them) */
+static void remove_mount_point(const char *path, const char *bind, size_t present)
+{
+        _cleanup_strbuf_ struct strbuf parent = STRBUF_INIT;
+        _cleanup_strbuf_ struct strbuf whole = STRBUF_INIT;
+        for (size_t k = path_parts(bind); k > present; k--) {
+                path_prefix(&parent, bind, k - 1);
+                path_prefix(&whole, bind, k);
+                _cleanup_close_ int fd = vers_open_in_root(path, parent.len ? parent.buf : ".",
+                                                           O_RDONLY | O_DIRECTORY, 0, NULL);
+                const char *name = whole.buf + (parent.len ? parent.len + 1 : 0);
+                if (fd < 0 || unlinkat(fd, name, AT_REMOVEDIR) < 0)
+                        return;
+        }
+}
+
 int vers_build_run_in(struct build *b, const char *id, const char *path, const struct build_run *r,
                       int *status, vers_error_t *err)
 {
         pid_t pid;
         unsigned flags = VERS_SB_NO_SERVICES | (r->host_net ? VERS_SB_HOST_NET : 0);
-        if (vers_start_sandbox(b->ctx, id, path, r->project ? b->ctx->project_dir : NULL,
-                               "vers-build", 0, 0, flags, &pid, err) < 0)
+        size_t present = r->bind ? parts_present(path, r->bind) : 0;
+        if (vers_start_sandbox(b->ctx, id, path, r->bind, "vers-build", 0, 0, flags, &pid, err) <
+            0) {
+                if (r->bind)
+                        remove_mount_point(path, r->bind, present);
                 return -1;
+        }
         struct vers_exec_opts o = {
             .extra_env = r->env,
             .user = r->user,
@@ -52,6 +118,8 @@ int vers_build_run_in(struct build *b, const char *id, const char *path, const s
         int ret =
             vers_exec_in(pid, id, path, r->workdir ? r->workdir : "/", r->argv, &o, status, err);
         stop_build_sandbox(id, pid);
+        if (r->bind)
+                remove_mount_point(path, r->bind, present);
         return ret;
 }
 

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const struct {
         const char *name;
@@ -253,6 +254,8 @@ static void instr_clear(struct vers_df_instr *in)
         free(in->args);
         strv_free(in->argv);
         strv_free(in->flags);
+        free(in->stage_name);
+        free(in->from);
 }
 
 void vers_dockerfile_free(struct vers_dockerfile *df)
@@ -284,18 +287,30 @@ static int take_flags(struct vers_df_instr *in, const char *file, vers_error_t *
                 long col = in->args_col + (long)(a - in->args);
                 const char *eq = strchr(flag, '=');
                 size_t name_len = eq ? (size_t)(eq - flag) : n;
-                if (!strncmp(flag, "--from", name_len) && name_len == 6)
+                bool from = name_len == 6 && !strncmp(flag, "--from", 6);
+                if (from && in->kind == DF_ADD)
                         return df_error(err, file, in->line, col,
-                                        "%s --from (multi-stage builds) is not supported",
-                                        vers_df_kind_name(in->kind));
-                if (!((name_len == 7 && !strncmp(flag, "--chown", 7)) ||
-                      (name_len == 7 && !strncmp(flag, "--chmod", 7))))
+                                        "ADD takes no --from (COPY --from copies from a stage "
+                                        "or an image)");
+                if (!from && !((name_len == 7 && !strncmp(flag, "--chown", 7)) ||
+                               (name_len == 7 && !strncmp(flag, "--chmod", 7))))
                         return df_error(err, file, in->line, col, "%s: unknown option '%.*s'",
                                         vers_df_kind_name(in->kind), (int)name_len, flag);
                 if (!eq || !eq[1])
                         return df_error(err, file, in->line, col, "%s: option '%.*s' needs a value",
                                         vers_df_kind_name(in->kind), (int)name_len, flag);
-                strv_push(&in->flags, flag);
+                if (from && in->from)
+                        return df_error(err, file, in->line, col, "COPY: --from given twice");
+                if (from && strchr(eq, '$'))
+                        return df_error(err, file, in->line, col,
+                                        "COPY --from=%s: variables are not substituted in --from",
+                                        eq + 1);
+                if (from) {
+                        in->from = xstrdup(eq + 1);
+                        in->from_col = col;
+                } else {
+                        strv_push(&in->flags, flag);
+                }
                 a += n;
                 while (*a == ' ' || *a == '\t')
                         a++;
@@ -341,6 +356,99 @@ static int check_instr(struct vers_df_instr *in, const char *file, vers_error_t 
         if (in->kind == DF_FROM && !strncmp(in->args, "--platform", 10))
                 return df_error(err, file, in->line, in->args_col,
                                 "FROM --platform is not supported (envs run on this machine)");
+        return 0;
+}
+
+/* ---- stages ---------------------------------------------------------------------------- */
+
+/* Docker's rule for a stage name (lowercased first): [a-z][a-z0-9._-]* */
+static bool stage_name_ok(const char *n)
+{
+        if (!islower((unsigned char)n[0]))
+                return false;
+        for (const char *c = n; *c; c++)
+                if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) &&
+                    !strchr("._-", *c))
+                        return false;
+        return true;
+}
+
+/* The earlier FROM of out named name, or NULL */
+static const struct vers_df_instr *stage_named(const struct vers_dockerfile *out, const char *name)
+{
+        for (size_t i = 0; i < out->n; i++)
+                if (out->v[i].kind == DF_FROM && out->v[i].stage_name &&
+                    !strcmp(out->v[i].stage_name, name))
+                        return &out->v[i];
+        return NULL;
+}
+
+/* FROM ... AS name: the last two words of in (in, the last of out, is not yet among them) */
+static int take_stage_name(struct vers_dockerfile *out, struct vers_df_instr *in, const char *file,
+                           vers_error_t *err)
+{
+        const char *a = in->args;
+        const char *w[64];
+        size_t len[64], n = 0;
+        for (const char *p = a; *p && n < 64;) {
+                p += strspn(p, " \t");
+                if (!*p)
+                        break;
+                w[n] = p;
+                len[n] = strcspn(p, " \t");
+                p += len[n++];
+        }
+        if (n < 3 || len[n - 2] != 2 || strncasecmp(w[n - 2], "AS", 2))
+                return 0;
+        long col = in->args_col + (long)(w[n - 1] - a);
+        _cleanup_free_ char *name = xstrndup(w[n - 1], len[n - 1]);
+        for (char *c = name; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+        if (!stage_name_ok(name))
+                return df_error(err, file, in->line, col,
+                                "FROM ... AS %.*s: a stage name is a letter, then letters, "
+                                "digits, '.', '_' or '-'",
+                                (int)len[n - 1], w[n - 1]);
+        const struct vers_df_instr *first = stage_named(out, name);
+        if (first)
+                return df_error(err, file, in->line, col,
+                                "duplicate stage name '%s' (the first is on line %ld)", name,
+                                first->line);
+        in->stage_name = steal_pointer(&name);
+        return 0;
+}
+
+/* COPY --from=X: an earlier stage, by index or name, or else an image (-1) */
+static int resolve_from(const struct vers_dockerfile *out, struct vers_df_instr *in,
+                        const char *file, vers_error_t *err)
+{
+        const char *x = in->from;
+        in->from_stage = -1;
+        if (strspn(x, "0123456789") == strlen(x)) {
+                long idx = strlen(x) > 9 ? -1 : strtol(x, NULL, 10);
+                if (idx < 0 || idx >= in->stage)
+                        return df_error(err, file, in->line, in->from_col,
+                                        "COPY --from=%s: not an earlier stage (this one is stage "
+                                        "%d, counting from 0)",
+                                        x, in->stage);
+                in->from_stage = (int)idx;
+                return 0;
+        }
+        _cleanup_free_ char *name = xstrdup(x);
+        for (char *c = name; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+        const struct vers_df_instr *st = stage_named(out, name);
+        if (!st)
+                return 0;
+        if (st->stage == in->stage)
+                return df_error(err, file, in->line, in->from_col,
+                                "COPY --from=%s: that is the stage this COPY is in", x);
+        if (st->stage > in->stage)
+                return df_error(err, file, in->line, in->from_col,
+                                "COPY --from=%s: that stage comes later (line %ld); copy from an "
+                                "earlier one",
+                                x, st->line);
+        in->from_stage = st->stage;
         return 0;
 }
 
@@ -406,9 +514,8 @@ int vers_dockerfile_parse(const char *text, const char *filename, struct vers_do
                 while (args.len &&
                        (args.buf[args.len - 1] == ' ' || args.buf[args.len - 1] == '\t'))
                         args.buf[--args.len] = '\0';
-                if (kind == DF_FROM && ++froms > 1)
-                        return df_error(err, file, line, col,
-                                        "a second FROM: multi-stage builds are not supported");
+                if (kind == DF_FROM)
+                        froms++;
                 if (froms == 0 && kind != DF_ARG)
                         return df_error(err, file, line, col,
                                         "%s before FROM (only ARG may come before FROM)", word);
@@ -420,12 +527,25 @@ int vers_dockerfile_parse(const char *text, const char *filename, struct vers_do
                     .col = col,
                     .args_col = (long)k + 1,
                     .args = strbuf_detach(&args),
+                    .stage = (int)froms - 1,
+                    .from_stage = -1,
                 };
                 if (check_instr(in, file, err) < 0)
+                        return -1;
+                /* out->n counts in: its own name is not yet a duplicate */
+                out->n--;
+                int rc = kind == DF_FROM ? take_stage_name(out, in, file, err) : 0;
+                out->n++;
+                if (rc < 0)
                         return -1;
         }
         if (froms == 0)
                 return df_error(err, file, r.line ? r.line : 1, 1, "no FROM instruction");
+        out->nstages = (int)froms;
+        /* --from may name any stage; only an earlier one is allowed, which needs them all */
+        for (size_t i = 0; i < out->n; i++)
+                if (out->v[i].from && resolve_from(out, &out->v[i], file, err) < 0)
+                        return -1;
         return 0;
 }
 

@@ -4,8 +4,14 @@
  * ENTRYPOINT, plus LABEL, MAINTAINER and STOPSIGNAL. Comments, line continuations ('\' at the
  * end of a line; comment lines inside a continuation are dropped), shell and exec (JSON
  * array) forms. Instructions a plain Linux namespace cannot honour (VOLUME, HEALTHCHECK,
- * SHELL, ONBUILD), multi-stage builds and heredocs are refused by name. Every error reads
+ * SHELL, ONBUILD) and heredocs are refused by name. Every error reads
  * "FILE:LINE:COL: what is wrong".
+ *
+ * Stages: every FROM starts one (numbered from 0); 'FROM ref AS name' names it (Docker's
+ * rule: case-insensitive, kept lowercased, [a-z][a-z0-9._-]*, each name once). Only ARG may
+ * come before the first FROM. 'COPY --from=X' is resolved here: X an earlier stage's name or
+ * index (a later one, or the stage itself, is an error), anything else an image reference
+ * for the build to start (from_stage -1). ADD takes no --from, as in Docker.
  *
  * Parsing keeps each instruction's argument text; words are split (quotes, backslashes and
  * $VAR / ${VAR} / ${VAR:-word} / ${VAR:+word} substitution, as Docker does) at build time by
@@ -35,18 +41,24 @@ enum vers_df_kind {
 
 struct vers_df_instr {
         enum vers_df_kind kind;
-        long line, col; /* where the instruction starts */
-        long args_col;  /* column of the argument text on the first line */
-        char *args;     /* argument text, continuations joined with a space */
-        bool exec_form; /* the arguments are a JSON array of strings (in argv) */
-        char **argv;    /* exec form only: the array */
-        char **flags;   /* COPY/ADD: leading --name=value options, as written */
+        long line, col;   /* where the instruction starts */
+        long args_col;    /* column of the argument text on the first line */
+        char *args;       /* argument text, continuations joined with a space */
+        bool exec_form;   /* the arguments are a JSON array of strings (in argv) */
+        char **argv;      /* exec form only: the array */
+        char **flags;     /* COPY/ADD: leading --name=value options, as written (not --from) */
+        int stage;        /* the stage it is in (0...); -1: an ARG before the first FROM */
+        char *stage_name; /* FROM ... AS name: the name, lowercased; else NULL */
+        char *from;       /* COPY --from=X: X as written; else NULL */
+        long from_col;    /* where the --from option is */
+        int from_stage;   /* COPY --from: the earlier stage X names; -1: X is an image */
 };
 
 struct vers_dockerfile {
         char *filename;
         struct vers_df_instr *v;
         size_t n;
+        int nstages; /* FROMs */
 };
 
 /* The instruction's keyword ("RUN"). */
