@@ -255,7 +255,7 @@ int vers_services_check_image(struct vers_config *cfg, const char *top, bool own
 }
 
 /* bump when what a template writes changes, so that cached images are rebuilt */
-#define TEMPLATES_VERSION 4
+#define TEMPLATES_VERSION 5
 
 void vers_services_describe(const struct vers_config *cfg, struct strbuf *out)
 {
@@ -352,6 +352,9 @@ static int write_postgres(const struct vers_service_config *s, const struct tsel
                     "# PostgreSQL %s\n(\nset -eu\n"
                     "PGBIN=/usr/lib/postgresql/%s/bin\nD=/var/lib/postgresql/%s/main\n"
                     "C=/etc/postgresql/%s/main\nL=/var/log/postgresql/postgresql-%s-main.log\n"
+                    "# the cluster Debian's postinst made (an image with its own /usr): ours "
+                    "replaces it\n"
+                    "if [ -e \"$D/PG_VERSION\" ]; then rm -rf \"$D\"; fi\n"
                     "mkdir -p \"$D\" \"$C\" /var/log/postgresql /run/postgresql\n"
                     "chown -R postgres:postgres /var/lib/postgresql /etc/postgresql "
                     "/var/log/postgresql /run/postgresql\n"
