@@ -684,6 +684,28 @@ static void test_service_binaries_in_image(void **state)
                                          "have (install redis-server in a RUN step)"));
         vers_error_free(&err);
         vers_config_free(&cfg);
+        /* a host-side client ('vers env') of postgres@16 reaches it as any postgres@N */
+        _cleanup_free_ char *dotvers = xasprintf("%s/.vers", root);
+        assert_int_equal(vers_mkdir_p(dotvers, 0755, NULL), 0);
+        const char *cl = "# service\ttemplate\tdatabase\npg\tpostgres@16\tapp\n";
+        assert_int_equal(vers_write_file_in_root(root, ".vers/clients", cl, strlen(cl), 0644, NULL),
+                         0);
+        struct vers_service_client c;
+        assert_int_equal(vers_services_client(root, &c, NULL), 0);
+        assert_string_equal(c.template_, "postgres@16");
+        assert_string_equal(c.socket, "run/postgresql/.s.PGSQL.5432");
+        assert_string_equal(c.database, "app");
+        _cleanup_strv_ char **vars = vers_services_client_vars(&c, "/h");
+        assert_string_equal(vars[0], "PGHOST=/h");
+        assert_string_equal(vars[1], "PGPORT=5432");
+        vers_service_client_clear(&c);
+        /* not a major: not a client */
+        cl = "pg\tpostgres@x\tapp\n";
+        assert_int_equal(vers_write_file_in_root(root, ".vers/clients", cl, strlen(cl), 0644, NULL),
+                         0);
+        assert_int_equal(vers_services_client(root, &c, &err), -1);
+        vers_error_free(&err);
+        vers_service_client_clear(&c);
         assert_int_equal(vers_rm_rf(root, NULL), 0);
 }
 
