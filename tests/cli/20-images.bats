@@ -148,3 +148,16 @@ EOF
         [ "$(q own-cold 'SELECT count(*) FROM t')" = 1 ]
         [ "$(q own-warm 'SELECT count(*) FROM t')" = 2 ]
 }
+
+@test "vers run does not wait out the ready check for a main command that exited, whatever its USER" {
+        project gone '[storage]\ncluster_mib = 4000\n' \
+                'FROM host\nUSER nobody\nEXPOSE 47999\nCMD ["sh", "-c", "echo main-ran; exit 3"]\n'
+        t0=$SECONDS
+        run vers run --alias gone
+        echo "$output"
+        [ "$status" -eq 0 ]
+        # the ready check gives up on its own only after 60 s
+        [ $((SECONDS - t0)) -lt 30 ]
+        run vers logs gone
+        [[ "$output" == *main-ran* ]]
+}

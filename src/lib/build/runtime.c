@@ -112,7 +112,7 @@ static int write_main(const struct vers_imageconf *c, const char *path, vers_err
         }
         strbuf_addstr(&sb, "cd ");
         strbuf_add_shell_quoted(&sb, c->workdir ? c->workdir : "/");
-        strbuf_addf(&sb, " || exit 126\necho $$ > /run/vers-cmd.pid\n%s\n", main_cmd);
+        strbuf_addf(&sb, " || exit 126\n%s\n", main_cmd);
         if (vers_write_file_in_root(path, ".vers/cmd", sb.buf, sb.len, 0755, err) < 0)
                 return -1;
         _cleanup_free_ char *line =
@@ -146,15 +146,30 @@ static int write_ready(const struct vers_imageconf *c, const char *path, vers_er
                            "  done\n"
                            "  return 1\n"
                            "}\n"
+                           "# cmd_gone: vers-init logged the main command's end since it started\n"
+                           "cmd_gone() {\n"
+                           "  gone=\n"
+                           "  [ -r /var/log/vers/init.log ] || return 1\n"
+                           "  while read -r line; do\n"
+                           "    case $line in\n"
+                           "    *' vers-init: started (pid '*) gone= ;;\n"
+                           "    *' vers-init: service cmd exited '* | *' vers-init: service cmd "
+                           "killed '*) gone=1 ;;\n"
+                           "    esac\n"
+                           "  done < /var/log/vers/init.log\n"
+                           "  [ -n \"$gone\" ]\n"
+                           "}\n"
                            "i=0\nwhile [ $i -lt 600 ]; do\n  ok=1\n");
         for (size_t i = 0; c->expose[i]; i++) {
                 if (!str_endswith(c->expose[i], "/tcp"))
                         continue;
                 strbuf_addf(&sb, "  listening %04X || ok=0\n", (unsigned)atoi(c->expose[i]));
         }
+        /* the main command is gone once vers-init (PID 1) logged its exit since this boot
+         * began: that log is written as root, where the command's own pid file may not be
+         * (a USER the image names cannot write /run) */
         strbuf_addstr(&sb, "  [ $ok = 1 ] && exit 0\n"
-                           "  if [ -f /run/vers-cmd.pid ] && read -r pid < /run/vers-cmd.pid && "
-                           "! kill -0 \"$pid\" 2>/dev/null; then exit 0; fi\n"
+                           "  cmd_gone && exit 0\n"
                            "  sleep 0.1 2>/dev/null || sleep 1\n  i=$((i + 1))\ndone\nexit 0\n");
         return vers_write_file_in_root(path, ".vers/ready", sb.buf, sb.len, 0755, err);
 }
