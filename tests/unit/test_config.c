@@ -633,8 +633,9 @@ static void test_service_templates(void **state)
         }
         char *msg = NULL;
         assert_int_equal(check_template("oracle@23", &msg), -1);
-        assert_non_null(strstr(msg, "unknown template 'oracle@23' (available: postgres@15, "
-                                    "mariadb (or mysql), redis@7; postgres@N"));
+        assert_string_equal(msg, "service 'pg': unknown template 'oracle@23' (available: "
+                                 "postgres@15, mariadb (or mysql), redis@7); postgres@N takes "
+                                 "any PostgreSQL major N the image has");
         free(msg);
         /* two PostgreSQL services of any majors would share port 5432 */
         struct vers_config cfg;

@@ -93,9 +93,8 @@ static const struct tmpl templates[] = {
     {"redis", write_redis, "/usr/bin/redis-server", "redis-server", NULL},
     {"redis@7", write_redis, "/usr/bin/redis-server", "redis-server", NULL},
 };
-#define AVAILABLE                                                                                  \
-        "postgres@15, mariadb (or mysql), redis@7; postgres@N for another PostgreSQL major N "     \
-        "the image has"
+#define AVAILABLE "postgres@15, mariadb (or mysql), redis@7"
+#define PG_ANY "postgres@N takes any PostgreSQL major N the image has"
 
 /* A PostgreSQL major as written after "postgres@": 1 to 3 digits, no leading zero. */
 static bool pg_major_ok(const char *v)
@@ -201,13 +200,13 @@ int vers_services_check(const struct vers_config *cfg, vers_error_t *err)
                         return vers_make_error(err, 0,
                                                "service '%s': template '%s': MongoDB is not "
                                                "packaged in Debian 12, so vers cannot run it "
-                                               "(available: " AVAILABLE ")",
+                                               "(available: " AVAILABLE "; " PG_ANY ")",
                                                s->name, tn);
                 if (!found)
                         return vers_make_error(err, 0,
                                                "service '%s': unknown template '%s' (available: "
-                                               "%s)",
-                                               s->name, tn, AVAILABLE);
+                                               "%s); %s",
+                                               s->name, tn, AVAILABLE, PG_ANY);
                 int kind = kind_of(t.t);
                 if (seen[kind])
                         return vers_make_error(err, 0,
