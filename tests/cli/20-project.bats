@@ -9,7 +9,8 @@ setup_file() {
         vers_setup_root
         export DF
         DF=$(mktemp -d /tmp/vers-test-df.XXXXXX) && chmod 755 "$DF"
-        printf '[vm]\nmemory_mib = 512\n\n[storage]\ncluster_mib = 1024\n' > "$DF/vers.toml"
+        # the first command makes the root's store, at this size, for every test here
+        printf '[vm]\nmemory_mib = 512\n\n[storage]\ncluster_mib = 4000\n' > "$DF/vers.toml"
         printf 'FROM host\nRUN echo from-dockerfile > /marker\n' > "$DF/Dockerfile"
         printf 'FROM host\nRUN echo from-other > /marker\n' > "$DF/other.Dockerfile"
 }
@@ -17,6 +18,7 @@ teardown_file() {
         vers_teardown_root
         [ -n "${DF:-}" ] && rm -rf "$DF"
         [ -n "${YPROJ:-}" ] && rm -rf "$YPROJ"
+        [ -n "${SEED:-}" ] && rm -rf "$SEED"
         return 0
 }
 
@@ -127,4 +129,23 @@ YAML
         # and its commits are listed as this project's
         run vers tag list
         [[ "$output" == *"schema-loaded"* ]]
+}
+
+@test "the seed's example as a new user has it (its vers-integration.yaml, no vers.toml) runs green" {
+        need_node_pg
+        export SEED
+        SEED=$(mktemp -d /tmp/vers-test-seed.XXXXXX) && chmod 755 "$SEED"
+        cp -r "$REPO/examples/ecommerce/." "$SEED/"
+        rm -rf "$SEED/vers.toml" "$SEED/.vers" "$SEED/docker"
+        cd "$SEED"
+        cmp vers-integration.yaml "$REPO/examples/ecommerce/vers-integration.yaml"
+        run --separate-stderr vers test --json
+        echo "$stderr" | tail -5
+        [ "$status" -eq 0 ]
+        json_ok '.passed == 8 and .failed == 0 and .skipped == 0'
+        json_ok '[.checkpoints[] | select(.reused == false)] | length == 3'
+        # its checkpoints are this project's tags, branched by hand as the seed's patterns do
+        run vers branch production-like --alias seed-check
+        [ "$status" -eq 0 ]
+        [ "$(count_of seed-check analytics_events)" = 3000 ]
 }
