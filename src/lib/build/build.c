@@ -2,11 +2,11 @@
  *
  * The chain is the Dockerfile (vers build -f FILE, else [builder] dockerfile, else the
  * project's Dockerfile, with a notice; [builder] dockerfile = "" or none: an implicit
- * "FROM host"), then one last layer that installs what the env runs: the [services.*] templates and
- * the Dockerfile's CMD/ENTRYPOINT, ENV, EXPOSE... (runtime.c). Each layer is a read-only btrfs
- * subvolume in the images table (state 'layer'; the last one 'ready'), keyed by a hash of its
- * parent's key, the instruction and the content of its inputs (key.c), so a rebuild reuses
- * every step whose inputs are unchanged (layer.c).
+ * "FROM host"), then one last layer that installs what the env runs: the [services.*]
+ * templates and the Dockerfile's CMD/ENTRYPOINT, ENV, EXPOSE... (runtime.c). Each layer is a
+ * read-only btrfs subvolume in the images table (state 'layer'; the last one 'ready'), keyed
+ * by a hash of its parent's key, the instruction and the content of its inputs (key.c), so a
+ * rebuild reuses every step whose inputs are unchanged (layer.c).
  *
  * Bases: FROM host (the machine's /usr read-only, a private /etc), FROM debian:<suite>
  * (debootstrap.c, cached once per suite in VERS_CACHE), FROM <tag or commit> of this root.

@@ -141,16 +141,6 @@ static char *binary_of(const struct tsel *t)
         return with_major(t->t->binary, t->version);
 }
 
-char *vers_services_binary(const char *template_name)
-{
-        struct tsel t;
-        if (find_template(template_name, &t) != 1)
-                return NULL;
-        if (t.t->write == write_postgres && !*t.version)
-                snprintf(t.version, sizeof t.version, PG_DEFAULT_MAJOR);
-        return binary_of(&t);
-}
-
 char **vers_services_pg_majors(const char *root)
 {
         char **v = NULL;

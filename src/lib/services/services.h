@@ -43,9 +43,6 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
 char **vers_services_names(const char *rootfs);
 /* Stable text of everything that affects the image (for the build cache key). */
 void vers_services_describe(const struct vers_config *cfg, struct strbuf *out);
-/* The binary a template needs (what vers_services_check_image looks for; "postgres": 15's),
- * allocated, or NULL for an unknown template. */
-char *vers_services_binary(const char *template_name);
 
 /* How a client on the host reaches a service of an image: the first service of its
  * /.vers/clients. socket is the server's Unix socket relative to the env's root. */
