@@ -76,7 +76,11 @@ setup() { cd "$MS"; }
         cd "$d"
         run vers build
         [ "$status" -eq 1 ]
-        [[ "$output" == *"unknown template 'oracle@23' (available: postgres@15, mariadb (or mysql), redis@7)"* ]]
+        [[ "$output" == *"unknown template 'oracle@23' (available: postgres@15, mariadb (or mysql), redis@7); postgres@N takes any PostgreSQL major N the image has"* ]]
+        printf '[services.p]\ntemplate = "postgres@"\n' > "$d/vers.toml"
+        run vers build
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"template 'postgres@': '' is not a PostgreSQL major"* ]]
         printf '[services.m]\ntemplate = "mongodb@7"\n' > "$d/vers.toml"
         run vers build
         [ "$status" -eq 1 ]

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "kernel_needs.h"
 #include "table_tests.h"
 
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "format/config.h"
+#include "services/services.h"
 #include "base/strbuf.h"
 #include "base/util.h"
 
@@ -224,6 +226,12 @@ static void test_builder(void **state)
         assert_string_equal(cfg.build_args[3], "_x1=");
         vers_config_free(&cfg);
         assert_null(cfg.build_args);
+        /* "": FROM host, not "absent" (which takes the project's Dockerfile) */
+        parse_ok("[builder]\ndockerfile = ''\n", &cfg);
+        assert_non_null(cfg.dockerfile);
+        assert_string_equal(cfg.dockerfile, "");
+        vers_config_free(&cfg);
+        assert_null(cfg.dockerfile);
         /* the dotted-key spelling of the same table */
         parse_ok("[builder]\nargs.A = 'x y'\n", &cfg);
         assert_string_equal(cfg.build_args[0], "A=x y");
@@ -441,8 +449,6 @@ static const struct bad bad_cases[] = {
      "vers.toml:1:11: 'builder' must be a table"},
     {"dockerfile integer", "[builder]\ndockerfile = 1\n",
      "vers.toml:2:14: 'dockerfile' must be a string"},
-    {"dockerfile empty", "[builder]\ndockerfile = ''\n",
-     "vers.toml:2:14: 'dockerfile' must not be empty"},
 
     /* ranges */
     {"memory_mib too small", "[vm]\nmemory_mib = 63\n",
@@ -588,6 +594,124 @@ static void test_bad(void **state)
         expect_error(c->text, c->msg);
 }
 
+/* template names as vers_services_check (the cheap check before any build step) sees them */
+static int check_template(const char *name, char **msg)
+{
+        struct vers_config cfg;
+        _cleanup_free_ char *text = xasprintf("[services.pg]\ntemplate = \"%s\"\n", name);
+        parse_ok(text, &cfg);
+        vers_error_t err = NULL;
+        int rc = vers_services_check(&cfg, &err);
+        *msg = err ? xstrdup(err->msg) : NULL;
+        vers_error_free(&err);
+        vers_config_free(&cfg);
+        return rc;
+}
+
+static void test_service_templates(void **state)
+{
+        (void)state;
+        static const char *const good[] = {"postgres@15", "postgres@16", "postgres@9", "postgres",
+                                           "postgres@17", "mariadb",     "mysql",      "redis@7"};
+        for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+                char *msg = NULL;
+                if (check_template(good[i], &msg) < 0)
+                        print_error("%s: %s\n", good[i], msg);
+                assert_null(msg);
+        }
+        static const char *const bad[] = {"postgres@",    "postgres@x",    "postgres@016",
+                                          "postgres@15x", "postgres@1234", "postgres@-1"};
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+                char *msg = NULL;
+                assert_int_equal(check_template(bad[i], &msg), -1);
+                _cleanup_free_ char *want =
+                    xasprintf("service 'pg': template '%s': '%s' is not a PostgreSQL major", bad[i],
+                              bad[i] + strlen("postgres@"));
+                if (!str_startswith(msg, want))
+                        print_error("%s: %s\n", bad[i], msg);
+                assert_true(str_startswith(msg, want));
+                free(msg);
+        }
+        char *msg = NULL;
+        assert_int_equal(check_template("oracle@23", &msg), -1);
+        assert_string_equal(msg, "service 'pg': unknown template 'oracle@23' (available: "
+                                 "postgres@15, mariadb (or mysql), redis@7); postgres@N takes "
+                                 "any PostgreSQL major N the image has");
+        free(msg);
+        /* two PostgreSQL services of any majors would share port 5432 */
+        struct vers_config cfg;
+        parse_ok("[services.a]\ntemplate = \"postgres@15\"\n[services.b]\ntemplate = "
+                 "\"postgres@16\"\n",
+                 &cfg);
+        vers_error_t err = NULL;
+        assert_int_equal(vers_services_check(&cfg, &err), -1);
+        assert_non_null(strstr(err->msg, "only one postgres service per env"));
+        vers_error_free(&err);
+        vers_config_free(&cfg);
+}
+
+/* the binary check looks in the image's tree (a FROM debian:... image), and a bare "postgres"
+ * takes the one major the image has */
+static void test_service_binaries_in_image(void **state)
+{
+        (void)state;
+        NEED_SYSCALL("openat2"); /* the image's tree is read in-root */
+        char root[] = "/tmp/vers-test-img.XXXXXX";
+        assert_non_null(mkdtemp(root));
+        _cleanup_free_ char *bin = xasprintf("%s/usr/lib/postgresql/16/bin", root);
+        assert_int_equal(vers_mkdir_p(bin, 0755, NULL), 0);
+        _cleanup_free_ char *pg = xasprintf("%s/postgres", bin);
+        assert_int_equal(vers_write_file_atomic(pg, "", 0, 0755, NULL), 0);
+        _cleanup_strv_ char **majors = vers_services_pg_majors(root);
+        assert_int_equal(strv_len(majors), 1);
+        assert_string_equal(majors[0], "16");
+
+        struct vers_config cfg;
+        parse_ok("[services.pg]\ntemplate = \"postgres\"\n", &cfg);
+        vers_error_t err = NULL;
+        assert_int_equal(vers_services_check_image(&cfg, root, true, &err), 0);
+        assert_string_equal(cfg.services[0].template_, "postgres@16");
+        vers_config_free(&cfg);
+
+        parse_ok("[services.pg]\ntemplate = \"postgres@17\"\n", &cfg);
+        assert_int_equal(vers_services_check_image(&cfg, root, true, &err), -1);
+        assert_string_equal(err->msg, "service 'pg': template 'postgres@17' needs "
+                                      "/usr/lib/postgresql/17/bin/postgres, which the image does "
+                                      "not have (install postgresql-17 in a RUN step)");
+        vers_error_free(&err);
+        vers_config_free(&cfg);
+
+        parse_ok("[services.r]\ntemplate = \"redis@7\"\n", &cfg);
+        assert_int_equal(vers_services_check_image(&cfg, root, true, &err), -1);
+        assert_non_null(strstr(err->msg, "needs /usr/bin/redis-server, which the image does not "
+                                         "have (install redis-server in a RUN step)"));
+        vers_error_free(&err);
+        vers_config_free(&cfg);
+        /* a host-side client ('vers env') of postgres@16 reaches it as any postgres@N */
+        _cleanup_free_ char *dotvers = xasprintf("%s/.vers", root);
+        assert_int_equal(vers_mkdir_p(dotvers, 0755, NULL), 0);
+        const char *cl = "# service\ttemplate\tdatabase\npg\tpostgres@16\tapp\n";
+        assert_int_equal(vers_write_file_in_root(root, ".vers/clients", cl, strlen(cl), 0644, NULL),
+                         0);
+        struct vers_service_client c;
+        assert_int_equal(vers_services_client(root, &c, NULL), 0);
+        assert_string_equal(c.template_, "postgres@16");
+        assert_string_equal(c.socket, "run/postgresql/.s.PGSQL.5432");
+        assert_string_equal(c.database, "app");
+        _cleanup_strv_ char **vars = vers_services_client_vars(&c, "/h");
+        assert_string_equal(vars[0], "PGHOST=/h");
+        assert_string_equal(vars[1], "PGPORT=5432");
+        vers_service_client_clear(&c);
+        /* not a major: not a client */
+        cl = "pg\tpostgres@x\tapp\n";
+        assert_int_equal(vers_write_file_in_root(root, ".vers/clients", cl, strlen(cl), 0644, NULL),
+                         0);
+        assert_int_equal(vers_services_client(root, &c, &err), -1);
+        vers_error_free(&err);
+        vers_service_client_clear(&c);
+        assert_int_equal(vers_rm_rf(root, NULL), 0);
+}
+
 int main(void)
 {
         static const struct CMUnitTest fixed[] = {
@@ -606,6 +730,8 @@ int main(void)
             cmocka_unit_test(test_error_resets_config),
             cmocka_unit_test(test_null_filename_and_err),
             cmocka_unit_test(test_load),
+            cmocka_unit_test(test_service_templates),
+            cmocka_unit_test(test_service_binaries_in_image),
         };
         return RUN_WITH_TABLE("config", fixed, bad_cases, test_bad);
 }

@@ -1,15 +1,17 @@
 /* build — 'vers build': the project's image as a chain of cached layers; the driver.
  *
- * The chain is the Dockerfile named by [builder] dockerfile (or an implicit "FROM host"),
- * then one last layer that installs what the env runs: the [services.*] templates and the
- * Dockerfile's CMD/ENTRYPOINT, ENV, EXPOSE... (runtime.c). Each layer is a read-only btrfs
- * subvolume in the images table (state 'layer'; the last one 'ready'), keyed by a hash of its
- * parent's key, the instruction and the content of its inputs (key.c), so a rebuild reuses
- * every step whose inputs are unchanged (layer.c).
+ * The chain is the Dockerfile (vers build -f FILE, else [builder] dockerfile, else the
+ * project's Dockerfile, with a notice; [builder] dockerfile = "" or none: an implicit
+ * "FROM host"), then one last layer that installs what the env runs: the [services.*]
+ * templates and the Dockerfile's CMD/ENTRYPOINT, ENV, EXPOSE... (runtime.c). Each layer is a
+ * read-only btrfs subvolume in the images table (state 'layer'; the last one 'ready'), keyed
+ * by a hash of its parent's key, the instruction and the content of its inputs (key.c), so a
+ * rebuild reuses every step whose inputs are unchanged (layer.c).
  *
  * Bases: FROM host (the machine's /usr read-only, a private /etc), FROM debian:<suite>
- * (debootstrap.c, cached once per suite in VERS_CACHE), FROM <tag or commit> of this root.
-
+ * (debootstrap.c, cached once per suite in VERS_CACHE), FROM <tag or commit> of this root,
+ * FROM any registry image (registry.c: skopeo and umoci, cached by manifest digest in
+ * VERS_CACHE/oci); from.c chooses.
  * RUN steps run in a sandbox that shares the host's network (to reach package archives);
  * envs never do. The instructions' executors are in instr.c, the plan of steps in plan.c.
  *
@@ -18,11 +20,25 @@
  * give defaults to a stage's ARG without a value. Only the stages the last one depends on
  * (its FROM, COPY --from, and theirs) are built, in order, as BuildKit does; the last stage
  * becomes the image. Step numbers count every instruction, skipped or not.
+ *
+ * The services' binaries are looked for in the image once its steps ran (on the host for a
+ * FROM host image, whose env binds the host's /usr), so a RUN step may install them.
  */
 #include "build/build-private.h"
+#include "os/sandbox.h"
 #include "services/services.h"
 
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Does the tree have its own /usr (FROM debian:..., a registry image), or does the env bind
+ * the host's (FROM host)? */
+static bool images_own_root(const char *top)
+{
+        return top && vers_exists_in_root(top, VERS_OWN_ROOT_MARKER);
+}
 
 /* the variables a RUN step (and word substitution) sees */
 static char **build_vars(const struct build *b)
@@ -190,32 +206,71 @@ static int run_last(struct build *b, const struct build_step *s, char **image_id
                                 err);
 }
 
+/* The Dockerfile this build runs (*path NULL: an implicit FROM host):
+ *   vers build -f FILE (relative to the current directory), else
+ *   [builder] dockerfile (relative to the project; "" is FROM host), else
+ *   the project's own Dockerfile, with a notice (a new user's Dockerfile beside vers.toml
+ *   must not be silently ignored), else FROM host. */
+static int choose_dockerfile(struct vers_ctx *ctx, const struct vers_build_opts *o, char **path,
+                             vers_error_t *err)
+{
+        const char *proj = ctx->project_dir ? ctx->project_dir : ".";
+        *path = NULL;
+        if (o->file) {
+                struct stat st;
+                if (stat(o->file, &st) < 0 || !S_ISREG(st.st_mode))
+                        return vers_make_error(err, 0, "-f %s: no such Dockerfile", o->file);
+                *path = xstrdup(o->file);
+                return 0;
+        }
+        const char *df = ctx->cfg.dockerfile;
+        if (df) {
+                if (*df)
+                        *path = df[0] == '/' ? xstrdup(df) : xasprintf("%s/%s", proj, df);
+                return 0;
+        }
+        _cleanup_free_ char *mine = xasprintf("%s/Dockerfile", proj);
+        struct stat st;
+        if (stat(mine, &st) < 0 || !S_ISREG(st.st_mode))
+                return 0;
+        char cwd[PATH_MAX];
+        bool here = getcwd(cwd, sizeof cwd) && !strcmp(cwd, proj);
+        vers_notice(ctx,
+                    "building %s (vers.toml names no [builder] dockerfile; [builder] "
+                    "dockerfile = \"\" builds FROM host)",
+                    here ? "./Dockerfile" : mine);
+        *path = steal_pointer(&mine);
+        return 0;
+}
+
 int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **image_id, bool *cached,
                vers_error_t *err)
 {
+        /* the cheap checks first; whether the image has the services' binaries is known
+         * only once its steps ran (vers_services_check_image, below) */
         if (vers_services_check(&ctx->cfg, err) < 0 || vers_store_check_room(&ctx->store, err) < 0)
+                return -1;
+        _cleanup_free_ char *dfpath = NULL;
+        if (choose_dockerfile(ctx, o, &dfpath, err) < 0)
                 return -1;
         struct build b = {.ctx = ctx, .o = o};
         struct vers_dockerfile df = {0};
         struct build_plan plan = {0};
         int ret = -1, rc;
-        if (ctx->cfg.dockerfile) {
-                _cleanup_free_ char *dfpath =
-                    ctx->cfg.dockerfile[0] == '/'
-                        ? xstrdup(ctx->cfg.dockerfile)
-                        : xasprintf("%s/%s", ctx->project_dir ? ctx->project_dir : ".",
-                                    ctx->cfg.dockerfile);
-                if (vers_dockerfile_load(dfpath, &df, err) < 0) {
-                        vers_dockerfile_free(&df);
-                        return vers_error_wrap(err, "[builder] dockerfile");
-                }
+        if (dfpath && vers_dockerfile_load(dfpath, &df, err) < 0) {
+                vers_dockerfile_free(&df);
+                return vers_error_wrap(err, "%s", o->file ? "-f" : "[builder] dockerfile");
         }
-        vers_build_plan_make(ctx->cfg.dockerfile ? &df : NULL, &plan);
+        vers_build_plan_make(dfpath ? &df : NULL, &plan);
         b.file = plan.file;
         b.nsteps = plan.nsteps;
         if (run_stages(&b, &plan, err) < 0)
                 goto out;
         check_build_args(&b, &plan);
+        /* the services run the image's own binaries: FROM host, the host's /usr (bound into
+         * the env); any other base, its own tree */
+        if (vers_services_check_image(&ctx->cfg, b.top, images_own_root(b.top), err) < 0)
+                goto out;
         rc = run_last(&b, &plan.steps[plan.n - 1], image_id, err);
         if (rc < 0)
                 goto out;

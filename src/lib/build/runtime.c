@@ -1,5 +1,7 @@
 /* runtime — the image's last layer: the [services.*] templates, the main command (CMD and
- * ENTRYPOINT), ENV for 'vers execute', the ready check, and the image's configuration. */
+ * ENTRYPOINT, with the image's ENV: an image that starts its own server, POSTGRES_PASSWORD
+ * and all, needs no [services]), ENV for 'vers execute', the ready check (the EXPOSEd TCP
+ * ports, read from /proc/net/tcp{,6} by sh alone), and the image's configuration. */
 #include "build/build-private.h"
 #include "os/passwd.h"
 #include "services/services.h"
@@ -110,7 +112,7 @@ static int write_main(const struct vers_imageconf *c, const char *path, vers_err
         }
         strbuf_addstr(&sb, "cd ");
         strbuf_add_shell_quoted(&sb, c->workdir ? c->workdir : "/");
-        strbuf_addf(&sb, " || exit 126\necho $$ > /run/vers-cmd.pid\n%s\n", main_cmd);
+        strbuf_addf(&sb, " || exit 126\n%s\n", main_cmd);
         if (vers_write_file_in_root(path, ".vers/cmd", sb.buf, sb.len, 0755, err) < 0)
                 return -1;
         _cleanup_free_ char *line =
@@ -122,7 +124,8 @@ static int write_main(const struct vers_imageconf *c, const char *path, vers_err
         return 0;
 }
 
-/* /.vers/ready: ready once every EXPOSEd TCP port listens, unless a template says when */
+/* /.vers/ready: ready once every EXPOSEd TCP port listens, unless a template says when. In sh
+ * alone: the image may be a minimal one with no grep, ss or netstat. */
 static int write_ready(const struct vers_imageconf *c, const char *path, vers_error_t *err)
 {
         if (vers_exists_in_root(path, ".vers/ready") || !c->expose)
@@ -130,20 +133,44 @@ static int write_ready(const struct vers_imageconf *c, const char *path, vers_er
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         strbuf_addstr(&sb, "#!/bin/sh\n# vers: ready once every EXPOSEd TCP port listens; "
                            "after 60 s, or once the main command has exited, the env\n"
-                           "# is left as it is (see 'vers logs')\ni=0\n"
-                           "while [ $i -lt 600 ]; do\n  ok=1\n");
+                           "# is left as it is (see 'vers logs'). sh alone: the image may "
+                           "have no grep, ss or netstat.\n"
+                           "# listening PORT (4 upper-case hex digits): a socket of the env's "
+                           "network in state LISTEN (0A)\n"
+                           "listening() {\n"
+                           "  for f in /proc/net/tcp /proc/net/tcp6; do\n"
+                           "    [ -r \"$f\" ] || continue\n"
+                           "    while read -r sl local remote st rest; do\n"
+                           "      [ \"$st\" = 0A ] && [ \"${local##*:}\" = \"$1\" ] && return 0\n"
+                           "    done < \"$f\"\n"
+                           "  done\n"
+                           "  return 1\n"
+                           "}\n"
+                           "# cmd_gone: vers-init logged the main command's end since it started\n"
+                           "cmd_gone() {\n"
+                           "  gone=\n"
+                           "  [ -r /var/log/vers/init.log ] || return 1\n"
+                           "  while read -r line; do\n"
+                           "    case $line in\n"
+                           "    *' vers-init: started (pid '*) gone= ;;\n"
+                           "    *' vers-init: service cmd exited '* | *' vers-init: service cmd "
+                           "killed '*) gone=1 ;;\n"
+                           "    esac\n"
+                           "  done < /var/log/vers/init.log\n"
+                           "  [ -n \"$gone\" ]\n"
+                           "}\n"
+                           "i=0\nwhile [ $i -lt 600 ]; do\n  ok=1\n");
         for (size_t i = 0; c->expose[i]; i++) {
                 if (!str_endswith(c->expose[i], "/tcp"))
                         continue;
-                strbuf_addf(&sb,
-                            "  grep -qE ':%04X [0-9A-F]+:[0-9A-F]+ 0A ' /proc/net/tcp "
-                            "/proc/net/tcp6 2>/dev/null || ok=0\n",
-                            (unsigned)atoi(c->expose[i]));
+                strbuf_addf(&sb, "  listening %04X || ok=0\n", (unsigned)atoi(c->expose[i]));
         }
+        /* the main command is gone once vers-init (PID 1) logged its exit since this boot
+         * began: that log is written as root, where the command's own pid file may not be
+         * (a USER the image names cannot write /run) */
         strbuf_addstr(&sb, "  [ $ok = 1 ] && exit 0\n"
-                           "  if [ -f /run/vers-cmd.pid ] && ! kill -0 \"$(cat "
-                           "/run/vers-cmd.pid)\" 2>/dev/null; then exit 0; fi\n"
-                           "  sleep 0.1\n  i=$((i + 1))\ndone\nexit 0\n");
+                           "  cmd_gone && exit 0\n"
+                           "  sleep 0.1 2>/dev/null || sleep 1\n  i=$((i + 1))\ndone\nexit 0\n");
         return vers_write_file_in_root(path, ".vers/ready", sb.buf, sb.len, 0755, err);
 }
 

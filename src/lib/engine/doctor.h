@@ -7,7 +7,7 @@
 #include "base/util.h"
 
 struct vers_doctor_check {
-        const char *what; /* "btrfs", "postgres@15", ... */
+        const char *what; /* "btrfs", "postgres", ... */
         bool ok;
         bool optional; /* vers works without it (warm checkpoints) */
         char *detail;

@@ -1,4 +1,8 @@
-/* open — finding the project, opening VERS_ROOT (store, idmap, metadata), then recovery. */
+/* open — finding the project, opening VERS_ROOT (store, idmap, metadata), then recovery.
+ *
+ * The project is the nearest directory, here or above, with vers.toml, .vers/ or the suite
+ * 'vers test' reads (vers-integration.yaml: a project may be that file alone). Its directory
+ * is bound into its envs at its own path and is their working directory. */
 #include "engine/engine-private.h"
 #include "os/cgroup.h"
 
@@ -10,6 +14,9 @@
 
 #define DEFAULT_ROOT "/var/lib/vers"
 
+/* what makes a directory a project (the suite's name is the one test/runner.c reads) */
+static const char *const project_marks[] = {"vers.toml", ".vers", "vers-integration.yaml"};
+
 static char *find_project(void)
 {
         char cwd[PATH_MAX];
@@ -19,10 +26,11 @@ static char *find_project(void)
         if (forced && *forced)
                 return realpath(forced, NULL);
         for (;;) {
-                _cleanup_free_ char *toml = xasprintf("%s/vers.toml", cwd);
-                _cleanup_free_ char *dot = xasprintf("%s/.vers", cwd);
-                if (vers_path_exists(toml) || vers_path_exists(dot))
-                        return xstrdup(cwd);
+                for (size_t i = 0; i < sizeof project_marks / sizeof *project_marks; i++) {
+                        _cleanup_free_ char *mark = xasprintf("%s/%s", cwd, project_marks[i]);
+                        if (vers_path_exists(mark))
+                                return xstrdup(cwd);
+                }
                 char *slash = strrchr(cwd, '/');
                 if (!slash || slash == cwd)
                         return NULL;

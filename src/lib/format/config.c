@@ -179,8 +179,7 @@ static int walk_builder(struct walker *w, const struct vers_toml_value *t)
                         return werr(w, e->line, e->col, "unknown key '%s' in [builder]", e->key);
                 if (v->type != VERS_TOML_STRING)
                         return werr(w, v->line, v->col, "'dockerfile' must be a string");
-                if (!*v->string)
-                        return werr(w, v->line, v->col, "'dockerfile' must not be empty");
+                /* "" is a choice too: FROM host, even with a Dockerfile beside vers.toml */
                 w->cfg->dockerfile = xstrdup(v->string);
         }
         return 0;

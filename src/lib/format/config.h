@@ -34,7 +34,7 @@ struct vers_config {
         long cluster_mib;  /* default 8000 */
         long vm_mib;       /* default 4000 */
         long pids;         /* default 4096: the env's pids.max */
-        char *dockerfile;  /* NULL if absent */
+        char *dockerfile;  /* NULL if absent; "": FROM host (no Dockerfile, not the project's) */
         char **build_args; /* [builder.args] as "NAME=value", NULL-terminated; may be NULL */
         struct vers_service_config *services;
         size_t n_services;

@@ -1,9 +1,13 @@
 #include "services/services.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* What each service adds to the files of services.h. Every template fills these; the files
  * are their concatenation, in the order the services are declared. */
@@ -51,49 +55,122 @@ static const struct client_form mariadb_client = {
             "MYSQL_DATABASE=%d\nDATABASE_URL=mysql://%u:%w@localhost/%d?socket=%s\n",
 };
 
+struct tsel;
+
 struct tmpl {
-        const char *name;    /* as written in template = "..." */
-        const char *version; /* PostgreSQL major, for postgres */
-        int (*write)(const struct vers_service_config *s, const struct tmpl *t, const char *rootfs,
+        const char *name; /* as written in template = "..."; postgres also as postgres@N */
+        int (*write)(const struct vers_service_config *s, const struct tsel *t, const char *rootfs,
                      struct frags *f, vers_error_t *err);
-        const char *binary;               /* must exist for the template to be usable */
-        const char *package;              /* Debian package that provides it */
+        const char *binary;               /* must be in the image; %s: the PostgreSQL major */
+        const char *package;              /* the Debian package that provides it; %s: the same */
         const struct client_form *client; /* NULL: host-side clients use 'vers tunnel' */
 };
 
-static int write_postgres(const struct vers_service_config *s, const struct tmpl *t,
+/* A template as a service names it: which one, and for postgres the major ("" for a bare
+ * "postgres" until the image says which it has: vers_services_check_image). */
+struct tsel {
+        const struct tmpl *t;
+        char version[8];
+        char name[24]; /* the canonical name: "postgres@16", "mariadb", ... */
+};
+
+static int write_postgres(const struct vers_service_config *s, const struct tsel *t,
                           const char *rootfs, struct frags *f, vers_error_t *err);
-static int write_mariadb(const struct vers_service_config *s, const struct tmpl *t,
+static int write_mariadb(const struct vers_service_config *s, const struct tsel *t,
                          const char *rootfs, struct frags *f, vers_error_t *err);
-static int write_redis(const struct vers_service_config *s, const struct tmpl *t,
+static int write_redis(const struct vers_service_config *s, const struct tsel *t,
                        const char *rootfs, struct frags *f, vers_error_t *err);
 
+#define PG_BINARY "/usr/lib/postgresql/%s/bin/postgres"
+/* the major a bare "postgres" means when the image has none, or several */
+#define PG_DEFAULT_MAJOR "15"
+
 static const struct tmpl templates[] = {
-    {"postgres@15", "15", write_postgres, "/usr/lib/postgresql/15/bin/postgres", "postgresql-15",
-     &postgres_client},
-    {"postgres", "15", write_postgres, "/usr/lib/postgresql/15/bin/postgres", "postgresql-15",
-     &postgres_client},
-    {"mariadb", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server", &mariadb_client},
-    {"mariadb@10", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server", &mariadb_client},
-    {"mysql", NULL, write_mariadb, "/usr/sbin/mariadbd", "mariadb-server", &mariadb_client},
-    {"redis", NULL, write_redis, "/usr/bin/redis-server", "redis-server", NULL},
-    {"redis@7", NULL, write_redis, "/usr/bin/redis-server", "redis-server", NULL},
+    {"postgres", write_postgres, PG_BINARY, "postgresql-%s", &postgres_client},
+    {"mariadb", write_mariadb, "/usr/sbin/mariadbd", "mariadb-server", &mariadb_client},
+    {"mariadb@10", write_mariadb, "/usr/sbin/mariadbd", "mariadb-server", &mariadb_client},
+    {"mysql", write_mariadb, "/usr/sbin/mariadbd", "mariadb-server", &mariadb_client},
+    {"redis", write_redis, "/usr/bin/redis-server", "redis-server", NULL},
+    {"redis@7", write_redis, "/usr/bin/redis-server", "redis-server", NULL},
 };
 #define AVAILABLE "postgres@15, mariadb (or mysql), redis@7"
+#define PG_ANY "postgres@N takes any PostgreSQL major N the image has"
 
-static const struct tmpl *find_template(const char *name)
+/* A PostgreSQL major as written after "postgres@": 1 to 3 digits, no leading zero. */
+static bool pg_major_ok(const char *v)
 {
-        for (size_t i = 0; i < sizeof templates / sizeof templates[0]; i++) {
-                if (!strcmp(templates[i].name, name))
-                        return &templates[i];
-        }
-        return NULL;
+        size_t n = strspn(v, "0123456789");
+        return n >= 1 && n <= 3 && !v[n] && v[0] != '0';
 }
 
-const char *vers_services_binary(const char *template_name)
+/* 1: found; 0: unknown; -1: "postgres@" with something that is not a major */
+static int find_template(const char *name, struct tsel *out)
 {
-        const struct tmpl *t = find_template(template_name);
-        return t ? t->binary : NULL;
+        memset(out, 0, sizeof *out);
+        if (str_startswith(name, "postgres@")) {
+                const char *v = name + strlen("postgres@");
+                if (!pg_major_ok(v))
+                        return -1;
+                out->t = &templates[0];
+                snprintf(out->version, sizeof out->version, "%s", v);
+                snprintf(out->name, sizeof out->name, "postgres@%s", v);
+                return 1;
+        }
+        for (size_t i = 0; i < sizeof templates / sizeof templates[0]; i++) {
+                if (!strcmp(templates[i].name, name)) {
+                        out->t = &templates[i];
+                        snprintf(out->name, sizeof out->name, "%s", name);
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+/* fmt with its "%s" (if any) replaced by the major v: binaries and package names */
+static char *with_major(const char *fmt, const char *v)
+{
+        const char *p = strstr(fmt, "%s");
+        if (!p)
+                return xstrdup(fmt);
+        return xasprintf("%.*s%s%s", (int)(p - fmt), fmt, v, p + 2);
+}
+
+/* The binary of t, its major filled in */
+static char *binary_of(const struct tsel *t)
+{
+        return with_major(t->t->binary, t->version);
+}
+
+char **vers_services_pg_majors(const char *root)
+{
+        char **v = NULL;
+        int fd = vers_open_in_root(root, "usr/lib/postgresql", O_RDONLY | O_DIRECTORY, 0, NULL);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d && fd >= 0)
+                close(fd);
+        for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
+                if (!pg_major_ok(de->d_name))
+                        continue;
+                _cleanup_free_ char *rel = with_major(PG_BINARY, de->d_name);
+                if (vers_exists_in_root(root, rel))
+                        strv_push(&v, de->d_name);
+        }
+        if (d)
+                closedir(d);
+        size_t n = strv_len(v);
+        /* numerically: 9 before 15 */
+        for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && atoi(v[j - 1]) > atoi(v[j]); j--) {
+                        char *tmp = v[j];
+                        v[j] = v[j - 1];
+                        v[j - 1] = tmp;
+                }
+        return v ? v : xcalloc(1, sizeof *v);
+}
+
+static int kind_of(const struct tmpl *t)
+{
+        return t->write == write_postgres ? 0 : t->write == write_mariadb ? 1 : 2;
 }
 
 int vers_services_check(const struct vers_config *cfg, vers_error_t *err)
@@ -102,36 +179,72 @@ int vers_services_check(const struct vers_config *cfg, vers_error_t *err)
         for (size_t i = 0; i < cfg->n_services; i++) {
                 const struct vers_service_config *s = &cfg->services[i];
                 const char *tn = s->template_ ? s->template_ : "";
-                const struct tmpl *t = find_template(tn);
-                if (!t && (str_startswith(tn, "mongodb") || str_startswith(tn, "mongo@")))
+                struct tsel t;
+                int found = find_template(tn, &t);
+                if (found < 0)
+                        return vers_make_error(err, 0,
+                                               "service '%s': template '%s': '%s' is not a "
+                                               "PostgreSQL major (postgres@15, postgres@16, ...)",
+                                               s->name, tn, tn + strlen("postgres@"));
+                if (!found && (str_startswith(tn, "mongodb") || str_startswith(tn, "mongo@")))
                         return vers_make_error(err, 0,
                                                "service '%s': template '%s': MongoDB is not "
                                                "packaged in Debian 12, so vers cannot run it "
-                                               "(available: " AVAILABLE ")",
+                                               "(available: " AVAILABLE "; " PG_ANY ")",
                                                s->name, tn);
-                if (!t)
+                if (!found)
                         return vers_make_error(err, 0,
                                                "service '%s': unknown template '%s' (available: "
-                                               "%s)",
-                                               s->name, tn, AVAILABLE);
-                if (access(t->binary, X_OK) < 0)
-                        return vers_make_error(err, 0,
-                                               "service '%s': template '%s' needs %s "
-                                               "(apt-get install %s)",
-                                               s->name, tn, t->binary, t->package);
-                int kind = t->write == write_postgres ? 0 : t->write == write_mariadb ? 1 : 2;
+                                               "%s); %s",
+                                               s->name, tn, AVAILABLE, PG_ANY);
+                int kind = kind_of(t.t);
                 if (seen[kind])
                         return vers_make_error(err, 0,
                                                "service '%s': only one %s service per env (they "
                                                "would share a port)",
-                                               s->name, t->name);
+                                               s->name, t.t->name);
                 seen[kind] = true;
         }
         return 0;
 }
 
+int vers_services_check_image(struct vers_config *cfg, const char *top, bool own_root,
+                              vers_error_t *err)
+{
+        if (vers_services_check(cfg, err) < 0)
+                return -1;
+        /* FROM host: the env binds the host's /usr over the image's */
+        const char *root = own_root && top ? top : "/";
+        const char *where = own_root ? "the image" : "the host (FROM host binds its /usr)";
+        for (size_t i = 0; i < cfg->n_services; i++) {
+                struct vers_service_config *s = &cfg->services[i];
+                struct tsel t;
+                find_template(s->template_, &t);
+                if (t.t->write == write_postgres && !*t.version) {
+                        /* "postgres": the one major the image has, else 15 */
+                        _cleanup_strv_ char **majors = vers_services_pg_majors(root);
+                        snprintf(t.version, sizeof t.version, "%s",
+                                 strv_len(majors) == 1 ? majors[0] : PG_DEFAULT_MAJOR);
+                        free(s->template_);
+                        s->template_ = xasprintf("postgres@%s", t.version);
+                }
+                _cleanup_free_ char *bin = binary_of(&t);
+                bool have = own_root ? vers_exists_in_root(root, bin) : access(bin, X_OK) == 0;
+                if (have)
+                        continue;
+                _cleanup_free_ char *pkg = with_major(t.t->package, t.version);
+                return vers_make_error(err, 0,
+                                       "service '%s': template '%s' needs %s, which %s does not "
+                                       "have (%s %s%s)",
+                                       s->name, s->template_, bin, where,
+                                       own_root ? "install" : "apt-get install", pkg,
+                                       own_root ? " in a RUN step" : "");
+        }
+        return 0;
+}
+
 /* bump when what a template writes changes, so that cached images are rebuilt */
-#define TEMPLATES_VERSION 4
+#define TEMPLATES_VERSION 5
 
 void vers_services_describe(const struct vers_config *cfg, struct strbuf *out)
 {
@@ -214,12 +327,12 @@ static int check_names(const struct vers_service_config *s, bool extensions_allo
         return 0;
 }
 
-/* ---- postgres@15 ------------------------------------------------------------------------ */
+/* ---- postgres@N ------------------------------------------------------------------------ */
 
-static int write_postgres(const struct vers_service_config *s, const struct tmpl *t,
+static int write_postgres(const struct vers_service_config *s, const struct tsel *t,
                           const char *rootfs, struct frags *f, vers_error_t *err)
 {
-        const char *v = t->version;
+        const char *v = *t->version ? t->version : PG_DEFAULT_MAJOR;
         const char *first_db = (s->databases && s->databases[0]) ? s->databases[0] : "postgres";
         if (check_names(s, true, err) < 0)
                 return -1;
@@ -228,6 +341,9 @@ static int write_postgres(const struct vers_service_config *s, const struct tmpl
                     "# PostgreSQL %s\n(\nset -eu\n"
                     "PGBIN=/usr/lib/postgresql/%s/bin\nD=/var/lib/postgresql/%s/main\n"
                     "C=/etc/postgresql/%s/main\nL=/var/log/postgresql/postgresql-%s-main.log\n"
+                    "# the cluster Debian's postinst made (an image with its own /usr): ours "
+                    "replaces it\n"
+                    "if [ -e \"$D/PG_VERSION\" ]; then rm -rf \"$D\"; fi\n"
                     "mkdir -p \"$D\" \"$C\" /var/log/postgresql /run/postgresql\n"
                     "chown -R postgres:postgres /var/lib/postgresql /etc/postgresql "
                     "/var/log/postgresql /run/postgresql\n"
@@ -320,7 +436,7 @@ static int write_postgres(const struct vers_service_config *s, const struct tmpl
 
 /* ---- mariadb (mysql) -------------------------------------------------------------------- */
 
-static int write_mariadb(const struct vers_service_config *s, const struct tmpl *t,
+static int write_mariadb(const struct vers_service_config *s, const struct tsel *t,
                          const char *rootfs, struct frags *f, vers_error_t *err)
 {
         (void)t;
@@ -375,7 +491,7 @@ static int write_mariadb(const struct vers_service_config *s, const struct tmpl 
 
 /* ---- redis@7 ----------------------------------------------------------------------------- */
 
-static int write_redis(const struct vers_service_config *s, const struct tmpl *t,
+static int write_redis(const struct vers_service_config *s, const struct tsel *t,
                        const char *rootfs, struct frags *f, vers_error_t *err)
 {
         (void)t;
@@ -477,12 +593,12 @@ static void add_clients(struct strbuf *sb, const struct vers_config *cfg)
         strbuf_addstr(sb, "# service\ttemplate\tdatabase\n");
         for (size_t i = 0; i < cfg->n_services; i++) {
                 const struct vers_service_config *s = &cfg->services[i];
-                const struct tmpl *t = find_template(s->template_);
-                if (!t || !t->client)
+                struct tsel t;
+                if (find_template(s->template_, &t) != 1 || !t.t->client)
                         continue;
                 const char *db =
-                    (s->databases && s->databases[0]) ? s->databases[0] : t->client->default_db;
-                strbuf_addf(sb, "%s\t%s\t%s\n", s->name, t->name, db);
+                    (s->databases && s->databases[0]) ? s->databases[0] : t.t->client->default_db;
+                strbuf_addf(sb, "%s\t%s\t%s\n", s->name, t.name, db);
         }
 }
 
@@ -498,9 +614,10 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
         _cleanup_strbuf_ struct strbuf precommit = STRBUF_INIT;
         for (size_t i = 0; i < cfg->n_services; i++) {
                 const struct vers_service_config *s = &cfg->services[i];
-                const struct tmpl *t = find_template(s->template_);
+                struct tsel t;
+                find_template(s->template_, &t); /* vers_services_check: it is known */
                 size_t r0 = f.ready.len, p0 = f.precommit.len, n0 = f.running.len;
-                if (t->write(s, t, rootfs, &f, err) < 0)
+                if (t.t->write(s, &t, rootfs, &f, err) < 0)
                         goto out;
                 const char *running = f.running.len > n0 ? f.running.buf + n0 : "true";
                 add_ready_block(&ready, s->name, f.ready.buf + r0, running);
@@ -620,13 +737,14 @@ int vers_services_client(const char *image_root, struct vers_service_client *out
                                 *tab = '\0';
                         f[k] = tab ? tab + 1 : NULL;
                 }
-                const struct tmpl *t = f[1] ? find_template(f[1]) : NULL;
+                struct tsel t;
                 /* the values go into a shell's eval: only plain names */
-                if (!t || !t->client || !f[2] || !ident_ok(f[0]) || (*f[2] && !ident_ok(f[2])))
+                if (!f[1] || find_template(f[1], &t) != 1 || !t.t->client || !f[2] ||
+                    !ident_ok(f[0]) || (*f[2] && !ident_ok(f[2])))
                         continue;
                 out->service = xstrdup(f[0]);
-                out->template_ = xstrdup(t->name);
-                out->socket = xstrdup(t->client->socket);
+                out->template_ = xstrdup(t.name);
+                out->socket = xstrdup(t.t->client->socket);
                 out->database = xstrdup(f[2]);
                 return 0;
         }
@@ -637,11 +755,11 @@ int vers_services_client(const char *image_root, struct vers_service_client *out
 
 char **vers_services_client_vars(const struct vers_service_client *c, const char *host_dir)
 {
-        const struct tmpl *t = find_template(c->template_);
+        struct tsel t;
         char **v = NULL;
-        if (!t || !t->client)
+        if (find_template(c->template_, &t) != 1 || !t.t->client)
                 return xcalloc(1, sizeof *v);
-        const struct client_form *f = t->client;
+        const struct client_form *f = t.t->client;
         const char *base = strrchr(f->socket, '/');
         _cleanup_free_ char *sock = xasprintf("%s/%s", host_dir, base ? base + 1 : f->socket);
         _cleanup_strbuf_ struct strbuf line = STRBUF_INIT;

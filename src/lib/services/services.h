@@ -1,5 +1,7 @@
-/* services — templates for the databases an env runs: postgres@15 (also "postgres"),
- * mariadb (also "mariadb@10", "mysql") and redis@7 (also "redis").
+/* services — templates for the databases an env runs: postgres@N for a PostgreSQL major N
+ * (also "postgres": the one major the image has, else 15), mariadb (also "mariadb@10",
+ * "mysql") and redis@7 (also "redis"). The servers are the image's own binaries: FROM host,
+ * the host's /usr; any other base, what its RUN steps installed.
  *
  * A template turns a [services.NAME] block into files inside an image's root:
  *   /.vers/setup       build-time: create the cluster, settings, databases, extensions
@@ -23,8 +25,17 @@
 #include "format/config.h"
 #include "base/strbuf.h"
 
-/* Check every service of cfg names a known template whose software is installed. */
+/* The cheap checks, before any build step: every service of cfg names a known template
+ * (postgres@N: N a major), at most one of each kind. */
 int vers_services_check(const struct vers_config *cfg, vers_error_t *err);
+/* Once the image's steps ran (top: its top layer): a bare "postgres" becomes postgres@N for
+ * the major the image has (cfg is changed), and every service's server binary must be in
+ * the image (own_root: the image's tree; else the host's, which a FROM host env binds). */
+int vers_services_check_image(struct vers_config *cfg, const char *top, bool own_root,
+                              vers_error_t *err);
+/* The PostgreSQL majors whose server is under root's /usr/lib/postgresql (read in root),
+ * in numeric order; NULL-terminated, never NULL. */
+char **vers_services_pg_majors(const char *root);
 /* Write the files above into rootfs. */
 int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_error_t *err);
 /* The names of the services of the env root rootfs (from its /.vers/services), in order;
@@ -32,9 +43,6 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
 char **vers_services_names(const char *rootfs);
 /* Stable text of everything that affects the image (for the build cache key). */
 void vers_services_describe(const struct vers_config *cfg, struct strbuf *out);
-/* The binary a template needs (what vers_services_check looks for), or NULL for an unknown
- * template. */
-const char *vers_services_binary(const char *template_name);
 
 /* How a client on the host reaches a service of an image: the first service of its
  * /.vers/clients. socket is the server's Unix socket relative to the env's root. */
@@ -45,7 +53,8 @@ struct vers_service_client {
         char *database;
 };
 /* -1 with *err saying why when the image has no such service. An image older than
- * /.vers/clients is taken to run postgres@15 with the database its /.vers/env names. */
+ * /.vers/clients is taken to run postgres@15 with the database its /.vers/env names.
+ * Any postgres@N reaches its server the same way (the socket path has no major in it). */
 int vers_services_client(const char *image_root, struct vers_service_client *out,
                          vers_error_t *err);
 /* The variables a client reads ("KEY=VALUE", from the template), for the socket mounted in
