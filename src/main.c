@@ -29,8 +29,11 @@ static int run_command(const struct cli_cmd *cmd, int argc, char **argv)
         int rc = 0;
         if (cmd->flags & CLI_OPENS_STORE)
                 rc = vers_open(&ctx, &err);
-        if (rc == 0 && (cmd->flags & CLI_NEEDS_PROJECT) && !ctx.have_cfg)
-                rc = vers_make_error(&err, 0, "no vers.toml here or above (run 'vers init')");
+        /* a project: vers.toml, .vers/ or vers-integration.yaml alone (engine/open.c) */
+        if (rc == 0 && (cmd->flags & CLI_NEEDS_PROJECT) && !ctx.project_dir)
+                rc = vers_make_error(&err, 0,
+                                     "no vers.toml or vers-integration.yaml here or above (run "
+                                     "'vers init')");
         if (rc == 0)
                 rc = cmd->fn(&ctx, argc, argv, &err);
         if (cmd->flags & CLI_OPENS_STORE)

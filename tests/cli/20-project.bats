@@ -129,6 +129,20 @@ YAML
         # and its commits are listed as this project's
         run vers tag list
         [[ "$output" == *"schema-loaded"* ]]
+        # vers run there starts what the suite tests against: its postgres, its database
+        vers run --alias yaml-run >/dev/null
+        run vers execute -b yaml-run "psql -d app -Atc 'SELECT 42'"
+        [ "$status" -eq 0 ]
+        [ "$output" = 42 ]
+        vers kill -y yaml-run >/dev/null
+}
+
+@test "outside any project, vers build says what makes one" {
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/none.XXXXXX")
+        cd "$d"
+        run vers build
+        [ "$status" -ne 0 ]
+        [ "$output" = "vers: no vers.toml or vers-integration.yaml here or above (run 'vers init')" ]
 }
 
 @test "the seed's example as a new user has it (its vers-integration.yaml, no vers.toml) runs green" {

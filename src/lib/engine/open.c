@@ -4,6 +4,7 @@
  * 'vers test' reads (vers-integration.yaml: a project may be that file alone). Its directory
  * is bound into its envs at its own path and is their working directory. */
 #include "engine/engine-private.h"
+#include "format/suite.h"
 #include "os/cgroup.h"
 
 #include <dirent.h>
@@ -38,16 +39,38 @@ static char *find_project(void)
         }
 }
 
+/* A project that is its vers-integration.yaml alone: the suite's services and sizes are its
+ * configuration, as 'vers test' makes them for its run, so that vers build, run and connect
+ * there start what the suite tests against. */
+static int suite_as_config(struct vers_ctx *ctx, const char *yaml, vers_error_t *err)
+{
+        struct vers_suite s;
+        if (vers_suite_load(yaml, &s, err) < 0)
+                return -1;
+        ctx->cfg.services = steal_pointer(&s.services);
+        ctx->cfg.n_services = s.n_services;
+        s.n_services = 0;
+        if (s.memory_mib)
+                ctx->cfg.memory_mib = s.memory_mib;
+        if (s.vcpu)
+                ctx->cfg.vcpu = s.vcpu;
+        vers_suite_free(&s);
+        return 0;
+}
+
 int vers_open_project(struct vers_ctx *ctx, vers_error_t *err)
 {
         vers_config_init(&ctx->cfg);
         ctx->project_dir = find_project();
         if (ctx->project_dir) {
                 _cleanup_free_ char *toml = xasprintf("%s/vers.toml", ctx->project_dir);
+                _cleanup_free_ char *yaml = xasprintf("%s/vers-integration.yaml", ctx->project_dir);
                 if (vers_path_exists(toml)) {
                         if (vers_config_load(toml, &ctx->cfg, err) < 0)
                                 return -1;
                         ctx->have_cfg = true;
+                } else if (vers_path_exists(yaml) && suite_as_config(ctx, yaml, err) < 0) {
+                        return -1;
                 }
         }
         return 0;
