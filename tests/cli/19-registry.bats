@@ -190,6 +190,42 @@ RUN cat /.vers/own-root; [ -e /opt/devnode ] || echo no-devnode"
         [[ "$output" == *no-devnode* ]]
 }
 
+@test "an image's ids are all env ids: none above the range, and its file capabilities name the env's root" {
+        local img=$WORK/ids
+        registry_tiny_rootfs "$img"
+        mkdir -p "$img/opt"
+        # the root's range is chosen at its first build
+        project ids0 "FROM 127.0.0.1:$MAIN_PORT/tiny:1"
+        vers build >/dev/null 2>&1
+        local base
+        base=$(awk '{ print $1 }' "$VERS_ROOT/idmap")
+        # ids an env cannot have, one that names a host id in the root's range, and file
+        # capabilities in the v2 format (honoured on the host whoever owns the file)
+        for f in high inrange app; do cp /bin/true "$img/opt/$f"; done
+        chown 70000:70000 "$img/opt/high"
+        chown "$((base + 5)):$((base + 5))" "$img/opt/inrange"
+        chown 999:999 "$img/opt/app" && chmod 4755 "$img/opt/app"
+        ln "$img/opt/app" "$img/opt/app-link"
+        setcap cap_dac_override+ep "$img/opt/high"
+        setcap cap_dac_override+ep "$img/opt/inrange"
+        registry_push "$img" "127.0.0.1:$MAIN_PORT/ids:1"
+        project ids "FROM 127.0.0.1:$MAIN_PORT/ids:1"
+        run vers build
+        [ "$status" -eq 0 ]
+        local layer
+        layer=$(dirname "$(find "$VERS_ROOT/store/images" -path '*/opt/high' | head -1)")
+        [ -n "$layer" ]
+        [ "$(stat -c %u:%g "$layer/high")" = "$((base + 65534)):$((base + 65534))" ]
+        [ "$(stat -c %u:%g "$layer/inrange")" = "$((base + 65534)):$((base + 65534))" ]
+        # another name of a file is shifted once
+        [ "$(stat -c '%u:%g %A' "$layer/app")" = "$((base + 999)):$((base + 999)) -rwsr-xr-x" ]
+        [ "$(stat -c %u:%g "$layer/app-link")" = "$((base + 999)):$((base + 999))" ]
+        local root
+        root=$(awk '{ print $2 }' "$VERS_ROOT/idmap")
+        [[ "$(getcap -n "$layer/high")" == *"[rootid=$root]"* ]]
+        [[ "$(getcap -n "$layer/inrange")" == *"[rootid=$root]"* ]]
+}
+
 @test "FROM name@sha256:<the pushed manifest> builds; a wrong digest is a one-line error" {
         local digest
         digest=$(skopeo inspect --tls-verify=false "docker://127.0.0.1:$MAIN_PORT/tiny:1" | jq -r .Digest)

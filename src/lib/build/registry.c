@@ -441,7 +441,11 @@ static int apply_registry(struct build *b, const char *id, const char *path, voi
         if (remove_devices(b, path, u->ref, err) < 0 || check_skeleton(path, u->ref, err) < 0 ||
             vers_sandbox_populate(path, err) < 0)
                 return -1;
-        return vers_write_file_in_root(path, VERS_OWN_ROOT_MARKER, "oci\n", 4, 0644, err);
+        if (vers_write_file_in_root(path, VERS_OWN_ROOT_MARKER, "oci\n", 4, 0644, err) < 0)
+                return -1;
+        /* the image's ids are all env ids, whatever their values (the layer's own shift
+         * afterwards leaves ids in the range alone, and ids above it as they are) */
+        return vers_idmap_shift_foreign_tree(&b->ctx->idmap, path, err);
 }
 
 /* ---- FROM ------------------------------------------------------------------------------------ */

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <search.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -239,9 +240,34 @@ int vers_idmap_open(const char *root, bool store_used, struct vers_idmap *m, ver
 static const struct vers_idmap *shift_map;
 static int shift_errno;
 static char *shift_failed;
+static bool shift_foreign; /* every id is an env id (vers_idmap_shift_foreign_tree) */
+static void *shift_seen;    /* foreign: inodes with several names already shifted (tsearch) */
+
+static int cmp_ino(const void *a, const void *b)
+{
+        ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+/* foreign: has this inode (another name of it) been shifted already? Marks it. */
+static bool seen_before(const struct stat *st)
+{
+        if (!shift_foreign || S_ISDIR(st->st_mode) || st->st_nlink < 2)
+                return false;
+        ino_t *k = xmalloc(sizeof *k);
+        *k = st->st_ino;
+        ino_t **found = tsearch(k, &shift_seen, cmp_ino);
+        if (*found != k) {
+                free(k);
+                return true;
+        }
+        return false;
+}
 
 static uint32_t shifted(bool gid, uint32_t id)
 {
+        if (shift_foreign)
+                return vers_idmap_host(shift_map, gid, id < VERS_IDMAP_COUNT ? id : 65534);
         if (vers_idmap_is_mapped(shift_map, gid, id) || id >= VERS_IDMAP_COUNT)
                 return id;
         return vers_idmap_host(shift_map, gid, id);
@@ -271,9 +297,11 @@ static int shift_one(const char *path, const struct stat *st, int type, struct F
                 shift_failed = xstrdup(path);
                 return 1;
         }
+        if (seen_before(st))
+                return 0;
         uid_t uid = shifted(false, st->st_uid);
         gid_t gid = shifted(true, st->st_gid);
-        if (uid == st->st_uid && gid == st->st_gid)
+        if (uid == st->st_uid && gid == st->st_gid && !shift_foreign)
                 return 0;
         char caps[64];
         ssize_t clen = -1;
@@ -291,19 +319,36 @@ static int shift_one(const char *path, const struct stat *st, int type, struct F
         return 0;
 }
 
-int vers_idmap_shift_tree(const struct vers_idmap *m, const char *path, vers_error_t *err)
+static int shift_walk(const struct vers_idmap *m, const char *path, bool foreign,
+                      vers_error_t *err)
 {
+        shift_foreign = foreign;
         shift_map = m;
         shift_errno = 0;
         shift_failed = NULL;
         int r = nftw(path, shift_one, 64, FTW_PHYS | FTW_MOUNT);
+        tdestroy(shift_seen, free);
+        shift_seen = NULL;
         if (r != 0) {
                 int e = shift_failed ? shift_errno : errno;
                 vers_make_error(err, e, "cannot give '%s' to the env's ids",
                                 shift_failed ? shift_failed : path);
                 free(shift_failed);
                 shift_failed = NULL;
+                shift_foreign = false;
                 return -1;
         }
+        shift_foreign = false;
         return 0;
+}
+
+int vers_idmap_shift_tree(const struct vers_idmap *m, const char *path, vers_error_t *err)
+{
+        return shift_walk(m, path, false, err);
+}
+
+int vers_idmap_shift_foreign_tree(const struct vers_idmap *m, const char *path,
+                                  vers_error_t *err)
+{
+        return shift_walk(m, path, true, err);
 }

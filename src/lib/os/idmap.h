@@ -52,5 +52,12 @@ size_t vers_idmap_parse_sub(const char *text, struct vers_id_range **out);
  * clears, are put back; capabilities are rewritten for the env's root. Does not leave the
  * tree's filesystem. */
 int vers_idmap_shift_tree(const struct vers_idmap *m, const char *path, vers_error_t *err);
+/* The same for a tree whose ids all came from elsewhere (a registry image unpacked as root):
+ * every id is an env id, whatever its value. An id an env cannot have (>= VERS_IDMAP_COUNT,
+ * one the image may have chosen to be a host user's or in some root's range) becomes the env's
+ * nobody (65534), and every file capability is rewritten for the env's root (a v2 one, or a
+ * v3 one naming another root, would be honoured on the host; a v1 one goes). */
+int vers_idmap_shift_foreign_tree(const struct vers_idmap *m, const char *path,
+                                  vers_error_t *err);
 
 #endif
