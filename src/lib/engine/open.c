@@ -47,13 +47,7 @@ static int suite_as_config(struct vers_ctx *ctx, const char *yaml, vers_error_t 
         struct vers_suite s;
         if (vers_suite_load(yaml, &s, err) < 0)
                 return -1;
-        ctx->cfg.services = steal_pointer(&s.services);
-        ctx->cfg.n_services = s.n_services;
-        s.n_services = 0;
-        if (s.memory_mib)
-                ctx->cfg.memory_mib = s.memory_mib;
-        if (s.vcpu)
-                ctx->cfg.vcpu = s.vcpu;
+        vers_suite_into_config(&s, &ctx->cfg);
         vers_suite_free(&s);
         return 0;
 }

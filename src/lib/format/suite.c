@@ -908,3 +908,20 @@ void vers_suite_free(struct vers_suite *s)
         free(s->checkpoints);
         memset(s, 0, sizeof(*s));
 }
+
+void vers_suite_into_config(struct vers_suite *s, struct vers_config *cfg)
+{
+        if (s->n_services) {
+                for (size_t i = 0; i < cfg->n_services; i++)
+                        vers_service_config_clear(&cfg->services[i]);
+                free(cfg->services);
+                cfg->services = s->services;
+                cfg->n_services = s->n_services;
+                s->services = NULL;
+                s->n_services = 0;
+        }
+        if (s->memory_mib)
+                cfg->memory_mib = s->memory_mib;
+        if (s->vcpu)
+                cfg->vcpu = s->vcpu;
+}

@@ -84,6 +84,10 @@ ssize_t vers_suite_find_test(const struct vers_suite *s, const char *name);
 ssize_t vers_suite_find_service(const struct vers_suite *s, const char *name);
 
 void vers_suite_free(struct vers_suite *s);
+/* The suite's services (when it names any) replace cfg's, moved out of s; its memory_mib and
+ * vcpu, when set, replace cfg's. What 'vers test' runs with, and a YAML-only project's
+ * configuration. */
+void vers_suite_into_config(struct vers_suite *s, struct vers_config *cfg);
 /* Free only the tests (vers test --migrations replaces them). */
 void vers_suite_free_tests(struct vers_suite *s);
 

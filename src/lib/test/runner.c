@@ -550,20 +550,8 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                         goto out;
                 }
         }
-        /* the suite's services and sizes are this run's */
-        if (s.n_services) {
-                /* vers.toml's services go; its other settings stay */
-                for (size_t i = 0; i < ctx->cfg.n_services; i++)
-                        vers_service_config_clear(&ctx->cfg.services[i]);
-                free(ctx->cfg.services);
-                ctx->cfg.services = steal_pointer(&s.services);
-                ctx->cfg.n_services = s.n_services;
-                s.n_services = 0;
-        }
-        if (s.memory_mib)
-                ctx->cfg.memory_mib = s.memory_mib;
-        if (s.vcpu)
-                ctx->cfg.vcpu = s.vcpu;
+        /* the suite's services and sizes are this run's; vers.toml's other settings stay */
+        vers_suite_into_config(&s, &ctx->cfg);
         bool cached = false;
         if (vers_build(ctx, &(struct vers_build_opts){0}, &image, &cached, err) < 0)
                 goto out;
