@@ -235,10 +235,16 @@ static int choose_dockerfile(struct vers_ctx *ctx, const struct vers_build_opts 
                 return 0;
         char cwd[PATH_MAX];
         bool here = getcwd(cwd, sizeof cwd) && !strcmp(cwd, proj);
-        vers_notice(ctx,
-                    "building %s (vers.toml names no [builder] dockerfile; [builder] "
-                    "dockerfile = \"\" builds FROM host)",
-                    here ? "./Dockerfile" : mine);
+        /* said by 'vers build'; vers run and vers test, which build first, say it as progress
+         * (on a terminal), not on every start of a cached image */
+        _cleanup_free_ char *msg =
+            xasprintf("building %s (vers.toml names no [builder] dockerfile; [builder] "
+                      "dockerfile = \"\" builds FROM host)",
+                      here ? "./Dockerfile" : mine);
+        if (o->verbose)
+                vers_notice(ctx, "%s", msg);
+        else
+                vers_progress(ctx, "%s", msg);
         *path = steal_pointer(&mine);
         return 0;
 }
