@@ -189,6 +189,7 @@ bad_build() { # Dockerfile text, expected message part
         bad_build 'FROM host\nVOLUME /data\n' 'VOLUME is not supported by vers'
         bad_build 'FROM Ubuntu:22.04\n' 'Dockerfile:1:6: FROM Ubuntu:22.04: repository name must be lowercase'
         bad_build 'FROM debian:nosuchsuite\n' 'debootstrap does not know the suite'
+        bad_build 'FROM scratch\n' 'Dockerfile:1:6: FROM scratch: vers runs COPY steps and the env'"'"'s command with the image'"'"'s /bin/sh'
         bad_build 'FROM host\nCOPY missing.txt /x\n' 'COPY missing.txt: not found in the build context'
         echo secret > "$BATS_TEST_TMPDIR/outside.txt"
         bad_build 'FROM host\nCOPY ../outside.txt /x\n' 'COPY ../outside.txt: outside the build context'

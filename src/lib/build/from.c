@@ -43,6 +43,15 @@ int vers_build_from(struct build *b, const struct vers_df_instr *in, const char 
         }
         if (!strncmp(ref, "debian:", 7))
                 return vers_build_from_debian(b, in, ref, label, err);
+        /* Docker's empty image: vers runs COPY and the env's command with the tree's own
+         * /bin/sh, which an empty tree lacks */
+        if (!strcmp(ref, "scratch"))
+                return vers_make_error(err, 0,
+                                       "%s:%ld:%ld: FROM scratch: vers runs COPY steps and the "
+                                       "env's command with the image's /bin/sh, which an empty "
+                                       "image does not have; start from a small image "
+                                       "(busybox, alpine, debian:bookworm-slim)",
+                                       b->file, in->line, in->args_col);
         struct vers_ref r = {VERS_REF_NONE, NULL};
         vers_error_t e2 = NULL;
         if (!strchr(ref, '/') && !strchr(ref, ':') &&
