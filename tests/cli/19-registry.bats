@@ -73,6 +73,11 @@ RUN echo built-in-tiny > /made && ls /bin/sh"
         [ "$output" = no-host-usr ]
 }
 
+@test "vers doctor says registry images can be built (skopeo and umoci)" {
+        run vers doctor --json
+        json_ok '.checks["registry images"] | .ok == true and (.detail | contains("skopeo and umoci"))'
+}
+
 @test "a file owned by uid 999 in the image is uid 999 inside the env" {
         project owners "FROM 127.0.0.1:$MAIN_PORT/tiny:1"
         vers run --alias owners >/dev/null

@@ -75,6 +75,18 @@ void vers_doctor(struct vers_doctor_report *r)
                 : xstrdup("no /usr/lib/postgresql/N/bin/postgres on the host: FROM host "
                           "images cannot run postgres@N (other bases bring their own)"));
         r->checks[r->n_checks - 1].optional = true;
+        /* FROM <registry image>: skopeo pulls, umoci unpacks (optional: other bases need
+         * neither) */
+        bool skopeo = access("/usr/bin/skopeo", X_OK) == 0,
+             umoci = access("/usr/bin/umoci", X_OK) == 0;
+        add(r, "registry images", skopeo && umoci,
+            skopeo && umoci ? xstrdup("skopeo and umoci: FROM <any registry image>")
+                            : xasprintf("FROM <registry image> needs %s (apt-get install skopeo "
+                                        "umoci)",
+                                        !skopeo && !umoci ? "skopeo and umoci"
+                                        : !skopeo         ? "skopeo"
+                                                          : "umoci"));
+        r->checks[r->n_checks - 1].optional = true;
         add(r, "seccomp", rules > 0,
             rules > 0 ? xasprintf("libseccomp %u.%u.%u, %d rules", seccomp_version()->major,
                                   seccomp_version()->minor, seccomp_version()->micro, rules)
