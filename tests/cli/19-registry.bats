@@ -15,7 +15,7 @@ setup_file() {
         unset REGISTRY_AUTH_FILE CONTAINERS_REGISTRIES_CONF
         registry_start
         export MAIN_PORT=$REGISTRY_PORT
-        registry_tiny_rootfs "$WORK/tiny"
+        registry_tiny_rootfs "$WORK/tiny" rm
         mkdir -p "$WORK/tiny/srv/img" "$WORK/tiny/home/app"
         echo app > "$WORK/tiny/home/app/owned"
         chown -R 999:999 "$WORK/tiny/home/app"
@@ -76,6 +76,32 @@ RUN echo built-in-tiny > /made && ls /bin/sh"
 @test "vers doctor says registry images can be built (skopeo and umoci)" {
         run vers doctor --json
         json_ok '.checks["registry images"] | .ok == true and (.detail | contains("skopeo and umoci"))'
+}
+
+@test "whether an env gets the host's /usr is the image's base to say, not a RUN step or the env" {
+        # a registry image whose RUN step removes the marker: still its own /usr
+        project unmark "FROM 127.0.0.1:$MAIN_PORT/tiny:1
+RUN rm -f /.vers/own-root"
+        run vers build
+        [ "$status" -eq 0 ]
+        vers run --alias unmark >/dev/null
+        run vers execute -b unmark '[ -e /usr/bin/perl ] && echo host-usr || echo own-usr'
+        [ "$output" = own-usr ]
+        # nor does the env, for its branches
+        vers execute -b unmark 'rm -f /.vers/own-root'
+        vers commit -b unmark --tag unmarked >/dev/null
+        vers branch unmarked --alias unmark-b >/dev/null
+        run vers execute -b unmark-b '[ -e /usr/bin/perl ] && echo host-usr || echo own-usr'
+        [ "$output" = own-usr ]
+        # FROM host with a RUN step that makes one: the host's /usr still
+        project mark "FROM host
+RUN mkdir -p /.vers && echo x > /.vers/own-root"
+        run vers build
+        [ "$status" -eq 0 ]
+        vers run --alias mark >/dev/null
+        run vers execute -b mark '[ -e /usr/bin/perl ] && echo host-usr || echo own-usr'
+        [ "$output" = host-usr ]
+        vers kill -y --all unmark unmark-b mark >/dev/null
 }
 
 @test "a file owned by uid 999 in the image is uid 999 inside the env" {

@@ -221,13 +221,21 @@ static void test_plan_build_step(void **state)
         assert_true(find(&p, VERS_STEP_LOOPBACK, NULL) >= 0);
         vers_sandbox_plan_free(&p);
 
-        /* FROM debian:<suite>: nothing of the host's, its own /run; the project still */
+        /* the root's own marker decides nothing (the env can write it): the caller says */
         _cleanup_free_ char *dir = xasprintf("%s/.vers", f->root);
         _cleanup_free_ char *marker = xasprintf("%s/" VERS_OWN_ROOT_MARKER, f->root);
         assert_int_equal(mkdir(dir, 0755), 0);
         assert_int_equal(vers_write_file_atomic(marker, "", 0, 0644, NULL), 0);
         spec = (struct vers_sandbox_spec){
             .rootfs = f->root, .project_dir = "/srv/app", .host_net = true};
+        vers_sandbox_plan_build(&spec, &p);
+        assert_true(count(&p, VERS_STEP_BIND) > 1);
+        vers_sandbox_plan_free(&p);
+
+        /* FROM debian:<suite>, a registry image: nothing of the host's, its own /run; the
+         * project still */
+        spec = (struct vers_sandbox_spec){
+            .rootfs = f->root, .project_dir = "/srv/app", .host_net = true, .own_root = true};
         vers_sandbox_plan_build(&spec, &p);
         assert_int_equal(count(&p, VERS_STEP_BIND), 1);
         assert_int_equal(find(&p, VERS_STEP_BIND, "srv/app"), 0);

@@ -15,8 +15,9 @@
 
 /* Bump when what a step produces, or how its key is made, changes: every cached layer is
  * then rebuilt once. 5: FROM host seeds /etc from an allowlist. 6: keys are SHA-256 over
- * framed pieces (64 hex digits), and the image's configuration is JSON. */
-#define BUILD_VERSION 6
+ * framed pieces (64 hex digits), and the image's configuration is JSON. 7: the last layer
+ * says whether the env has its own /usr (VERS_OWN_ROOT_MARKER) from the build's base. */
+#define BUILD_VERSION 7
 #define BUILD_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* ---- plan.c: which steps, in what order -------------------------------------------------- */
@@ -150,6 +151,7 @@ struct build_stage_out {
         char *top; /* NULL: not built (not needed) */
         build_key_t key;
         struct vers_imageconf conf;
+        bool own_root;
 };
 
 /* b->top, b->key and b->conf are the current stage's; each FROM starts them anew. */
@@ -160,6 +162,8 @@ struct build {
         char *top;                       /* its subvolume */
         int step, nsteps, cached, built; /* cached/built: steps that make a layer */
         struct vers_imageconf conf;      /* the image's configuration, as the Dockerfile sets it */
+        bool own_root;      /* the stage's base has its own /usr (not FROM host): what its steps'
+                             * sandboxes bind, and the marker its last layer gets */
         char **args;        /* ARG values in effect: the stage's (before the first FROM and in
                              * FROM lines: the global ones) */
         char **global_args; /* the ARGs before the first FROM: an ARG without a value in a

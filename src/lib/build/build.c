@@ -33,13 +33,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Does the tree have its own /usr (FROM debian:..., a registry image), or does the env bind
- * the host's (FROM host)? */
-static bool images_own_root(const char *top)
-{
-        return top && vers_exists_in_root(top, VERS_OWN_ROOT_MARKER);
-}
-
 /* the variables a RUN step (and word substitution) sees */
 static char **build_vars(const struct build *b)
 {
@@ -121,6 +114,7 @@ static void stage_reset(struct build *b)
         b->top = NULL;
         b->key[0] = '\0';
         vers_imageconf_clear(&b->conf);
+        b->own_root = false;
         strv_free(b->args);
         b->args = NULL;
         for (size_t i = 0; b->global_args && b->global_args[i]; i++)
@@ -141,6 +135,7 @@ static int run_stage(struct build *b, const struct build_plan *p, size_t k, vers
                                st->base_stage);
                 b->top = xstrdup(base->top);
                 memcpy(b->key, base->key, sizeof b->key);
+                b->own_root = base->own_root;
                 if (conf_copy(&base->conf, &b->conf, err) < 0)
                         return -1;
         } else if (run_step(b, from, err) < 0) {
@@ -155,6 +150,7 @@ static int run_stage(struct build *b, const struct build_plan *p, size_t k, vers
         struct build_stage_out *out = &b->stages[k];
         out->top = xstrdup(b->top);
         memcpy(out->key, b->key, sizeof out->key);
+        out->own_root = b->own_root;
         return conf_copy(&b->conf, &out->conf, err);
 }
 
@@ -275,7 +271,7 @@ int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **ima
         check_build_args(&b, &plan);
         /* the services run the image's own binaries: FROM host, the host's /usr (bound into
          * the env); any other base, its own tree */
-        if (vers_services_check_image(&ctx->cfg, b.top, images_own_root(b.top), err) < 0)
+        if (vers_services_check_image(&ctx->cfg, b.top, b.own_root, err) < 0)
                 goto out;
         rc = run_last(&b, &plan.steps[plan.n - 1], image_id, err);
         if (rc < 0)

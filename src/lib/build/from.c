@@ -26,6 +26,14 @@ static int from_commit(struct build *b, const struct vers_df_instr *in, const ch
         free(b->top);
         b->top = vers_store_commit_rootfs(&b->ctx->store, r->id);
         vers_build_key_commit(r->id, b->key);
+        /* own /usr or the host's: as the commit's image has it (its last layer, which vers
+         * wrote), not as the commit's tree does (an env wrote that) */
+        struct vers_commit c = {0};
+        if (vers_meta_get_commit(&b->ctx->meta, r->id, &c, err) < 0)
+                return -1;
+        _cleanup_free_ char *img = c.image ? vers_store_image_path(&b->ctx->store, c.image) : NULL;
+        b->own_root = vers_exists_in_root(img ? img : b->top, VERS_OWN_ROOT_MARKER);
+        vers_commit_clear(&c);
         if (vers_imageconf_read(b->top, &b->conf, err) < 0)
                 return vers_error_wrap(err, "%s:%ld:%ld: FROM %s: its /%s", b->file, in->line,
                                        in->args_col, ref, VERS_IMAGECONF_FILE);
@@ -36,13 +44,18 @@ int vers_build_from(struct build *b, const struct vers_df_instr *in, const char 
                     vers_error_t *err)
 {
         _cleanup_free_ char *label = xasprintf("FROM %s", ref);
+        int ret;
         if (!strcmp(ref, "host")) {
                 build_key_t key;
                 vers_build_key_host(key);
+                b->own_root = false;
                 return vers_build_layer(b, label, key, apply_host, NULL, false, NULL, err);
         }
-        if (!strncmp(ref, "debian:", 7))
+        /* a base with its own /usr: its sandboxes bind nothing of the host's */
+        if (!strncmp(ref, "debian:", 7)) {
+                b->own_root = true;
                 return vers_build_from_debian(b, in, ref, label, err);
+        }
         /* Docker's empty image: vers runs COPY and the env's command with the tree's own
          * /bin/sh, which an empty tree lacks */
         if (!strcmp(ref, "scratch"))
@@ -56,11 +69,12 @@ int vers_build_from(struct build *b, const struct vers_df_instr *in, const char 
         vers_error_t e2 = NULL;
         if (!strchr(ref, '/') && !strchr(ref, ':') &&
             vers_resolve_base(b->ctx, ref, &r, &e2) == 0) {
-                int ret = from_commit(b, in, ref, &r, err);
+                ret = from_commit(b, in, ref, &r, err);
                 vers_ref_clear(&r);
                 return ret;
         }
         vers_error_free(&e2);
+        b->own_root = true;
         return vers_build_from_registry(b, in, ref, label, err);
 }
 

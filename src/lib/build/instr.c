@@ -47,7 +47,7 @@ static int apply_run(struct build *b, const char *id, const char *path, void *ar
 {
         const struct build_run *r = arg;
         /* name resolution for package archives: the host's, as a container runtime does */
-        if (vers_exists_in_root(path, VERS_OWN_ROOT_MARKER) && vers_path_exists("/etc/resolv.conf"))
+        if (b->own_root && vers_path_exists("/etc/resolv.conf"))
                 vers_copy_file_into_root("/etc/resolv.conf", path, "etc/resolv.conf", 0644, NULL);
         /* HOME of the user, from the image's own /etc/passwd */
         _cleanup_strv_ char **env = NULL;

@@ -101,7 +101,8 @@ int vers_build_run_in(struct build *b, const char *id, const char *path, const s
                       int *status, vers_error_t *err)
 {
         pid_t pid;
-        unsigned flags = VERS_SB_NO_SERVICES | (r->host_net ? VERS_SB_HOST_NET : 0);
+        unsigned flags = VERS_SB_NO_SERVICES | (r->host_net ? VERS_SB_HOST_NET : 0) |
+                         (b->own_root ? VERS_SB_OWN_ROOT : 0);
         size_t present = r->bind ? parts_present(path, r->bind) : 0;
         if (vers_start_sandbox(b->ctx, id, path, r->bind, "vers-build", 0, 0, flags, &pid, err) <
             0) {

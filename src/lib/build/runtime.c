@@ -4,6 +4,7 @@
  * ports, read from /proc/net/tcp{,6} by sh alone), and the image's configuration. */
 #include "build/build-private.h"
 #include "os/passwd.h"
+#include "os/sandbox.h"
 #include "services/services.h"
 
 #include <stdio.h>
@@ -186,6 +187,13 @@ int vers_build_write_runtime(struct build *b, const char *id, const char *path, 
         }
         if (set_up_services(b, id, path, err) < 0 || write_env(c, path, err) < 0 ||
             write_main(c, path, err) < 0 || write_ready(c, path, err) < 0)
+                return -1;
+        /* whether the env binds the host's /usr is the build's to say, from its base, not the
+         * tree's: a RUN step may have removed the marker (to be given the host's /usr) or made
+         * one */
+        if ((b->own_root
+                 ? vers_write_file_in_root(path, VERS_OWN_ROOT_MARKER, "image\n", 6, 0644, err)
+                 : vers_unlink_in_root(path, VERS_OWN_ROOT_MARKER, err)) < 0)
                 return -1;
         return vers_imageconf_write(path, c, err);
 }

@@ -65,6 +65,16 @@ static int env_started(struct vers_ctx *ctx, struct vers_env *e, pid_t pid, cons
         return vers_meta_put_env(&ctx->meta, e, err);
 }
 
+/* Does the env's image carry its own /usr? Its image's last layer says (read-only, written
+ * by vers), not the env's tree, which the env can write. */
+static bool env_own_root(struct vers_ctx *ctx, const struct vers_env *e, const char *rootfs)
+{
+        if (!e->image)
+                return vers_exists_in_root(rootfs, VERS_OWN_ROOT_MARKER);
+        _cleanup_free_ char *img = vers_store_image_path(&ctx->store, e->image);
+        return vers_exists_in_root(img, VERS_OWN_ROOT_MARKER);
+}
+
 /* Boot a stopped env in place and wait for its services. Updates and saves *e. */
 int vers_env_boot(struct vers_ctx *ctx, struct vers_env *e, const char *final_state,
                   vers_error_t *err)
@@ -74,7 +84,8 @@ int vers_env_boot(struct vers_ctx *ctx, struct vers_env *e, const char *final_st
         vers_cgroup_kill(vers_env_cg(e));
         vers_cgroup_destroy(vers_env_cg(e));
         if (vers_start_sandbox(ctx, vers_env_cg(e), rootfs, e->project, e->alias ? e->alias : e->id,
-                               e->memory_mib, e->vcpu, 0, &pid, err) < 0)
+                               e->memory_mib, e->vcpu,
+                               env_own_root(ctx, e, rootfs) ? VERS_SB_OWN_ROOT : 0, &pid, err) < 0)
                 return -1;
         return env_started(ctx, e, pid, "cold", rootfs, final_state, err);
 }

@@ -53,6 +53,7 @@ int vers_start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *root
             .idmap = &ctx->idmap,
             .init_argv = argv,
             .host_net = flags & VERS_SB_HOST_NET,
+            .own_root = flags & VERS_SB_OWN_ROOT,
         };
         return vers_sandbox_start(&spec, pid, err);
 }

@@ -26,6 +26,7 @@ struct vers_exec_opts {
 enum {
         VERS_SB_NO_SERVICES = 1, /* PID 1 only reaps (build steps) */
         VERS_SB_HOST_NET = 2,    /* the host's network (build steps) */
+        VERS_SB_OWN_ROOT = 4,    /* the root has its own /usr (VERS_OWN_ROOT_MARKER) */
 };
 /* Install vers-init in rootfs and start an env on it (cgroup cg_id). */
 int vers_start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *rootfs,

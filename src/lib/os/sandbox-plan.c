@@ -38,8 +38,7 @@ void vers_sandbox_plan_free(struct vers_sandbox_plan *p)
 
 void vers_sandbox_plan_build(const struct vers_sandbox_spec *spec, struct vers_sandbox_plan *p)
 {
-        _cleanup_free_ char *marker = xasprintf("%s/" VERS_OWN_ROOT_MARKER, spec->rootfs);
-        bool own = vers_path_exists(marker);
+        bool own = spec->own_root;
         for (size_t i = 0; i < vers_sandbox_n_host_ro && !own; i++) {
                 _cleanup_free_ char *host = xasprintf("/%s", vers_sandbox_host_ro_dirs[i]);
                 struct stat st;

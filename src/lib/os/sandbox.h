@@ -32,10 +32,13 @@ struct vers_sandbox_spec {
         const struct vers_idmap *idmap; /* the host ids of the env's ids */
         char *const *init_argv;         /* argv of PID 1, argv[0] a path inside the env */
         bool host_net;                  /* share the host's network (build steps only) */
+        bool own_root; /* the root carries its own /usr: nothing of the host's is bound in */
 };
 
-/* A root that carries its own /usr (FROM debian:<suite>) has this file: nothing of the
- * host's is bound into it and its /run is its own, as in a container image. */
+/* An image that carries its own /usr (FROM debian:<suite>, a registry image) has this file
+ * in its last layer, written by vers from what the build started from (build/runtime.c):
+ * nothing of the host's is bound into its envs and their /run is their own, as in a container
+ * image. The image's copy decides (engine/boot.c), never an env's, which the env can write. */
 #define VERS_OWN_ROOT_MARKER ".vers/own-root"
 
 /* Start the env. On success *pid is the host pid of its PID 1 (not a child of the caller). */
