@@ -208,6 +208,10 @@ typedef int (*build_exec_fn)(struct build *b, const struct build_step *s, char *
  * MAINTAINER). */
 build_exec_fn vers_build_executor(enum vers_df_kind kind);
 
+/* VERS_CACHE, default /var/cache/vers: what builds keep across roots (debootstrap tarballs,
+ * the OCI layout of pulled images) */
+char *vers_build_cache_dir(void);
+
 /* ---- from.c: FROM ---------------------------------------------------------------------- */
 
 /* Start b's chain (b->top, b->key, b->conf) from the base ref ("host", "debian:<suite>", a tag

@@ -8,12 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *cache_dir(void)
-{
-        const char *c = getenv("VERS_CACHE");
-        return xstrdup(c && *c ? c : "/var/cache/vers");
-}
-
 /* Run argv, showing debootstrap's phases as progress; keep its last lines for errors. */
 static int run_with_progress(struct build *b, char *const argv[], const char *what,
                              vers_error_t *err)
@@ -81,7 +75,7 @@ static int debootstrap(struct build *b, const char *path, const struct debian_ar
         if (run_with_progress(b, argv, "debootstrap", err) < 0 ||
             vers_build_apt_configure(path, a->suite, a->archive, err) < 0)
                 return -1;
-        _cleanup_free_ char *dir = cache_dir();
+        _cleanup_free_ char *dir = vers_build_cache_dir();
         _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", a->cache, (int)getpid());
         if (vers_mkdir_p(dir, 0755, NULL) == 0) {
                 char *tar[] = {"tar", "-cpf", tmp, "-C", (char *)path, "--numeric-owner",
@@ -151,7 +145,7 @@ int vers_build_from_debian(struct build *b, const struct vers_df_instr *in, cons
         vers_hash_str(&h, archive.security);
         vers_hash_str(&h, archive.suite);
         vers_hash_hex(&h, tar_key);
-        _cleanup_free_ char *dir = cache_dir();
+        _cleanup_free_ char *dir = vers_build_cache_dir();
         _cleanup_free_ char *cache =
             xasprintf("%s/debootstrap-%s-minbase-%.16s.tar", dir, suite, tar_key);
         struct debian_arg a = {suite, &archive, cache};

@@ -39,12 +39,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-static char *cache_dir(void)
-{
-        const char *c = getenv("VERS_CACHE");
-        return xstrdup(c && *c ? c : "/var/cache/vers");
-}
-
 /* ---- what skopeo said ---------------------------------------------------------------------- */
 
 /* the text of the last msg="..." in out (skopeo's logrus lines), unescaped; else its last
@@ -474,7 +468,7 @@ int vers_build_from_registry(struct build *b, const struct vers_df_instr *in, co
         _cleanup_free_ char *canonical = vers_imageref_canonical(&r);
         char tag[VERS_HASH_HEX + 1];
         vers_sha256_hex(canonical, strlen(canonical), tag);
-        _cleanup_free_ char *dir = cache_dir();
+        _cleanup_free_ char *dir = vers_build_cache_dir();
         _cleanup_free_ char *layout = xasprintf("%s/oci", dir);
         _cleanup_free_ char *lockfile = xasprintf("%s/oci.lock", dir);
         /* every cleanup variable before the first goto: none is jumped over */
