@@ -13,6 +13,10 @@ setup_file() {
         printf '[vm]\nmemory_mib = 512\n\n[storage]\ncluster_mib = 4000\n' > "$DF/vers.toml"
         printf 'FROM host\nRUN echo from-dockerfile > /marker\n' > "$DF/Dockerfile"
         printf 'FROM host\nRUN echo from-other > /marker\n' > "$DF/other.Dockerfile"
+        # made here, not in their tests, so that teardown_file sees their names
+        export YPROJ SEED
+        YPROJ=$(mktemp -d /tmp/vers-test-yaml.XXXXXX) && chmod 755 "$YPROJ"
+        SEED=$(mktemp -d /tmp/vers-test-seed.XXXXXX) && chmod 755 "$SEED"
 }
 teardown_file() {
         vers_teardown_root
@@ -91,8 +95,6 @@ marker_of() { # alias: the image's /marker, or "none"
 }
 
 @test "a directory with only vers-integration.yaml is a project: vers test runs its checkpoints there" {
-        export YPROJ
-        YPROJ=$(mktemp -d /tmp/vers-test-yaml.XXXXXX) && chmod 755 "$YPROJ"
         cp "$REPO/examples/ecommerce/schema.sql" "$YPROJ/"
         cat > "$YPROJ/vers-integration.yaml" <<'YAML'
 name: yaml-only
@@ -147,8 +149,6 @@ YAML
 
 @test "the seed's example as a new user has it (its vers-integration.yaml, no vers.toml) runs green" {
         need_node_pg
-        export SEED
-        SEED=$(mktemp -d /tmp/vers-test-seed.XXXXXX) && chmod 755 "$SEED"
         cp -r "$REPO/examples/ecommerce/." "$SEED/"
         rm -rf "$SEED/vers.toml" "$SEED/.vers" "$SEED/docker"
         cd "$SEED"
