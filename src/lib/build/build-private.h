@@ -178,6 +178,10 @@ struct build {
 void vers_build_say(struct build *b, bool cached, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* VERS_CACHE, default /var/cache/vers: what builds keep across roots (debootstrap tarballs,
+ * the OCI layout of pulled images) */
+char *vers_build_cache_dir(void);
+
 typedef int (*build_apply_fn)(struct build *b, const char *id, const char *path, void *arg,
                               vers_error_t *err);
 /* Add one layer on top of b->top (or a new subvolume when there is no top yet): label for
@@ -207,10 +211,6 @@ typedef int (*build_exec_fn)(struct build *b, const struct build_step *s, char *
 /* The executor of an instruction kind; NULL for those that change nothing (LABEL,
  * MAINTAINER). */
 build_exec_fn vers_build_executor(enum vers_df_kind kind);
-
-/* VERS_CACHE, default /var/cache/vers: what builds keep across roots (debootstrap tarballs,
- * the OCI layout of pulled images) */
-char *vers_build_cache_dir(void);
 
 /* ---- from.c: FROM ---------------------------------------------------------------------- */
 

@@ -33,12 +33,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *vers_build_cache_dir(void)
-{
-        const char *c = getenv("VERS_CACHE");
-        return xstrdup(c && *c ? c : "/var/cache/vers");
-}
-
 /* the variables a RUN step (and word substitution) sees */
 static char **build_vars(const struct build *b)
 {

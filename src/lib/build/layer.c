@@ -26,6 +26,12 @@ void vers_build_say(struct build *b, bool cached, const char *fmt, ...)
                 vers_progress(b->ctx, "%s", m);
 }
 
+char *vers_build_cache_dir(void)
+{
+        const char *c = getenv("VERS_CACHE");
+        return xstrdup(c && *c ? c : "/var/cache/vers");
+}
+
 /* ---- sandboxes for build steps ------------------------------------------------------------ */
 
 static void stop_build_sandbox(const char *cg, pid_t pid)
