@@ -189,8 +189,11 @@ int vers_services_check(const struct vers_config *cfg, vers_error_t *err)
                 if (!found && (str_startswith(tn, "mongodb") || str_startswith(tn, "mongo@")))
                         return vers_make_error(err, 0,
                                                "service '%s': template '%s': MongoDB is not "
-                                               "packaged in Debian 12, so vers cannot run it "
-                                               "(available: " AVAILABLE "; " PG_ANY ")",
+                                               "packaged in Debian 12, so vers has no template "
+                                               "for it; an image that brings it needs none "
+                                               "(FROM mongo:7 and no [services]: its CMD "
+                                               "starts the server) (available: " AVAILABLE
+                                               "; " PG_ANY ")",
                                                s->name, tn);
                 if (!found)
                         return vers_make_error(err, 0,
