@@ -268,14 +268,14 @@ static void test_reasons(void **state)
 static void test_signals(void **state)
 {
         (void)state;
-        assert_string_equal(vers_registry_signal("SIGTERM"), "TERM");
-        assert_string_equal(vers_registry_signal("SIGINT"), "INT");
-        assert_string_equal(vers_registry_signal("quit"), "QUIT");
-        assert_string_equal(vers_registry_signal("9"), "KILL");
-        assert_string_equal(vers_registry_signal("15"), "TERM");
-        assert_null(vers_registry_signal("SIGUSR1"));
-        assert_null(vers_registry_signal("SIGRTMIN+3"));
-        assert_null(vers_registry_signal("10"));
+        assert_string_equal(vers_imageconf_signal("SIGTERM"), "TERM");
+        assert_string_equal(vers_imageconf_signal("SIGINT"), "INT");
+        assert_string_equal(vers_imageconf_signal("quit"), "QUIT");
+        assert_string_equal(vers_imageconf_signal("9"), "KILL");
+        assert_string_equal(vers_imageconf_signal("15"), "TERM");
+        assert_null(vers_imageconf_signal("SIGUSR1"));
+        assert_null(vers_imageconf_signal("SIGRTMIN+3"));
+        assert_null(vers_imageconf_signal("10"));
 }
 
 static void test_registry_key(void **state)

@@ -182,6 +182,13 @@ void vers_build_say(struct build *b, bool cached, const char *fmt, ...)
  * the OCI layout of pulled images) */
 char *vers_build_cache_dir(void);
 
+/* Run a tool on the host (debootstrap, skopeo): each line of its output (stdout and stderr),
+ * without its newline, to line (may be NULL), for progress; the first MiB of it in *out.
+ * Returns its exit code, or -1 when it could not run. */
+typedef void (*build_line_fn)(struct build *b, const char *line, void *arg);
+int vers_build_tool(struct build *b, char *const argv[], build_line_fn line, void *arg,
+                    struct strbuf *out, vers_error_t *err);
+
 typedef int (*build_apply_fn)(struct build *b, const char *id, const char *path, void *arg,
                               vers_error_t *err);
 /* Add one layer on top of b->top (or a new subvolume when there is no top yet): label for
@@ -241,9 +248,6 @@ int vers_build_from_registry(struct build *b, const struct vers_df_instr *in, co
  * refused", "manifest unknown", "unauthorized"...; else the last message's last part), into
  * buf. */
 void vers_registry_reason(const char *out, char *buf, size_t n);
-/* The StopSignal of an image configuration ("SIGINT", "2", "QUIT") as vers's name (TERM, INT,
- * QUIT or KILL), or NULL when vers does not stop services with it. */
-const char *vers_registry_signal(const char *s);
 
 /* ---- copyscript.c: what runs COPY and ADD inside the sandbox ---------------------------- */
 

@@ -8,39 +8,38 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Run argv, showing debootstrap's phases as progress; keep its last lines for errors. */
+struct phases {
+        const char *what;
+        char phase[32];
+        char last[4][1024]; /* its last lines, for errors */
+        int nl;
+};
+
+/* debootstrap's "I: Verb ..." lines: one progress line per phase */
+static void phase_line(struct build *b, const char *line, void *arg)
+{
+        struct phases *ph = arg;
+        snprintf(ph->last[ph->nl++ % 4], sizeof ph->last[0], "%s", line);
+        char verb[32];
+        if (!strncmp(line, "I: ", 3) && sscanf(line + 3, "%31s", verb) == 1 &&
+            strcmp(verb, ph->phase)) {
+                snprintf(ph->phase, sizeof ph->phase, "%s", verb);
+                vers_build_say(b, false, "%s: %s", ph->what, line + 3);
+        }
+}
+
+/* Run argv, showing debootstrap's phases as progress; its last lines for errors. */
 static int run_with_progress(struct build *b, char *const argv[], const char *what,
                              vers_error_t *err)
 {
-        int fd;
-        pid_t pid = vers_spawn(argv, &fd, err);
-        if (pid < 0)
-                return -1;
-        FILE *f = fdopen(fd, "r");
-        char line[1024], last[4][1024] = {"", "", "", ""};
-        char phase[32] = "";
-        int nl = 0;
-        while (f && fgets(line, sizeof line, f)) {
-                line[strcspn(line, "\n")] = '\0';
-                snprintf(last[nl++ % 4], sizeof last[0], "%s", line);
-                if (strncmp(line, "I: ", 3))
-                        continue;
-                char verb[32];
-                if (sscanf(line + 3, "%31s", verb) == 1 && strcmp(verb, phase)) {
-                        snprintf(phase, sizeof phase, "%s", verb);
-                        vers_build_say(b, false, "%s: %s", what, line + 3);
-                }
-        }
-        if (f)
-                fclose(f);
-        else
-                close(fd);
-        int rc = vers_wait_exit(pid, err);
+        struct phases ph = {.what = what};
+        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+        int rc = vers_build_tool(b, argv, phase_line, &ph, &out, err);
         if (rc <= 0)
                 return rc;
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        for (int i = nl > 4 ? nl - 4 : 0; i < nl; i++)
-                strbuf_addf(&sb, "\n  %s", last[i % 4]);
+        for (int i = ph.nl > 4 ? ph.nl - 4 : 0; i < ph.nl; i++)
+                strbuf_addf(&sb, "\n  %s", ph.last[i % 4]);
         return vers_make_error(err, 0, "%s failed (exit %d); its last lines:%s", what, rc, sb.buf);
 }
 

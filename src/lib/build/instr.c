@@ -9,7 +9,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 /* p made absolute against the current WORKDIR */
 static char *abs_in_image(const struct build *b, const char *p)
@@ -444,15 +443,11 @@ static int exec_stopsignal(struct build *b, const struct build_step *s, char **v
         _cleanup_free_ char *sig = NULL;
         if (one_word(b, in, vars, &sig, err) < 0)
                 return -1;
-        const char *name = !strncasecmp(sig, "SIG", 3) ? sig + 3 : sig;
-        static const char *ok[] = {"TERM", "INT", "QUIT", "KILL"};
-        static const char *nums[] = {"15", "2", "3", "9"};
-        for (size_t i = 0; i < 4; i++) {
-                if (!strcasecmp(name, ok[i]) || !strcmp(name, nums[i])) {
-                        free(b->conf.stopsignal);
-                        b->conf.stopsignal = xstrdup(ok[i]);
-                        return 0;
-                }
+        const char *name = vers_imageconf_signal(sig);
+        if (name) {
+                free(b->conf.stopsignal);
+                b->conf.stopsignal = xstrdup(name);
+                return 0;
         }
         return vers_make_error(err, 0,
                                "%s:%ld:%ld: STOPSIGNAL %s: vers stops services with TERM, INT, "

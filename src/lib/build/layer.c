@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 void vers_build_say(struct build *b, bool cached, const char *fmt, ...)
 {
@@ -30,6 +31,29 @@ char *vers_build_cache_dir(void)
 {
         const char *c = getenv("VERS_CACHE");
         return xstrdup(c && *c ? c : "/var/cache/vers");
+}
+
+int vers_build_tool(struct build *b, char *const argv[], build_line_fn line, void *arg,
+                    struct strbuf *out, vers_error_t *err)
+{
+        int fd;
+        pid_t pid = vers_spawn(argv, &fd, err);
+        if (pid < 0)
+                return -1;
+        FILE *f = fdopen(fd, "r");
+        char buf[1024];
+        while (f && fgets(buf, sizeof buf, f)) {
+                if (out->len < (1 << 20))
+                        strbuf_addstr(out, buf);
+                buf[strcspn(buf, "\n")] = '\0';
+                if (line)
+                        line(b, buf, arg);
+        }
+        if (f)
+                fclose(f);
+        else
+                close(fd);
+        return vers_wait_exit(pid, err);
 }
 
 /* ---- sandboxes for build steps ------------------------------------------------------------ */

@@ -35,7 +35,6 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -114,17 +113,6 @@ void vers_registry_reason(const char *out, char *buf, size_t n)
         for (char *q = buf; *q; q++)
                 if ((unsigned char)*q < ' ')
                         *q = ' ';
-}
-
-const char *vers_registry_signal(const char *s)
-{
-        static const char *names[] = {"TERM", "INT", "QUIT", "KILL"};
-        static const char *nums[] = {"15", "2", "3", "9"};
-        const char *name = !strncasecmp(s, "SIG", 3) ? s + 3 : s;
-        for (size_t i = 0; i < 4; i++)
-                if (!strcasecmp(name, names[i]) || !strcmp(s, nums[i]))
-                        return names[i];
-        return NULL;
 }
 
 /* ---- the OCI layout ------------------------------------------------------------------------ */
@@ -210,6 +198,14 @@ struct pull {
         const char *layout, *tag;
 };
 
+/* skopeo's "Copying blob/config ..." lines, as progress */
+static void copying_line(struct build *b, const char *line, void *arg)
+{
+        (void)arg;
+        if (!strncmp(line, "Copying ", 8))
+                vers_build_say(b, false, "  %s", line);
+}
+
 static int pull(const struct pull *p, vers_error_t *err)
 {
         struct build *b = p->b;
@@ -242,28 +238,11 @@ static int pull(const struct pull *p, vers_error_t *err)
         strv_push(&argv, dst);
 
         vers_build_say(b, false, "pulling %s", name);
-        int fd;
-        pid_t pid = vers_spawn(argv, &fd, err);
-        if (pid < 0)
+        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+        int rc = vers_build_tool(b, argv, copying_line, NULL, &out, err);
+        if (rc < 0)
                 return vers_error_wrap(err, "%s:%ld:%ld: FROM %s: skopeo", b->file, p->in->line,
                                        p->in->args_col, p->ref);
-        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
-        FILE *f = fdopen(fd, "r");
-        char line[1024];
-        while (f && fgets(line, sizeof line, f)) {
-                if (out.len < (1 << 20))
-                        strbuf_addf(&out, "%s", line);
-                line[strcspn(line, "\n")] = '\0';
-                if (!strncmp(line, "Copying ", 8))
-                        vers_build_say(b, false, "  %s", line);
-        }
-        if (f)
-                fclose(f);
-        else
-                close(fd);
-        int rc = vers_wait_exit(pid, err);
-        if (rc < 0)
-                return -1;
         if (rc == 0)
                 return 0;
         char why[256];
@@ -295,7 +274,7 @@ static int conf_from_image(struct build *b, const char *ref, json_t *cfg, vers_e
                 json_object_set(o, "ExposedPorts", ports);
         const char *sig = json_string_value(json_object_get(cfg, "StopSignal"));
         if (sig && *sig) {
-                const char *name = vers_registry_signal(sig);
+                const char *name = vers_imageconf_signal(sig);
                 if (name)
                         json_object_set_new(o, "StopSignal", json_string(name));
                 else

@@ -125,15 +125,23 @@ static int add_port(struct vers_imageconf *c, const char *port, vers_error_t *er
         return 0;
 }
 
+const char *vers_imageconf_signal(const char *s)
+{
+        static const char *const nums[] = {"15", "2", "3", "9"};
+        const char *name = !strncasecmp(s, "SIG", 3) ? s + 3 : s;
+        for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
+                if (!strcasecmp(name, signals[i]) || !strcmp(name, nums[i]))
+                        return signals[i];
+        return NULL;
+}
+
 static int set_signal(struct vers_imageconf *c, const char *s, vers_error_t *err)
 {
-        const char *name = !strncasecmp(s, "SIG", 3) ? s + 3 : s;
-        for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) {
-                if (!strcasecmp(name, signals[i])) {
-                        free(c->stopsignal);
-                        c->stopsignal = xstrdup(signals[i]);
-                        return 0;
-                }
+        const char *name = vers_imageconf_signal(s);
+        if (name) {
+                free(c->stopsignal);
+                c->stopsignal = xstrdup(name);
+                return 0;
         }
         return vers_make_error(err, 0, "StopSignal: '%s' is not TERM, INT, QUIT or KILL", s);
 }

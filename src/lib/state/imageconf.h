@@ -33,6 +33,9 @@ struct vers_imageconf {
 };
 
 void vers_imageconf_clear(struct vers_imageconf *c);
+/* The signal vers stops services with for s (a STOPSIGNAL, an image's StopSignal: "SIGINT",
+ * "int", "2"): "TERM", "INT", "QUIT" or "KILL"; NULL for any other. */
+const char *vers_imageconf_signal(const char *s);
 /* The JSON text (members in a fixed order, so equal configurations give equal text; ends
  * with a newline), or NULL with *err set when a value is not UTF-8. */
 char *vers_imageconf_to_json(const struct vers_imageconf *c, vers_error_t *err);
