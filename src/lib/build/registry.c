@@ -117,16 +117,6 @@ void vers_registry_reason(const char *out, char *buf, size_t n)
 
 /* ---- the OCI layout ------------------------------------------------------------------------ */
 
-static bool digest_ok(const char *d)
-{
-        if (!d || strncmp(d, "sha256:", 7) || strlen(d) != 7 + VERS_HASH_HEX)
-                return false;
-        for (const char *p = d + 7; *p; p++)
-                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-                        return false;
-        return true;
-}
-
 /* The manifest digest tag names in layout's index.json; *digest NULL when it names none. */
 static int layout_lookup(const char *layout, const char *tag, char **digest, vers_error_t *err)
 {
@@ -146,7 +136,7 @@ static int layout_lookup(const char *layout, const char *tag, char **digest, ver
                 const char *name = json_string_value(json_object_get(
                     json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
                 const char *d = json_string_value(json_object_get(m, "digest"));
-                if (name && !strcmp(name, tag) && digest_ok(d)) {
+                if (name && !strcmp(name, tag) && vers_imageref_digest_ok(d)) {
                         free(*digest);
                         *digest = xstrdup(d);
                 }
@@ -158,7 +148,7 @@ static int layout_lookup(const char *layout, const char *tag, char **digest, ver
 static json_t *read_blob(const char *layout, const char *digest, const char *what,
                          vers_error_t *err)
 {
-        if (!digest_ok(digest)) {
+        if (!vers_imageref_digest_ok(digest)) {
                 vers_make_error(err, 0, "its %s digest is not sha256:<64 hex digits>", what);
                 return NULL;
         }
@@ -171,11 +161,6 @@ static json_t *read_blob(const char *layout, const char *digest, const char *wha
 }
 
 /* ---- pulling ------------------------------------------------------------------------------- */
-
-static bool file_exists(const char *p)
-{
-        return vers_path_exists(p);
-}
 
 /* the home of whoever runs vers: SUDO_USER's under sudo, else $HOME */
 static char *user_home(void)
@@ -219,7 +204,7 @@ static int pull(const struct pull *p, vers_error_t *err)
                                        "such file",
                                        b->file, p->in->line, p->in->args_col, p->ref, env_auth);
         _cleanup_free_ char *home = user_home();
-        _cleanup_free_ char *auth = vers_registry_authfile(env_auth, home, file_exists);
+        _cleanup_free_ char *auth = vers_registry_authfile(env_auth, home, vers_path_exists);
         const char *conf = getenv("CONTAINERS_REGISTRIES_CONF");
         _cleanup_strv_ char **argv = NULL;
         strv_push(&argv, "skopeo");

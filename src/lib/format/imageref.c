@@ -45,9 +45,9 @@ static bool tag_valid(const char *t)
         return true;
 }
 
-static bool digest_valid(const char *d)
+bool vers_imageref_digest_ok(const char *d)
 {
-        if (strncmp(d, "sha256:", 7) || strlen(d) != 7 + 64)
+        if (!d || strncmp(d, "sha256:", 7) || strlen(d) != 7 + 64)
                 return false;
         for (const char *p = d + 7; *p; p++)
                 if (!hex_lower(*p))
@@ -165,7 +165,7 @@ static int parse(const char *s, struct vers_imageref *r, vers_error_t *err)
         char *at = strchr(name, '@');
         if (at) {
                 *at = '\0';
-                if (!digest_valid(at + 1))
+                if (!vers_imageref_digest_ok(at + 1))
                         return vers_make_error(err, 0,
                                                "'%s' is not a digest (sha256: and 64 lowercase "
                                                "hex digits)",

@@ -41,6 +41,8 @@ char *vers_imageref_pull_name(const struct vers_imageref *r);
 /* The registry's host (the domain without its port, an IPv6 address without brackets) is
  * localhost, in 127.0.0.0/8 or ::1: it may speak plain http, as Docker allows. */
 bool vers_imageref_loopback(const struct vers_imageref *r);
+/* d is "sha256:" and 64 lowercase hex digits (NULL is not) */
+bool vers_imageref_digest_ok(const char *d);
 
 /* The credentials file a pull is given (skopeo --authfile), or NULL for none: env_file
  * (REGISTRY_AUTH_FILE) when set and not empty; else HOME/.docker/config.json of the user who
