@@ -15,8 +15,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissi
            -Werror=implicit-function-declaration -Werror=return-type -Werror=incompatible-pointer-types \
            -Wno-unused-parameter -Wno-format-truncation
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Isrc/lib -Isrc/cmd
-LIBS    := -lbtrfsutil -lsqlite3 -lyaml -lseccomp -ljansson -lcrypto
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Isrc/lib -Isrc/cmd -I/usr/include/libxml2
+LIBS    := -lbtrfsutil -lsqlite3 -lyaml -lseccomp -ljansson -lcrypto -larchive -lxml2
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

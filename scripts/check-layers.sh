@@ -2,7 +2,7 @@
 # check-layers.sh SRC OBJDIR — prove that the library's layers have no back-edges.
 #
 # The library lives in SRC/lib/<layer>/, and the layers are ordered, lowest first:
-#   base format os state services launch build engine test
+#   base format os state services launch build engine test ship
 # A file may use its own layer and the layers below it, never one above. Two things are read,
 # because either alone can miss an edge:
 #   - the include graph: every #include "<layer>/x.h" in SRC/lib/<layer>/*.[ch];
@@ -20,7 +20,7 @@ usage="usage: check-layers.sh SRC OBJDIR [ALLOW]"
 src=${1:?$usage}
 obj=${2:?$usage}
 allow=${3:-/dev/null}
-LAYERS="base format os state services launch build engine test"
+LAYERS="base format os state services launch build engine test ship"
 
 rank() {
         i=0

@@ -7,7 +7,8 @@ PKGS="gcc make pkg-config libc6-dev libbtrfsutil-dev btrfs-progs libsqlite3-dev 
 libyaml-dev libseccomp-dev libpq-dev libcmocka-dev bats postgresql-15 postgresql-client-15 \
 postgresql-contrib mariadb-server mariadb-client redis-server redis-tools util-linux iproute2 procps \
 valgrind debootstrap curl time python3 libjansson-dev libssl-dev jq clang \
-skopeo umoci docker-registry golang-github-containers-common apache2-utils"
+skopeo umoci docker-registry golang-github-containers-common apache2-utils \
+podman crun conmon catatonit uidmap fuse-overlayfs slirp4netns libarchive-dev libxml2-dev"
 
 missing=""
 for p in $PKGS; do
