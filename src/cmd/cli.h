@@ -178,6 +178,11 @@ CLI_COMMAND(cmd_test, cli_spec_test);
 CLI_COMMAND(cmd_tunnel, cli_spec_tunnel);
 CLI_COMMAND(cmd_env, cli_spec_env);
 CLI_COMMAND(cmd_debug_failpoints, cli_spec_debug_failpoints);
+CLI_COMMAND(cmd_bundle_create, cli_spec_bundle_create);
+CLI_COMMAND(cmd_bundle_unbundle, cli_spec_bundle_unbundle);
+CLI_COMMAND(cmd_bundle_key, cli_spec_bundle_key);
+CLI_COMMAND(cmd_bundle_trust, cli_spec_bundle_trust);
+extern const struct cli_spec cli_spec_bundle;
 extern const struct cli_spec cli_spec_debug;
 
 #endif

@@ -27,6 +27,18 @@ static const struct cli_cmd tag_subs[] = {
     {NULL, NULL, NULL, NULL, 0, NULL, NULL},
 };
 
+static const struct cli_cmd bundle_subs[] = {
+    {"create", NULL, cmd_bundle_create, "write a commit (full, or --since a commit) into FILE",
+     STORE, &cli_spec_bundle_create, NULL},
+    {"unbundle", NULL, cmd_bundle_unbundle, "make the commit in FILE here", STORE,
+     &cli_spec_bundle_unbundle, NULL},
+    {"key", NULL, cmd_bundle_key, "print this root's public key", STORE, &cli_spec_bundle_key,
+     NULL},
+    {"trust", NULL, cmd_bundle_trust, "trust a public key for warm bundles", STORE,
+     &cli_spec_bundle_trust, NULL},
+    {NULL, NULL, NULL, NULL, 0, NULL, NULL},
+};
+
 static const struct cli_cmd debug_subs[] = {
     {"failpoints", NULL, cmd_debug_failpoints, "list the failpoints", 0, &cli_spec_debug_failpoints,
      NULL},
@@ -63,6 +75,8 @@ const struct cli_cmd cli_commands[] = {
      &cli_spec_tunnel, NULL},
     {"env", NULL, cmd_env, "print PGHOST/DATABASE_URL for clients on the host", STORE,
      &cli_spec_env, NULL},
+    {"bundle", NULL, NULL, "carry commits to another vers: 'bundle create|unbundle|key|trust'", 0,
+     &cli_spec_bundle, bundle_subs},
     {"doctor", NULL, cmd_doctor, "report the kernel, CRIU and what works here", 0, &cli_spec_doctor,
      NULL},
     {"debug", NULL, NULL, "helpers for vers's tests", CLI_HIDDEN, &cli_spec_debug, debug_subs},

@@ -85,10 +85,12 @@ int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
                 return -1;
         for (size_t i = 0; subvols && subvols[i]; i++) {
                 _cleanup_free_ char *inner = xasprintf("%s/rootfs", subvols[i]);
+                _cleanup_free_ char *received = xasprintf("%s/received/rootfs", subvols[i]);
                 vers_cgroup_kill(ids[i]);
                 vers_cgroup_destroy(ids[i]);
                 if (vers_subvol_unlimit(&ctx->store, inner, err) < 0 ||
-                    vers_subvol_delete(inner, err) < 0 || vers_subvol_delete(subvols[i], err) < 0)
+                    vers_subvol_delete(inner, err) < 0 || vers_subvol_delete(received, err) < 0 ||
+                    vers_subvol_delete(subvols[i], err) < 0)
                         return -1;
                 rep->subvolumes++;
                 if (vers_failpoint("gc-after-delete", err) < 0)

@@ -86,7 +86,10 @@ static int undo_commit(struct vers_ctx *ctx, const struct vers_commit *c, vers_e
                 thaw_if_unowned(ctx, c->env, have ? vers_env_cg(&e) : c->env);
                 vers_env_clear(&e);
         }
-        if (vers_subvol_delete(rootfs, err) < 0 || vers_rm_rf(dir, err) < 0)
+        /* an unbundled commit's received subvolume (ship/bundle.h) */
+        _cleanup_free_ char *received = xasprintf("%s/received/rootfs", dir);
+        if (vers_subvol_delete(rootfs, err) < 0 || vers_subvol_delete(received, err) < 0 ||
+            vers_rm_rf(dir, err) < 0)
                 return -1;
         return vers_meta_delete(&ctx->meta, VERS_META_COMMITS, c->id, err);
 }

@@ -241,7 +241,8 @@ static const struct vers_idmap *shift_map;
 static int shift_errno;
 static char *shift_failed;
 static bool shift_foreign; /* every id is an env id (vers_idmap_shift_foreign_tree) */
-static void *shift_seen;    /* foreign: inodes with several names already shifted (tsearch) */
+static void *shift_seen;   /* foreign: inodes with several names already shifted (tsearch) */
+static const struct vers_idmap *shift_from; /* foreign: the ids are this range's host ids */
 
 static int cmp_ino(const void *a, const void *b)
 {
@@ -264,8 +265,20 @@ static bool seen_before(const struct stat *st)
         return false;
 }
 
+/* env id of host id h of range m; ids outside it are the env's nobody */
+static uint32_t env_id_of(const struct vers_idmap *m, bool gid, uint32_t h)
+{
+        if (h == (gid ? m->root_gid : m->root_uid))
+                return 0;
+        if (h >= m->base && h - m->base < VERS_IDMAP_COUNT)
+                return h - m->base;
+        return 65534;
+}
+
 static uint32_t shifted(bool gid, uint32_t id)
 {
+        if (shift_from)
+                return vers_idmap_host(shift_map, gid, env_id_of(shift_from, gid, id));
         if (shift_foreign)
                 return vers_idmap_host(shift_map, gid, id < VERS_IDMAP_COUNT ? id : 65534);
         if (vers_idmap_is_mapped(shift_map, gid, id) || id >= VERS_IDMAP_COUNT)
@@ -319,8 +332,7 @@ static int shift_one(const char *path, const struct stat *st, int type, struct F
         return 0;
 }
 
-static int shift_walk(const struct vers_idmap *m, const char *path, bool foreign,
-                      vers_error_t *err)
+static int shift_walk(const struct vers_idmap *m, const char *path, bool foreign, vers_error_t *err)
 {
         shift_foreign = foreign;
         shift_map = m;
@@ -347,8 +359,16 @@ int vers_idmap_shift_tree(const struct vers_idmap *m, const char *path, vers_err
         return shift_walk(m, path, false, err);
 }
 
-int vers_idmap_shift_foreign_tree(const struct vers_idmap *m, const char *path,
-                                  vers_error_t *err)
+int vers_idmap_shift_foreign_tree(const struct vers_idmap *m, const char *path, vers_error_t *err)
 {
         return shift_walk(m, path, true, err);
+}
+
+int vers_idmap_shift_between(const struct vers_idmap *from, const struct vers_idmap *to,
+                             const char *path, vers_error_t *err)
+{
+        shift_from = from;
+        int r = shift_walk(to, path, true, err);
+        shift_from = NULL;
+        return r;
 }

@@ -57,7 +57,11 @@ int vers_idmap_shift_tree(const struct vers_idmap *m, const char *path, vers_err
  * one the image may have chosen to be a host user's or in some root's range) becomes the env's
  * nobody (65534), and every file capability is rewritten for the env's root (a v2 one, or a
  * v3 one naming another root, would be honoured on the host; a v1 one goes). */
-int vers_idmap_shift_foreign_tree(const struct vers_idmap *m, const char *path,
-                                  vers_error_t *err);
+int vers_idmap_shift_foreign_tree(const struct vers_idmap *m, const char *path, vers_error_t *err);
+/* The same for a tree whose ids are host ids of another root's range from (a bundle from
+ * another vers): from's env root and env ids become this range's (to), any other id the
+ * env's nobody; capabilities are rewritten for to's root. */
+int vers_idmap_shift_between(const struct vers_idmap *from, const struct vers_idmap *to,
+                             const char *path, vers_error_t *err);
 
 #endif
