@@ -50,6 +50,7 @@ void vers_bundle_manifest_clear(struct vers_bundle_manifest *m)
         free(m->criu);
         free(m->kernel);
         free(m->host_usr);
+        free(m->project);
         for (size_t i = 0; i < m->n_parts; i++)
                 free(m->parts[i].name);
         free(m->parts);
@@ -124,6 +125,11 @@ static bool version_ok(const char *s)
         return true;
 }
 
+static bool path_ok(const char *s)
+{
+        return s[0] == '/' && strlen(s) < 4096 && message_ok(s) && !strchr(s, '\n');
+}
+
 static bool sha_ok(const char *s)
 {
         return is_hex(s, 64);
@@ -157,18 +163,18 @@ int vers_bundle_manifest_parse(const char *text, size_t len, struct vers_bundle_
         if (!doc)
                 return vers_make_error(err, 0, "bundle manifest is not JSON: %s", je.text);
         json_int_t version = 0, created = 0, base = 0, ruid = 0, rgid = 0;
-        json_t *commit, *parent, *since, *tag, *message, *parts, *criu, *usr;
+        json_t *commit, *parent, *since, *tag, *message, *parts, *criu, *usr, *project;
         const char *mode = NULL, *kernel = NULL;
         int own = 0;
         int ret = -1;
         if (json_unpack_ex(doc, &je, JSON_STRICT,
                            "{s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:I,"
-                           " s:{s:I, s:I, s:I}, s:{s:b}, s:{s:o, s:s, s:o}, s:o}",
+                           " s:{s:I, s:I, s:I}, s:{s:b}, s:{s:o, s:s, s:o, s:o}, s:o}",
                            "bundle", &version, "commit", &commit, "parent", &parent, "since",
                            &since, "tag", &tag, "message", &message, "mode", &mode, "created",
                            &created, "idmap", "base", &base, "root_uid", &ruid, "root_gid", &rgid,
                            "image", "own_root", &own, "host", "criu", &criu, "kernel", &kernel,
-                           "usr", &usr, "parts", &parts) < 0) {
+                           "usr", &usr, "project", &project, "parts", &parts) < 0) {
                 vers_make_error(err, 0, "bundle manifest: %s", je.text);
                 goto out;
         }
@@ -184,7 +190,8 @@ int vers_bundle_manifest_parse(const char *text, size_t len, struct vers_bundle_
             opt_string(tag, "tag", vers_tag_valid, &m->tag, err) < 0 ||
             opt_string(message, "message", message_ok, &m->message, err) < 0 ||
             opt_string(criu, "CRIU version", version_ok, &m->criu, err) < 0 ||
-            opt_string(usr, "host fingerprint", sha_ok, &m->host_usr, err) < 0) {
+            opt_string(usr, "host fingerprint", sha_ok, &m->host_usr, err) < 0 ||
+            opt_string(project, "project directory", path_ok, &m->project, err) < 0) {
                 if (!*err)
                         vers_make_error(err, 0, "bundle manifest: bad commit id");
                 goto out;
@@ -276,16 +283,16 @@ char *vers_bundle_manifest_dump(const struct vers_bundle_manifest *m)
                 json_array_append_new(parts, json_pack("{s:s, s:I, s:s}", "name", m->parts[i].name,
                                                        "size", (json_int_t)m->parts[i].size,
                                                        "sha256", m->parts[i].sha256));
-        json_t *doc =
-            json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:s, s:I, s:{s:I, s:I, s:I}, s:{s:b},"
-                      " s:{s:o, s:s, s:o}, s:o}",
-                      "bundle", m->version, "commit", vers_json_str(m->commit), "parent",
-                      vers_json_str(m->parent), "since", vers_json_str(m->since), "tag",
-                      vers_json_str(m->tag), "message", vers_json_str(m->message), "mode", m->mode,
-                      "created", (json_int_t)m->created, "idmap", "base", (json_int_t)m->id_base,
-                      "root_uid", (json_int_t)m->root_uid, "root_gid", (json_int_t)m->root_gid,
-                      "image", "own_root", m->own_root, "host", "criu", vers_json_str(m->criu),
-                      "kernel", m->kernel, "usr", vers_json_str(m->host_usr), "parts", parts);
+        json_t *doc = json_pack(
+            "{s:i, s:o, s:o, s:o, s:o, s:o, s:s, s:I, s:{s:I, s:I, s:I}, s:{s:b},"
+            " s:{s:o, s:s, s:o, s:o}, s:o}",
+            "bundle", m->version, "commit", vers_json_str(m->commit), "parent",
+            vers_json_str(m->parent), "since", vers_json_str(m->since), "tag",
+            vers_json_str(m->tag), "message", vers_json_str(m->message), "mode", m->mode, "created",
+            (json_int_t)m->created, "idmap", "base", (json_int_t)m->id_base, "root_uid",
+            (json_int_t)m->root_uid, "root_gid", (json_int_t)m->root_gid, "image", "own_root",
+            m->own_root, "host", "criu", vers_json_str(m->criu), "kernel", m->kernel, "usr",
+            vers_json_str(m->host_usr), "project", vers_json_str(m->project), "parts", parts);
         char *s = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(doc);
         if (!s)
@@ -451,6 +458,8 @@ int vers_bundle_create(struct vers_ctx *ctx, const char *file, const char *commi
         _cleanup_free_ char *tmp = xasprintf("%s.%s.tmp", file, rnd);
         _cleanup_free_ char *stream = xasprintf("%s.stream", tmp);
         _cleanup_free_ char *mtext = NULL;
+        _cleanup_free_ char *rootfs = NULL, *srootfs = NULL, *cdir = NULL, *criu = NULL;
+        _cleanup_free_ char *image = NULL, *sout = NULL, *vdir = NULL, *stext = NULL;
         struct archive *a = NULL;
         int ret = -1;
         if (resolve_commit(ctx, commit, &c, err) < 0 ||
@@ -460,11 +469,11 @@ int vers_bundle_create(struct vers_ctx *ctx, const char *file, const char *commi
                 vers_make_error(err, 0, "a commit cannot be incremental on itself");
                 goto out;
         }
-        _cleanup_free_ char *rootfs = vers_store_commit_rootfs(&ctx->store, c.id);
-        _cleanup_free_ char *srootfs = since ? vers_store_commit_rootfs(&ctx->store, s.id) : NULL;
-        _cleanup_free_ char *cdir = vers_store_commit_dir(&ctx->store, c.id);
-        _cleanup_free_ char *criu = xasprintf("%s/criu", cdir);
-        _cleanup_free_ char *image = c.image ? vers_store_image_path(&ctx->store, c.image) : NULL;
+        rootfs = vers_store_commit_rootfs(&ctx->store, c.id);
+        srootfs = since ? vers_store_commit_rootfs(&ctx->store, s.id) : NULL;
+        cdir = vers_store_commit_dir(&ctx->store, c.id);
+        criu = xasprintf("%s/criu", cdir);
+        image = c.image ? vers_store_image_path(&ctx->store, c.image) : NULL;
         if (!image || !vers_subvol_is(image)) {
                 vers_make_error(err, 0, "commit '%s' has no image here", commit);
                 goto out;
@@ -486,6 +495,7 @@ int vers_bundle_create(struct vers_ctx *ctx, const char *file, const char *commi
         m.criu = ci->version ? xstrdup(ci->version) : NULL;
         m.kernel = kernel_release();
         m.host_usr = m.own_root ? NULL : host_usr_fingerprint();
+        m.project = warm && c.project ? xstrdup(c.project) : NULL;
 
         vers_progress(ctx, "bundle: sending commit %s%s%s", c.id, since ? " incremental on " : "",
                       since ? s.id : "");
@@ -493,16 +503,15 @@ int vers_bundle_create(struct vers_ctx *ctx, const char *file, const char *commi
                         srootfs, rootfs, NULL};
         if (!srootfs)
                 send[6] = NULL;
-        _cleanup_free_ char *sout = NULL;
         int st = vers_run(send, &sout, err);
         if (st != 0) {
                 if (st > 0)
                         vers_make_error(err, 0, "btrfs send failed: %s",
-                                        str_first_line(sout ? sout : xstrdup("")));
+                                        sout ? str_first_line(sout) : "");
                 goto out;
         }
         add_part(&m, "stream", stream, &paths);
-        _cleanup_free_ char *vdir = xasprintf("%s/.vers", image);
+        vdir = xasprintf("%s/.vers", image);
         if (add_dir_parts(&m, vdir, "image", &paths, err) < 0 ||
             (warm && add_dir_parts(&m, criu, "criu", &paths, err) < 0))
                 goto out;
@@ -518,7 +527,7 @@ int vers_bundle_create(struct vers_ctx *ctx, const char *file, const char *commi
         if (sr < 0)
                 goto out;
         json_t *sj = json_pack("{s:s, s:s}", "key", pub, "sig", sig);
-        _cleanup_free_ char *stext = json_dumps(sj, JSON_COMPACT | JSON_SORT_KEYS);
+        stext = json_dumps(sj, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(sj);
 
         a = archive_write_new();
@@ -701,6 +710,13 @@ static char **warm_refusals(struct vers_ctx *ctx, const struct vers_bundle_manif
                               m->id_base, ctx->idmap.base);
                 strv_push(&why, s);
         }
+        /* CRIU binds the mounts it dumped from the same host paths: the env's project */
+        if (m->project && (!ctx->project_dir || strcmp(m->project, ctx->project_dir))) {
+                _cleanup_free_ char *s = xasprintf(
+                    "its processes have project directory '%s' bound in, this project is '%s'",
+                    m->project, ctx->project_dir ? ctx->project_dir : "(none)");
+                strv_push(&why, s);
+        }
         if (!m->own_root) {
                 _cleanup_free_ char *here = host_usr_fingerprint();
                 if (!m->host_usr || !here || strcmp(here, m->host_usr))
@@ -780,13 +796,18 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         _cleanup_free_ char *mtext = NULL, *stext = NULL, *since_local = NULL, *sigwhy = NULL;
         _cleanup_free_ char *cdir = NULL, *idir = NULL;
         _cleanup_strv_ char **refusals = NULL;
+        _cleanup_free_ char *already = NULL, *recv = NULL, *stream = NULL, *criu_in = NULL;
+        _cleanup_free_ char *ivers = NULL, *rout = NULL, *rsub = NULL, *rootfs = NULL;
+        _cleanup_free_ char *criu = NULL;
         bool *seen = NULL;
+        struct archive *a = NULL;
         size_t mlen = 0, slen = 0;
         int ret = -1;
         struct stat fst;
-        if (stat(file, &fst) < 0)
-                return vers_make_error(err, errno, "cannot open '%s'", file);
-        struct archive *a = archive_read_new();
+        if (stat(file, &fst) < 0 || !S_ISREG(fst.st_mode))
+                return vers_make_error(err, errno, "cannot open '%s'%s", file,
+                                       errno ? "" : " (not a file)");
+        a = archive_read_new();
         archive_read_support_format_tar(a);
         if (archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
                 vers_make_error(err, 0, "'%s' is not a vers bundle: %s", file,
@@ -828,7 +849,6 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
                         goto out;
                 }
         }
-        _cleanup_free_ char *already = NULL;
         int f = find_received(ctx, m.commit, &already, err);
         if (f < 0)
                 goto out;
@@ -867,10 +887,10 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
                 goto undo;
         cdir = vers_store_commit_dir(&ctx->store, c.id);
         idir = vers_store_image_path(&ctx->store, img.id);
-        _cleanup_free_ char *recv = xasprintf("%s/received", cdir);
-        _cleanup_free_ char *stream = xasprintf("%s/stream", cdir);
-        _cleanup_free_ char *criu_in = xasprintf("%s/criu.in", cdir);
-        _cleanup_free_ char *ivers = xasprintf("%s/.vers", idir);
+        recv = xasprintf("%s/received", cdir);
+        stream = xasprintf("%s/stream", cdir);
+        criu_in = xasprintf("%s/criu.in", cdir);
+        ivers = xasprintf("%s/.vers", idir);
         if (mkdir(cdir, 0700) < 0 || mkdir(recv, 0700) < 0 || mkdir(criu_in, 0700) < 0) {
                 vers_make_error(err, errno, "cannot create '%s'", cdir);
                 goto undo;
@@ -920,15 +940,15 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         /* the stream, confined to the fresh directory */
         vers_progress(ctx, "bundle: receiving the disk");
         char *receive[] = {"btrfs", "receive", "-q", "--chroot", "-e", "-f", stream, recv, NULL};
-        _cleanup_free_ char *rout = NULL;
         int st = vers_run(receive, &rout, err);
         unlink(stream);
         if (st != 0) {
                 if (st > 0) {
                         char *line = rout ? strstr(rout, "ERROR: ") : NULL;
                         vers_make_error(err, 0, "btrfs receive refused the bundle's stream: %s",
-                                        line ? str_first_line(line + 7)
-                                             : str_first_line(rout ? rout : (rout = xstrdup(""))));
+                                        line   ? str_first_line(line + 7)
+                                        : rout ? str_first_line(rout)
+                                               : "");
                 }
                 goto undo;
         }
@@ -939,8 +959,8 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
 
         /* this root's copy: the sender's ids shifted into this root's range */
         vers_progress(ctx, "bundle: giving the files this root's ids");
-        _cleanup_free_ char *rsub = xasprintf("%s/rootfs", recv);
-        _cleanup_free_ char *rootfs = vers_store_commit_rootfs(&ctx->store, c.id);
+        rsub = xasprintf("%s/rootfs", recv);
+        rootfs = vers_store_commit_rootfs(&ctx->store, c.id);
         struct vers_idmap from = {m.id_base, m.root_uid, m.root_gid};
         if (vers_subvol_snapshot(rsub, rootfs, false, err) < 0 ||
             vers_idmap_shift_between(&from, &ctx->idmap, rootfs, err) < 0 ||
@@ -952,7 +972,7 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         sigwhy = signature_problem(ctx, stext, mtext, mlen);
         out->signed_trusted = !sigwhy;
         bool warm = !strcmp(m.mode, "warm");
-        _cleanup_free_ char *criu = xasprintf("%s/criu", cdir);
+        criu = xasprintf("%s/criu", cdir);
         if (warm) {
                 refusals = warm_refusals(ctx, &m, sigwhy);
                 if (!refusals && !vers_criu_images_complete(criu_in))
@@ -1017,7 +1037,8 @@ undo:
         vers_meta_delete(&ctx->meta, VERS_META_IMAGES, img.id, NULL);
 out:
         free(seen);
-        archive_read_free(a);
+        if (a)
+                archive_read_free(a);
         vers_bundle_manifest_clear(&m);
         vers_commit_clear(&c);
         vers_image_clear(&img);

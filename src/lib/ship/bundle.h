@@ -45,6 +45,7 @@ struct vers_bundle_manifest {
         char *criu;                           /* the sender's CRIU version, or NULL */
         char *kernel;                         /* the sender's kernel release */
         char *host_usr; /* SHA-256 of the sender's package list (own_root: NULL) */
+        char *project;  /* the sender's project directory, bound into a warm dump's env */
         struct vers_bundle_part *parts;
         size_t n_parts;
 };
