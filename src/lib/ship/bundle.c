@@ -972,6 +972,9 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         sigwhy = signature_problem(ctx, stext, mtext, mlen);
         out->signed_trusted = !sigwhy;
         bool warm = !strcmp(m.mode, "warm");
+        /* a cold commit loses nothing unsigned, but an altered manifest is worth saying */
+        if (!warm && sigwhy && stext)
+                vers_notice(ctx, "bundle '%s': %s", file, sigwhy);
         criu = xasprintf("%s/criu", cdir);
         if (warm) {
                 refusals = warm_refusals(ctx, &m, sigwhy);
