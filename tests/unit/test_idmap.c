@@ -196,6 +196,48 @@ static void test_shift_tree(void **state)
         rmdir(dir);
 }
 
+/* A bundle's tree: the ids are host ids of the sender's range (its root a sudo user's);
+ * they become this range's, and anything else the env's nobody. */
+static void test_shift_between(void **state)
+{
+        (void)state;
+        if (geteuid() != 0) {
+                skip();
+                return;
+        }
+        const struct vers_idmap from = {0x40010000u, 1000, 1000};
+        char dir[] = "/tmp/vers-unit-shift.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *a = xasprintf("%s/root-owned", dir);
+        _cleanup_free_ char *b = xasprintf("%s/pg-owned", dir);
+        _cleanup_free_ char *c = xasprintf("%s/stranger", dir);
+        vers_error_t err = NULL;
+        assert_int_equal(chown(dir, 1000, 1000), 0);
+        assert_int_equal(vers_write_file_atomic(a, "x", 1, 0644, &err), 0);
+        assert_int_equal(chown(a, 1000, from.base + 4), 0);
+        assert_int_equal(vers_write_file_atomic(b, "x", 1, 0600, &err), 0);
+        assert_int_equal(chown(b, from.base + 101, from.base + 104), 0);
+        assert_int_equal(vers_write_file_atomic(c, "x", 1, 0644, &err), 0);
+        assert_int_equal(chown(c, 0, from.base + VERS_IDMAP_COUNT), 0);
+        assert_int_equal(vers_idmap_shift_between(&from, &plain, dir, &err), 0);
+        struct stat st;
+        assert_int_equal(stat(dir, &st), 0);
+        assert_int_equal(st.st_uid, plain.base);
+        assert_int_equal(stat(a, &st), 0);
+        assert_int_equal(st.st_uid, plain.base);
+        assert_int_equal(st.st_gid, plain.base + 4);
+        assert_int_equal(stat(b, &st), 0);
+        assert_int_equal(st.st_uid, plain.base + 101);
+        assert_int_equal(st.st_gid, plain.base + 104);
+        assert_int_equal(stat(c, &st), 0); /* host root, and ids above the range: nobody */
+        assert_int_equal(st.st_uid, plain.base + 65534);
+        assert_int_equal(st.st_gid, plain.base + 65534);
+        unlink(a);
+        unlink(b);
+        unlink(c);
+        rmdir(dir);
+}
+
 static void test_harden_tables(void **state)
 {
         (void)state;
@@ -230,6 +272,7 @@ int main(void)
             cmocka_unit_test(test_pick),
             cmocka_unit_test(test_open_refuses_old_store),
             cmocka_unit_test(test_shift_tree),
+            cmocka_unit_test(test_shift_between),
             cmocka_unit_test(test_harden_tables),
         };
         return cmocka_run_group_tests_name("idmap", tests, NULL, NULL);
