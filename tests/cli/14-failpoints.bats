@@ -194,6 +194,7 @@ $(grep -ho 'run_criu([^;]*"\([a-z-]*\)")' "$REPO"/src/lib/os/criu.c | sed 's/.*"
         for fp in $("$VERS_BIN" debug failpoints | cut -f1); do
                 case "$fp" in
                 commit-* | branch-* | start-* | rollback-* | delete-* | build-* | gc-*) ;;
+                bundle-*) ;; # 26-bundle.bats kills and fails vers unbundle at each
                 *) echo "failpoint '$fp' is tested by nothing here"; false ;;
                 esac
         done

@@ -284,3 +284,21 @@ same_base_root() {
         [ "$(in_root "$r" execute -b moved-warm 'progs/memcounter hit 7001')" = 4 ]
         [ "$(VERS_ROOT=$r count_of moved-warm products)" -gt 0 ]
 }
+
+@test "vers unbundle killed or failing at each of its steps leaves nothing behind" {
+        r=$(new_root)
+        for fp in $("$VERS_BIN" debug failpoints | cut -f1 | grep '^bundle-'); do
+                VERS_FAILPOINT=$fp run in_root "$r" bundle unbundle "$BUNDLES/full.vb"
+                [ "$status" -eq 137 ] || { echo "$fp: exit $status: $output"; false; }
+                # the next command finishes or undoes it
+                in_root "$r" commit list --all >/dev/null
+                root_is_empty "$r" || { echo "left after $fp"; false; }
+                VERS_FAILPOINT=fail:$fp run in_root "$r" bundle unbundle "$BUNDLES/full.vb"
+                [ "$status" -ne 0 ]
+                [[ "$output" == *"failpoint '$fp' made this step fail"* ]]
+                root_is_empty "$r" || { echo "left after fail:$fp"; false; }
+        done
+        # and then it works
+        run in_root "$r" bundle unbundle "$BUNDLES/full.vb"
+        [ "$status" -eq 0 ]
+}

@@ -38,7 +38,10 @@
         X("build-after-snapshot", "a layer's subvolume is made and filled, not yet read-only")     \
         X("gc-before-delete", "gc knows what to delete and deleted nothing yet")                   \
         X("gc-after-delete", "gc deleted one subvolume")                                           \
-        X("gc-before-mark", "gc found an env whose PID 1 is gone, its row not yet marked stopped")
+        X("gc-before-mark", "gc found an env whose PID 1 is gone, its row not yet marked stopped") \
+        X("bundle-after-rows", "unbundle wrote its pending image and commit rows")                 \
+        X("bundle-after-receive", "unbundle received the stream, the ids not yet shifted")         \
+        X("bundle-before-ready", "unbundle made the commit's files, its rows not yet ready")
 
 /* the names, NULL-terminated, in the order above */
 extern const char *const vers_failpoint_names[];

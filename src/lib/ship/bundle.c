@@ -1,6 +1,7 @@
 /* bundle — vers bundle create / unbundle: a commit as btrfs send stream, image config and
  * CRIU images in one tar, checked part by part on the way in (see bundle.h). */
 #include "ship/bundle.h"
+#include "base/failpoint.h"
 #include "base/hash.h"
 #include "base/json.h"
 #include "base/names.h"
@@ -886,6 +887,8 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         if (vers_meta_put_commit(&ctx->meta, &c, err) < 0)
                 goto undo;
         cdir = vers_store_commit_dir(&ctx->store, c.id);
+        if (vers_failpoint("bundle-after-rows", err) < 0)
+                goto undo;
         idir = vers_store_image_path(&ctx->store, img.id);
         recv = xasprintf("%s/received", cdir);
         stream = xasprintf("%s/stream", cdir);
@@ -954,7 +957,8 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         }
         if (check_received(recv, err) < 0)
                 goto undo;
-        if (write_origin(cdir, m.commit, err) < 0)
+        if (write_origin(cdir, m.commit, err) < 0 ||
+            vers_failpoint("bundle-after-receive", err) < 0)
                 goto undo;
 
         /* this root's copy: the sender's ids shifted into this root's range */
@@ -1005,6 +1009,8 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
                         vers_notice(ctx, "commit %s has no tag here: %s", c.id, terr->msg);
                 vers_error_free(&terr);
         }
+        if (vers_failpoint("bundle-before-ready", err) < 0)
+                goto undo;
         free(img.state);
         img.state = xstrdup("ready");
         img.owner_pid = img.owner_start = 0;
