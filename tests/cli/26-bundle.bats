@@ -124,6 +124,7 @@ root_is_empty() {
         VERS_PROGRESS=1 run --separate-stderr in_root "$r" bundle unbundle "$BUNDLES/full.vb" --json
         [ "$status" -eq 0 ]
         json_ok '.tag == "seeded" and .mode == "cold"'
+        echo "# unbundle full: $(jq -r .seconds <<<"$output") s" >&3
         [ "$(jq -r .commit <<<"$output")" = "$(jq -r .commit "$BUNDLES/full.json")" ]
         [[ "$stderr" == *"bundle: receiving the disk"* ]]
         run in_root "$r" branch seeded --alias got-full
@@ -149,6 +150,7 @@ root_is_empty() {
         run --separate-stderr in_root "$r" bundle unbundle "$BUNDLES/inc.vb" --json
         [ "$status" -eq 0 ]
         json_ok '.tag == "changed" and .since != null'
+        echo "# unbundle incremental: $(jq -r .seconds <<<"$output") s" >&3
         run in_root "$r" branch changed --alias got-inc
         [ "$status" -eq 0 ]
         run in_root "$r" execute -b got-inc "psql -Atc 'SELECT v FROM bundle_mark'"

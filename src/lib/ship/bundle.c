@@ -365,7 +365,9 @@ static void add_part(struct vers_bundle_manifest *m, const char *name, const cha
         strv_push(paths, path);
 }
 
-/* Regular files of dir whose names a bundle may hold as prefix/NAME, sorted. */
+/* Regular files of dir whose names a bundle may hold as prefix/NAME, sorted. An image's
+ * /.vers also holds what branches never read from the image (init, bin/): left out. A CRIU
+ * dump must go whole: anything else in it (but the dumping criu's pid) fails. */
 static int add_dir_parts(struct vers_bundle_manifest *m, const char *dir, const char *prefix,
                          char ***paths, vers_error_t *err)
 {
@@ -373,18 +375,27 @@ static int add_dir_parts(struct vers_bundle_manifest *m, const char *dir, const 
         int n = scandir(dir, &names, NULL, alphasort);
         if (n < 0)
                 return vers_make_error(err, errno, "cannot read '%s'", dir);
+        bool criu = !strcmp(prefix, "criu");
+        int ret = 0;
         for (int i = 0; i < n; i++) {
-                _cleanup_free_ char *name = xasprintf("%s/%s", prefix, names[i]->d_name);
-                _cleanup_free_ char *path = xasprintf("%s/%s", dir, names[i]->d_name);
+                const char *base = names[i]->d_name;
+                _cleanup_free_ char *name = xasprintf("%s/%s", prefix, base);
+                _cleanup_free_ char *path = xasprintf("%s/%s", dir, base);
                 struct stat st;
-                if (vers_bundle_part_name_ok(name) && lstat(path, &st) == 0 &&
-                    S_ISREG(st.st_mode) &&
-                    (strcmp(prefix, "image") || st.st_size <= IMAGE_PART_MAX))
+                bool ok = vers_bundle_part_name_ok(name) && lstat(path, &st) == 0 &&
+                          S_ISREG(st.st_mode) && (criu || st.st_size <= IMAGE_PART_MAX);
+                if (ok)
                         add_part(m, name, path, paths);
+                else if (criu && ret == 0 && strcmp(base, ".") && strcmp(base, "..") &&
+                         strcmp(base, "criu.pid"))
+                        ret = vers_make_error(err, 0,
+                                              "the commit's CRIU images hold '%s', which a "
+                                              "bundle cannot carry",
+                                              base);
                 free(names[i]);
         }
         free(names);
-        return 0;
+        return ret;
 }
 
 static int write_entry(struct archive *a, const char *name, const char *data, size_t len,
