@@ -161,6 +161,9 @@ root_is_empty() {
         [[ "$output" == *seeded* && "$output" == *changed* ]]
         [ "$(sqlite3 "$r/vers.db" "SELECT parent FROM commits WHERE tag = 'changed'")" = \
                 "$(jq -r .commit "$BUNDLES/full.json")" ]
+        # both are of one image: the second unbundle found the first one's
+        [ "$(sqlite3 "$r/vers.db" 'SELECT count(*) FROM images')" -eq 1 ]
+        [ "$(sqlite3 "$r/vers.db" 'SELECT count(DISTINCT image) FROM commits')" -eq 1 ]
 }
 
 @test "an incremental bundle without its base is refused, naming the missing commit" {

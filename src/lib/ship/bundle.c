@@ -738,6 +738,41 @@ static char **warm_refusals(struct vers_ctx *ctx, const struct vers_bundle_manif
         return why;
 }
 
+/* The key of the image an unbundle makes: its files' names and hashes. */
+static char *image_key(const struct vers_bundle_manifest *m)
+{
+        struct vers_hash h;
+        vers_hash_init(&h);
+        vers_hash_str(&h, "vers bundle image");
+        for (size_t i = 0; i < m->n_parts; i++)
+                if (str_startswith(m->parts[i].name, "image/")) {
+                        vers_hash_str(&h, m->parts[i].name);
+                        vers_hash_str(&h, m->parts[i].sha256);
+                }
+        char hex[VERS_HASH_HEX + 1];
+        vers_hash_hex(&h, hex);
+        return xasprintf("bundle:%s", hex);
+}
+
+/* A ready image of this root with key key whose subvolume is there: *id, or NULL. */
+static int find_image(struct vers_ctx *ctx, const char *key, char **id, vers_error_t *err)
+{
+        struct vers_image *is = NULL;
+        size_t n = 0;
+        *id = NULL;
+        if (vers_meta_list_images(&ctx->meta,
+                                  &(struct vers_meta_query){.name = key, .states = VERS_Q_READY},
+                                  &is, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n && !*id; i++) {
+                _cleanup_free_ char *p = vers_store_image_path(&ctx->store, is[i].id);
+                if (vers_subvol_is(p))
+                        *id = xstrdup(is[i].id);
+        }
+        vers_images_free(is, n);
+        return 0;
+}
+
 /* Check the signature entry: NULL when it verifies with a key this root trusts, else why. */
 static char *signature_problem(struct vers_ctx *ctx, const char *stext, const char *mtext,
                                size_t mlen)
@@ -810,7 +845,7 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         _cleanup_strv_ char **refusals = NULL;
         _cleanup_free_ char *already = NULL, *recv = NULL, *stream = NULL, *criu_in = NULL;
         _cleanup_free_ char *ivers = NULL, *rout = NULL, *rsub = NULL, *rootfs = NULL;
-        _cleanup_free_ char *criu = NULL;
+        _cleanup_free_ char *criu = NULL, *reuse = NULL;
         bool *seen = NULL;
         struct archive *a = NULL;
         size_t mlen = 0, slen = 0;
@@ -876,9 +911,13 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         if (taken < 0)
                 goto out;
 
+        /* the image: one this root already made from the same files, else a new one */
+        img.key = image_key(&m);
+        if (find_image(ctx, img.key, &reuse, err) < 0)
+                goto out;
+
         /* the rows first, pending and ours: recovery undoes them if this process dies */
-        img.id = vers_new_id();
-        img.key = xasprintf("bundle:%s", m.commit);
+        img.id = reuse ? xstrdup(reuse) : vers_new_id();
         img.project = ctx->project_dir ? xstrdup(ctx->project_dir) : NULL;
         img.state = xstrdup("pending");
         img.created = (int64_t)vers_now_ms();
@@ -893,14 +932,15 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         c.created = m.created;
         c.owner_pid = img.owner_pid;
         c.owner_start = img.owner_start;
-        if (vers_meta_put_image(&ctx->meta, &img, err) < 0)
+        if (!reuse && vers_meta_put_image(&ctx->meta, &img, err) < 0)
                 goto out;
         if (vers_meta_put_commit(&ctx->meta, &c, err) < 0)
                 goto undo;
         cdir = vers_store_commit_dir(&ctx->store, c.id);
         if (vers_failpoint("bundle-after-rows", err) < 0)
                 goto undo;
-        idir = vers_store_image_path(&ctx->store, img.id);
+        /* a reused image's files are still read and checked, into the commit's directory */
+        idir = reuse ? xasprintf("%s/image.in", cdir) : vers_store_image_path(&ctx->store, img.id);
         recv = xasprintf("%s/received", cdir);
         stream = xasprintf("%s/stream", cdir);
         criu_in = xasprintf("%s/criu.in", cdir);
@@ -909,7 +949,11 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
                 vers_make_error(err, errno, "cannot create '%s'", cdir);
                 goto undo;
         }
-        if (vers_subvol_create(idir, err) < 0)
+        if (reuse && mkdir(idir, 0700) < 0) {
+                vers_make_error(err, errno, "cannot create '%s'", idir);
+                goto undo;
+        }
+        if (!reuse && vers_subvol_create(idir, err) < 0)
                 goto undo;
         if (mkdir(ivers, 0755) < 0) {
                 vers_make_error(err, errno, "cannot create '%s'", ivers);
@@ -980,7 +1024,7 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         if (vers_subvol_snapshot(rsub, rootfs, false, err) < 0 ||
             vers_idmap_shift_between(&from, &ctx->idmap, rootfs, err) < 0 ||
             vers_subvol_set_readonly(rootfs, true, err) < 0 ||
-            vers_subvol_set_readonly(idir, true, err) < 0)
+            (reuse ? vers_rm_rf(idir, err) : vers_subvol_set_readonly(idir, true, err)) < 0)
                 goto undo;
 
         /* warm only when everything a restore depends on is the same here, and signed */
@@ -1025,7 +1069,7 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         free(img.state);
         img.state = xstrdup("ready");
         img.owner_pid = img.owner_start = 0;
-        if (vers_meta_put_image(&ctx->meta, &img, err) < 0)
+        if (!reuse && vers_meta_put_image(&ctx->meta, &img, err) < 0)
                 goto undo;
         free(c.state);
         c.state = xstrdup("ready");
@@ -1050,11 +1094,12 @@ undo:
                 vers_subvol_delete(rsub2, NULL);
                 vers_rm_rf(cdir, NULL);
         }
-        if (idir)
+        if (idir && !reuse)
                 vers_subvol_delete(idir, NULL);
         if (c.id)
                 vers_meta_delete(&ctx->meta, VERS_META_COMMITS, c.id, NULL);
-        vers_meta_delete(&ctx->meta, VERS_META_IMAGES, img.id, NULL);
+        if (!reuse)
+                vers_meta_delete(&ctx->meta, VERS_META_IMAGES, img.id, NULL);
 out:
         free(seen);
         if (a)
