@@ -851,9 +851,10 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         size_t mlen = 0, slen = 0;
         int ret = -1;
         struct stat fst;
-        if (stat(file, &fst) < 0 || !S_ISREG(fst.st_mode))
-                return vers_make_error(err, errno, "cannot open '%s'%s", file,
-                                       errno ? "" : " (not a file)");
+        if (stat(file, &fst) < 0)
+                return vers_make_error(err, errno, "cannot open '%s'", file);
+        if (!S_ISREG(fst.st_mode))
+                return vers_make_error(err, 0, "'%s' is not a file", file);
         a = archive_read_new();
         archive_read_support_format_tar(a);
         if (archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
