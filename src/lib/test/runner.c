@@ -538,7 +538,7 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
         rep->suite = xstrdup(s.name ? s.name : "vers-integration");
         if (o->migrations && migration_tests(&s, o->migrations, ctx->project_dir, err) < 0)
                 goto out;
-        if (vers_test_plan(&s, o->only, &plan, &nplan, err) < 0)
+        if (vers_test_plan(&s, o->only, 0, 0, &plan, &nplan, err) < 0)
                 goto out;
         if (o->only) {
                 _cleanup_free_ char *t = xstrdup(o->only);

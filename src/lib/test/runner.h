@@ -26,6 +26,7 @@
 
 #include "engine/engine.h"
 #include "format/suite.h"
+#include "test/matrix.h"
 
 struct vers_test_opts {
         const char *file; /* default: vers-integration.yaml in the project directory */
@@ -102,12 +103,15 @@ char **vers_test_checkpoint_keys(const struct vers_suite *s, const char *image,
 struct vers_test_item {
         size_t test;                            /* index into s->tests */
         const struct vers_suite_branch *branch; /* NULL: the test has none, "default" */
+        size_t index;                           /* its cell's position in vers_test_matrix */
 };
 const char *vers_test_item_branch(const struct vers_test_item *it);
-/* The branches to run, in order: the tests in vers_suite_order's order (dependencies first),
- * each one's branches as written; only (TEST or TEST/BRANCH, NULL: all) selects some. */
-int vers_test_plan(const struct vers_suite *s, const char *only, struct vers_test_item **items,
-                   size_t *n, vers_error_t *err);
+/* The branches to run, in order: the cells of vers_test_matrix (the tests in
+ * vers_suite_order's order, dependencies first, each one's branches as written); only (TEST
+ * or TEST/BRANCH, NULL: all) selects some, and so does of > 0: only the cells of shard
+ * shard of of (vers_test_shard_has). */
+int vers_test_plan(const struct vers_suite *s, const char *only, unsigned shard, unsigned of,
+                   struct vers_test_item **items, size_t *n, vers_error_t *err);
 /* A test the test depends on (services do not count) with a result in rep that did not
  * pass, or NULL; the test is then skipped. */
 const char *vers_test_blocked_by(const struct vers_suite *s, size_t test,
