@@ -21,9 +21,9 @@ struct vers_junit_counts {
         size_t files, suites, tests, failures, errors, skipped;
 };
 /* Merge the n reports inputs into out. One-line errors naming the file: it cannot be read,
- * it is not well-formed XML ("FILE:LINE: what libxml2 says"), its root is not <testsuites>
- * (or a lone <testsuite>), a <testsuite> or <testcase> has no name, a <testsuite> is nested,
- * or a test×branch (testsuite name, testcase name) is in it twice or also in an earlier
+ * it is not well-formed XML ("FILE:LINE: what libxml2 says"), it has a <!DOCTYPE>, its root is not
+ * <testsuites> (or a lone <testsuite>), a <testsuite> or <testcase> has no name, a <testsuite> is
+ * nested, or a test×branch (testsuite name, testcase name) is in it twice or also in an earlier
  * input. */
 int vers_junit_merge(const char *out, char *const *inputs, size_t n,
                      struct vers_junit_counts *counts, vers_error_t *err);
