@@ -518,7 +518,7 @@ static int load_suite(struct vers_ctx *ctx, const struct vers_test_opts *o, stru
                       char **file, vers_error_t *err)
 {
         memset(s, 0, sizeof *s);
-        *file = o->file ? xstrdup(o->file)
+        *file = o->file            ? xstrdup(o->file)
                 : ctx->project_dir ? xasprintf("%s/vers-integration.yaml", ctx->project_dir)
                                    : xstrdup("vers-integration.yaml");
         if (o->shards && o->only)
@@ -605,8 +605,8 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                 goto out;
         if (o->shards && nplan == 0) {
                 /* nothing of this slice to run: no image, no checkpoints */
-                say(o, "shard %u/%u: no cells (the matrix has fewer than %u)", o->shard,
-                    o->shards, o->shard);
+                say(o, "shard %u/%u: no cells (the matrix has fewer than %u)", o->shard, o->shards,
+                    o->shard);
                 ret = 0;
                 goto out;
         }
