@@ -245,6 +245,23 @@ root_is_empty() {
         [ "$status" -ne 0 ]
 }
 
+@test "device nodes in a bundle's disk are left out" {
+        vers branch seeded --alias with-dev >/dev/null
+        id=$(sqlite3 "$SENDER/vers.db" "SELECT id FROM envs WHERE alias = 'with-dev'")
+        # made from the host, as a crafted stream would (an env's root cannot mknod)
+        mknod "$SENDER/store/envs/$id/rootfs/root/disk" b 7 0
+        vers commit -b with-dev --cold --tag has-device >/dev/null
+        vers bundle create "$BATS_TEST_TMPDIR/dev.vb" has-device >/dev/null
+        vers kill -y with-dev >/dev/null
+        r=$(new_root)
+        run --separate-stderr in_root "$r" bundle unbundle "$BATS_TEST_TMPDIR/dev.vb"
+        [ "$status" -eq 0 ]
+        [[ "$stderr" == *"1 device node of the bundle's disk left out"* ]]
+        c=$(sqlite3 "$r/vers.db" "SELECT id FROM commits WHERE tag = 'has-device'")
+        [ -d "$r/store/commits/$c/rootfs/root" ]
+        [ ! -e "$r/store/commits/$c/rootfs/root/disk" ]
+}
+
 # The sender's id range is freed when its root is removed, and a new root takes the lowest free
 # range: removing the sender first gives the next root the sender's range. Other vers roots on
 # this machine could take it in between, so each test checks that before relying on it.

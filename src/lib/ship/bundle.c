@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -804,6 +805,42 @@ static int write_origin(const char *cdir, const char *sender_id, vers_error_t *e
         return vers_write_file_atomic(path, text, strlen(text), 0600, err);
 }
 
+/* Device nodes: an env never makes one (its /dev is vers's, and its root cannot mknod), so
+ * one in a received tree was put in the stream, and an env's root could open it (a block
+ * device of the host's disk) on the store, which is not mounted nodev. They go, as a pulled
+ * image's do. nftw passes no user data: the count is here (vers is single-threaded). */
+static size_t devices_removed;
+static int devices_failed;
+
+static int remove_device(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+        (void)type;
+        (void)ftw;
+        if (!S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode))
+                return 0;
+        if (unlink(p) < 0) {
+                devices_failed = errno;
+                return 1;
+        }
+        devices_removed++;
+        return 0;
+}
+
+static int remove_devices(struct vers_ctx *ctx, const char *path, vers_error_t *err)
+{
+        devices_removed = 0;
+        devices_failed = 0;
+        if (nftw(path, remove_device, 64, FTW_PHYS | FTW_MOUNT) != 0)
+                return vers_make_error(err, devices_failed ? devices_failed : errno,
+                                       "cannot remove the device nodes of the bundle's disk");
+        if (devices_removed)
+                vers_notice(ctx,
+                            "%zu device node%s of the bundle's disk left out (an env's /dev is "
+                            "vers's)",
+                            devices_removed, devices_removed == 1 ? "" : "s");
+        return 0;
+}
+
 /* The received subvolume is what btrfs receive made of the stream: one read-only subvolume
  * 'rootfs' (the sender's name), with a received UUID, and nothing else. */
 static int check_received(const char *recv, vers_error_t *err)
@@ -1023,6 +1060,7 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         rootfs = vers_store_commit_rootfs(&ctx->store, c.id);
         struct vers_idmap from = {m.id_base, m.root_uid, m.root_gid};
         if (vers_subvol_snapshot(rsub, rootfs, false, err) < 0 ||
+            remove_devices(ctx, rootfs, err) < 0 ||
             vers_idmap_shift_between(&from, &ctx->idmap, rootfs, err) < 0 ||
             vers_subvol_set_readonly(rootfs, true, err) < 0 ||
             (reuse ? vers_rm_rf(idir, err) : vers_subvol_set_readonly(idir, true, err)) < 0)

@@ -13,7 +13,8 @@
  * wrong types, bad ids and names are refused), every part must be listed, of its listed size
  * and hash, the stream goes to 'btrfs receive --chroot' into a fresh directory of the commit
  * (commits/<id>/received/rootfs, kept untouched for later incremental bundles), the commit's
- * rootfs is a snapshot of it with the sender's ids shifted into this root's range. Warm images
+ * rootfs is a snapshot of it with the sender's ids shifted into this root's range and any
+ * device node left out (an env never makes one). Warm images
  * are kept only when the bundle is signed by a key this root trusts and the CRIU version, the
  * kernel release, the id range and (for an image that uses the host's /usr) the host's
  * packages match this machine's; otherwise the commit is cold, with a notice per reason.
