@@ -512,10 +512,12 @@ int vers_bundle_create(struct vers_ctx *ctx, const char *file, const char *commi
 
         vers_progress(ctx, "bundle: sending commit %s%s%s", c.id, since ? " incremental on " : "",
                       since ? s.id : "");
-        char *send[] = {"btrfs", "send", "-q", "-f", stream, srootfs ? "-p" : rootfs,
+        /* protocol 1: what unbundle reads (vers_bundle_stream_check) */
+        char *send[] = {"btrfs", "send", "-q",   "--proto",
+                        "1",     "-f",   stream, srootfs ? "-p" : rootfs,
                         srootfs, rootfs, NULL};
         if (!srootfs)
-                send[6] = NULL;
+                send[8] = NULL;
         int st = vers_run(send, &sout, err);
         if (st != 0) {
                 if (st > 0)
@@ -805,6 +807,129 @@ static int write_origin(const char *cdir, const char *sender_id, vers_error_t *e
         return vers_write_file_atomic(path, text, strlen(text), 0600, err);
 }
 
+/* ---- the send stream --------------------------------------------------------------------- */
+
+/* btrfs send's stream, version 1 (btrfs-progs send.h; no header of it is installed): a magic
+ * and version, then commands (u32 length, u16 command, u32 crc) of TLV attributes (u16 type,
+ * u16 length). btrfs receive --chroot confines the paths it writes, but it opens a snapshot's
+ * parent and a clone's source anywhere on the filesystem, by UUID, and a clone's source path
+ * inside it: a crafted stream could copy any file of the store into the commit. So before
+ * receive runs, vers reads the stream's commands: one subvolume (full) or one snapshot of the
+ * expected parent (incremental), clones only from that subvolume or its parent, and no path
+ * that is absolute or has a '..' component. */
+#define STREAM_MAGIC "btrfs-stream"
+enum {
+        SEND_C_SUBVOL = 1,
+        SEND_C_SNAPSHOT = 2,
+        SEND_C_LINK = 10,
+        SEND_C_CLONE = 16,
+        SEND_C_END = 21,
+        SEND_A_UUID = 1,
+        SEND_A_PATH = 15,
+        SEND_A_PATH_TO = 16,
+        SEND_A_PATH_LINK = 17,
+        SEND_A_CLONE_UUID = 20,
+        SEND_A_CLONE_PATH = 22,
+};
+#define STREAM_CMD_MAX (1 << 20)
+
+static uint32_t le32(const unsigned char *p)
+{
+        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t le16(const unsigned char *p)
+{
+        return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static bool stream_path_ok(const unsigned char *p, size_t n)
+{
+        if (p[0] == '/' || memchr(p, '\0', n))
+                return false;
+        for (size_t i = 0; i < n;) {
+                size_t j = i;
+                while (j < n && p[j] != '/')
+                        j++;
+                if (j - i == 2 && p[i] == '.' && p[i + 1] == '.')
+                        return false;
+                i = j + 1;
+        }
+        return true;
+}
+
+static bool read_full(FILE *f, void *buf, size_t n)
+{
+        return fread(buf, 1, n, f) == n;
+}
+
+int vers_bundle_stream_check(const char *path, const uint8_t *parent, vers_error_t *err)
+{
+        _cleanup_fclose_ FILE *f = fopen(path, "rbe");
+        if (!f)
+                return vers_make_error(err, errno, "cannot open '%s'", path);
+        unsigned char head[sizeof STREAM_MAGIC + 4];
+        if (!read_full(f, head, sizeof head) || memcmp(head, STREAM_MAGIC, sizeof STREAM_MAGIC))
+                return vers_make_error(err, 0, "the bundle's stream is not a btrfs send stream");
+        if (le32(head + sizeof STREAM_MAGIC) != 1)
+                return vers_make_error(err, 0, "the bundle's stream is version %u (vers reads 1)",
+                                       le32(head + sizeof STREAM_MAGIC));
+        _cleanup_free_ unsigned char *buf = xmalloc(STREAM_CMD_MAX);
+        uint8_t self[16];
+        int subvols = 0;
+        for (;;) {
+                unsigned char ch[10];
+                if (!read_full(f, ch, sizeof ch))
+                        return vers_make_error(err, 0, "the bundle's stream ends before its end");
+                uint32_t len = le32(ch);
+                uint16_t cmd = le16(ch + 4);
+                if (len > STREAM_CMD_MAX || !read_full(f, buf, len))
+                        return vers_make_error(err, 0, "the bundle's stream has a bad command");
+                if (cmd == SEND_C_END)
+                        break;
+                const unsigned char *uuid = NULL, *clone_uuid = NULL;
+                for (uint32_t at = 0; at < len;) {
+                        if (len - at < 4)
+                                return vers_make_error(err, 0,
+                                                       "the bundle's stream has a bad attribute");
+                        uint16_t type = le16(buf + at), n = le16(buf + at + 2);
+                        const unsigned char *v = buf + at + 4;
+                        if (n > len - at - 4)
+                                return vers_make_error(err, 0,
+                                                       "the bundle's stream has a bad attribute");
+                        bool is_path = type == SEND_A_PATH || type == SEND_A_PATH_TO ||
+                                       type == SEND_A_CLONE_PATH ||
+                                       (type == SEND_A_PATH_LINK && cmd == SEND_C_LINK);
+                        /* "" is the subvolume's own root (its owner, mode, times) */
+                        if (is_path && n > 0 && !stream_path_ok(v, n))
+                                return vers_make_error(
+                                    err, 0, "the bundle's stream names a path outside its tree");
+                        if (type == SEND_A_UUID && n == 16)
+                                uuid = v;
+                        if (type == SEND_A_CLONE_UUID && n == 16)
+                                clone_uuid = v;
+                        at += 4 + n;
+                }
+                if (cmd == SEND_C_SUBVOL || cmd == SEND_C_SNAPSHOT) {
+                        if (subvols++ || !uuid || (cmd == SEND_C_SNAPSHOT) != (parent != NULL) ||
+                            (parent && (!clone_uuid || memcmp(clone_uuid, parent, 16))))
+                                return vers_make_error(
+                                    err, 0, "the bundle's stream is not one %s",
+                                    parent ? "snapshot of the commit it is incremental on"
+                                           : "full subvolume");
+                        memcpy(self, uuid, 16);
+                } else if (!subvols)
+                        return vers_make_error(err, 0,
+                                               "the bundle's stream does not start a subvolume");
+                if (cmd == SEND_C_CLONE &&
+                    (!clone_uuid ||
+                     (memcmp(clone_uuid, self, 16) && (!parent || memcmp(clone_uuid, parent, 16)))))
+                        return vers_make_error(err, 0,
+                                               "the bundle's stream clones from another subvolume");
+        }
+        return 0;
+}
+
 /* Device nodes: an env never makes one (its /dev is vers's, and its root cannot mknod), so
  * one in a received tree was put in the stream, and an env's root could open it (a block
  * device of the host's disk) on the store, which is not mounted nodev. They go, as a pulled
@@ -884,6 +1009,7 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
         _cleanup_free_ char *ivers = NULL, *rout = NULL, *rsub = NULL, *rootfs = NULL;
         _cleanup_free_ char *criu = NULL, *reuse = NULL;
         bool *seen = NULL;
+        uint8_t parent_uuid[16];
         struct archive *a = NULL;
         size_t mlen = 0, slen = 0;
         int ret = -1;
@@ -926,13 +1052,16 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
                 _cleanup_free_ char *pd =
                     f ? vers_store_commit_dir(&ctx->store, since_local) : NULL;
                 _cleanup_free_ char *precv = pd ? xasprintf("%s/received/rootfs", pd) : NULL;
-                if (!f || !vers_subvol_is(precv)) {
+                struct btrfs_util_subvolume_info pinfo;
+                if (!f || !vers_subvol_is(precv) ||
+                    btrfs_util_subvolume_info(precv, 0, &pinfo) != BTRFS_UTIL_OK) {
                         vers_make_error(err, 0,
                                         "this bundle is incremental on commit %s, which this root "
                                         "has not received (unbundle the full bundle of %s first)",
                                         m.since, m.since);
                         goto out;
                 }
+                memcpy(parent_uuid, pinfo.received_uuid, 16);
         }
         int f = find_received(ctx, m.commit, &already, err);
         if (f < 0)
@@ -1034,6 +1163,8 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
                 }
 
         /* the stream, confined to the fresh directory */
+        if (vers_bundle_stream_check(stream, m.since ? parent_uuid : NULL, err) < 0)
+                goto undo;
         vers_progress(ctx, "bundle: receiving the disk");
         char *receive[] = {"btrfs", "receive", "-q", "--chroot", "-e", "-f", stream, recv, NULL};
         int st = vers_run(receive, &rout, err);

@@ -60,6 +60,11 @@ char *vers_bundle_manifest_dump(const struct vers_bundle_manifest *m);
 /* Is name a part name a bundle may hold? */
 bool vers_bundle_part_name_ok(const char *name);
 
+/* Read a btrfs send stream (version 1) before it is received: one subvolume (parent NULL)
+ * or one snapshot of parent (its UUID as the sender knew it, the received UUID here), clones
+ * only from it or its parent, no absolute path or '..' in any path. */
+int vers_bundle_stream_check(const char *path, const uint8_t *parent, vers_error_t *err);
+
 struct vers_bundle_result {
         char *commit; /* the commit: bundled, or made here */
         char *tag;    /* its tag here, or NULL */
