@@ -271,12 +271,207 @@ static void test_root_keys_and_trust(void **state)
         assert_int_equal(vers_rm_rf(dir, &err), 0);
 }
 
+/* ---- synthetic send streams (version 1) ---------------------------------------------------- */
+
+struct stream {
+        unsigned char buf[4096];
+        size_t n;
+        size_t cmd; /* where the open command's header is */
+};
+
+static void put(struct stream *s, const void *p, size_t n)
+{
+        assert_true(s->n + n <= sizeof s->buf);
+        memcpy(s->buf + s->n, p, n);
+        s->n += n;
+}
+
+static void put_le(struct stream *s, uint32_t v, int bytes)
+{
+        for (int i = 0; i < bytes; i++) {
+                unsigned char b = (unsigned char)(v >> (8 * i));
+                put(s, &b, 1);
+        }
+}
+
+static void stream_start(struct stream *s, uint32_t version)
+{
+        s->n = 0;
+        put(s, "btrfs-stream", 13);
+        put_le(s, version, 4);
+}
+
+static void cmd_begin(struct stream *s, uint16_t cmd)
+{
+        s->cmd = s->n;
+        put_le(s, 0, 4);
+        put_le(s, cmd, 2);
+        put_le(s, 0, 4); /* crc: btrfs receive checks it, vers does not need to */
+}
+
+static void attr(struct stream *s, uint16_t type, const void *v, uint16_t n)
+{
+        put_le(s, type, 2);
+        put_le(s, n, 2);
+        put(s, v, n);
+}
+
+static void cmd_end(struct stream *s)
+{
+        uint32_t len = (uint32_t)(s->n - s->cmd - 10);
+        for (int i = 0; i < 4; i++)
+                s->buf[s->cmd + i] = (unsigned char)(len >> (8 * i));
+}
+
+static const uint8_t own[16] = {1, 2, 3}, parent_u[16] = {9, 9, 9}, other[16] = {7, 7, 7};
+
+/* a stream: a subvolume (or a snapshot of parent_u), a file, then what extra says, END */
+static int check(uint32_t version, bool snapshot, const uint8_t *expect_parent,
+                 void (*extra)(struct stream *), char **msg)
+{
+        struct stream s;
+        stream_start(&s, version);
+        cmd_begin(&s, snapshot ? 2 : 1);
+        attr(&s, 15, "rootfs", 6);
+        attr(&s, 1, own, 16);
+        if (snapshot)
+                attr(&s, 20, parent_u, 16);
+        cmd_end(&s);
+        cmd_begin(&s, 19); /* chown of the root: path "" */
+        attr(&s, 15, "", 0);
+        cmd_end(&s);
+        cmd_begin(&s, 3);
+        attr(&s, 15, "var/lib/f", 9);
+        cmd_end(&s);
+        if (extra)
+                extra(&s);
+        cmd_begin(&s, 21);
+        cmd_end(&s);
+        char path[] = "/tmp/vers-test-stream.XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, s.buf, s.n), (ssize_t)s.n);
+        close(fd);
+        vers_error_t err = NULL;
+        int r = vers_bundle_stream_check(path, expect_parent, &err);
+        *msg = err ? xstrdup(err->msg) : NULL;
+        vers_error_free(&err);
+        unlink(path);
+        return r;
+}
+
+static void clone_own(struct stream *s)
+{
+        cmd_begin(s, 16);
+        attr(s, 15, "var/lib/g", 9);
+        attr(s, 20, own, 16);
+        attr(s, 22, "var/lib/f", 9);
+        cmd_end(s);
+}
+static void clone_parent(struct stream *s)
+{
+        cmd_begin(s, 16);
+        attr(s, 15, "var/lib/g", 9);
+        attr(s, 20, parent_u, 16);
+        attr(s, 22, "var/lib/f", 9);
+        cmd_end(s);
+}
+static void clone_other(struct stream *s)
+{
+        cmd_begin(s, 16);
+        attr(s, 15, "var/lib/g", 9);
+        attr(s, 20, other, 16);
+        attr(s, 22, "f", 1);
+        cmd_end(s);
+}
+static void clone_dotdot(struct stream *s)
+{
+        cmd_begin(s, 16);
+        attr(s, 15, "var/lib/g", 9);
+        attr(s, 20, own, 16);
+        attr(s, 22, "../../envs/x/rootfs/secret", 26);
+        cmd_end(s);
+}
+static void rename_abs(struct stream *s)
+{
+        cmd_begin(s, 9);
+        attr(s, 15, "var/lib/f", 9);
+        attr(s, 16, "/etc/passwd", 11);
+        cmd_end(s);
+}
+static void link_dotdot(struct stream *s)
+{
+        cmd_begin(s, 10);
+        attr(s, 15, "x", 1);
+        attr(s, 17, "a/../../b", 9);
+        cmd_end(s);
+}
+static void symlink_anywhere(struct stream *s)
+{
+        cmd_begin(s, 8); /* a symlink's target is its content: anything goes */
+        attr(s, 15, "ln", 2);
+        attr(s, 17, "/etc/../passwd", 14);
+        cmd_end(s);
+}
+static void second_subvol(struct stream *s)
+{
+        cmd_begin(s, 1);
+        attr(s, 15, "two", 3);
+        attr(s, 1, other, 16);
+        cmd_end(s);
+}
+static void bad_attr(struct stream *s)
+{
+        cmd_begin(s, 3);
+        put_le(s, 15, 2);
+        put_le(s, 200, 2); /* longer than the command */
+        put(s, "x", 1);
+        cmd_end(s);
+}
+
+static void test_stream_check(void **state)
+{
+        (void)state;
+        char *msg = NULL;
+#define OK(...)                                                                                    \
+        do {                                                                                       \
+                assert_int_equal(check(__VA_ARGS__, &msg), 0);                                     \
+                free(msg);                                                                         \
+        } while (0)
+#define BAD(says, ...)                                                                             \
+        do {                                                                                       \
+                assert_int_equal(check(__VA_ARGS__, &msg), -1);                                    \
+                if (!strstr(msg, says))                                                            \
+                        fail_msg("'%s' does not say '%s'", msg, says);                             \
+                free(msg);                                                                         \
+        } while (0)
+        OK(1, false, NULL, NULL);
+        OK(1, false, NULL, clone_own);
+        OK(1, false, NULL, symlink_anywhere);
+        OK(1, true, parent_u, clone_parent);
+        OK(1, true, parent_u, clone_own);
+        BAD("version 2", 2, false, NULL, NULL);
+        BAD("clones from another subvolume", 1, false, NULL, clone_other);
+        BAD("clones from another subvolume", 1, false, NULL, clone_parent); /* full: no parent */
+        BAD("outside its tree", 1, false, NULL, clone_dotdot);
+        BAD("outside its tree", 1, false, NULL, rename_abs);
+        BAD("outside its tree", 1, false, NULL, link_dotdot);
+        BAD("not one full subvolume", 1, false, NULL, second_subvol);
+        BAD("not one full subvolume", 1, true, NULL, NULL); /* a snapshot where full is expected */
+        BAD("snapshot of the commit it is incremental on", 1, true, other, NULL);
+        BAD("snapshot of the commit it is incremental on", 1, false, parent_u, NULL);
+        BAD("bad attribute", 1, false, NULL, bad_attr);
+#undef OK
+#undef BAD
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_valid_manifest), cmocka_unit_test(test_refused_manifests),
             cmocka_unit_test(test_part_names),     cmocka_unit_test(test_sign_verify),
             cmocka_unit_test(test_key_lines),      cmocka_unit_test(test_root_keys_and_trust),
+            cmocka_unit_test(test_stream_check),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
