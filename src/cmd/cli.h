@@ -47,7 +47,9 @@ enum {
         CLI_ID_KEEP_FAILED,
         CLI_ID_JUNIT,
         CLI_ID_MIGRATIONS,
-        CLI_ID_PULL
+        CLI_ID_PULL,
+        CLI_ID_FORMAT,
+        CLI_ID_IMAGE
 };
 
 struct cli_spec {
@@ -177,6 +179,9 @@ CLI_COMMAND(cmd_doctor, cli_spec_doctor);
 CLI_COMMAND(cmd_test, cli_spec_test);
 CLI_COMMAND(cmd_tunnel, cli_spec_tunnel);
 CLI_COMMAND(cmd_env, cli_spec_env);
+CLI_COMMAND(cmd_export, cli_spec_export);
+CLI_COMMAND(cmd_push, cli_spec_push);
+CLI_COMMAND(cmd_kube, cli_spec_kube);
 CLI_COMMAND(cmd_debug_failpoints, cli_spec_debug_failpoints);
 extern const struct cli_spec cli_spec_debug;
 

@@ -2,6 +2,7 @@
 #ifndef VERS_BUILD_H
 #define VERS_BUILD_H
 
+#include "base/hash.h"
 #include "state/ctx.h"
 
 struct vers_build_opts {
@@ -15,5 +16,15 @@ struct vers_build_opts {
  * step a cached layer. *cached is true when every step came from the cache. */
 int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **image_id, bool *cached,
                vers_error_t *err);
+
+/* FROM a registry image: its base layer holds the manifest's digest in this file, and
+ * every image above it keeps it (vers export takes the base's own layers from there) */
+/* The reason a failed skopeo copy gives, from its output, as a few words (registry.c) */
+void vers_registry_reason(const char *out, char *buf, size_t n);
+#define VERS_BASE_FILE ".vers/base"
+/* VERS_CACHE, default /var/cache/vers (layer.c) */
+char *vers_build_cache_dir(void);
+/* The layer key of a registry base whose manifest has digest in the OCI layout (key.c) */
+void vers_build_key_registry(const char *manifest_digest, char out[VERS_HASH_HEX + 1]);
 
 #endif

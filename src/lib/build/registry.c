@@ -367,6 +367,7 @@ static int remove_devices(struct build *b, const char *path, const char *ref, ve
 struct unpack {
         const char *image; /* LAYOUT:TAG */
         const char *ref;
+        const char *digest; /* its manifest's, in the layout */
 };
 
 static int apply_registry(struct build *b, const char *id, const char *path, void *arg,
@@ -400,6 +401,12 @@ static int apply_registry(struct build *b, const char *id, const char *path, voi
             vers_sandbox_populate(path, err) < 0)
                 return -1;
         if (vers_write_file_in_root(path, VERS_OWN_ROOT_MARKER, "oci\n", 4, 0644, err) < 0)
+                return -1;
+        /* which image this base is, for vers export (ship/): its layers go first, then the
+         * tree above this layer. Only a hint: export finds the layer by the key of the digest
+         * it names, in the layout, and diffs against that tree */
+        _cleanup_free_ char *base = xasprintf("%s\n", u->digest);
+        if (vers_write_file_in_root(path, VERS_BASE_FILE, base, strlen(base), 0644, err) < 0)
                 return -1;
         /* the image's ids are all env ids, whatever their values (the layer's own shift
          * afterwards leaves ids in the range alone, and ids above it as they are) */
@@ -466,7 +473,7 @@ int vers_build_from_registry(struct build *b, const struct vers_df_instr *in, co
         vers_build_key_registry(digest, key);
         image = xasprintf("%s:%s", layout, tag);
         full = xasprintf("%s (%.19s)", label, digest);
-        struct unpack u = {image, ref};
+        struct unpack u = {image, ref, digest};
         ret = vers_build_layer(b, full, key, apply_registry, &u, false, NULL, err);
         goto out;
 wrap:
