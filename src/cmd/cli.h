@@ -181,6 +181,7 @@ CLI_COMMAND(cmd_tunnel, cli_spec_tunnel);
 CLI_COMMAND(cmd_env, cli_spec_env);
 CLI_COMMAND(cmd_export, cli_spec_export);
 CLI_COMMAND(cmd_push, cli_spec_push);
+CLI_COMMAND(cmd_pull, cli_spec_pull);
 CLI_COMMAND(cmd_kube, cli_spec_kube);
 CLI_COMMAND(cmd_debug_failpoints, cli_spec_debug_failpoints);
 extern const struct cli_spec cli_spec_debug;

@@ -77,6 +77,49 @@ int cmd_push(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
         return 0;
 }
 
+static const struct cli_opt pull_opts[] = {
+    {CLI_ID_JSON, NULL, "json", NULL, "print the commit as {\"id\", \"tag\", \"parent\"}", 0, 0},
+    {0},
+};
+
+const struct cli_spec cli_spec_pull = {
+    .name = "pull",
+    .operands = "REF",
+    .about = "Pull an image 'vers push' sent (skopeo) and make it a commit of this project,\n"
+             "ready to branch cold: its id, tag and parent are kept from the image's annotations\n"
+             "where they are free (the parent only when that commit is here), and its checkpoint\n"
+             "key, so that 'vers test' uses it.\n",
+    .opts = pull_opts,
+    .min_operands = 1,
+    .max_operands = 1,
+    .missing = "which image?",
+};
+
+int cmd_pull(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
+{
+        bool json = false;
+        _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_pull, argc, argv);
+        int c;
+        while ((c = cli_next(&p)) > 0)
+                json |= c == CLI_ID_JSON;
+        if (c < 0)
+                return cli_parse_exit(c);
+        struct vers_commit cm;
+        if (vers_ship_pull(ctx, p.operands[0], &cm, err) < 0)
+                return -1;
+        int r = 0;
+        if (json)
+                r = cli_json_print(json_pack("{s:s, s:o, s:o}", "id", cm.id, "tag",
+                                             cm.tag ? json_string(cm.tag) : json_null(), "parent",
+                                             cm.parent ? json_string(cm.parent) : json_null()),
+                                   err);
+        else
+                printf("pulled %s as commit %s%s%s\n", p.operands[0], cm.id, cm.tag ? " " : "",
+                       cm.tag ? cm.tag : "");
+        vers_commit_clear(&cm);
+        return r;
+}
+
 static const struct cli_opt kube_opts[] = {
     {CLI_ID_IMAGE, NULL, "image", "REF", "the image to run (default: where the commit was pushed)",
      0, 0},

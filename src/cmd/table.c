@@ -66,6 +66,8 @@ const struct cli_cmd cli_commands[] = {
     {"export", NULL, cmd_export, "write a commit as an OCI or docker image archive", STORE,
      &cli_spec_export, NULL},
     {"push", NULL, cmd_push, "send a commit's image to a registry", STORE, &cli_spec_push, NULL},
+    {"pull", NULL, cmd_pull, "make a pushed image a commit of this project", STORE,
+     &cli_spec_pull, NULL},
     {"kube", NULL, cmd_kube, "print a Kubernetes Pod manifest running a pushed commit", STORE,
      &cli_spec_kube, NULL},
     {"doctor", NULL, cmd_doctor, "report the kernel, CRIU and what works here", 0, &cli_spec_doctor,

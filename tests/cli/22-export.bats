@@ -56,7 +56,7 @@ podman_query() { # file name
 
 @test "vers export writes an oci-archive that podman loads and runs: the committed rows" {
         cd "$XPROJ"
-        run vers export shipped -o "$OUT/x.oci"
+        VERS_PROGRESS=1 run vers export shipped -o "$OUT/x.oci"
         echo "$output"
         [ "$status" -eq 0 ]
         [[ "$output" == *"export: writing the image layer"* ]]
@@ -73,7 +73,7 @@ podman_query() { # file name
 
 @test "a second export re-uses the image layer; the same commit gives the same layers" {
         cd "$XPROJ"
-        run vers export shipped -o "$OUT/y.oci"
+        VERS_PROGRESS=1 run vers export shipped -o "$OUT/y.oci"
         [ "$status" -eq 0 ]
         [[ "$output" == *"the image layer"*"is kept from before"* ]]
         mkdir "$OUT/a" "$OUT/b"

@@ -229,8 +229,9 @@ static int find_base(struct ship *s, const char *image_root, struct base *b, ver
                 if (!vers_path_exists(q) && link(p, q) < 0 && vers_copy_file(p, q, 0644, err) < 0)
                         goto out;
         }
-        char key[VERS_HASH_HEX + 1];
-        vers_build_key_registry(text, key);
+        char step[VERS_HASH_HEX + 1], key[VERS_HASH_HEX + 1];
+        vers_build_key_registry(text, step);
+        vers_build_key_layer("", step, key);
         struct vers_meta_query q = {.name = key, .states = VERS_Q_LAYER | VERS_Q_READY};
         struct vers_image *imgs = NULL;
         size_t n = 0;

@@ -72,4 +72,20 @@ uint32_t vers_ship_unshift(const struct vers_idmap *m, bool gid, uint32_t host);
 #define VERS_SHIP_ANN_CHECKPOINT "dev.vers.checkpoint-key"
 #define VERS_SHIP_ANN_CREATED "org.opencontainers.image.created"
 
+/* What a pulled manifest's annotations say, each member NULL unless well-formed: id and
+ * parent 12 hex digits, tag by vers_tag_valid, checkpoint key 64 hex digits, message at most
+ * 4096 bytes (control characters become spaces). */
+struct vers_ship_annotations {
+        char *id, *tag, *parent, *message, *checkpoint_key;
+};
+/* -1 when manifest_json is not JSON */
+int vers_ship_parse_annotations(const char *manifest_json, struct vers_ship_annotations *a);
+void vers_ship_annotations_clear(struct vers_ship_annotations *a);
+
+/* 'vers pull REF': the image becomes an image row and a ready cold commit of the current
+ * project (out): the annotations' id when free here, tag when free in the project, parent
+ * when that commit is here, checkpoint key. */
+int vers_ship_pull(struct vers_ctx *ctx, const char *ref, struct vers_commit *out,
+                   vers_error_t *err);
+
 #endif
