@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static bool hex_of_len(const char *s, size_t n)
