@@ -38,8 +38,8 @@ int cmd_export(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
                 else if (c == CLI_ID_FORMAT && !strcmp(p.arg, "docker"))
                         format = VERS_SHIP_DOCKER;
                 else if (c == CLI_ID_FORMAT)
-                        return cli_usage_error(&cli_spec_export,
-                                               "--format '%s': not oci or docker", p.arg);
+                        return cli_usage_error(&cli_spec_export, "--format '%s': not oci or docker",
+                                               p.arg);
         }
         if (c < 0)
                 return cli_parse_exit(c);

@@ -29,8 +29,8 @@ int vers_registry_pull(struct vers_ctx *ctx, const char *ref, char **image, char
 /* Unpack image ("LAYOUT:TAG") into the empty directory path as registry.c does for FROM (no
  * device nodes, no symlinked skeleton directories, 0755 root, ids shifted into the root's
  * range); keep_vers keeps the image's /.vers (an image vers exported), else it goes. */
-int vers_registry_unpack(struct vers_ctx *ctx, const char *image, const char *ref,
-                         const char *path, bool keep_vers, vers_error_t *err);
+int vers_registry_unpack(struct vers_ctx *ctx, const char *image, const char *ref, const char *path,
+                         bool keep_vers, vers_error_t *err);
 #define VERS_BASE_FILE ".vers/base"
 /* VERS_CACHE, default /var/cache/vers (layer.c) */
 char *vers_build_cache_dir(void);

@@ -366,8 +366,8 @@ struct unpack {
         const char *digest; /* its manifest's, in the layout */
 };
 
-int vers_registry_unpack(struct vers_ctx *ctx, const char *image, const char *ref,
-                         const char *path, bool keep_vers, vers_error_t *err)
+int vers_registry_unpack(struct vers_ctx *ctx, const char *image, const char *ref, const char *path,
+                         bool keep_vers, vers_error_t *err)
 {
         const struct unpack uu = {image, ref, NULL}, *u = &uu;
         /* umoci takes an existing (empty) directory: the new subvolume itself */

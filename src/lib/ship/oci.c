@@ -195,7 +195,8 @@ static int find_base(struct ship *s, const char *image_root, struct base *b, ver
         _cleanup_free_ char *pulls = xasprintf("%s/oci", cache);
         json_t *m = load_blob(pulls, text, err);
         if (!m)
-                return vers_error_wrap(err, "the image's base %.19s is not in '%s' (build it "
+                return vers_error_wrap(err,
+                                       "the image's base %.19s is not in '%s' (build it "
                                        "again: vers build --pull)",
                                        text, pulls);
         const char *cd = json_string_value(json_object_get(json_object_get(m, "config"), "digest"));
@@ -218,7 +219,8 @@ static int find_base(struct ship *s, const char *image_root, struct base *b, ver
         json_array_foreach(b->layers, i, l)
         {
                 const char *d = json_string_value(json_object_get(l, "digest"));
-                _cleanup_free_ char *p = d && vers_imageref_digest_ok(d) ? blob_path(pulls, d) : NULL;
+                _cleanup_free_ char *p =
+                    d && vers_imageref_digest_ok(d) ? blob_path(pulls, d) : NULL;
                 if (!p || !vers_path_exists(p)) {
                         vers_make_error(err, 0, "the base %.19s: a layer blob is missing from '%s'",
                                         text, pulls);
@@ -321,7 +323,8 @@ static json_t *image_config(struct ship *s, const char *croot, const char *iroot
         }
         if (!have_path)
                 json_array_append_new(
-                    env, json_string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+                    env, json_string(
+                             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
         json_array_append_new(env, json_string("HOME=/root"));
         json_array_append_new(env, json_string("LANG=C.UTF-8"));
         json_t *exposed = json_object();
@@ -329,10 +332,10 @@ static json_t *image_config(struct ship *s, const char *croot, const char *iroot
                 json_object_set_new(exposed, *p, json_object());
         for (char **p = ports; p && *p; p++)
                 json_object_set_new(exposed, *p, json_object());
-        json_t *cfg = json_pack("{s:[s], s:o, s:o, s:s, s:s, s:O}", "Entrypoint", "/.vers/init",
-                                "Env", env, "ExposedPorts", exposed, "WorkingDir",
-                                ic.workdir ? ic.workdir : "/", "StopSignal", "SIGTERM", "Labels",
-                                labels);
+        json_t *cfg =
+            json_pack("{s:[s], s:o, s:o, s:s, s:s, s:O}", "Entrypoint", "/.vers/init", "Env", env,
+                      "ExposedPorts", exposed, "WorkingDir", ic.workdir ? ic.workdir : "/",
+                      "StopSignal", "SIGTERM", "Labels", labels);
         _cleanup_free_ char *created = iso_time(s->c.created);
         json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:O}}", "created", created,
                               "architecture", arch(), "os", "linux", "config", cfg, "rootfs",
@@ -581,6 +584,7 @@ int vers_ship_push(struct vers_ctx *ctx, const char *commit, const char *ref, ve
         _cleanup_free_ char *name = vers_imageref_pull_name(&r);
         _cleanup_free_ char *src = NULL, *dst = xasprintf("docker://%s", name);
         _cleanup_strv_ char **argv = NULL;
+        _cleanup_free_ char *auth = NULL, *what = xasprintf("registry %s", r.domain);
         if (make_image(&s, commit, err) < 0)
                 goto out;
         src = xasprintf("oci:%s:%s", s.layout, s.tag);
@@ -592,8 +596,7 @@ int vers_ship_push(struct vers_ctx *ctx, const char *commit, const char *ref, ve
         }
         strv_push(&argv, "copy");
         const char *env_auth = getenv("REGISTRY_AUTH_FILE");
-        _cleanup_free_ char *auth =
-            vers_registry_authfile(env_auth, getenv("HOME"), vers_path_exists);
+        auth = vers_registry_authfile(env_auth, getenv("HOME"), vers_path_exists);
         if (auth) {
                 strv_push(&argv, "--authfile");
                 strv_push(&argv, auth);
@@ -603,7 +606,6 @@ int vers_ship_push(struct vers_ctx *ctx, const char *commit, const char *ref, ve
         strv_push(&argv, src);
         strv_push(&argv, dst);
         vers_progress(ctx, "push: %s", name);
-        _cleanup_free_ char *what = xasprintf("registry %s", r.domain);
         if (skopeo(ctx, argv, what, err) < 0)
                 goto out;
         if (vers_meta_set_pushed(&ctx->meta, s.c.id, name, err) < 0)

@@ -136,7 +136,8 @@ int vers_ship_pull(struct vers_ctx *ctx, const char *ref, struct vers_commit *ou
                 if (vers_name_taken(ctx, a.tag, ctx->project_dir, true, &terr) == 0)
                         out->tag = xstrdup(a.tag);
                 else
-                        vers_notice(ctx, "tag '%s' not kept: %s", a.tag, terr ? terr->msg : "taken");
+                        vers_notice(ctx, "tag '%s' not kept: %s", a.tag,
+                                    terr ? terr->msg : "taken");
                 vers_error_free(&terr);
         }
         out->image = xstrdup(img.id);

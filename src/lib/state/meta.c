@@ -498,12 +498,11 @@ int vers_meta_set_pushed(struct vers_meta *m, const char *commit_id, const char 
         return 0;
 }
 
-int vers_meta_get_pushed(struct vers_meta *m, const char *commit_id, char **ref,
-                         vers_error_t *err)
+int vers_meta_get_pushed(struct vers_meta *m, const char *commit_id, char **ref, vers_error_t *err)
 {
         *ref = NULL;
-        int r = query_text(m, "SELECT pushed FROM commits WHERE id = ?1", commit_id, NULL, 1, ref,
-                           err);
+        int r =
+            query_text(m, "SELECT pushed FROM commits WHERE id = ?1", commit_id, NULL, 1, ref, err);
         if (r == 1 && !**ref) {
                 free(*ref);
                 *ref = NULL;

@@ -131,8 +131,7 @@ int vers_meta_get_checkpoint_key(struct vers_meta *m, const char *commit_id, cha
  * 4) outside struct vers_commit; *ref NULL when it never was. */
 int vers_meta_set_pushed(struct vers_meta *m, const char *commit_id, const char *ref,
                          vers_error_t *err);
-int vers_meta_get_pushed(struct vers_meta *m, const char *commit_id, char **ref,
-                         vers_error_t *err);
+int vers_meta_get_pushed(struct vers_meta *m, const char *commit_id, char **ref, vers_error_t *err);
 /* The newest ready commit of project (NULL: of no project) with checkpoint key key: 1 found
  * (*id set, free() it), 0 none, -1 error. */
 int vers_meta_find_checkpoint(struct vers_meta *m, const char *key, const char *project, char **id,
