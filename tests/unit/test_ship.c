@@ -185,7 +185,7 @@ static void test_pod_yaml_quotes(void **state)
         assert_non_null(strstr(sb.buf, "    image: \"127.0.0.1:5000/x:1\"\n"));
         assert_non_null(strstr(sb.buf, "    - containerPort: 5432\n      protocol: TCP\n"));
         assert_non_null(strstr(sb.buf, "    - containerPort: 53\n      protocol: UDP\n"));
-        assert_non_null(strstr(sb.buf, "      value: \"a\\\"b\\x0akind: Job\"\n"));
+        assert_non_null(strstr(sb.buf, "      value: \"a\\\"b\\nkind: Job\"\n"));
         assert_null(strstr(sb.buf, "\nkind: Job"));
         assert_non_null(strstr(sb.buf, "readinessProbe:\n      tcpSocket:\n        port: 5432\n"));
         strbuf_release(&sb);

@@ -17,6 +17,10 @@ static void quoted(struct strbuf *out, const char *s)
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
                 if (*p == '"' || *p == '\\')
                         strbuf_addf(out, "\\%c", *p);
+                else if (*p == '\n')
+                        strbuf_addstr(out, "\\n");
+                else if (*p == '\t')
+                        strbuf_addstr(out, "\\t");
                 else if (*p < 0x20 || *p == 0x7f)
                         strbuf_addf(out, "\\x%02x", *p);
                 else
@@ -24,6 +28,8 @@ static void quoted(struct strbuf *out, const char *s)
         }
         strbuf_addch(out, '"');
 }
+
+static void env_list(struct strbuf *out, const char *indent, char *const *env);
 
 void vers_ship_pod_yaml(const char *id, const char *image, char *const *ports, char *const *env,
                         struct strbuf *out)
@@ -53,25 +59,123 @@ void vers_ship_pod_yaml(const char *id, const char *image, char *const *ports, c
                                     proto);
                 }
         }
-        if (env && env[0]) {
-                strbuf_addstr(out, "    env:\n");
-                for (char *const *e = env; *e; e++) {
-                        const char *eq = strchr(*e, '=');
-                        if (!eq || eq == *e)
-                                continue;
-                        _cleanup_free_ char *k = xstrndup(*e, (size_t)(eq - *e));
-                        strbuf_addstr(out, "    - name: ");
-                        quoted(out, k);
-                        strbuf_addstr(out, "\n      value: ");
-                        quoted(out, eq + 1);
-                        strbuf_addstr(out, "\n");
-                }
-        }
+        env_list(out, "    ", env);
         if (first)
                 strbuf_addf(out,
                             "    readinessProbe:\n      tcpSocket:\n        port: %d\n"
                             "      periodSeconds: 2\n      failureThreshold: 60\n",
                             first);
+}
+
+/* s as one shell word: single-quoted, each ' as '\'' */
+static void sh_word(struct strbuf *out, const char *s)
+{
+        strbuf_addch(out, '\'');
+        for (const char *p = s; *p; p++) {
+                if (*p == '\'')
+                        strbuf_addstr(out, "'\\''");
+                else
+                        strbuf_addch(out, *p);
+        }
+        strbuf_addch(out, '\'');
+}
+
+static void env_list(struct strbuf *out, const char *indent, char *const *env)
+{
+        if (!env || !env[0])
+                return;
+        strbuf_addf(out, "%senv:\n", indent);
+        for (char *const *e = env; *e; e++) {
+                const char *eq = strchr(*e, '=');
+                if (!eq || eq == *e)
+                        continue;
+                _cleanup_free_ char *k = xstrndup(*e, (size_t)(eq - *e));
+                strbuf_addf(out, "%s- name: ", indent);
+                quoted(out, k);
+                strbuf_addf(out, "\n%s  value: ", indent);
+                quoted(out, eq + 1);
+                strbuf_addch(out, '\n');
+        }
+}
+
+int vers_ship_job_script(const struct vers_ship_job_cell *cells, size_t n, struct strbuf *out,
+                         vers_error_t *err)
+{
+        strbuf_addstr(out,
+                      "/.vers/init &\n"
+                      "# the services are up when /.vers/ready says so (it waits, bounded)\n"
+                      "i=0\n"
+                      "until /.vers/ready >/dev/null 2>&1; do\n"
+                      "  i=$((i + 1)); [ \"$i\" -lt 120 ] || { echo 'vers: the services did not "
+                      "come up' >&2; exit 125; }\n"
+                      "  sleep 1\n"
+                      "done\n"
+                      "cd /project || exit 125\n"
+                      "case \"$JOB_COMPLETION_INDEX\" in\n");
+        for (size_t k = 0; k < n; k++) {
+                const struct vers_ship_job_cell *c = &cells[k];
+                strbuf_addf(out, "%zu)\n  echo ", k);
+                _cleanup_free_ char *what =
+                    xasprintf("vers: test %s, branch %s", c->test, c->branch);
+                sh_word(out, what);
+                strbuf_addstr(out, " >&2\n");
+                for (char *const *e = c->env; e && *e; e++) {
+                        const char *eq = strchr(*e, '=');
+                        _cleanup_free_ char *key = eq ? xstrndup(*e, (size_t)(eq - *e)) : NULL;
+                        if (!key || !str_is_var_name(key))
+                                return vers_make_error(err, 0,
+                                                       "test '%s', branch '%s': '%s' is not "
+                                                       "NAME=VALUE",
+                                                       c->test, c->branch, *e);
+                        strbuf_addf(out, "  export %s=", key);
+                        sh_word(out, eq + 1);
+                        strbuf_addch(out, '\n');
+                }
+                if (c->before) {
+                        strbuf_addstr(out, "  sh -c ");
+                        sh_word(out, c->before);
+                        strbuf_addstr(out, " || exit $?\n");
+                }
+                strbuf_addstr(out, "  exec sh -c ");
+                sh_word(out, c->command);
+                strbuf_addstr(out, "\n  ;;\n");
+        }
+        strbuf_addstr(out, "*)\n  echo \"vers: no cell $JOB_COMPLETION_INDEX\" >&2\n  exit 125\n"
+                           "  ;;\nesac\n");
+        return 0;
+}
+
+int vers_ship_job_yaml(const char *id, const char *image, const char *project_dir,
+                       const struct vers_ship_job_cell *cells, size_t n, char *const *env,
+                       struct strbuf *out, vers_error_t *err)
+{
+        if (n == 0)
+                return vers_make_error(err, 0, "the suite has no tests");
+        _cleanup_strbuf_ struct strbuf script = STRBUF_INIT;
+        if (vers_ship_job_script(cells, n, &script, err) < 0)
+                return -1;
+        _cleanup_free_ char *name = xasprintf("vers-suite-%s", id);
+        strbuf_addstr(out, "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: ");
+        quoted(out, name);
+        strbuf_addstr(out, "\n  annotations:\n    dev.vers.commit: ");
+        quoted(out, id);
+        strbuf_addf(out,
+                    "\nspec:\n  completionMode: Indexed\n  completions: %zu\n"
+                    "  parallelism: %zu\n  backoffLimit: 0\n  template:\n    spec:\n"
+                    "      restartPolicy: Never\n      volumes:\n      - name: project\n"
+                    "        hostPath:\n          path: ",
+                    n, n);
+        quoted(out, project_dir);
+        strbuf_addstr(out, "\n          type: Directory\n      containers:\n      - name: suite\n"
+                           "        image: ");
+        quoted(out, image);
+        strbuf_addstr(out, "\n        workingDir: \"/project\"\n        volumeMounts:\n"
+                           "        - name: project\n          mountPath: \"/project\"\n");
+        env_list(out, "        ", env);
+        strbuf_addstr(out, "        command:\n        - \"/bin/sh\"\n        - \"-c\"\n        - ");
+        quoted(out, script.buf);
+        strbuf_addch(out, '\n');
+        return 0;
 }
 
 int vers_ship_kube_pod(struct vers_ctx *ctx, const char *commit, const char *image,

@@ -41,6 +41,25 @@ int vers_ship_kube_pod(struct vers_ctx *ctx, const char *commit, const char *ima
 void vers_ship_pod_yaml(const char *id, const char *image, char *const *ports, char *const *env,
                         struct strbuf *out);
 
+/* One completion of the suite's Job: a test×branch cell (test/matrix.h's order). */
+struct vers_ship_job_cell {
+        const char *test, *branch;
+        const char *command;
+        const char *before; /* NULL: none */
+        char *const *env;   /* "K=V", NULL-terminated; NULL: none */
+};
+/* The container's sh script: start /.vers/init in the background, wait for /.vers/ready,
+ * cd /project, then case $JOB_COMPLETION_INDEX → that cell's env, before and command (its
+ * status is the pod's). Every value is one single-quoted shell word. -1 when an env entry is
+ * not NAME=VALUE. */
+int vers_ship_job_script(const struct vers_ship_job_cell *cells, size_t n, struct strbuf *out,
+                         vers_error_t *err);
+/* The Indexed Job (completions = parallelism = n) running image with the project directory
+ * as the volume "project" (hostPath project_dir, at /project). */
+int vers_ship_job_yaml(const char *id, const char *image, const char *project_dir,
+                       const struct vers_ship_job_cell *cells, size_t n, char *const *env,
+                       struct strbuf *out, vers_error_t *err);
+
 /* ---- the layer writer (export.c), also for tests/unit/test_ship.c ------------------------- */
 
 struct vers_ship_layer_opts {
