@@ -49,7 +49,8 @@ enum {
         CLI_ID_MIGRATIONS,
         CLI_ID_PULL,
         CLI_ID_FORMAT,
-        CLI_ID_IMAGE
+        CLI_ID_IMAGE,
+        CLI_ID_SUITE
 };
 
 struct cli_spec {

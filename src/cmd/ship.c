@@ -123,32 +123,48 @@ int cmd_pull(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 static const struct cli_opt kube_opts[] = {
     {CLI_ID_IMAGE, NULL, "image", "REF", "the image to run (default: where the commit was pushed)",
      0, 0},
+    {CLI_ID_SUITE, NULL, "suite", NULL,
+     "an Indexed Job instead: one completion per test×branch cell of the suite\n"
+     "(FILE, default vers-integration.yaml of the project)",
+     0, 0},
     {0},
 };
 
 const struct cli_spec cli_spec_kube = {
     .name = "kube",
     .operands = "COMMIT",
+    .more = "COMMIT --suite [FILE]",
     .about = "Print a Pod manifest (YAML) that runs a pushed commit: its service ports, a\n"
-             "readiness probe on the first, its env ('podman kube play' takes it).\n",
+             "readiness probe on the first, its env ('podman kube play' takes it).\n"
+             "With --suite, an Indexed Job: each completion's pod runs the image's services\n"
+             "(/.vers/init), waits for them, then its cell's 'before' and 'command' with the\n"
+             "branch's env, in the suite's directory, mounted as the volume 'project' (a\n"
+             "hostPath of that directory: replace it with your CI's checkout).\n",
     .opts = kube_opts,
     .min_operands = 1,
-    .max_operands = 1,
+    .max_operands = 2,
     .missing = "which commit?",
 };
 
 int cmd_kube(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
         const char *image = NULL;
+        bool suite = false;
         _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_kube, argc, argv);
         int c;
-        while ((c = cli_next(&p)) > 0)
+        while ((c = cli_next(&p)) > 0) {
                 if (c == CLI_ID_IMAGE)
                         image = p.arg;
+                suite |= c == CLI_ID_SUITE;
+        }
         if (c < 0)
                 return cli_parse_exit(c);
+        if (p.n_operands > 1 && !suite)
+                return cli_usage_error(&cli_spec_kube, "a suite FILE goes with --suite");
         _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
-        if (vers_ship_kube_pod(ctx, p.operands[0], image, &out, err) < 0)
+        if ((suite ? vers_ship_kube_job(ctx, p.operands[0], image,
+                                        p.n_operands > 1 ? p.operands[1] : NULL, &out, err)
+                   : vers_ship_kube_pod(ctx, p.operands[0], image, &out, err)) < 0)
                 return -1;
         fputs(out.buf, stdout);
         return 0;

@@ -46,25 +46,23 @@ blobs_put_since() {
         echo "$output"
         [ "$status" -eq 0 ]
         [[ "$output" == *"pushed shipped to 127.0.0.1:$REGISTRY_PORT/shop:1"* ]]
-        local image_layer
-        image_layer=$(echo "$output" | sed -n 's/.*export: image layer sha256:\([0-9a-f]*\).*/\1/p')
-        [ -n "$image_layer" ]
-        # the image's layer, the commit's, the config (the base's layer the registry has in
-        # deb:12 already: skopeo mounts it from there)
-        blobs_put_since "$n"
-        [ "$(blobs_put_since "$n" | wc -l)" -eq 3 ]
-        blobs_put_since "$n" | grep -q "^$image_layer"
+        # skopeo compresses the image's layer and the commit's on the way (the digests the
+        # registry sees are the compressed ones), and sends the config; the base's layer the
+        # registry has in deb:12 already: it is mounted from there, not sent
+        blobs_put_since "$n" > "$BATS_FILE_TMPDIR/put1"
+        cat "$BATS_FILE_TMPDIR/put1"
+        [ "$(wc -l < "$BATS_FILE_TMPDIR/put1")" -eq 3 ]
         n=$(($(wc -l < "$REGISTRY_DIR/log") + 1))
         VERS_PROGRESS=1 run vers push second "127.0.0.1:$REGISTRY_PORT/shop:2"
         echo "$output"
         [ "$status" -eq 0 ]
         [[ "$output" == *"the image layer"*"is kept from before"* ]]
-        # only the commit's layer and the config are sent: the base's and the image's are
-        # there already (skopeo asks with HEAD first)
-        blobs_put_since "$n"
-        [ "$(blobs_put_since "$n" | wc -l)" -eq 2 ]
-        ! blobs_put_since "$n" | grep -q "^$image_layer"
-        tail -n +"$n" "$REGISTRY_DIR/log" | grep -q "\"HEAD /v2/shop/blobs/sha256:$image_layer"
+        # only the new commit's layer and its config are sent; the image's layer is not
+        # sent again (nothing the first push sent is in the second)
+        blobs_put_since "$n" > "$BATS_FILE_TMPDIR/put2"
+        cat "$BATS_FILE_TMPDIR/put2"
+        [ "$(wc -l < "$BATS_FILE_TMPDIR/put2")" -eq 2 ]
+        [ -z "$(comm -12 "$BATS_FILE_TMPDIR/put1" "$BATS_FILE_TMPDIR/put2")" ]
 }
 
 @test "vers pull makes the image a ready cold commit: id, tag, checkpoint key kept" {

@@ -2,10 +2,13 @@
  * every value a user or an image chose is a double-quoted scalar with its escapes, so no value
  * can end its line or change the document's structure. */
 #include "engine/engine.h"
+#include "format/suite.h"
 #include "services/services.h"
 #include "ship/ship.h"
 #include "state/refs.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,8 +181,9 @@ int vers_ship_job_yaml(const char *id, const char *image, const char *project_di
         return 0;
 }
 
-int vers_ship_kube_pod(struct vers_ctx *ctx, const char *commit, const char *image,
-                       struct strbuf *out, vers_error_t *err)
+/* the commit's id, and the image to run (*image, or where it was pushed) */
+static int kube_commit(struct vers_ctx *ctx, const char *commit, const char **image, char **id,
+                       char **pushed, vers_error_t *err)
 {
         struct vers_ref r = {0};
         if (vers_resolve(ctx, commit, &r, err) < 0)
@@ -189,22 +193,25 @@ int vers_ship_kube_pod(struct vers_ctx *ctx, const char *commit, const char *ima
                 return vers_make_error(err, 0, "no commit named '%s' (see 'vers commit list')",
                                        commit);
         }
-        _cleanup_free_ char *id = xstrdup(r.id);
+        *id = xstrdup(r.id);
         vers_ref_clear(&r);
-        _cleanup_free_ char *pushed = NULL;
-        if (!image) {
-                if (vers_meta_get_pushed(&ctx->meta, id, &pushed, err) < 0)
-                        return -1;
-                if (!pushed)
-                        return vers_make_error(err, 0,
-                                               "commit '%s' was never pushed (vers push %s REF, "
-                                               "or --image REF)",
-                                               commit, commit);
-                image = pushed;
-        }
-        _cleanup_free_ char *croot = vers_store_commit_rootfs(&ctx->store, id);
-        _cleanup_strv_ char **pids = NULL, **ports = NULL, **env = NULL;
-        vers_services_runtime(croot, &pids, &ports);
+        if (*image)
+                return 0;
+        if (vers_meta_get_pushed(&ctx->meta, *id, pushed, err) < 0)
+                return -1;
+        if (!*pushed)
+                return vers_make_error(err, 0,
+                                       "commit '%s' was never pushed (vers push %s REF, or "
+                                       "--image REF)",
+                                       commit, commit);
+        *image = *pushed;
+        return 0;
+}
+
+/* the commit's /.vers/env without PATH (the image's config has it) */
+static char **commit_env(const char *croot)
+{
+        char **env = NULL;
         _cleanup_free_ char *text = NULL;
         if (vers_read_file_in_root(croot, ".vers/env", 0, &text, NULL, NULL) == 0) {
                 char *save = NULL;
@@ -212,6 +219,89 @@ int vers_ship_kube_pod(struct vers_ctx *ctx, const char *commit, const char *ima
                         if (strchr(l, '=') && !str_startswith(l, "PATH="))
                                 strv_push(&env, l);
         }
+        return env;
+}
+
+int vers_ship_kube_pod(struct vers_ctx *ctx, const char *commit, const char *image,
+                       struct strbuf *out, vers_error_t *err)
+{
+        _cleanup_free_ char *id = NULL, *pushed = NULL;
+        if (kube_commit(ctx, commit, &image, &id, &pushed, err) < 0)
+                return -1;
+        _cleanup_free_ char *croot = vers_store_commit_rootfs(&ctx->store, id);
+        _cleanup_strv_ char **pids = NULL, **ports = NULL, **env = commit_env(croot);
+        vers_services_runtime(croot, &pids, &ports);
         vers_ship_pod_yaml(id, image, ports, env, out);
         return 0;
+}
+
+/* The suite's cells in run order (test/matrix.h's rule: tests in vers_suite_order's order,
+ * each test's branches as written, "default" for a test without branches). */
+static int suite_cells(const struct vers_suite *s, struct vers_ship_job_cell **out, size_t *n,
+                       vers_error_t *err)
+{
+        size_t *order = NULL;
+        if (vers_suite_order(s, &order, err) < 0)
+                return -1;
+        struct vers_ship_job_cell *v = NULL;
+        size_t k = 0;
+        for (size_t i = 0; i < s->n_tests; i++) {
+                const struct vers_suite_test *t = &s->tests[order[i]];
+                size_t nb = t->n_branches ? t->n_branches : 1;
+                v = xrealloc(v, (k + nb) * sizeof *v);
+                for (size_t b = 0; b < nb; b++) {
+                        const struct vers_suite_branch *br = t->n_branches ? &t->branches[b] : NULL;
+                        v[k++] = (struct vers_ship_job_cell){
+                            .test = t->name,
+                            .branch = br ? br->name : "default",
+                            .command = t->command,
+                            .before = br ? br->before : NULL,
+                            .env = br ? br->env : NULL,
+                        };
+                }
+        }
+        free(order);
+        *out = v;
+        *n = k;
+        return 0;
+}
+
+int vers_ship_kube_job(struct vers_ctx *ctx, const char *commit, const char *image,
+                       const char *suite_file, struct strbuf *out, vers_error_t *err)
+{
+        _cleanup_free_ char *id = NULL, *pushed = NULL;
+        if (kube_commit(ctx, commit, &image, &id, &pushed, err) < 0)
+                return -1;
+        _cleanup_free_ char *path =
+            suite_file ? xstrdup(suite_file)
+            : ctx->project_dir ? xasprintf("%s/vers-integration.yaml", ctx->project_dir)
+                               : NULL;
+        if (!path)
+                return vers_make_error(err, 0, "no project here: name the suite (--suite FILE)");
+        char real[PATH_MAX];
+        struct vers_suite s;
+        if (vers_suite_load(path, &s, err) < 0)
+                return -1;
+        int ret = -1;
+        struct vers_ship_job_cell *cells = NULL;
+        size_t n = 0;
+        _cleanup_free_ char *dir = NULL, *croot = vers_store_commit_rootfs(&ctx->store, id);
+        _cleanup_strv_ char **env = commit_env(croot);
+        if (!realpath(path, real)) {
+                vers_make_error(err, errno, "'%s'", path);
+                goto out;
+        }
+        dir = xstrdup(real);
+        *strrchr(dir, '/') = '\0';
+        if (!*dir) {
+                free(dir);
+                dir = xstrdup("/");
+        }
+        if (suite_cells(&s, &cells, &n, err) < 0)
+                goto out;
+        ret = vers_ship_job_yaml(id, image, dir, cells, n, env, out, err);
+out:
+        free(cells);
+        vers_suite_free(&s);
+        return ret;
 }

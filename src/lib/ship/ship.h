@@ -36,6 +36,11 @@ int vers_ship_push(struct vers_ctx *ctx, const char *commit, const char *ref, ve
  * (image NULL: the last ref it was pushed to), into out. */
 int vers_ship_kube_pod(struct vers_ctx *ctx, const char *commit, const char *image,
                        struct strbuf *out, vers_error_t *err);
+/* 'vers kube COMMIT --suite [FILE]': the Indexed Job of the suite (FILE, default the
+ * project's vers-integration.yaml), one completion per test×branch cell, running image (NULL:
+ * where the commit was pushed) with the suite's directory as the volume "project". */
+int vers_ship_kube_job(struct vers_ctx *ctx, const char *commit, const char *image,
+                       const char *suite_file, struct strbuf *out, vers_error_t *err);
 /* The Pod manifest for image (a reference) of commit id, serving ports ("5432/tcp"), with
  * env ("K=V"): pure, for tests too. Every value is a YAML double-quoted scalar. */
 void vers_ship_pod_yaml(const char *id, const char *image, char *const *ports, char *const *env,
