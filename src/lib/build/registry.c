@@ -22,7 +22,9 @@
  * are symlinks (vers writes there through host paths) and replaces its /.vers. Its files keep their
  * owners (uid 999 is 999 inside the env: layer.c shifts the tree into the env's id range). Its
  * configuration (Env, WorkingDir, User, Entrypoint, Cmd, ExposedPorts, StopSignal) becomes the
- * stage's, which the Dockerfile then overrides, as docker build does.
+ * stage's, which the Dockerfile then overrides, as docker build does. The base layer names its
+ * manifest digest in VERS_BASE_FILE, for vers export (ship/), which puts the image's own layers
+ * first. vers pull (ship/pull.c) pulls and unpacks with the same functions.
  */
 #include "build/build-private.h"
 #include "format/imageref.h"
