@@ -272,10 +272,10 @@ int vers_ship_kube_job(struct vers_ctx *ctx, const char *commit, const char *ima
         _cleanup_free_ char *id = NULL, *pushed = NULL;
         if (kube_commit(ctx, commit, &image, &id, &pushed, err) < 0)
                 return -1;
-        _cleanup_free_ char *path =
-            suite_file ? xstrdup(suite_file)
-            : ctx->project_dir ? xasprintf("%s/vers-integration.yaml", ctx->project_dir)
-                               : NULL;
+        _cleanup_free_ char *path = suite_file ? xstrdup(suite_file)
+                                    : ctx->project_dir
+                                        ? xasprintf("%s/vers-integration.yaml", ctx->project_dir)
+                                        : NULL;
         if (!path)
                 return vers_make_error(err, 0, "no project here: name the suite (--suite FILE)");
         char real[PATH_MAX];

@@ -9,10 +9,12 @@
  */
 #include "base/names.h"
 #include "build/build.h"
+#include "os/sandbox.h"
 #include "ship/ship.h"
 #include "state/refs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,6 +71,17 @@ void vers_ship_annotations_clear(struct vers_ship_annotations *a)
         memset(a, 0, sizeof *a);
 }
 
+/* the marker written by the host's root becomes the env root's (its /.vers is a directory:
+ * vers_registry_unpack checked; the marker itself was just written, not followed) */
+static int own_marker(struct vers_ctx *ctx, const char *ipath, vers_error_t *err)
+{
+        _cleanup_free_ char *p = xasprintf("%s/%s", ipath, VERS_OWN_ROOT_MARKER);
+        if (fchownat(AT_FDCWD, p, ctx->idmap.root_uid, ctx->idmap.root_gid, AT_SYMLINK_NOFOLLOW) <
+            0)
+                return vers_make_error(err, errno, "cannot chown '%s'", p);
+        return 0;
+}
+
 int vers_ship_pull(struct vers_ctx *ctx, const char *ref, struct vers_commit *out,
                    vers_error_t *err)
 {
@@ -108,8 +121,14 @@ int vers_ship_pull(struct vers_ctx *ctx, const char *ref, struct vers_commit *ou
                 goto undo;
         made_image = true;
         vers_progress(ctx, "pull: unpacking %.19s", digest);
-        if (vers_registry_unpack(ctx, image, ref, ipath, true, err) < 0 ||
-            vers_subvol_set_readonly(ipath, true, err) < 0)
+        if (vers_registry_unpack(ctx, image, ref, ipath, true, err) < 0)
+                goto undo;
+        /* the tree is a whole image: it has its own /usr, whatever its /.vers says; the
+         * base its builder named is not this root's (export takes the tree as one layer) */
+        if (vers_write_file_in_root(ipath, VERS_OWN_ROOT_MARKER, "oci\n", 4, 0644, err) < 0 ||
+            (vers_exists_in_root(ipath, VERS_BASE_FILE) &&
+             vers_unlink_in_root(ipath, VERS_BASE_FILE, err) < 0) ||
+            own_marker(ctx, ipath, err) < 0 || vers_subvol_set_readonly(ipath, true, err) < 0)
                 goto undo;
         close(lockfd);
         lockfd = -1;
