@@ -376,6 +376,23 @@ static void test_upgrade_from_version_2(void **state)
         assert_int_equal(vers_meta_set_checkpoint_key(&m, "nosuch", "K", &err), -1);
         assert_non_null(strstr(err->msg, "no commit 'nosuch'"));
         vers_error_free(&err);
+        /* a commit's key read back (vers export's annotation); none is NULL */
+        char *key = NULL;
+        assert_int_equal(vers_meta_get_checkpoint_key(&m, "k1", &key, &err), 0);
+        assert_string_equal(key, "K");
+        free(key);
+        assert_int_equal(vers_meta_get_checkpoint_key(&m, "k2", &key, &err), 0);
+        assert_null(key);
+        /* version 4: where a commit was pushed, upgraded in place from 2 */
+        char *ref = NULL;
+        assert_int_equal(vers_meta_get_pushed(&m, "k1", &ref, &err), 0);
+        assert_null(ref);
+        assert_int_equal(vers_meta_set_pushed(&m, "k1", "127.0.0.1:5000/x:1", &err), 0);
+        assert_int_equal(vers_meta_get_pushed(&m, "k1", &ref, &err), 0);
+        assert_string_equal(ref, "127.0.0.1:5000/x:1");
+        free(ref);
+        assert_int_equal(vers_meta_set_pushed(&m, "nosuch", "r", &err), -1);
+        vers_error_free(&err);
         vers_meta_close(&m);
         /* opening again migrates nothing twice */
         assert_int_equal(vers_meta_open(db, &m, &err), 0);
