@@ -84,6 +84,9 @@ static void test_layer_diff(void **state)
         put(upper, "pid", "4343");
         SH("ln %s/c %s/c2", upper, upper);
         SH("ln -s c %s/link", upper);
+        /* names in no charset, and UTF-8 ones, are written as their bytes (a C locale) */
+        put(upper, "z\xff", "");
+        SH("ln -s 'caf\xc3\xa9' %s/z\xc3\xa9", upper);
         /* an env id (host 100005) and one outside the range (host 7) */
         SH("chown 100005:100006 %s/c && chown 7:7 %s/d/b", upper, upper);
         struct vers_idmap m = {.base = 100000, .root_uid = 0, .root_gid = 0};
@@ -100,8 +103,10 @@ static void test_layer_diff(void **state)
                                  "d/b 65534 65534 f\n"
                                  ".wh.gone 0 0 f\n"
                                  "link 0 0 l\n"
-                                 ".wh.pid 0 0 f\n");
-        assert_int_equal(r1.entries, 7);
+                                 ".wh.pid 0 0 f\n"
+                                 "z\xc3\xa9 0 0 l\n"
+                                 "z\xff 0 0 f\n");
+        assert_int_equal(r1.entries, 9);
         assert_true(str_startswith(r1.digest, "sha256:"));
         assert_int_equal(strlen(r1.digest), 71);
         /* the same trees: the same bytes */

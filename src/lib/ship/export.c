@@ -295,7 +295,11 @@ int vers_ship_write_layer(const char *upper, const char *lower, const char *out,
         EVP_DigestInit_ex(w->md, EVP_sha256(), NULL);
         w->a = archive_write_new();
         int ret = -1;
+        /* names are the file system's bytes, whatever the locale: pax headers say so
+         * (hdrcharset=BINARY) instead of converting them, which fails for any name that is
+         * not in the locale's charset */
         if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+            archive_write_set_format_option(w->a, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK ||
             archive_write_open(w->a, w, NULL, w_write, NULL) != ARCHIVE_OK) {
                 fail_archive(w, out);
                 goto out;
