@@ -26,7 +26,8 @@ void vers_registry_reason(const char *out, char *buf, size_t n);
  * *lockfd (close it) while the caller unpacks. */
 int vers_registry_pull(struct vers_ctx *ctx, const char *ref, char **image, char **digest,
                        int *lockfd, vers_error_t *err);
-/* Unpack image ("LAYOUT:TAG") into the empty directory path as registry.c does for FROM (no
+/* Unpack image ("LAYOUT:TAG") into the empty directory path as registry.c does for FROM (what
+ * starts its messages: "FROM x", "'x'"; no
  * device nodes, no symlinked skeleton directories, 0755 root, ids shifted into the root's
  * range); keep_vers keeps the image's /.vers (an image vers exported), else it goes. */
 int vers_registry_unpack(struct vers_ctx *ctx, const char *image, const char *ref, const char *path,

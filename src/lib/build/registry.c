@@ -318,7 +318,7 @@ static int check_skeleton(const char *path, const char *ref, vers_error_t *err)
                 struct stat st;
                 if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
                         return vers_make_error(err, 0,
-                                               "FROM %s: /%s is a symbolic link in the image; "
+                                               "%s: /%s is a symbolic link in the image; "
                                                "vers needs a directory there",
                                                ref, skeleton[i]);
         }
@@ -353,10 +353,10 @@ static int remove_devices(struct vers_ctx *ctx, const char *path, const char *re
         devices_failed = 0;
         if (nftw(path, remove_device, 64, FTW_PHYS | FTW_MOUNT) != 0)
                 return vers_make_error(err, devices_failed ? devices_failed : errno,
-                                       "FROM %s: cannot remove the image's device nodes", ref);
+                                       "%s: cannot remove the image's device nodes", ref);
         if (devices_removed)
                 vers_notice(ctx,
-                            "FROM %s: %zu device node%s of the image left out (an env's "
+                            "%s: %zu device node%s of the image left out (an env's "
                             "/dev is vers's)",
                             ref, devices_removed, devices_removed == 1 ? "" : "s");
         return 0;
@@ -368,34 +368,33 @@ struct unpack {
         const char *digest; /* its manifest's, in the layout */
 };
 
-int vers_registry_unpack(struct vers_ctx *ctx, const char *image, const char *ref, const char *path,
-                         bool keep_vers, vers_error_t *err)
+int vers_registry_unpack(struct vers_ctx *ctx, const char *image, const char *what,
+                         const char *path, bool keep_vers, vers_error_t *err)
 {
-        const struct unpack uu = {image, ref, NULL}, *u = &uu;
+        const struct unpack uu = {image, what, NULL}, *u = &uu;
         /* umoci takes an existing (empty) directory: the new subvolume itself */
         char *argv[] = {"umoci", "raw", "unpack", "--image", (char *)u->image, (char *)path, NULL};
         _cleanup_free_ char *out = NULL;
         int rc = vers_run(argv, &out, err);
         if (rc < 0)
-                return vers_error_wrap(err, "FROM %s: umoci", u->ref);
+                return vers_error_wrap(err, "%s: umoci", u->ref);
         if (rc != 0) {
                 _cleanup_free_ char *why = last_message(out ? out : "");
-                return vers_make_error(err, 0, "FROM %s: umoci raw unpack failed (exit %d): %s",
-                                       u->ref, rc, why);
+                return vers_make_error(err, 0, "%s: umoci raw unpack failed (exit %d): %s", u->ref,
+                                       rc, why);
         }
         /* umoci leaves the root of what it unpacked 0700, which keeps every user but root
          * out of the whole tree (apt's _apt, exim's checks of its users): a container's root is
          * 0755 */
         if (chmod(path, 0755) < 0)
-                return vers_make_error(err, errno, "FROM %s: cannot chmod '%s'", u->ref, path);
+                return vers_make_error(err, errno, "%s: cannot chmod '%s'", u->ref, path);
         /* /.vers is vers's: whatever the image has there goes (but vers pull's image is a
          * commit vers exported, whose /.vers it runs as an env's own files) */
         _cleanup_free_ char *dotvers = xasprintf("%s/.vers", path);
         struct stat st;
         if (!keep_vers && lstat(dotvers, &st) == 0 &&
             (S_ISDIR(st.st_mode) ? vers_rm_rf(dotvers, err) : unlink(dotvers)) < 0)
-                return vers_make_error(err, errno, "FROM %s: cannot remove the image's /.vers",
-                                       u->ref);
+                return vers_make_error(err, errno, "%s: cannot remove the image's /.vers", u->ref);
         if (keep_vers && lstat(dotvers, &st) == 0 && !S_ISDIR(st.st_mode))
                 return vers_make_error(err, 0, "%s: its /.vers is not a directory", u->ref);
         if (remove_devices(ctx, path, u->ref, err) < 0 || check_skeleton(path, u->ref, err) < 0 ||
@@ -410,7 +409,8 @@ static int apply_registry(struct build *b, const char *id, const char *path, voi
                           vers_error_t *err)
 {
         const struct unpack *u = arg;
-        if (vers_registry_unpack(b->ctx, u->image, u->ref, path, false, err) < 0)
+        _cleanup_free_ char *what = xasprintf("FROM %s", u->ref);
+        if (vers_registry_unpack(b->ctx, u->image, what, path, false, err) < 0)
                 return -1;
         if (vers_write_file_in_root(path, VERS_OWN_ROOT_MARKER, "oci\n", 4, 0644, err) < 0)
                 return -1;

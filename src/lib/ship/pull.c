@@ -113,7 +113,7 @@ int vers_ship_pull(struct vers_ctx *ctx, const char *ref, struct vers_commit *ou
             .owner_start = vers_my_start(),
         };
         _cleanup_free_ char *ipath = vers_store_image_path(&ctx->store, img.id);
-        _cleanup_free_ char *cdir = NULL, *croot = NULL;
+        _cleanup_free_ char *cdir = NULL, *croot = NULL, *what = xasprintf("'%s'", ref);
         bool made_image = false, made_commit = false;
         if (vers_meta_put_image(&ctx->meta, &img, err) < 0)
                 goto out;
@@ -121,7 +121,7 @@ int vers_ship_pull(struct vers_ctx *ctx, const char *ref, struct vers_commit *ou
                 goto undo;
         made_image = true;
         vers_progress(ctx, "pull: unpacking %.19s", digest);
-        if (vers_registry_unpack(ctx, image, ref, ipath, true, err) < 0)
+        if (vers_registry_unpack(ctx, image, what, ipath, true, err) < 0)
                 goto undo;
         /* the tree is a whole image: it has its own /usr, whatever its /.vers says; the
          * base its builder named is not this root's (export takes the tree as one layer) */
