@@ -27,16 +27,19 @@ static int run_command(const struct cli_cmd *cmd, int argc, char **argv)
         ctx.notice = cli_say;
         vers_error_t err = NULL;
         int rc = 0;
-        if (cmd->flags & CLI_OPENS_STORE)
+        unsigned setup = cli_setup(cmd, argc, argv);
+        if (setup & CLI_OPENS_STORE)
                 rc = vers_open(&ctx, &err);
+        else if (setup & CLI_FINDS_PROJECT)
+                rc = vers_open_project(&ctx, &err);
         /* a project: vers.toml, .vers/ or vers-integration.yaml alone (engine/open.c) */
-        if (rc == 0 && (cmd->flags & CLI_NEEDS_PROJECT) && !ctx.project_dir)
+        if (rc == 0 && (setup & CLI_NEEDS_PROJECT) && !ctx.project_dir)
                 rc = vers_make_error(&err, 0,
                                      "no vers.toml or vers-integration.yaml here or above (run "
                                      "'vers init')");
         if (rc == 0)
                 rc = cmd->fn(&ctx, argc, argv, &err);
-        if (cmd->flags & CLI_OPENS_STORE)
+        if (setup & (CLI_OPENS_STORE | CLI_FINDS_PROJECT))
                 vers_close(&ctx);
         if (rc < 0) {
                 cli_say(err ? err->msg : "unknown error");

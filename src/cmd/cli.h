@@ -48,6 +48,9 @@ enum {
         CLI_ID_JUNIT,
         CLI_ID_MIGRATIONS,
         CLI_ID_PULL,
+        CLI_ID_LIST,
+        CLI_ID_SHARD,
+        CLI_ID_MERGE_JUNIT,
         CLI_ID_FORMAT,
         CLI_ID_IMAGE,
         CLI_ID_SUITE
@@ -62,6 +65,11 @@ struct cli_spec {
         int min_operands;
         int max_operands;    /* -1: any number */
         const char *missing; /* the complaint when fewer than min_operands are given */
+        /* options that, given, replace the command's setup flags (cli_setup), ended by {0} */
+        const struct cli_opt_setup {
+                int id;         /* an option's id */
+                unsigned flags; /* CLI_FINDS_PROJECT, CLI_NO_SETUP, ... */
+        } * setups;
 };
 
 /* A parse of argv (argv[0] is the command's name) against a spec. */
@@ -104,6 +112,8 @@ enum {
         CLI_OPENS_STORE = 1,   /* vers_open(): root, the store, the metadata, the project */
         CLI_NEEDS_PROJECT = 2, /* fails without a vers.toml here or above */
         CLI_HIDDEN = 4,        /* not in 'vers --help' (tests' helpers) */
+        CLI_FINDS_PROJECT = 8, /* vers_open_project() only: no root, store or metadata */
+        CLI_NO_SETUP = 16,     /* (an option's setup) nothing at all: no project either */
 };
 
 struct cli_cmd {
@@ -127,6 +137,9 @@ void cli_print_help(const struct cli_cmd *cmd, FILE *f);
 /* Check argv against cmd's spec, printing --help or the complaint: 0 when a handler may run,
  * CLI_HELP or CLI_BAD. */
 int cli_check(const struct cli_cmd *cmd, int argc, char **argv);
+/* The setup main() does for a checked command line: cmd's flags, or those its spec's setups
+ * give the last such option given ('vers test --list' finds the project, opens no store). */
+unsigned cli_setup(const struct cli_cmd *cmd, int argc, char **argv);
 
 /* ---- output ------------------------------------------------------------------------------ */
 

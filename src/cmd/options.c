@@ -357,3 +357,16 @@ int cli_check(const struct cli_cmd *cmd, int argc, char **argv)
                 cli_print_help(cmd, stdout);
         return c;
 }
+
+unsigned cli_setup(const struct cli_cmd *cmd, int argc, char **argv)
+{
+        _cleanup_parse_ struct cli_parse p = cli_parse_start(cmd->spec, argc, argv);
+        unsigned flags = cmd->flags;
+        int c;
+        while ((c = cli_next(&p)) > 0) {
+                for (const struct cli_opt_setup *o = cmd->spec->setups; o && o->id; o++)
+                        if (o->id == c)
+                                flags = o->flags;
+        }
+        return flags;
+}

@@ -1,5 +1,6 @@
 /* vers test: run vers-integration.yaml */
 #include "cli.h"
+#include "ship/junit.h"
 #include "test/runner.h"
 
 #include <string.h>
@@ -16,7 +17,21 @@ static const struct cli_opt test_opts[] = {
     {CLI_ID_KEEP_FAILED, NULL, "keep-failed", NULL,
      "keep failing branches' envs for 'vers connect'", 0, 0},
     {CLI_ID_JUNIT, NULL, "junit", "FILE", "write a JUnit XML report", 0, 0},
-    {CLI_ID_JSON, NULL, "json", NULL, "print the report as JSON", 0, 0},
+    {CLI_ID_SHARD, NULL, "shard", "I/N",
+     "run (or list) only slice I of N of the test×branch matrix:\n"
+     "cell k (from 0, in --list's order) is in shard k % N + 1, the\n"
+     "same on every machine; checkpoints are made or reused as ever;\n"
+     "a depends_on on a test of another shard is not waited for",
+     0, 0},
+    {CLI_ID_LIST, NULL, "list", NULL,
+     "print the matrix, one TEST/BRANCH a line, in run order, and\n"
+     "exit: nothing is built or run (no root or store needed)",
+     0, 0},
+    {CLI_ID_MERGE_JUNIT, NULL, "merge-junit", "OUT",
+     "merge the --junit reports given as operands (the shards') into\n"
+     "OUT, counts summed; a test/branch in two of them is an error",
+     0, 0},
+    {CLI_ID_JSON, NULL, "json", NULL, "print the report (or --list's matrix) as JSON", 0, 0},
     {0},
 };
 
@@ -26,93 +41,22 @@ const struct cli_spec cli_spec_test = {
              "checkpoints in order (committing after each; an unchanged checkpoint is reused, "
              "not\nrebuilt), then every test's branches on envs branched from the last "
              "checkpoint, in\ndepends_on order, N branches at a time. Exits 0 only when "
-             "everything passed.\n",
+             "everything passed.\n\n"
+             "A CI matrix splits the suite: each of N jobs runs 'vers test --shard I/N --junit\n"
+             "shard-I.xml', and a last one 'vers test --merge-junit all.xml shard-*.xml'.\n",
+    .more = "--list [--shard I/N] [--json] [-f FILE] [--migrations DIR]\n"
+            "--merge-junit OUT REPORT.xml...",
     .opts = test_opts,
+    .max_operands = -1,
+    /* a listing reads the suite only; a merge reads the files it is given */
+    .setups = (const struct cli_opt_setup[]){{CLI_ID_LIST, CLI_FINDS_PROJECT},
+                                             {CLI_ID_MERGE_JUNIT, CLI_NO_SETUP},
+                                             {0, 0}},
 };
 
 static void live(const char *msg)
 {
         fprintf(stderr, "vers test: %s\n", msg);
-}
-
-/* XML text: escaped, and without the control characters XML 1.0 cannot hold */
-static void add_xml(struct strbuf *sb, const char *s)
-{
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                switch (*p) {
-                case '<':
-                        strbuf_addstr(sb, "&lt;");
-                        break;
-                case '>':
-                        strbuf_addstr(sb, "&gt;");
-                        break;
-                case '&':
-                        strbuf_addstr(sb, "&amp;");
-                        break;
-                case '"':
-                        strbuf_addstr(sb, "&quot;");
-                        break;
-                default:
-                        if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
-                                strbuf_addch(sb, '?');
-                        else
-                                strbuf_addch(sb, (char)*p);
-                }
-        }
-}
-
-static int write_junit(const char *path, const struct vers_test_report *rep, vers_error_t *err)
-{
-        struct strbuf sb = STRBUF_INIT;
-        strbuf_addf(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"");
-        add_xml(&sb, rep->suite);
-        strbuf_addf(&sb, "\" tests=\"%zu\" failures=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
-                    rep->n_results, rep->failed, rep->skipped, rep->seconds);
-        for (size_t i = 0; i < rep->n_results;) {
-                size_t j = i;
-                int failures = 0, skipped = 0;
-                double time = 0;
-                for (; j < rep->n_results && !strcmp(rep->results[j].test, rep->results[i].test);
-                     j++) {
-                        failures += rep->results[j].status == VERS_TEST_FAILED;
-                        skipped += rep->results[j].status == VERS_TEST_SKIPPED;
-                        time += rep->results[j].seconds;
-                }
-                strbuf_addstr(&sb, "  <testsuite name=\"");
-                add_xml(&sb, rep->results[i].test);
-                strbuf_addf(&sb, "\" tests=\"%zu\" failures=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
-                            j - i, failures, skipped, time);
-                for (size_t k = i; k < j; k++) {
-                        const struct vers_test_result *r = &rep->results[k];
-                        strbuf_addstr(&sb, "    <testcase classname=\"");
-                        add_xml(&sb, rep->suite);
-                        strbuf_addch(&sb, '.');
-                        add_xml(&sb, r->test);
-                        strbuf_addstr(&sb, "\" name=\"");
-                        add_xml(&sb, r->branch);
-                        strbuf_addf(&sb, "\" time=\"%.3f\"", r->seconds);
-                        if (r->status == VERS_TEST_PASSED) {
-                                strbuf_addstr(&sb, "/>\n");
-                                continue;
-                        }
-                        if (r->status == VERS_TEST_SKIPPED) {
-                                strbuf_addstr(&sb, "><skipped message=\"");
-                                add_xml(&sb, r->output ? r->output : "");
-                                strbuf_addstr(&sb, "\"/></testcase>\n");
-                                continue;
-                        }
-                        strbuf_addf(&sb, "><failure message=\"%s exited with %d\">",
-                                    r->before_failed ? "before" : "command", r->exit_code);
-                        add_xml(&sb, r->output ? r->output : "");
-                        strbuf_addstr(&sb, "</failure></testcase>\n");
-                }
-                strbuf_addstr(&sb, "  </testsuite>\n");
-                i = j;
-        }
-        strbuf_addstr(&sb, "</testsuites>\n");
-        int r = vers_write_file_atomic(path, sb.buf, sb.len, 0644, err);
-        strbuf_release(&sb);
-        return r;
 }
 
 static void print_table(const struct vers_test_report *rep)
@@ -139,11 +83,45 @@ static void print_table(const struct vers_test_report *rep)
         }
 }
 
+static int print_list(const struct vers_test_list *l, bool json, vers_error_t *err)
+{
+        if (!json) {
+                for (size_t i = 0; i < l->n; i++)
+                        printf("%s/%s\n", l->cells[i].test, l->cells[i].branch);
+                return 0;
+        }
+        json_t *doc = json_array();
+        for (size_t i = 0; i < l->n; i++) {
+                json_t *o = json_object();
+                json_object_set_new(o, "test", vers_json_text(l->cells[i].test));
+                json_object_set_new(o, "branch", vers_json_text(l->cells[i].branch));
+                json_object_set_new(o, "index", json_integer((json_int_t)l->cells[i].index));
+                json_array_append_new(doc, o);
+        }
+        return cli_json_print(doc, err);
+}
+
+/* vers test --merge-junit OUT REPORT...: no project, no store */
+static int merge_junit(const char *out, char **reports, int n, vers_error_t *err)
+{
+        if (n == 0)
+                return cli_usage_error(&cli_spec_test, "--merge-junit needs the reports to merge "
+                                                       "(vers test --merge-junit OUT A.xml B.xml)");
+        struct vers_junit_counts c;
+        if (vers_junit_merge(out, reports, (size_t)n, &c, err) < 0)
+                return -1;
+        fprintf(stderr,
+                "vers test: merged %zu reports into %s: %zu tests, %zu failed, %zu errors, %zu "
+                "skipped\n",
+                c.files, out, c.tests, c.failures, c.errors, c.skipped);
+        return 0;
+}
+
 int cmd_test(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
         struct vers_test_opts o = {.line = live, .out_fd = STDERR_FILENO};
-        const char *junit = NULL;
-        bool json = false;
+        const char *junit = NULL, *merge = NULL, *other = NULL, *shard = NULL;
+        bool json = false, list = false;
         _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_test, argc, argv);
         int c;
         while ((c = cli_next(&p)) > 0) {
@@ -169,10 +147,44 @@ int cmd_test(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
                 case CLI_ID_JSON:
                         json = true;
                         break;
+                case CLI_ID_SHARD:
+                        shard = p.arg;
+                        break;
+                case CLI_ID_LIST:
+                        list = true;
+                        break;
+                case CLI_ID_MERGE_JUNIT:
+                        merge = p.arg;
+                        break;
                 }
+                for (const struct cli_opt *t = test_opts; !other && t->id; t++)
+                        if (t->id == c && c != CLI_ID_MERGE_JUNIT)
+                                other = t->name;
         }
         if (c < 0)
                 return cli_parse_exit(c);
+        if (merge && other)
+                return cli_usage_error(&cli_spec_test,
+                                       "--merge-junit takes only OUT and the "
+                                       "reports, not --%s",
+                                       other);
+        if (merge)
+                return merge_junit(merge, p.operands, p.n_operands, err);
+        if (p.n_operands)
+                return cli_usage_error(&cli_spec_test, "unexpected argument '%s'", p.operands[0]);
+        if (shard && vers_test_shard_parse(shard, &o.shard, &o.shards, err) < 0)
+                return -1;
+        if (list && (junit || o.keep_failed))
+                return cli_usage_error(&cli_spec_test, "--list runs nothing: no %s",
+                                       junit ? "--junit report" : "--keep-failed");
+        if (list) {
+                struct vers_test_list l;
+                int rc = vers_test_list(ctx, &o, &l, err);
+                if (rc == 0)
+                        rc = print_list(&l, json, err);
+                vers_test_list_free(&l);
+                return rc;
+        }
         struct vers_test_report rep;
         int rc = vers_test_run(ctx, &o, &rep, err);
         if (rc == 0 && json) {
@@ -181,7 +193,7 @@ int cmd_test(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
         } else if (rc == 0)
                 print_table(&rep);
         if (rc == 0 && junit)
-                rc = write_junit(junit, &rep, err);
+                rc = vers_junit_write(junit, &rep, err);
         if (rc == 0 && (rep.failed || rep.skipped))
                 rc = 1; /* the report says what failed */
         vers_test_report_free(&rep);

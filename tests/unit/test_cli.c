@@ -337,6 +337,33 @@ static void test_check_a_command_line(void **state)
         restore_stderr(saved);
 }
 
+/* an option may ask for less setup than its command: vers test --list finds the project
+ * only, --merge-junit nothing; the last such option given decides */
+static void test_setup_of_a_command_line(void **state)
+{
+        (void)state;
+        const struct cli_cmd *test = cli_find(cli_commands, "test");
+        char *run[] = {"test", "--shard", "1/2", NULL};
+        char *list[] = {"test", "--shard", "1/2", "--list", NULL};
+        char *merge[] = {"test", "--merge-junit", "out.xml", "a.xml", NULL};
+        assert_int_equal(cli_setup(test, 3, run), CLI_OPENS_STORE);
+        assert_int_equal(cli_setup(test, 4, list), CLI_FINDS_PROJECT);
+        assert_int_equal(cli_setup(test, 4, merge), CLI_NO_SETUP);
+        /* a command without setups keeps its flags whatever it is given */
+        const struct cli_cmd *status = cli_find(cli_commands, "status");
+        char *st[] = {"status", "--json", NULL};
+        assert_int_equal(cli_setup(status, 2, st), status->flags);
+        /* every setup names an option of its own spec */
+        for (const struct cli_cmd *c = cli_commands; c->name; c++) {
+                for (const struct cli_opt_setup *o = c->spec->setups; o && o->id; o++) {
+                        bool found = false;
+                        for (const struct cli_opt *p = c->spec->opts; p && p->id; p++)
+                                found |= p->id == o->id;
+                        assert_true(found);
+                }
+        }
+}
+
 /* ---- JSON -------------------------------------------------------------------------------- */
 
 __attribute__((noinline)) static char *dumped(json_t *doc)
@@ -463,6 +490,7 @@ int main(void)
             cmocka_unit_test(test_parse_forms),
             cmocka_unit_test(test_parse_errors),
             cmocka_unit_test(test_check_a_command_line),
+            cmocka_unit_test(test_setup_of_a_command_line),
             cmocka_unit_test(test_json_layout),
             cmocka_unit_test(test_json_strings),
             cmocka_unit_test(test_service_client),

@@ -51,7 +51,7 @@ static char *plan_text(const struct vers_suite *s, const char *only)
         struct vers_test_item *items = NULL;
         size_t n = 0;
         vers_error_t err = NULL;
-        assert_int_equal(vers_test_plan(s, only, &items, &n, &err), 0);
+        assert_int_equal(vers_test_plan(s, only, 0, 0, &items, &n, &err), 0);
         char *out = xstrdup("");
         for (size_t i = 0; i < n; i++) {
                 char *next = xasprintf("%s%s%s/%s", out, i ? " " : "", s->tests[items[i].test].name,
@@ -97,7 +97,7 @@ static void test_plan_refuses_a_cycle(void **state)
         struct vers_test_item *items = NULL;
         size_t n = 0;
         vers_error_t err = NULL;
-        assert_int_equal(vers_test_plan(&s, NULL, &items, &n, &err), -1);
+        assert_int_equal(vers_test_plan(&s, NULL, 0, 0, &items, &n, &err), -1);
         assert_non_null(strstr(err->msg, "a -> b -> a"));
         vers_error_free(&err);
         assert_null(items);

@@ -6,6 +6,7 @@
 #include "services/services.h"
 #include "ship/ship.h"
 #include "state/refs.h"
+#include "test/matrix.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -235,34 +236,28 @@ int vers_ship_kube_pod(struct vers_ctx *ctx, const char *commit, const char *ima
         return 0;
 }
 
-/* The suite's cells in run order (test/matrix.h's rule: tests in vers_suite_order's order,
- * each test's branches as written, "default" for a test without branches). */
+/* The suite's cells as vers test runs them (test/matrix.h): completion k is cell k */
 static int suite_cells(const struct vers_suite *s, struct vers_ship_job_cell **out, size_t *n,
                        vers_error_t *err)
 {
-        size_t *order = NULL;
-        if (vers_suite_order(s, &order, err) < 0)
+        struct vers_test_cell *cells = NULL;
+        if (vers_test_matrix(s, &cells, n, err) < 0)
                 return -1;
-        struct vers_ship_job_cell *v = NULL;
-        size_t k = 0;
-        for (size_t i = 0; i < s->n_tests; i++) {
-                const struct vers_suite_test *t = &s->tests[order[i]];
-                size_t nb = t->n_branches ? t->n_branches : 1;
-                v = xrealloc(v, (k + nb) * sizeof *v);
-                for (size_t b = 0; b < nb; b++) {
-                        const struct vers_suite_branch *br = t->n_branches ? &t->branches[b] : NULL;
-                        v[k++] = (struct vers_ship_job_cell){
-                            .test = t->name,
-                            .branch = br ? br->name : "default",
-                            .command = t->command,
-                            .before = br ? br->before : NULL,
-                            .env = br ? br->env : NULL,
-                        };
-                }
+        struct vers_ship_job_cell *v = xcalloc(*n ? *n : 1, sizeof *v);
+        for (size_t k = 0; k < *n; k++) {
+                const struct vers_suite_test *t = &s->tests[cells[k].test];
+                const struct vers_suite_branch *br =
+                    t->n_branches ? &t->branches[cells[k].branch] : NULL;
+                v[k] = (struct vers_ship_job_cell){
+                    .test = cells[k].test_name,
+                    .branch = cells[k].branch_name,
+                    .command = t->command,
+                    .before = br ? br->before : NULL,
+                    .env = br ? br->env : NULL,
+                };
         }
-        free(order);
+        free(cells);
         *out = v;
-        *n = k;
         return 0;
 }
 

@@ -87,25 +87,23 @@ static bool selected(const char *only, const char *test, const char *branch)
                !strcmp(slash + 1, branch);
 }
 
-int vers_test_plan(const struct vers_suite *s, const char *only, struct vers_test_item **items,
-                   size_t *n, vers_error_t *err)
+int vers_test_plan(const struct vers_suite *s, const char *only, unsigned shard, unsigned of,
+                   struct vers_test_item **items, size_t *n, vers_error_t *err)
 {
         *items = NULL;
         *n = 0;
-        _cleanup_free_ size_t *order = NULL;
-        if (vers_suite_order(s, &order, err) < 0)
+        _cleanup_free_ struct vers_test_cell *cells = NULL;
+        size_t ncells = 0;
+        if (vers_test_matrix(s, &cells, &ncells, err) < 0)
                 return -1;
-        for (size_t k = 0; k < s->n_tests; k++) {
-                const struct vers_suite_test *t = &s->tests[order[k]];
-                size_t nb = t->n_branches ? t->n_branches : 1;
-                for (size_t b = 0; b < nb; b++) {
-                        struct vers_test_item it = {order[k],
-                                                    t->n_branches ? &t->branches[b] : NULL};
-                        if (!selected(only, t->name, vers_test_item_branch(&it)))
-                                continue;
-                        *items = xrealloc(*items, (*n + 1) * sizeof **items);
-                        (*items)[(*n)++] = it;
-                }
+        for (size_t k = 0; k < ncells; k++) {
+                const struct vers_suite_test *t = &s->tests[cells[k].test];
+                if (!selected(only, cells[k].test_name, cells[k].branch_name) ||
+                    (of && !vers_test_shard_has(k, shard, of)))
+                        continue;
+                *items = xrealloc(*items, (*n + 1) * sizeof **items);
+                (*items)[(*n)++] = (struct vers_test_item){
+                    cells[k].test, t->n_branches ? &t->branches[cells[k].branch] : NULL, k};
         }
         return 0;
 }

@@ -512,21 +512,83 @@ static void job_finish(struct job *j, struct vers_test_report *rep, const struct
         unlink(j->res);
 }
 
+/* The suite of a run (or of its listing): the file, or the migrations' tests; its name into
+ * *file for messages. Checks what only and the shard ask for against it. */
+static int load_suite(struct vers_ctx *ctx, const struct vers_test_opts *o, struct vers_suite *s,
+                      char **file, vers_error_t *err)
+{
+        memset(s, 0, sizeof *s);
+        *file = o->file            ? xstrdup(o->file)
+                : ctx->project_dir ? xasprintf("%s/vers-integration.yaml", ctx->project_dir)
+                                   : xstrdup("vers-integration.yaml");
+        if (o->shards && o->only)
+                return vers_make_error(err, 0,
+                                       "--shard and --only cannot be combined (a shard is a "
+                                       "slice of the whole matrix)");
+        if (o->shards && (o->shard < 1 || o->shard > o->shards))
+                return vers_make_error(err, 0, "shard %u of %u does not exist", o->shard,
+                                       o->shards);
+        if (o->migrations && !o->file && !vers_path_exists(*file))
+                s->name = xstrdup("migrations"); /* no suite: vers.toml's services, no seed */
+        else if (vers_suite_load(*file, s, err) < 0)
+                return -1;
+        if (o->migrations && migration_tests(s, o->migrations, ctx->project_dir, err) < 0)
+                return -1;
+        if (o->only) {
+                _cleanup_free_ char *t = xstrdup(o->only);
+                char *slash = strchr(t, '/');
+                if (slash)
+                        *slash = '\0';
+                if (vers_suite_find_test(s, t) < 0)
+                        return vers_make_error(err, 0, "--only: no test '%s' in %s", t, *file);
+        }
+        return 0;
+}
+
+int vers_test_list(struct vers_ctx *ctx, const struct vers_test_opts *o, struct vers_test_list *out,
+                   vers_error_t *err)
+{
+        memset(out, 0, sizeof *out);
+        struct vers_suite s;
+        _cleanup_free_ char *file = NULL;
+        _cleanup_free_ struct vers_test_item *plan = NULL;
+        size_t n = 0;
+        int ret = -1;
+        if (load_suite(ctx, o, &s, &file, err) < 0 ||
+            vers_test_plan(&s, o->only, o->shard, o->shards, &plan, &n, err) < 0)
+                goto out;
+        out->suite = xstrdup(s.name ? s.name : "vers-integration");
+        out->cells = xcalloc(n ? n : 1, sizeof *out->cells);
+        for (size_t i = 0; i < n; i++) {
+                out->cells[i].test = xstrdup(s.tests[plan[i].test].name);
+                out->cells[i].branch = xstrdup(vers_test_item_branch(&plan[i]));
+                out->cells[i].index = plan[i].index;
+        }
+        out->n = n;
+        ret = 0;
+out:
+        vers_suite_free(&s);
+        return ret;
+}
+
+void vers_test_list_free(struct vers_test_list *l)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->cells[i].test);
+                free(l->cells[i].branch);
+        }
+        free(l->cells);
+        free(l->suite);
+        memset(l, 0, sizeof *l);
+}
+
 int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                   struct vers_test_report *rep, vers_error_t *err)
 {
         memset(rep, 0, sizeof *rep);
         double t_start = vers_monotonic();
-        _cleanup_free_ char *file = o->file ? xstrdup(o->file)
-                                    : ctx->project_dir
-                                        ? xasprintf("%s/vers-integration.yaml", ctx->project_dir)
-                                        : xstrdup("vers-integration.yaml");
         struct vers_suite s;
-        memset(&s, 0, sizeof s);
-        if (o->migrations && !o->file && !vers_path_exists(file))
-                s.name = xstrdup("migrations"); /* no suite: vers.toml's services, no seed */
-        else if (vers_suite_load(file, &s, err) < 0)
-                return -1;
+        _cleanup_free_ char *file = NULL;
         int ret = -1;
         struct vers_test_item *plan = NULL;
         size_t nplan = 0;
@@ -535,21 +597,21 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
         bool made_tmpdir = false;
         struct job *jobs = NULL;
         size_t njobs = 0;
+        bool loaded = load_suite(ctx, o, &s, &file, err) == 0;
         rep->suite = xstrdup(s.name ? s.name : "vers-integration");
-        if (o->migrations && migration_tests(&s, o->migrations, ctx->project_dir, err) < 0)
+        if (!loaded)
                 goto out;
-        if (vers_test_plan(&s, o->only, &plan, &nplan, err) < 0)
+        if (vers_test_plan(&s, o->only, o->shard, o->shards, &plan, &nplan, err) < 0)
                 goto out;
-        if (o->only) {
-                _cleanup_free_ char *t = xstrdup(o->only);
-                char *slash = strchr(t, '/');
-                if (slash)
-                        *slash = '\0';
-                if (vers_suite_find_test(&s, t) < 0) {
-                        vers_make_error(err, 0, "--only: no test '%s' in %s", t, file);
-                        goto out;
-                }
+        if (o->shards && nplan == 0) {
+                /* nothing of this slice to run: no image, no checkpoints */
+                say(o, "shard %u/%u: no cells (the matrix has fewer than %u)", o->shard, o->shards,
+                    o->shard);
+                ret = 0;
+                goto out;
         }
+        if (o->shards)
+                say(o, "shard %u/%u: %zu cells", o->shard, o->shards, nplan);
         /* the suite's services and sizes are this run's; vers.toml's other settings stay */
         vers_suite_into_config(&s, &ctx->cfg);
         bool cached = false;

@@ -16,7 +16,12 @@
  *
  * Nothing is printed: progress goes to opts->line, the checkpoints' commands write to
  * opts->out_fd, and what a branch prints is its result's output.
- * 4. With migrations, the tests are made from a directory of SQL migrations instead: one test
+ * 4. With shards, only one slice of the test×branch matrix runs (matrix.h: cell k is shard
+ *    k % N + 1), after the same checkpoints (made, or reused through their keys). A
+ *    depends_on on a test whose cells are all in other shards is not waited for: that test's
+ *    result is in its own shard's report, and this shard runs as if it had passed (a
+ *    dependency in the same shard skips as above). A slice with no cells builds nothing.
+ * 5. With migrations, the tests are made from a directory of SQL migrations instead: one test
  *    per migration, with branches "up", "up-down-up" (when a .down.sql exists) and
  *    "up-twice", each applying the earlier migrations first; every table's row count must be
  *    unchanged and every foreign key valid afterwards.
@@ -26,6 +31,7 @@
 
 #include "engine/engine.h"
 #include "format/suite.h"
+#include "test/matrix.h"
 
 struct vers_test_opts {
         const char *file; /* default: vers-integration.yaml in the project directory */
@@ -34,6 +40,8 @@ struct vers_test_opts {
         const char *only;              /* TEST or TEST/BRANCH; NULL for all */
         const char *migrations;        /* a directory of NNN_name.up.sql / .down.sql: test those
                                         * instead of the suite's tests (see runner.c) */
+        unsigned shard, shards;        /* shards > 0: only the cells of slice shard (1-based)
+                                        * of shards (matrix.h); not with only */
         void (*line)(const char *msg); /* live progress, may be NULL */
         int out_fd; /* where the checkpoints' commands write their output (the CLI: its stderr,
                      * since its stdout may be the JSON report); < 0: nowhere */
@@ -72,6 +80,22 @@ struct vers_test_report {
 int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                   struct vers_test_report *rep, vers_error_t *err);
 void vers_test_report_free(struct vers_test_report *rep);
+
+/* 'vers test --list': the cells the run would make (the suite, or its migrations; only and
+ * the shard select as for the run), without building or running anything: root and the
+ * store are not needed, the project only for the default file and migrations. */
+struct vers_test_entry {
+        char *test, *branch;
+        size_t index; /* position in the whole matrix */
+};
+struct vers_test_list {
+        char *suite;
+        struct vers_test_entry *cells;
+        size_t n;
+};
+int vers_test_list(struct vers_ctx *ctx, const struct vers_test_opts *o, struct vers_test_list *out,
+                   vers_error_t *err);
+void vers_test_list_free(struct vers_test_list *l);
 /* The report as one line of JSON and a newline (free() it): {"suite", "checkpoints": [{"name",
  * "commit", "reused", "seconds"}], "results": [{"test", "branch", "status", "exit_code",
  * "before_failed", "seconds", "env" (null unless kept), "output"}], "passed", "failed",
@@ -102,12 +126,15 @@ char **vers_test_checkpoint_keys(const struct vers_suite *s, const char *image,
 struct vers_test_item {
         size_t test;                            /* index into s->tests */
         const struct vers_suite_branch *branch; /* NULL: the test has none, "default" */
+        size_t index;                           /* its cell's position in vers_test_matrix */
 };
 const char *vers_test_item_branch(const struct vers_test_item *it);
-/* The branches to run, in order: the tests in vers_suite_order's order (dependencies first),
- * each one's branches as written; only (TEST or TEST/BRANCH, NULL: all) selects some. */
-int vers_test_plan(const struct vers_suite *s, const char *only, struct vers_test_item **items,
-                   size_t *n, vers_error_t *err);
+/* The branches to run, in order: the cells of vers_test_matrix (the tests in
+ * vers_suite_order's order, dependencies first, each one's branches as written); only (TEST
+ * or TEST/BRANCH, NULL: all) selects some, and so does of > 0: only the cells of shard
+ * shard of of (vers_test_shard_has). */
+int vers_test_plan(const struct vers_suite *s, const char *only, unsigned shard, unsigned of,
+                   struct vers_test_item **items, size_t *n, vers_error_t *err);
 /* A test the test depends on (services do not count) with a result in rep that did not
  * pass, or NULL; the test is then skipped. */
 const char *vers_test_blocked_by(const struct vers_suite *s, size_t test,
