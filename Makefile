@@ -75,7 +75,7 @@ $(BUILD)/tests/test_cli: tests/unit/test_cli.c $(CLI_OBJ) $(BUILD)/libvers.a
 
 $(BUILD)/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpq
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpq -lyaml -ljansson
 
 $(BUILD)/fuzz/obj/%.o: %.c $(wildcard src/lib/base/*.h src/lib/format/*.h)
 	@mkdir -p $(dir $@)

@@ -50,7 +50,10 @@ enum {
         CLI_ID_PULL,
         CLI_ID_LIST,
         CLI_ID_SHARD,
-        CLI_ID_MERGE_JUNIT
+        CLI_ID_MERGE_JUNIT,
+        CLI_ID_FORMAT,
+        CLI_ID_IMAGE,
+        CLI_ID_SUITE
 };
 
 struct cli_spec {
@@ -190,6 +193,10 @@ CLI_COMMAND(cmd_doctor, cli_spec_doctor);
 CLI_COMMAND(cmd_test, cli_spec_test);
 CLI_COMMAND(cmd_tunnel, cli_spec_tunnel);
 CLI_COMMAND(cmd_env, cli_spec_env);
+CLI_COMMAND(cmd_export, cli_spec_export);
+CLI_COMMAND(cmd_push, cli_spec_push);
+CLI_COMMAND(cmd_pull, cli_spec_pull);
+CLI_COMMAND(cmd_kube, cli_spec_kube);
 CLI_COMMAND(cmd_debug_failpoints, cli_spec_debug_failpoints);
 CLI_COMMAND(cmd_bundle_create, cli_spec_bundle_create);
 CLI_COMMAND(cmd_bundle_unbundle, cli_spec_bundle_unbundle);

@@ -5,6 +5,7 @@
 #
 #   registry_start [--htpasswd FILE]  start a registry (its own config, storage and free port);
 #                                     sets REGISTRY_PORT, REGISTRY_PID, REGISTRY_DIR
+#                                     (REGISTRY_ACCESSLOG=1: its requests in REGISTRY_DIR/log)
 #   registry_stop [PID]               stop one (default: the last started) and wait for it
 #   registry_stop_all                 stop every registry this file started (teardown_file)
 #   registry_push DIR REF [OPTS...]   DIR (a rootfs) as an image pushed to REF; OPTS are umoci
@@ -42,7 +43,13 @@ registry_start() {
         REGISTRY_PORT=$(registry_free_port)
         {
                 echo "version: 0.1"
-                echo "log: {level: error, accesslog: {disabled: true}}"
+                # REGISTRY_ACCESSLOG=1: every request in $REGISTRY_DIR/log (which blobs a
+                # push sent: PUT .../blobs/uploads/...?digest=...)
+                if [ "${REGISTRY_ACCESSLOG:-}" = 1 ]; then
+                        echo "log: {level: error, accesslog: {disabled: false}}"
+                else
+                        echo "log: {level: error, accesslog: {disabled: true}}"
+                fi
                 echo "storage: {filesystem: {rootdirectory: $REGISTRY_DIR/data}, delete: {enabled: true}}"
                 echo "http: {addr: 127.0.0.1:$REGISTRY_PORT}"
                 if [ -n "$htpasswd" ]; then

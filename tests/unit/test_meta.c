@@ -242,7 +242,7 @@ static void test_upgrade_from_version_1(void **state)
         sqlite3_stmt *st = NULL;
         assert_int_equal(sqlite3_prepare_v2(m.db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(st, 0), 3);
+        assert_int_equal(sqlite3_column_int(st, 0), 4);
         sqlite3_finalize(st);
         vers_meta_close(&m);
         /* opening again does not migrate twice */
@@ -318,7 +318,7 @@ static void test_upgrade_from_version_2(void **state)
         struct vers_meta m;
         vers_error_t err = NULL;
         assert_int_equal(vers_meta_open(db, &m, &err), 0);
-        assert_int_equal(pragma(m.db, "user_version"), 3);
+        assert_int_equal(pragma(m.db, "user_version"), 4);
         _cleanup_free_ char *scope = old_scope(dir);
         struct vers_env e = {0};
         assert_int_equal(vers_meta_get_env(&m, "0123456789ab", &e, &err), 1);
@@ -376,6 +376,23 @@ static void test_upgrade_from_version_2(void **state)
         assert_int_equal(vers_meta_set_checkpoint_key(&m, "nosuch", "K", &err), -1);
         assert_non_null(strstr(err->msg, "no commit 'nosuch'"));
         vers_error_free(&err);
+        /* a commit's key read back (vers export's annotation); none is NULL */
+        char *key = NULL;
+        assert_int_equal(vers_meta_get_checkpoint_key(&m, "k1", &key, &err), 0);
+        assert_string_equal(key, "K");
+        free(key);
+        assert_int_equal(vers_meta_get_checkpoint_key(&m, "k2", &key, &err), 0);
+        assert_null(key);
+        /* version 4: where a commit was pushed, upgraded in place from 2 */
+        char *ref = NULL;
+        assert_int_equal(vers_meta_get_pushed(&m, "k1", &ref, &err), 0);
+        assert_null(ref);
+        assert_int_equal(vers_meta_set_pushed(&m, "k1", "127.0.0.1:5000/x:1", &err), 0);
+        assert_int_equal(vers_meta_get_pushed(&m, "k1", &ref, &err), 0);
+        assert_string_equal(ref, "127.0.0.1:5000/x:1");
+        free(ref);
+        assert_int_equal(vers_meta_set_pushed(&m, "nosuch", "r", &err), -1);
+        vers_error_free(&err);
         vers_meta_close(&m);
         /* opening again migrates nothing twice */
         assert_int_equal(vers_meta_open(db, &m, &err), 0);
@@ -398,7 +415,7 @@ static void test_new_db_records_its_scope(void **state)
         struct vers_meta m;
         vers_error_t err = NULL;
         assert_int_equal(vers_meta_open(db, &m, &err), 0);
-        assert_int_equal(pragma(m.db, "user_version"), 3);
+        assert_int_equal(pragma(m.db, "user_version"), 4);
         char *got = NULL;
         assert_int_equal(vers_meta_cgroup_scope(&m, "vers/aaaaaaaaaaaaaaaa", &got, &err), 0);
         assert_string_equal(got, "vers/aaaaaaaaaaaaaaaa");
@@ -465,7 +482,7 @@ static void test_concurrent_first_opens(void **state)
                 open_together(db, 4, &failed);
                 sqlite3 *h = NULL;
                 assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-                assert_int_equal(pragma(h, "user_version"), 3);
+                assert_int_equal(pragma(h, "user_version"), 4);
                 sqlite3_close(h);
         }
         assert_int_equal(failed, 0);

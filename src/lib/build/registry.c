@@ -22,7 +22,9 @@
  * are symlinks (vers writes there through host paths) and replaces its /.vers. Its files keep their
  * owners (uid 999 is 999 inside the env: layer.c shifts the tree into the env's id range). Its
  * configuration (Env, WorkingDir, User, Entrypoint, Cmd, ExposedPorts, StopSignal) becomes the
- * stage's, which the Dockerfile then overrides, as docker build does.
+ * stage's, which the Dockerfile then overrides, as docker build does. The base layer names its
+ * manifest digest in VERS_BASE_FILE, for vers export (ship/), which puts the image's own layers
+ * first. vers pull (ship/pull.c) pulls and unpacks with the same functions.
  */
 #include "build/build-private.h"
 #include "format/imageref.h"
@@ -177,8 +179,7 @@ static char *user_home(void)
 
 struct pull {
         struct build *b;
-        const struct vers_df_instr *in;
-        const char *ref; /* as written, for messages */
+        const char *where; /* for messages: "Dockerfile:1:6: FROM x", "'x'" */
         const struct vers_imageref *r;
         const char *layout, *tag;
 };
@@ -199,10 +200,8 @@ static int pull(const struct pull *p, vers_error_t *err)
         _cleanup_free_ char *dst = xasprintf("oci:%s:%s", p->layout, p->tag);
         const char *env_auth = getenv("REGISTRY_AUTH_FILE");
         if (env_auth && *env_auth && !vers_path_exists(env_auth))
-                return vers_make_error(err, 0,
-                                       "%s:%ld:%ld: FROM %s: REGISTRY_AUTH_FILE '%s': no "
-                                       "such file",
-                                       b->file, p->in->line, p->in->args_col, p->ref, env_auth);
+                return vers_make_error(err, 0, "%s: REGISTRY_AUTH_FILE '%s': no such file",
+                                       p->where, env_auth);
         _cleanup_free_ char *home = user_home();
         _cleanup_free_ char *auth = vers_registry_authfile(env_auth, home, vers_path_exists);
         const char *conf = getenv("CONTAINERS_REGISTRIES_CONF");
@@ -226,14 +225,12 @@ static int pull(const struct pull *p, vers_error_t *err)
         _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
         int rc = vers_build_tool(b, argv, copying_line, NULL, &out, err);
         if (rc < 0)
-                return vers_error_wrap(err, "%s:%ld:%ld: FROM %s: skopeo", b->file, p->in->line,
-                                       p->in->args_col, p->ref);
+                return vers_error_wrap(err, "%s: skopeo", p->where);
         if (rc == 0)
                 return 0;
         char why[256];
         vers_registry_reason(out.buf ? out.buf : "", why, sizeof why);
-        return vers_make_error(err, 0, "%s:%ld:%ld: FROM %s: registry %s: %s", b->file, p->in->line,
-                               p->in->args_col, p->ref, p->r->domain, why);
+        return vers_make_error(err, 0, "%s: registry %s: %s", p->where, p->r->domain, why);
 }
 
 /* ---- the image's configuration --------------------------------------------------------------- */
@@ -321,7 +318,7 @@ static int check_skeleton(const char *path, const char *ref, vers_error_t *err)
                 struct stat st;
                 if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
                         return vers_make_error(err, 0,
-                                               "FROM %s: /%s is a symbolic link in the image; "
+                                               "%s: /%s is a symbolic link in the image; "
                                                "vers needs a directory there",
                                                ref, skeleton[i]);
         }
@@ -349,16 +346,17 @@ static int remove_device(const char *p, const struct stat *st, int type, struct 
         return 0;
 }
 
-static int remove_devices(struct build *b, const char *path, const char *ref, vers_error_t *err)
+static int remove_devices(struct vers_ctx *ctx, const char *path, const char *ref,
+                          vers_error_t *err)
 {
         devices_removed = 0;
         devices_failed = 0;
         if (nftw(path, remove_device, 64, FTW_PHYS | FTW_MOUNT) != 0)
                 return vers_make_error(err, devices_failed ? devices_failed : errno,
-                                       "FROM %s: cannot remove the image's device nodes", ref);
+                                       "%s: cannot remove the image's device nodes", ref);
         if (devices_removed)
-                vers_notice(b->ctx,
-                            "FROM %s: %zu device node%s of the image left out (an env's "
+                vers_notice(ctx,
+                            "%s: %zu device node%s of the image left out (an env's "
                             "/dev is vers's)",
                             ref, devices_removed, devices_removed == 1 ? "" : "s");
         return 0;
@@ -367,43 +365,63 @@ static int remove_devices(struct build *b, const char *path, const char *ref, ve
 struct unpack {
         const char *image; /* LAYOUT:TAG */
         const char *ref;
+        const char *digest; /* its manifest's, in the layout */
 };
 
-static int apply_registry(struct build *b, const char *id, const char *path, void *arg,
-                          vers_error_t *err)
+int vers_registry_unpack(struct vers_ctx *ctx, const char *image, const char *what,
+                         const char *path, bool keep_vers, vers_error_t *err)
 {
-        const struct unpack *u = arg;
+        const struct unpack uu = {image, what, NULL}, *u = &uu;
         /* umoci takes an existing (empty) directory: the new subvolume itself */
         char *argv[] = {"umoci", "raw", "unpack", "--image", (char *)u->image, (char *)path, NULL};
         _cleanup_free_ char *out = NULL;
         int rc = vers_run(argv, &out, err);
         if (rc < 0)
-                return vers_error_wrap(err, "FROM %s: umoci", u->ref);
+                return vers_error_wrap(err, "%s: umoci", u->ref);
         if (rc != 0) {
                 _cleanup_free_ char *why = last_message(out ? out : "");
-                return vers_make_error(err, 0, "FROM %s: umoci raw unpack failed (exit %d): %s",
-                                       u->ref, rc, why);
+                return vers_make_error(err, 0, "%s: umoci raw unpack failed (exit %d): %s", u->ref,
+                                       rc, why);
         }
         /* umoci leaves the root of what it unpacked 0700, which keeps every user but root
          * out of the whole tree (apt's _apt, exim's checks of its users): a container's root is
          * 0755 */
         if (chmod(path, 0755) < 0)
-                return vers_make_error(err, errno, "FROM %s: cannot chmod '%s'", u->ref, path);
-        /* /.vers is vers's: whatever the image has there goes */
+                return vers_make_error(err, errno, "%s: cannot chmod '%s'", u->ref, path);
+        /* /.vers is vers's: whatever the image has there goes (but vers pull's image is a
+         * commit vers exported, whose /.vers it runs as an env's own files) */
         _cleanup_free_ char *dotvers = xasprintf("%s/.vers", path);
         struct stat st;
-        if (lstat(dotvers, &st) == 0 &&
+        if (!keep_vers && lstat(dotvers, &st) == 0 &&
             (S_ISDIR(st.st_mode) ? vers_rm_rf(dotvers, err) : unlink(dotvers)) < 0)
-                return vers_make_error(err, errno, "FROM %s: cannot remove the image's /.vers",
-                                       u->ref);
-        if (remove_devices(b, path, u->ref, err) < 0 || check_skeleton(path, u->ref, err) < 0 ||
+                return vers_make_error(err, errno, "%s: cannot remove the image's /.vers", u->ref);
+        if (keep_vers && lstat(dotvers, &st) == 0 && !S_ISDIR(st.st_mode))
+                return vers_make_error(err, 0, "%s: its /.vers is not a directory", u->ref);
+        if (remove_devices(ctx, path, u->ref, err) < 0 || check_skeleton(path, u->ref, err) < 0 ||
             vers_sandbox_populate(path, err) < 0)
-                return -1;
-        if (vers_write_file_in_root(path, VERS_OWN_ROOT_MARKER, "oci\n", 4, 0644, err) < 0)
                 return -1;
         /* the image's ids are all env ids, whatever their values (the layer's own shift
          * afterwards leaves ids in the range alone, and ids above it as they are) */
-        return vers_idmap_shift_foreign_tree(&b->ctx->idmap, path, err);
+        return vers_idmap_shift_foreign_tree(&ctx->idmap, path, err);
+}
+
+static int apply_registry(struct build *b, const char *id, const char *path, void *arg,
+                          vers_error_t *err)
+{
+        const struct unpack *u = arg;
+        _cleanup_free_ char *what = xasprintf("FROM %s", u->ref);
+        if (vers_registry_unpack(b->ctx, u->image, what, path, false, err) < 0)
+                return -1;
+        if (vers_write_file_in_root(path, VERS_OWN_ROOT_MARKER, "oci\n", 4, 0644, err) < 0)
+                return -1;
+        /* which image this base is, for vers export (ship/): its layers go first, then the
+         * tree above this layer. Only a hint: export finds the layer by the key of the digest
+         * it names, in the layout, and diffs against that tree */
+        _cleanup_free_ char *base = xasprintf("%s\n", u->digest);
+        if (vers_write_file_in_root(path, VERS_BASE_FILE, base, strlen(base), 0644, err) < 0)
+                return -1;
+        /* both files are the host root's until the layer's own shift (layer.c) */
+        return 0;
 }
 
 /* ---- FROM ------------------------------------------------------------------------------------ */
@@ -446,7 +464,9 @@ int vers_build_from_registry(struct build *b, const struct vers_df_instr *in, co
             layout_lookup(layout, tag, &digest, err) < 0)
                 goto wrap;
         if (!digest || b->o->pull) {
-                struct pull p = {b, in, ref, &r, layout, tag};
+                _cleanup_free_ char *where =
+                    xasprintf("%s:%ld:%ld: FROM %s", b->file, in->line, in->args_col, ref);
+                struct pull p = {b, where, &r, layout, tag};
                 if (pull(&p, err) < 0)
                         goto out;
                 free(digest);
@@ -466,7 +486,7 @@ int vers_build_from_registry(struct build *b, const struct vers_df_instr *in, co
         vers_build_key_registry(digest, key);
         image = xasprintf("%s:%s", layout, tag);
         full = xasprintf("%s (%.19s)", label, digest);
-        struct unpack u = {image, ref};
+        struct unpack u = {image, ref, digest};
         ret = vers_build_layer(b, full, key, apply_registry, &u, false, NULL, err);
         goto out;
 wrap:
@@ -474,4 +494,52 @@ wrap:
 out:
         vers_imageref_clear(&r);
         return ret < 0 ? -1 : ret;
+}
+
+/* ---- vers pull --------------------------------------------------------------------------- */
+
+int vers_registry_pull(struct vers_ctx *ctx, const char *ref, char **image, char **digest,
+                       int *lockfd, vers_error_t *err)
+{
+        *image = *digest = NULL;
+        *lockfd = -1;
+        struct vers_imageref r;
+        if (vers_imageref_parse(ref, &r, err) < 0)
+                return vers_error_wrap(err, "'%s'", ref);
+        int ret = -1;
+        _cleanup_free_ char *canonical = vers_imageref_canonical(&r);
+        char tag[VERS_HASH_HEX + 1];
+        vers_sha256_hex(canonical, strlen(canonical), tag);
+        _cleanup_free_ char *dir = vers_build_cache_dir();
+        _cleanup_free_ char *layout = xasprintf("%s/oci", dir);
+        _cleanup_free_ char *lockfile = xasprintf("%s/oci.lock", dir);
+        _cleanup_free_ char *where = xasprintf("'%s'", ref);
+        _cleanup_free_ char *gc_out = NULL;
+        struct vers_build_opts o = {0};
+        struct build b = {.ctx = ctx, .o = &o, .file = "vers pull"};
+        if (strchr(layout, ':')) {
+                vers_make_error(err, 0, "VERS_CACHE '%s': skopeo takes no ':' in a layout's path",
+                                dir);
+                goto out;
+        }
+        if (vers_mkdir_p(dir, 0755, err) < 0 || lock_layout(lockfile, lockfd, err) < 0)
+                goto out;
+        struct pull p = {&b, where, &r, layout, tag};
+        if (pull(&p, err) < 0 || layout_lookup(layout, tag, digest, err) < 0)
+                goto out;
+        if (!*digest) {
+                vers_make_error(err, 0, "skopeo left no manifest for '%s' in '%s'", ref, layout);
+                goto out;
+        }
+        char *gc[] = {"umoci", "gc", "--layout", layout, NULL};
+        vers_run(gc, &gc_out, NULL);
+        *image = xasprintf("%s:%s", layout, tag);
+        ret = 0;
+out:
+        if (ret < 0 && *lockfd >= 0) {
+                close(*lockfd);
+                *lockfd = -1;
+        }
+        vers_imageref_clear(&r);
+        return ret;
 }

@@ -561,6 +561,60 @@ char **vers_services_names(const char *rootfs)
         return v ? v : xcalloc(1, sizeof *v);
 }
 
+/* What each template's server leaves in the tree while it runs, and the port it serves, by
+ * the user its /.vers/services line runs it as (%s: the PostgreSQL major, from its command). */
+static const struct {
+        const char *user;
+        const char *pid_file; /* relative to the root; NULL: none in the tree */
+        const char *port;
+} runtime_files[] = {
+    {"postgres", "var/lib/postgresql/%s/main/postmaster.pid", "5432/tcp"},
+    {"mysql", NULL, "3306/tcp"},
+    {"redis", NULL, "6379/tcp"},
+};
+
+int vers_services_runtime(const char *rootfs, char ***pid_files, char ***ports)
+{
+        *pid_files = xcalloc(1, sizeof **pid_files);
+        *ports = xcalloc(1, sizeof **ports);
+        _cleanup_free_ char *text = NULL;
+        if (vers_read_file_in_root(rootfs, ".vers/services", 0, &text, NULL, NULL) < 0)
+                return 0;
+        char *save = NULL;
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                if (l[0] == '#')
+                        continue;
+                char *f[5] = {l};
+                int k = 1;
+                for (; k < 5; k++) {
+                        char *tab = strchr(f[k - 1], '\t');
+                        if (!tab)
+                                break;
+                        *tab = '\0';
+                        f[k] = tab + 1;
+                }
+                if (k < 5)
+                        continue;
+                for (size_t i = 0; i < sizeof runtime_files / sizeof *runtime_files; i++) {
+                        if (strcmp(f[1], runtime_files[i].user))
+                                continue;
+                        strv_push(ports, runtime_files[i].port);
+                        if (!runtime_files[i].pid_file)
+                                continue;
+                        /* the major from "exec /usr/lib/postgresql/N/bin/postgres" */
+                        const char *p = strstr(f[4], "/usr/lib/postgresql/");
+                        char major[8] = "";
+                        if (p)
+                                sscanf(p + strlen("/usr/lib/postgresql/"), "%7[0-9]", major);
+                        if (!pg_major_ok(major))
+                                continue;
+                        _cleanup_free_ char *pf = with_major(runtime_files[i].pid_file, major);
+                        strv_push(pid_files, pf);
+                }
+        }
+        return 0;
+}
+
 /* One service's part of /.vers/ready: with --running, a service that is not running is not
  * waited for (a warm branch keeps a service the user stopped stopped). */
 static void add_ready_block(struct strbuf *sb, const char *name, const char *checks,

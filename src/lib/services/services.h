@@ -41,6 +41,10 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
 /* The names of the services of the env root rootfs (from its /.vers/services), in order;
  * NULL-terminated, never NULL. */
 char **vers_services_names(const char *rootfs);
+/* What the services of the env root rootfs (its /.vers/services) leave in the tree while
+ * they run, and must not be in an image of it (PostgreSQL's postmaster.pid: relative
+ * paths), and the ports they serve ("5432/tcp"); both NULL-terminated, never NULL. */
+int vers_services_runtime(const char *rootfs, char ***pid_files, char ***ports);
 /* Stable text of everything that affects the image (for the build cache key). */
 void vers_services_describe(const struct vers_config *cfg, struct strbuf *out);
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* A tag is unique within its project; commits of no project (see meta.h) share one space. */
 #define COMMITS_TABLE_SQL                                                                          \
@@ -27,7 +27,11 @@
         "ALTER TABLE envs ADD COLUMN cgroup TEXT;"                                                 \
         "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 
-/* a new database: version 2's tables, then version 3's additions */
+/* Version 4 adds where a commit was last pushed (vers push: the reference, which vers kube
+ * runs by default). */
+#define V4_SQL "ALTER TABLE commits ADD COLUMN pushed TEXT;"
+
+/* a new database: version 2's tables, then version 3's and 4's additions */
 static const char schema_sql[] =
     "CREATE TABLE images(id TEXT PRIMARY KEY, key TEXT, project TEXT,"
     " state TEXT NOT NULL, created INTEGER, owner_pid INTEGER, owner_start "
@@ -35,7 +39,7 @@ static const char schema_sql[] =
     "CREATE TABLE envs(id TEXT PRIMARY KEY, alias TEXT UNIQUE, project TEXT,"
     " image TEXT, base TEXT, state TEXT NOT NULL, target TEXT, mode TEXT,"
     " init_pid INTEGER, init_start INTEGER, memory_mib INTEGER, vcpu INTEGER,"
-    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);" V3_SQL;
+    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);" V3_SQL V4_SQL;
 
 /* Version 1 had tags unique over the whole VERS_ROOT and no project on commits. A commit gets
  * the project of the env it was taken from where that env still exists; the others keep no
@@ -281,6 +285,8 @@ static int migrate(struct vers_meta *m, const char *path, int version, vers_erro
                 return -1;
         if (version < 3 && migrate_2_to_3(m, path, err) < 0)
                 return -1;
+        if (version < 4 && exec_sql(m, V4_SQL, err) < 0)
+                return -1;
         return 0;
 }
 
@@ -459,6 +465,49 @@ int vers_meta_set_checkpoint_key(struct vers_meta *m, const char *commit_id, con
         if (sqlite3_changes(m->db) == 0)
                 return vers_make_error(err, 0, "metadata: no commit '%s'", commit_id);
         return 0;
+}
+
+int vers_meta_get_checkpoint_key(struct vers_meta *m, const char *commit_id, char **key,
+                                 vers_error_t *err)
+{
+        *key = NULL;
+        int r = query_text(m, "SELECT checkpoint_key FROM commits WHERE id = ?1", commit_id, NULL,
+                           1, key, err);
+        if (r == 1 && !**key) {
+                free(*key);
+                *key = NULL;
+        }
+        return r < 0 ? -1 : 0;
+}
+
+int vers_meta_set_pushed(struct vers_meta *m, const char *commit_id, const char *ref,
+                         vers_error_t *err)
+{
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(m->db, "UPDATE commits SET pushed = ?2 WHERE id = ?1", -1, &st,
+                               NULL) != SQLITE_OK)
+                return db_error(m, err, "prepare");
+        sqlite3_bind_text(st, 1, commit_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, ref, -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+                return db_error(m, err, "write");
+        if (sqlite3_changes(m->db) == 0)
+                return vers_make_error(err, 0, "metadata: no commit '%s'", commit_id);
+        return 0;
+}
+
+int vers_meta_get_pushed(struct vers_meta *m, const char *commit_id, char **ref, vers_error_t *err)
+{
+        *ref = NULL;
+        int r =
+            query_text(m, "SELECT pushed FROM commits WHERE id = ?1", commit_id, NULL, 1, ref, err);
+        if (r == 1 && !**ref) {
+                free(*ref);
+                *ref = NULL;
+        }
+        return r < 0 ? -1 : 0;
 }
 
 int vers_meta_find_checkpoint(struct vers_meta *m, const char *key, const char *project, char **id,

@@ -13,7 +13,7 @@
  *
  * WAL mode, a 30 s busy timeout; every write is one statement, committed on its own (a row is
  * written whole, see put); a schema upgrade is one BEGIN IMMEDIATE transaction, and
- * vers_meta_begin() gives callers the same. Schema version in PRAGMA user_version (3: see
+ * vers_meta_begin() gives callers the same. Schema version in PRAGMA user_version (4: see
  * meta.c for what each version added and how an older database is upgraded in place), and
  * PRAGMA application_id = VERS_META_APP_ID marks the file as vers's (set on creation, and on
  * databases made before the marker, which are recognised by their tables and adopted).
@@ -124,6 +124,14 @@ int vers_meta_cgroup_scope(struct vers_meta *m, const char *fresh, char **out, v
  * A column of its own, outside struct vers_commit: put never touches it. */
 int vers_meta_set_checkpoint_key(struct vers_meta *m, const char *commit_id, const char *key,
                                  vers_error_t *err);
+/* The checkpoint key of a commit into *key (NULL: none; free() it). */
+int vers_meta_get_checkpoint_key(struct vers_meta *m, const char *commit_id, char **key,
+                                 vers_error_t *err);
+/* Where a commit was last pushed (vers push: the reference), a column of its own (version
+ * 4) outside struct vers_commit; *ref NULL when it never was. */
+int vers_meta_set_pushed(struct vers_meta *m, const char *commit_id, const char *ref,
+                         vers_error_t *err);
+int vers_meta_get_pushed(struct vers_meta *m, const char *commit_id, char **ref, vers_error_t *err);
 /* The newest ready commit of project (NULL: of no project) with checkpoint key key: 1 found
  * (*id set, free() it), 0 none, -1 error. */
 int vers_meta_find_checkpoint(struct vers_meta *m, const char *key, const char *project, char **id,
