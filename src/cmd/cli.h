@@ -53,7 +53,8 @@ enum {
         CLI_ID_MERGE_JUNIT,
         CLI_ID_FORMAT,
         CLI_ID_IMAGE,
-        CLI_ID_SUITE
+        CLI_ID_SUITE,
+        CLI_ID_CHECKPOINT
 };
 
 struct cli_spec {

@@ -1,5 +1,6 @@
 /* vers export, vers push, vers kube */
 #include "cli.h"
+#include "ship/podckpt.h"
 #include "ship/ship.h"
 
 #include <string.h>
@@ -8,6 +9,10 @@ static const struct cli_opt export_opts[] = {
     {'o', "o", "output", "FILE", "write the image to FILE (required)", 0, 0},
     {CLI_ID_FORMAT, NULL, "format", "FORMAT",
      "oci (an oci-archive, the default) or docker (a docker-archive)", 0, 0},
+    {CLI_ID_CHECKPOINT, NULL, "checkpoint", NULL,
+     "experimental: a warm commit's processes as 'podman container checkpoint\n"
+     "--export' writes them, for 'podman container restore --import' (see README)",
+     0, 0},
     {0},
 };
 
@@ -28,6 +33,7 @@ int cmd_export(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
         const char *file = NULL;
         enum vers_ship_format format = VERS_SHIP_OCI;
+        bool checkpoint = false;
         _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_export, argc, argv);
         int c;
         while ((c = cli_next(&p)) > 0) {
@@ -40,11 +46,19 @@ int cmd_export(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
                 else if (c == CLI_ID_FORMAT)
                         return cli_usage_error(&cli_spec_export, "--format '%s': not oci or docker",
                                                p.arg);
+                else if (c == CLI_ID_CHECKPOINT)
+                        checkpoint = true;
         }
         if (c < 0)
                 return cli_parse_exit(c);
         if (!file)
                 return cli_usage_error(&cli_spec_export, "-o FILE is required");
+        if (checkpoint) {
+                if (vers_ship_export_checkpoint(ctx, p.operands[0], file, err) < 0)
+                        return -1;
+                printf("exported the checkpoint of %s to %s\n", p.operands[0], file);
+                return 0;
+        }
         if (vers_ship_export(ctx, p.operands[0], file, format, err) < 0)
                 return -1;
         printf("exported %s to %s\n", p.operands[0], file);
