@@ -113,6 +113,10 @@ progs: $(PROG_BIN)
 cli: all progs
 	@VERS_BUILD=$(BUILD) scripts/run-cli.sh
 
+# experimental, not part of check: a warm commit restored by podman (runc + vers's CRIU)
+check-podman-checkpoint: all progs
+	@VERS_BUILD=$(BUILD) scripts/run-cli.sh tests/slow/podman-checkpoint.bats
+
 # the library's layers have no back-edge (includes and the objects' symbols), the commands
 # leave the metadata and the store to the library, and the checks themselves still catch one
 layers: $(LIB_OBJ)
@@ -144,4 +148,5 @@ format:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps layers install unit valgrind progs fuzz fuzz-replay cli check asan demo bench format clean
+.PHONY: all deps layers install unit valgrind progs fuzz fuzz-replay cli check asan demo bench format clean \
+	check-podman-checkpoint

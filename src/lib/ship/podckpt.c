@@ -199,11 +199,19 @@ static json_t *spec_dump(const char *ctr, const char *criu_conf)
                       (json_int_t)1024, "soft", (json_int_t)1024);
         json_t *linux_o = json_pack("{s:s, s:o, s:o, s:o}", "cgroupsPath", cgpath, "namespaces", ns,
                                     "maskedPaths", strings(masked), "readonlyPaths", strings(ro));
-        return json_pack("{s:s, s:o, s:{s:s}, s:s, s:o, s:{s:s, s:s, s:s}, s:o}", "ociVersion",
+        /* runc restores with CRIU's --empty-ns net always ("runc doesn't manage network
+         * devices"): the env's network namespace comes back without its links, loopback
+         * down. runc runs createRuntime hooks once CRIU has made the namespaces, with the
+         * restored PID 1 in the state on stdin: this one brings loopback up in its netns. */
+        const char *lo_up = "pid=$(sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p'); "
+                            "exec nsenter -t \"$pid\" -n ip link set lo up";
+        json_t *hooks = json_pack("{s:[{s:s, s:[s, s, s]}]}", "createRuntime", "path", "/bin/sh",
+                                  "args", "sh", "-c", lo_up);
+        return json_pack("{s:s, s:o, s:{s:s}, s:s, s:o, s:{s:s, s:s, s:s}, s:o, s:o}", "ociVersion",
                          "1.0.2-dev", "process", process, "root", "path", "", "hostname", "vers",
                          "mounts", mounts, "annotations", "io.container.manager", "libpod",
                          "org.opencontainers.image.stopSignal", "15", "org.criu.config", criu_conf,
-                         "linux", linux_o);
+                         "linux", linux_o, "hooks", hooks);
 }
 
 /* ---- the archive ---------------------------------------------------------------------- */
