@@ -6,14 +6,14 @@
 # memcounter, whose only state is in its memory: hit twice before the commit, the restored
 # container answers 3.
 #
-# What the restore needs besides the archive, all on the podman command line or beside it:
+# What the restore needs besides the archive (which carries its CRIU configuration and the
+# hook that brings loopback up), all on the podman command line:
 #   PATH with /opt/vers/criu/bin first  podman checks 'criu --version' itself (>= 3.11)
 #   --runtime runc --runtime-flag criu=/opt/vers/criu/bin/criu   runc runs that CRIU
 #   --storage-opt overlay.mountopt=noatime   the dump's root mount is noatime, and CRIU cannot
 #                                       change a locked root mount's atime flags
-#   the CRIU configuration spec.dump names (VERS_PODMAN_CRIU_CONF here): ext-mount-map auto
-#   (vers dumps its outside mounts as auto-detected externals) and skip-file-rwx-check
-#   (podman's root directory is 0555, the env's 0755)
+# and the cgroups the dump names must exist (CRIU puts the restored tasks in them): while the
+# source env runs they are its own; once it is gone the restore fails until they are made.
 
 load ../cli/helpers
 load ../cli/registry
@@ -25,11 +25,9 @@ setup_file() {
         [ -x "$CRIU_DIR/criu" ] || return 0 # every test skips, saying why
         command -v runc >/dev/null || return 0
         vers_setup_root
-        export VERS_CACHE WORK VERS_PODMAN_CRIU_CONF
+        export VERS_CACHE WORK
         VERS_CACHE=$(mktemp -d /tmp/vers-test-cache.XXXXXX)
         WORK=$(mktemp -d /tmp/vers-test-podckpt.XXXXXX) && chmod 755 "$WORK"
-        VERS_PODMAN_CRIU_CONF=$WORK/criu.conf
-        printf 'ext-mount-map auto\nskip-file-rwx-check\n' > "$VERS_PODMAN_CRIU_CONF"
         unset REGISTRY_AUTH_FILE CONTAINERS_REGISTRIES_CONF
         registry_start
         registry_tiny_rootfs "$WORK/tiny"
@@ -52,6 +50,8 @@ setup_file() {
 
 teardown_file() {
         podman_teardown
+        local d
+        for d in $(cat "${WORK:-/nonexistent}/made-cgroups" 2>/dev/null); do rmdir "$d" 2>/dev/null; done
         registry_stop_all
         vers_teardown_root
         rm -rf "${WORK:-}" "${VERS_CACHE:-}"
@@ -102,7 +102,9 @@ podman_ckpt() {
         name=$(jq -r .rootfsImageName "$WORK/x/config.dump")
         [ "$(podman_ image inspect --format '{{.Id}}' "$name")" = "$id" ]
         json_ok '.runtime == "runc" and .command == ["/.vers/init"]' "$(cat "$WORK/x/config.dump")"
-        [ "$(jq -r '.annotations["org.criu.config"]' "$WORK/x/spec.dump")" = "$VERS_PODMAN_CRIU_CONF" ]
+        [ "$(jq -r '.annotations["org.criu.config"]' "$WORK/x/spec.dump")" = vers-criu.conf ]
+        [ "$(tar -xzOf "$WORK/ckpt.tar.gz" vers-criu.conf)" = "$(printf 'ext-mount-map auto\nskip-file-rwx-check')" ]
+        json_ok '.hooks.createRuntime[0].path == "/bin/sh"' "$(cat "$WORK/x/spec.dump")"
 }
 
 @test "podman restores the warm commit: the in-memory counter continues at 3" {
@@ -126,5 +128,31 @@ podman_ckpt() {
         [ "$(podman_ckpt exec "$name" memcounter hit 7001)" = 4 ]
         # the source env is untouched: its own counter goes on from 2
         [ "$(vers execute -b base 'memcounter hit 7001')" = 3 ]
+        podman_ rm -f "$name" >/dev/null
+}
+
+@test "once the source env is gone the restore fails on its cgroup, and works once that is made" {
+        [ -f "$WORK/ckpt.tar.gz" ] || skip "needs the archive of the tests above"
+        local cg name log
+        cg=$(sqlite3 "$VERS_ROOT/vers.db" "SELECT cgroup FROM envs WHERE alias = 'base'")
+        [ -n "$cg" ]
+        vers kill -y base >/dev/null
+        name=$(tar -xzOf "$WORK/ckpt.tar.gz" config.dump | jq -r .name)
+        podman_ rm -f "$name" >/dev/null 2>&1 || true
+        run podman_ckpt container restore --import "$WORK/ckpt.tar.gz"
+        [ "$status" -ne 0 ]
+        log=$(sed -n 's/^log file: //p' <<< "$output")
+        grep "Error (criu/cgroup.c" "$log" >&3 || true
+        grep -q "couldn't set cgns prefix .*/$cg/cgroup.procs: No such file or directory" "$log"
+        podman_ rm -f "$name" >/dev/null 2>&1 || true
+        local c
+        for c in cpu memory pids freezer; do
+                [ -d "/sys/fs/cgroup/$c" ] || continue
+                [ -d "/sys/fs/cgroup/$c/$cg" ] && continue
+                mkdir -p "/sys/fs/cgroup/$c/$cg" && echo "/sys/fs/cgroup/$c/$cg" >> "$WORK/made-cgroups"
+        done
+        run podman_ckpt container restore --import "$WORK/ckpt.tar.gz"
+        [ "$status" -eq 0 ] || { echo "$output"; false; }
+        [ "$(podman_ckpt exec "$name" memcounter hit 7001)" = 3 ]
         podman_ rm -f "$name" >/dev/null
 }

@@ -461,9 +461,6 @@ int vers_ship_export_checkpoint(struct vers_ctx *ctx, const char *commit_id, con
         }
         if (image_id(c.id, commit_id, &image, err) < 0)
                 goto out;
-        const char *conf = getenv("VERS_PODMAN_CRIU_CONF");
-        if (!conf || !*conf)
-                conf = VERS_PODMAN_CRIU_CONF;
         _cleanup_free_ char *ctr = vers_random_hex(64);
         _cleanup_free_ char *name = xasprintf("vers-%s", c.id);
         _cleanup_free_ char *image_name = xasprintf("localhost/%s:latest", c.id);
@@ -480,9 +477,11 @@ int vers_ship_export_checkpoint(struct vers_ctx *ctx, const char *commit_id, con
         }
         vers_progress(ctx, "export: writing '%s'", out);
         if (add_json(a, "config.dump", config_dump(ctr, name, image, image_name), err) < 0 ||
-            add_json(a, "spec.dump", spec_dump(ctr, conf), err) < 0 ||
-            add_mem(a, "network.status", "null", 4, err) < 0 || add_images(a, criu, err) < 0 ||
-            add_file(a, "rootfs-diff.tar", difftmp, 0600, err) < 0)
+            add_json(a, "spec.dump", spec_dump(ctr, VERS_PODMAN_CRIU_CONF), err) < 0 ||
+            add_mem(a, "network.status", "null", 4, err) < 0 ||
+            add_mem(a, VERS_PODMAN_CRIU_CONF, VERS_PODMAN_CRIU_CONF_TEXT,
+                    strlen(VERS_PODMAN_CRIU_CONF_TEXT), err) < 0 ||
+            add_images(a, criu, err) < 0 || add_file(a, "rootfs-diff.tar", difftmp, 0600, err) < 0)
                 goto out;
         if (archive_write_close(a) != ARCHIVE_OK) {
                 archive_failed(a, tmp, err);

@@ -5,23 +5,27 @@
  * container configuration: a new container id, the image 'vers export' made of the commit,
  * loaded with 'podman load', by name and id), spec.dump (the OCI runtime spec: vers-init as the
  * process, the namespaces the dump has, and the CRIU configuration file runc is to read, named
- * by its org.criu.config annotation), network.status, stats-dump, checkpoint/ (the commit's CRIU
- * images as vers dumped them, and the descriptors.json runc wants) and rootfs-diff.tar (the
- * commit's whole tree with the host ids it has in the store: the dump's user namespace maps
- * the env's ids to them, so the restored processes own their files only with those ids).
+ * by its org.criu.config annotation), VERS_PODMAN_CRIU_CONF, network.status, stats-dump,
+ * checkpoint/ (the commit's CRIU images as vers dumped them, and the descriptors.json runc
+ * wants) and rootfs-diff.tar (the commit's whole tree with the host ids it has in the store:
+ * the dump's user namespace maps the env's ids to them, so the restored processes own their
+ * files only with those ids).
  *
- * The images are not rewritten: what runc has to be told to restore vers's dump (its mounts
- * from outside are auto-detected externals, its root directory is 0755 where podman's is 0555)
- * is in the CRIU configuration file runc reads (VERS_PODMAN_CRIU_CONF).
+ * The images are not rewritten: what runc has to be told to restore vers's dump is in a CRIU
+ * configuration file that travels in the archive (VERS_PODMAN_CRIU_CONF), and a createRuntime
+ * hook in spec.dump brings the env's loopback up (runc restores with CRIU's --empty-ns net).
  */
 #ifndef VERS_SHIP_PODCKPT_H
 #define VERS_SHIP_PODCKPT_H
 
 #include "state/ctx.h"
 
-/* Where spec.dump tells runc to find its CRIU configuration unless $VERS_PODMAN_CRIU_CONF
- * names another file: it must hold the lines of VERS_PODMAN_CRIU_CONF_TEXT. */
-#define VERS_PODMAN_CRIU_CONF "/etc/criu/vers-podman.conf"
+/* The CRIU configuration runc is to read, in the archive beside config.dump: podman unpacks the
+ * archive into the container's directory, runc's (and CRIU's) working directory, so spec.dump's
+ * org.criu.config names it by this relative path. Its lines: vers dumps what it binds from
+ * outside (device nodes, the project directory) as auto-detected external mounts, which runc
+ * does not ask CRIU to allow; podman's root directory is 0555, the env's 0755. */
+#define VERS_PODMAN_CRIU_CONF "vers-criu.conf"
 #define VERS_PODMAN_CRIU_CONF_TEXT "ext-mount-map auto\nskip-file-rwx-check\n"
 
 /* 'vers export COMMIT --checkpoint -o FILE': the warm commit as a podman checkpoint archive in
