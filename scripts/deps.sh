@@ -8,7 +8,7 @@ libyaml-dev libseccomp-dev libpq-dev libcmocka-dev bats postgresql-15 postgresql
 postgresql-contrib mariadb-server mariadb-client redis-server redis-tools util-linux iproute2 procps \
 valgrind debootstrap curl time python3 libjansson-dev libssl-dev jq clang \
 skopeo umoci docker-registry golang-github-containers-common apache2-utils \
-podman crun conmon catatonit uidmap fuse-overlayfs slirp4netns libarchive-dev libxml2-dev"
+podman crun conmon catatonit uidmap fuse-overlayfs slirp4netns libarchive-dev libxml2-dev runc"
 
 missing=""
 for p in $PKGS; do
@@ -47,7 +47,8 @@ if [ -f "$ex/package.json" ] && [ ! -d "$ex/node_modules/pg" ] && command -v npm
         (cd "$ex" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
-# warm checkpoints need CRIU >= 4.2; without it vers works, with cold commits only
+# warm checkpoints need CRIU >= 4.2; without it vers works, with cold commits only (runc, above,
+# restores them in podman with that CRIU: crun 1.8 has none, and cgroup v1 hosts need runc)
 if ! "$(dirname "$0")/criu-install.sh"; then
         echo "deps: warning: no usable CRIU; vers will make cold commits only" >&2
 fi
