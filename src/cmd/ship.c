@@ -33,10 +33,11 @@ int cmd_export(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
         const char *file = NULL;
         enum vers_ship_format format = VERS_SHIP_OCI;
-        bool checkpoint = false;
+        bool checkpoint = false, format_given = false;
         _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_export, argc, argv);
         int c;
         while ((c = cli_next(&p)) > 0) {
+                format_given |= c == CLI_ID_FORMAT;
                 if (c == 'o')
                         file = p.arg;
                 else if (c == CLI_ID_FORMAT && !strcmp(p.arg, "oci"))
@@ -53,6 +54,10 @@ int cmd_export(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
                 return cli_parse_exit(c);
         if (!file)
                 return cli_usage_error(&cli_spec_export, "-o FILE is required");
+        if (checkpoint && format_given)
+                return cli_usage_error(&cli_spec_export,
+                                       "--format is the image's; --checkpoint writes podman's "
+                                       "checkpoint archive");
         if (checkpoint) {
                 if (vers_ship_export_checkpoint(ctx, p.operands[0], file, err) < 0)
                         return -1;

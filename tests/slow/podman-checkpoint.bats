@@ -77,6 +77,13 @@ podman_ckpt() {
         [ ! -e "$WORK/cold.tar.gz" ]
 }
 
+@test "--checkpoint with --format is a usage error (the format is the image's)" {
+        run vers export counter-at-2 --checkpoint --format docker -o "$WORK/f.tar.gz"
+        [ "$status" -eq 129 ]
+        [ "${lines[0]}" = "vers: --format is the image's; --checkpoint writes podman's checkpoint archive" ]
+        [ ! -e "$WORK/f.tar.gz" ]
+}
+
 @test "--checkpoint before the commit's image was exported says to export it first" {
         run vers export counter-at-2 --checkpoint -o "$WORK/early.tar.gz"
         [ "$status" -ne 0 ]

@@ -76,6 +76,7 @@ static int image_id(const char *id, const char *label, char **out, vers_error_t 
         if (!idx)
                 return -1;
         const char *mdig = NULL;
+        _cleanup_free_ char *mpath = NULL;
         size_t i;
         json_t *m;
         json_array_foreach(json_object_get(idx, "manifests"), i, m)
@@ -90,7 +91,7 @@ static int image_id(const char *id, const char *label, char **out, vers_error_t 
                 vers_make_error(err, 0, NO_IMAGE, label, label);
                 goto out;
         }
-        _cleanup_free_ char *mpath = xasprintf("%s/blobs/sha256/%s", layout, mdig + 7);
+        mpath = xasprintf("%s/blobs/sha256/%s", layout, mdig + 7);
         json_t *man = read_json(mpath, err);
         if (!man)
                 goto out;
@@ -446,6 +447,11 @@ int vers_ship_export_checkpoint(struct vers_ctx *ctx, const char *commit_id, con
         _cleanup_free_ char *rnd = vers_random_hex(8);
         _cleanup_free_ char *tmp = xasprintf("%s.tmp-%s", out, rnd);
         _cleanup_free_ char *difftmp = xasprintf("%s.rootfs-%s", out, rnd);
+        /* a container of its own, named for the commit; the image as 'podman load' names an
+         * oci-archive of 'vers export' */
+        _cleanup_free_ char *ctr = vers_random_hex(64);
+        _cleanup_free_ char *name = xasprintf("vers-%s", c.id);
+        _cleanup_free_ char *image_name = xasprintf("localhost/%s:latest", c.id);
         if (!vers_criu_images_complete(criu)) {
                 vers_make_error(err, 0, "commit '%s' has no complete CRIU images in '%s'",
                                 commit_id, criu);
@@ -461,9 +467,6 @@ int vers_ship_export_checkpoint(struct vers_ctx *ctx, const char *commit_id, con
         }
         if (image_id(c.id, commit_id, &image, err) < 0)
                 goto out;
-        _cleanup_free_ char *ctr = vers_random_hex(64);
-        _cleanup_free_ char *name = xasprintf("vers-%s", c.id);
-        _cleanup_free_ char *image_name = xasprintf("localhost/%s:latest", c.id);
         double t0 = vers_monotonic();
         vers_progress(ctx, "export: the commit's tree (rootfs-diff.tar)");
         if (write_rootfs_tar(croot, difftmp, err) < 0)
