@@ -315,10 +315,11 @@ static json_t *image_config(struct ship *s, const char *croot, const char *iroot
         if (vers_read_file_in_root(croot, ".vers/env", 0, &text, NULL, NULL) == 0) {
                 char *save = NULL;
                 for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                        if (!strchr(l, '=') || !json_string(l))
+                        json_t *v = strchr(l, '=') ? json_string(l) : NULL; /* NULL: not UTF-8 */
+                        if (!v)
                                 continue;
                         have_path |= str_startswith(l, "PATH=");
-                        json_array_append_new(env, json_string(l));
+                        json_array_append_new(env, v);
                 }
         }
         if (!have_path)
@@ -348,6 +349,7 @@ static json_t *image_config(struct ship *s, const char *croot, const char *iroot
 
 /* ---- index.json ------------------------------------------------------------------------ */
 
+/* desc is taken (its reference is dropped, whatever happens) */
 static int index_set(struct ship *s, const char *tag, json_t *desc, vers_error_t *err)
 {
         _cleanup_free_ char *path = xasprintf("%s/index.json", s->layout);
@@ -355,8 +357,10 @@ static int index_set(struct ship *s, const char *tag, json_t *desc, vers_error_t
         if (vers_path_exists(path)) {
                 json_error_t je;
                 idx = json_load_file(path, 0, &je);
-                if (!idx)
+                if (!idx) {
+                        json_decref(desc);
                         return vers_make_error(err, 0, "%s: %s", path, je.text);
+                }
         } else {
                 idx = json_pack("{s:i, s:[]}", "schemaVersion", 2, "manifests");
         }
@@ -373,7 +377,7 @@ static int index_set(struct ship *s, const char *tag, json_t *desc, vers_error_t
         }
         json_object_set_new(desc, "annotations",
                             json_pack("{s:s}", "org.opencontainers.image.ref.name", tag));
-        json_array_append(keep, desc);
+        json_array_append_new(keep, desc);
         json_object_set_new(idx, "manifests", keep);
         char *text = json_dumps(idx, JSON_COMPACT);
         json_decref(idx);
