@@ -19,6 +19,14 @@ int vers_build(struct vers_ctx *ctx, const struct vers_build_opts *o, char **ima
 
 /* FROM a registry image: its base layer holds the manifest's digest in this file, and
  * every image above it keeps it (vers export takes the base's own layers from there) */
+/* skopeo's command line copying src to dst, where r is the registry end (to_registry: dst):
+ * CONTAINERS_REGISTRIES_CONF as --registries-conf (skopeo 1.9 ignores the variable), the
+ * credentials file (vers_registry_authfile: REGISTRY_AUTH_FILE, else the invoking user's,
+ * SUDO_USER's under sudo), plain http only for a loopback registry. NULL with *err set when
+ * REGISTRY_AUTH_FILE names no file. strv_free() it. */
+struct vers_imageref;
+char **vers_registry_copy_argv(const struct vers_imageref *r, const char *src, const char *dst,
+                               bool to_registry, vers_error_t *err);
 /* The reason a failed skopeo copy gives, from its output, as a few words (registry.c) */
 void vers_registry_reason(const char *out, char *buf, size_t n);
 /* vers pull (ship/): ref pulled into the OCI layout VERS_CACHE/oci (always asking the

@@ -192,20 +192,18 @@ static void copying_line(struct build *b, const char *line, void *arg)
                 vers_build_say(b, false, "  %s", line);
 }
 
-static int pull(const struct pull *p, vers_error_t *err)
+char **vers_registry_copy_argv(const struct vers_imageref *r, const char *src, const char *dst,
+                               bool to_registry, vers_error_t *err)
 {
-        struct build *b = p->b;
-        _cleanup_free_ char *name = vers_imageref_pull_name(p->r);
-        _cleanup_free_ char *src = xasprintf("docker://%s", name);
-        _cleanup_free_ char *dst = xasprintf("oci:%s:%s", p->layout, p->tag);
         const char *env_auth = getenv("REGISTRY_AUTH_FILE");
-        if (env_auth && *env_auth && !vers_path_exists(env_auth))
-                return vers_make_error(err, 0, "%s: REGISTRY_AUTH_FILE '%s': no such file",
-                                       p->where, env_auth);
+        if (env_auth && *env_auth && !vers_path_exists(env_auth)) {
+                vers_make_error(err, 0, "REGISTRY_AUTH_FILE '%s': no such file", env_auth);
+                return NULL;
+        }
         _cleanup_free_ char *home = user_home();
         _cleanup_free_ char *auth = vers_registry_authfile(env_auth, home, vers_path_exists);
         const char *conf = getenv("CONTAINERS_REGISTRIES_CONF");
-        _cleanup_strv_ char **argv = NULL;
+        char **argv = NULL;
         strv_push(&argv, "skopeo");
         if (conf && *conf) {
                 strv_push(&argv, "--registries-conf");
@@ -216,10 +214,23 @@ static int pull(const struct pull *p, vers_error_t *err)
                 strv_push(&argv, "--authfile");
                 strv_push(&argv, auth);
         }
-        if (vers_imageref_loopback(p->r))
-                strv_push(&argv, "--src-tls-verify=false");
+        if (vers_imageref_loopback(r))
+                strv_push(&argv,
+                          to_registry ? "--dest-tls-verify=false" : "--src-tls-verify=false");
         strv_push(&argv, src);
         strv_push(&argv, dst);
+        return argv;
+}
+
+static int pull(const struct pull *p, vers_error_t *err)
+{
+        struct build *b = p->b;
+        _cleanup_free_ char *name = vers_imageref_pull_name(p->r);
+        _cleanup_free_ char *src = xasprintf("docker://%s", name);
+        _cleanup_free_ char *dst = xasprintf("oci:%s:%s", p->layout, p->tag);
+        _cleanup_strv_ char **argv = vers_registry_copy_argv(p->r, src, dst, false, err);
+        if (!argv)
+                return vers_error_wrap(err, "%s", p->where);
 
         vers_build_say(b, false, "pulling %s", name);
         _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;

@@ -588,27 +588,15 @@ int vers_ship_push(struct vers_ctx *ctx, const char *commit, const char *ref, ve
         _cleanup_free_ char *name = vers_imageref_pull_name(&r);
         _cleanup_free_ char *src = NULL, *dst = xasprintf("docker://%s", name);
         _cleanup_strv_ char **argv = NULL;
-        _cleanup_free_ char *auth = NULL, *what = xasprintf("registry %s", r.domain);
+        _cleanup_free_ char *what = xasprintf("registry %s", r.domain);
         if (make_image(&s, commit, err) < 0)
                 goto out;
         src = xasprintf("oci:%s:%s", s.layout, s.tag);
-        strv_push(&argv, "skopeo");
-        const char *conf = getenv("CONTAINERS_REGISTRIES_CONF");
-        if (conf && *conf) {
-                strv_push(&argv, "--registries-conf");
-                strv_push(&argv, conf);
+        argv = vers_registry_copy_argv(&r, src, dst, true, err);
+        if (!argv) {
+                vers_error_wrap(err, "push '%s'", ref);
+                goto out;
         }
-        strv_push(&argv, "copy");
-        const char *env_auth = getenv("REGISTRY_AUTH_FILE");
-        auth = vers_registry_authfile(env_auth, getenv("HOME"), vers_path_exists);
-        if (auth) {
-                strv_push(&argv, "--authfile");
-                strv_push(&argv, auth);
-        }
-        if (vers_imageref_loopback(&r))
-                strv_push(&argv, "--dest-tls-verify=false");
-        strv_push(&argv, src);
-        strv_push(&argv, dst);
         vers_progress(ctx, "push: %s", name);
         if (skopeo(ctx, argv, what, err) < 0)
                 goto out;
