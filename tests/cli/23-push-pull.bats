@@ -12,10 +12,12 @@ KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
 setup_file() {
         ship_setup_file
-        export ROOT2 PROJ2 C1 C2
+        export ROOT2 PROJ2 ROOT3 PROJ3 C1 C2
         ROOT2=$(mktemp -d /tmp/vers-test-root2.XXXXXX)
         PROJ2=$(mktemp -d /tmp/vers-test-proj2.XXXXXX) && chmod 755 "$PROJ2"
         cp "$XPROJ/vers.toml" "$PROJ2/"
+        ROOT3=$(mktemp -d /tmp/vers-test-root3.XXXXXX)
+        PROJ3=$(mktemp -d /tmp/vers-test-proj3.XXXXXX) && chmod 755 "$PROJ3"
         cd "$XPROJ"
         # what 'vers test' records on its checkpoints
         C1=$("$VERS_BIN" commit list --json | jq -r '.[] | select(.tag == "shipped") | .id')
@@ -26,8 +28,9 @@ setup_file() {
 }
 teardown_file() {
         VERS_ROOT=$ROOT2 vers_teardown_root
+        VERS_ROOT=$ROOT3 vers_teardown_root
         ship_teardown_file
-        rm -rf "${PROJ2:-}"
+        rm -rf "${PROJ2:-}" "${PROJ3:-}"
         return 0
 }
 
@@ -120,4 +123,38 @@ second" ]
         [[ "${lines[0]}" == *"manifest unknown"* || "${lines[0]}" == *"name unknown"* ]]
         # a failed pull leaves no commit behind
         [ "$(vers commit list --json | jq length)" -eq 2 ]
+}
+
+@test "a checkpoint vers test made in one root, pushed and pulled, is reused by vers test in another" {
+        cd "$XPROJ"
+        cat > vers-integration.yaml <<'YAML'
+name: shipped
+checkpoints:
+  - name: seeded
+    after: psql -d shop -v ON_ERROR_STOP=1 -qc 'CREATE TABLE seeded(v int); INSERT INTO seeded VALUES (7)'
+tests:
+  count:
+    command: test "$(psql -d shop -Atc 'SELECT sum(v) FROM seeded')" = 7
+YAML
+        run vers test --json
+        echo "$output"
+        [ "$status" -eq 0 ]
+        json_ok '.checkpoints[0] | .name == "seeded" and .reused == false' "${lines[-1]}"
+        json_ok '.passed == 1' "${lines[-1]}"
+        run vers push seeded "127.0.0.1:$REGISTRY_PORT/shop:seeded"
+        [ "$status" -eq 0 ]
+        # the other root builds the same project (its own image, the same build key), pulls
+        # the checkpoint and runs the suite on it without seeding
+        cp vers.toml Dockerfile vers-integration.yaml "$PROJ3/"
+        cd "$PROJ3"
+        VERS_ROOT=$ROOT3 run vers pull --json "127.0.0.1:$REGISTRY_PORT/shop:seeded"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        local pulled
+        pulled=$(echo "${lines[-1]}" | jq -r .id)
+        VERS_ROOT=$ROOT3 run vers test --json
+        echo "$output"
+        [ "$status" -eq 0 ]
+        json_ok ".checkpoints[0] | .name == \"seeded\" and .reused == true and .commit == \"$pulled\"" "${lines[-1]}"
+        json_ok '.passed == 1 and .failed == 0' "${lines[-1]}"
 }

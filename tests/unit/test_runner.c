@@ -229,10 +229,10 @@ static void test_checkpoint_keys(void **state)
 }
 
 /* The keys of two fixed suites: SHA-256 over the framed pieces (8-byte little-endian length,
- * then the bytes) "vers test checkpoint v2", the image, "" (no key before), the name,
+ * then the bytes) "vers test checkpoint v3", the image's build key, "" (no key before), the name,
  * "after" or "no after", the command; worked out apart from vers (Python's hashlib). */
-#define PINNED_KEY "d430139c97d7b98292fd51ef498ca94b3ed501df3174f48619b28b0d34c1481a"
-#define PINNED_BASE_KEY "d85769fd4e85225b592f721c0f20e9ee9b57e5bdab2a8d9bc92d50c127042693"
+#define PINNED_KEY "6d25be5adb6328c253564b089a91217ddd359f90369c8ca3d0c839d8fa5711fd"
+#define PINNED_BASE_KEY "a366ff9f97e922ba689c1173dd913e026a51c25c237f575e07534b7ba44b3066"
 
 /* Pinned: a change to how keys are made has every cached checkpoint of every user rebuilt
  * once, so it must be on purpose (and come with a new VERS_TEST_KEY_VERSION). */

@@ -47,7 +47,7 @@ static void hash_command_inputs(struct vers_hash *h, const char *project, const 
         }
 }
 
-char **vers_test_checkpoint_keys(const struct vers_suite *s, const char *image,
+char **vers_test_checkpoint_keys(const struct vers_suite *s, const char *image_key,
                                  const char *project_dir)
 {
         size_t n = vers_test_n_checkpoints(s);
@@ -57,7 +57,7 @@ char **vers_test_checkpoint_keys(const struct vers_suite *s, const char *image,
                 struct vers_hash h;
                 vers_hash_init(&h);
                 vers_hash_str(&h, VERS_TEST_KEY_VERSION);
-                vers_hash_str(&h, image);
+                vers_hash_str(&h, image_key);
                 vers_hash_str(&h, i ? keys[i - 1] : ""); /* the chain: a key covers all before */
                 vers_hash_str(&h, vers_test_checkpoint_name(s, i));
                 vers_hash_str(&h, after ? "after" : "no after");

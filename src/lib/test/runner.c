@@ -144,7 +144,14 @@ static int run_checkpoints(struct vers_ctx *ctx, const struct vers_suite *s, con
                            const struct vers_test_opts *o, struct vers_test_report *rep,
                            char **base, vers_error_t *err)
 {
-        _cleanup_strv_ char **keys = vers_test_checkpoint_keys(s, image, ctx->project_dir);
+        struct vers_image img = {0};
+        int got = vers_meta_get_image(&ctx->meta, image, &img, err);
+        if (got <= 0 || !img.key) {
+                vers_image_clear(&img);
+                return got < 0 ? -1 : vers_make_error(err, 0, "image %s has no build key", image);
+        }
+        _cleanup_strv_ char **keys = vers_test_checkpoint_keys(s, img.key, ctx->project_dir);
+        vers_image_clear(&img);
         struct vers_env seeder = {0};
         bool have_seeder = false;
         _cleanup_free_ char *prev = NULL; /* commit of the previous checkpoint */

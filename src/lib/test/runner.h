@@ -3,10 +3,13 @@
  * 1. The suite's services (and vm sizes) replace vers.toml's for this run; the image is built
  *    (or taken from the cache).
  * 2. Checkpoints run in order, each committed (tagged with its name). Each has a key
- *    (vers_test_checkpoint_keys): a SHA-256 of the image, its parent's key, its name, its
- *    command and the name and content of every project file its command names, kept in its
- *    commit's checkpoint_key (meta.h). A ready commit of the project with the same key is
- *    reused, not rebuilt, so a second run of an unchanged suite seeds nothing at all.
+ *    (vers_test_checkpoint_keys): a SHA-256 of the image's build key (what it was built from,
+ *    not its id, so another root or machine building the same project gets the same key), its
+ *    parent's key, its name, its command and the name and content of every project file its
+ *    command names, kept in its commit's checkpoint_key (meta.h). A ready commit of the
+ *    project with the same key is reused, not rebuilt, so a second run of an unchanged suite
+ *    seeds nothing at all, and a checkpoint pulled from a registry ('vers pull' keeps the key)
+ *    or unbundled is used as it is.
  * 3. Tests run in depends_on order; a test whose dependency failed is skipped. Each branch
  *    of a test (one "default" branch when none are listed) gets its own env branched from the
  *    last checkpoint; up to jobs branches run at once, each in its own process with its own
@@ -110,16 +113,16 @@ const char *vers_test_status_name(enum vers_test_status s);
 /* Part of every checkpoint key: a change to how keys are made must change it, so that no
  * commit made under the old rule is taken for one of the new. (Keys before it were FNV hashes
  * in the commit message: those checkpoints are rebuilt once.) */
-#define VERS_TEST_KEY_VERSION "vers test checkpoint v2"
+#define VERS_TEST_KEY_VERSION "vers test checkpoint v3"
 
 /* The checkpoints a run makes: the suite's, or one called "base" (the fresh env, no command)
  * when it has none. */
 size_t vers_test_n_checkpoints(const struct vers_suite *s);
 const char *vers_test_checkpoint_name(const struct vers_suite *s, size_t i);
 const char *vers_test_checkpoint_after(const struct vers_suite *s, size_t i); /* NULL: none */
-/* The key of each of them (see 2. above; project_dir NULL: no files), NULL-terminated, in
- * order, VERS_HASH_HEX hex digits each (strv_free() it). */
-char **vers_test_checkpoint_keys(const struct vers_suite *s, const char *image,
+/* The key of each of them (see 2. above; image_key: the image's build key; project_dir NULL:
+ * no files), NULL-terminated, in order, VERS_HASH_HEX hex digits each (strv_free() it). */
+char **vers_test_checkpoint_keys(const struct vers_suite *s, const char *image_key,
                                  const char *project_dir);
 
 /* one branch of one test */
