@@ -142,6 +142,10 @@ bench: deps
 	@command -v gnuplot >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null || true
 	@BENCH_SIZES="$(BENCH_SIZES)" bench/bench.sh
 
+# how long and how big export, push, pull and bundles of the example database are (reports)
+bench-ship: all progs
+	@VERS_BUILD=$(BUILD) scripts/run-cli.sh tests/bench/ship.bats
+
 format:
 	clang-format -i src/*.c src/cmd/*.[ch] src/lib/*/*.[ch] src/init/*.c tests/unit/*.c tests/progs/*.c
 
@@ -149,4 +153,4 @@ clean:
 	rm -rf build build-asan
 
 .PHONY: all deps layers install unit valgrind progs fuzz fuzz-replay cli check asan demo bench format clean \
-	check-podman-checkpoint
+	check-podman-checkpoint bench-ship

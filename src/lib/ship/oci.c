@@ -286,7 +286,7 @@ static json_t *commit_labels(struct ship *s, vers_error_t *err)
         json_object_set_new(o, VERS_SHIP_ANN_COMMIT, json_string(s->c.id));
         if (s->c.tag)
                 json_object_set_new(o, VERS_SHIP_ANN_TAG, json_string(s->c.tag));
-        if (s->c.message && json_string(s->c.message))
+        if (s->c.message) /* json_string: NULL (and nothing set) when it is not UTF-8 */
                 json_object_set_new(o, VERS_SHIP_ANN_MESSAGE, json_string(s->c.message));
         if (s->c.parent)
                 json_object_set_new(o, VERS_SHIP_ANN_PARENT, json_string(s->c.parent));
