@@ -1141,6 +1141,24 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
                                         name ? name : "?");
                         goto undo;
                 }
+                /* a sparse entry's holes read back as zeros: a bundle of a few KB would have
+                 * the store written full (up to the manifest's size) before the hash fails;
+                 * vers bundle create writes none, and each entry is as long as its part */
+                if (archive_entry_sparse_count(e) > 0) {
+                        vers_make_error(err, 0,
+                                        "bundle part '%s' is a sparse tar entry (vers writes "
+                                        "none): refused",
+                                        name);
+                        goto undo;
+                }
+                if (!archive_entry_size_is_set(e) || archive_entry_size(e) != m.parts[k].size) {
+                        vers_make_error(err, 0,
+                                        "bundle part '%s' is %lld bytes in the tar, its manifest "
+                                        "says %lld",
+                                        name, (long long)archive_entry_size(e),
+                                        (long long)m.parts[k].size);
+                        goto undo;
+                }
                 seen[k] = true;
                 const char *dir = str_startswith(name, "criu/")    ? criu_in
                                   : str_startswith(name, "image/") ? ivers
