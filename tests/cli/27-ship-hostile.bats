@@ -1,0 +1,47 @@
+#!/usr/bin/env bats
+# What an env's tree can make vers export do: a sparse file costs the env nothing and the layer
+# its whole size, so one larger than the room left where the layer is written is refused before
+# it is written (VERS_CACHE is a small tmpfs here, so that the failure, were it to come back,
+# fills only that).
+
+load helpers
+load registry
+
+setup_file() {
+        vers_setup_root
+        export VERS_CACHE WORK
+        VERS_CACHE=$(mktemp -d /tmp/vers-test-cache.XXXXXX)
+        mount -t tmpfs -o size=768m vers-test-cache "$VERS_CACHE"
+        WORK=$(mktemp -d /tmp/vers-test-hostile.XXXXXX) && chmod 755 "$WORK"
+        unset REGISTRY_AUTH_FILE CONTAINERS_REGISTRIES_CONF
+        registry_start
+        registry_tiny_rootfs "$WORK/tiny" truncate
+        registry_push "$WORK/tiny" "127.0.0.1:$REGISTRY_PORT/tiny:1"
+        mkdir -p "$WORK/proj" && cd "$WORK/proj"
+        printf '[vm]\nmemory_mib = 256\n\n[storage]\ncluster_mib = 1024\n\n[builder]\ndockerfile = "Dockerfile"\n' > vers.toml
+        printf 'FROM 127.0.0.1:%s/tiny:1\n' "$REGISTRY_PORT" > Dockerfile
+        "$VERS_BIN" build > "$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log" >&2; return 1; }
+        "$VERS_BIN" run --alias base >/dev/null
+}
+
+teardown_file() {
+        registry_stop_all
+        vers_teardown_root
+        umount "${VERS_CACHE:-/nonexistent}" 2>/dev/null
+        rm -rf "${WORK:-}" "${VERS_CACHE:-}"
+        return 0
+}
+
+@test "a sparse file larger than the room where the layer goes is refused before it is written" {
+        cd "$WORK/proj"
+        vers execute -b base 'truncate -s 4G /big'
+        vers commit -b base --cold -t sparse >/dev/null
+        run vers export sparse -o "$WORK/sparse.oci"
+        echo "$output"
+        [ "$status" -ne 0 ]
+        [[ "${lines[${#lines[@]} - 1]}" == "vers: "*"'big' is 4.0 GiB (0.0 MiB on disk): the layer would not fit"* ]]
+        [ ! -e "$WORK/sparse.oci" ]
+        # nothing of it is left where the layer was being written
+        [ -z "$(find "$VERS_CACHE/ship/blobs" -name 'tmp-*')" ]
+        [ "$(df --output=used -B1M "$VERS_CACHE" | tail -1)" -lt 256 ]
+}
