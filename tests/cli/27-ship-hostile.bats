@@ -2,7 +2,7 @@
 # What an env's tree can make vers export do: a sparse file costs the env nothing and the layer
 # its whole size, so one larger than the room left where the layer is written is refused before
 # it is written (VERS_CACHE is a small tmpfs here, so that the failure, were it to come back,
-# fills only that).
+# fills only that). Files of the host in the tree (ids outside the range) are root's in the image.
 
 load helpers
 load registry
@@ -44,4 +44,21 @@ teardown_file() {
         # nothing of it is left where the layer was being written
         [ -z "$(find "$VERS_CACHE/ship/blobs" -name 'tmp-*')" ]
         [ "$(df --output=used -B1M "$VERS_CACHE" | tail -1)" -lt 256 ]
+}
+
+@test "vers's own files in the tree (/.vers/init, mount points) are root's in the image, not nobody's" {
+        cd "$WORK/proj"
+        vers execute -b base 'truncate -s 0 /big'
+        vers commit -b base --cold -t clean >/dev/null
+        vers export clean -o "$WORK/clean.oci"
+        mkdir "$WORK/clean" && tar -C "$WORK/clean" -xf "$WORK/clean.oci"
+        local b listing=
+        for b in "$WORK"/clean/blobs/sha256/*; do
+                tar -tf "$b" >/dev/null 2>&1 || continue
+                listing+=$(tar --numeric-owner -tvf "$b" 2>/dev/null)$'\n'
+        done
+        echo "$listing"
+        # the entrypoint, which uid 65534 could rewrite were it nobody's
+        grep -Eq '^-rwxr-xr-x 0/0 .* \.vers/init$' <<<"$listing"
+        ! grep -q ' 65534/' <<<"$listing"
 }

@@ -22,14 +22,20 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+static bool env_id(const struct vers_idmap *m, bool gid, uint32_t host)
+{
+        return host == (gid ? m->root_gid : m->root_uid) ||
+               (host > m->base && host < m->base + VERS_IDMAP_COUNT);
+}
+
+/* An id outside the range is the host's: a file vers itself put in the tree (/.vers/init, a
+ * mount point), which nothing in the env can write. It is root's in the image, so that no
+ * user there can either (nobody's would let uid 65534 rewrite the entrypoint). */
 uint32_t vers_ship_unshift(const struct vers_idmap *m, bool gid, uint32_t host)
 {
-        uint32_t root = gid ? m->root_gid : m->root_uid;
-        if (host == root)
+        if (host == (gid ? m->root_gid : m->root_uid) || !env_id(m, gid, host))
                 return 0;
-        if (host > m->base && host < m->base + VERS_IDMAP_COUNT)
-                return host - m->base;
-        return 65534;
+        return host - m->base;
 }
 
 struct link {
@@ -200,7 +206,11 @@ static int write_entry(struct writer *w, int dirfd, const char *name, const char
 {
         struct archive_entry *e = archive_entry_new();
         archive_entry_set_pathname(e, path);
-        archive_entry_set_mode(e, st->st_mode);
+        /* a host file is root's in the image: never setuid or setgid there */
+        bool host_owned =
+            !env_id(w->o->idmap, false, st->st_uid) || !env_id(w->o->idmap, true, st->st_gid);
+        archive_entry_set_mode(e, host_owned ? st->st_mode & ~(mode_t)(S_ISUID | S_ISGID)
+                                             : st->st_mode);
         archive_entry_set_uid(e, vers_ship_unshift(w->o->idmap, false, st->st_uid));
         archive_entry_set_gid(e, vers_ship_unshift(w->o->idmap, true, st->st_gid));
         archive_entry_set_mtime(e, st->st_mtim.tv_sec, 0);
