@@ -62,3 +62,32 @@ teardown_file() {
         grep -Eq '^-rwxr-xr-x 0/0 .* \.vers/init$' <<<"$listing"
         ! grep -q ' 65534/' <<<"$listing"
 }
+
+# roots and caches a test made, removed in teardown
+setup() { : >"$BATS_TEST_TMPDIR/made"; }
+teardown() {
+        local d
+        while read -r d; do
+                [ -f "$d/vers.db" ] && (VERS_ROOT=$d PROJ= vers_teardown_root)
+                rm -rf "$d"
+        done <"$BATS_TEST_TMPDIR/made"
+}
+
+@test "an unbundled commit exports where its sender's registry base was never pulled: the bundle's base is not kept" {
+        cd "$WORK/proj"
+        vers commit -b base --cold -t moved >/dev/null
+        vers bundle create "$WORK/moved.vb" moved >/dev/null
+        # the sender's image names its base, and the bundle carries that file
+        tar -tf "$WORK/moved.vb" | grep -qx image/base
+        local r c
+        r=$(mktemp -d /tmp/vers-test-root.XXXXXX) && echo "$r" >>"$BATS_TEST_TMPDIR/made"
+        c=$(mktemp -d /tmp/vers-test-cache.XXXXXX) && echo "$c" >>"$BATS_TEST_TMPDIR/made"
+        VERS_ROOT=$r VERS_CACHE=$c "$VERS_BIN" bundle unbundle "$WORK/moved.vb" >/dev/null
+        img=$(sqlite3 "$r/vers.db" "SELECT image FROM commits WHERE tag = 'moved'")
+        [ -n "$img" ] && [ -d "$r/store/images/$img/.vers" ]
+        [ ! -e "$r/store/images/$img/.vers/base" ]
+        run env VERS_ROOT="$r" VERS_CACHE="$c" "$VERS_BIN" export moved -o "$WORK/moved.oci"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ -s "$WORK/moved.oci" ]
+}
