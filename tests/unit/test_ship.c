@@ -188,7 +188,12 @@ static void test_pod_yaml_quotes(void **state)
 {
         (void)state;
         char *ports[] = {"5432/tcp", "53/udp", "x/tcp", NULL};
-        char *env[] = {"PGDATABASE=shop", "EVIL=a\"b\nkind: Job", "=novalue", NULL};
+        char *env[] = {"PGDATABASE=shop", "EVIL=a\"b\nkind: Job", "=novalue",
+                       "BREAKS=a\xc2\x85"
+                       "b\xe2\x80\xa8"
+                       "c\xe2\x80\xa9"
+                       "d",
+                       NULL};
         struct strbuf sb = STRBUF_INIT;
         vers_ship_pod_yaml("0123456789ab", "127.0.0.1:5000/x:1", ports, env, &sb);
         assert_non_null(strstr(sb.buf, "kind: Pod\n"));
@@ -197,6 +202,8 @@ static void test_pod_yaml_quotes(void **state)
         assert_non_null(strstr(sb.buf, "    - containerPort: 53\n      protocol: UDP\n"));
         assert_non_null(strstr(sb.buf, "      value: \"a\\\"b\\nkind: Job\"\n"));
         assert_null(strstr(sb.buf, "\nkind: Job"));
+        /* YAML's other line breaks are escaped, or a parser folds them into spaces */
+        assert_non_null(strstr(sb.buf, "      value: \"a\\Nb\\Lc\\Pd\"\n"));
         assert_non_null(strstr(sb.buf, "readinessProbe:\n      tcpSocket:\n        port: 5432\n"));
         strbuf_release(&sb);
 }
