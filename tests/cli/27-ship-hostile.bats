@@ -91,3 +91,27 @@ teardown() {
         [ "$status" -eq 0 ]
         [ -s "$WORK/moved.oci" ]
 }
+
+@test "vers pull keeps a parent the image names only when it is this project's commit" {
+        cd "$WORK/proj"
+        vers commit -b base --cold -t mine >/dev/null
+        local mine
+        mine=$(sqlite3 "$VERS_ROOT/vers.db" "SELECT id FROM commits WHERE tag = 'mine'")
+        registry_tiny_rootfs "$WORK/child"
+        registry_push "$WORK/child" "127.0.0.1:$REGISTRY_PORT/child:1" \
+                --manifest.annotation=dev.vers.parent="$mine"
+        # another project's pull: its parent would be a commit of this one
+        mkdir -p "$WORK/other" && cd "$WORK/other"
+        printf '[vm]\nmemory_mib = 256\n' > vers.toml
+        run --separate-stderr vers pull "127.0.0.1:$REGISTRY_PORT/child:1" --json
+        [ "$status" -eq 0 ]
+        [[ "$stderr" == *"parent $mine not kept: it is another project's commit"* ]]
+        id=$(jq -r .id <<<"$output")
+        [ "$(sqlite3 "$VERS_ROOT/vers.db" "SELECT ifnull(parent, '-') FROM commits WHERE id = '$id'")" = - ]
+        # this project's: kept
+        cd "$WORK/proj"
+        run --separate-stderr vers pull "127.0.0.1:$REGISTRY_PORT/child:1" --json
+        [ "$status" -eq 0 ]
+        id=$(jq -r .id <<<"$output")
+        [ "$(sqlite3 "$VERS_ROOT/vers.db" "SELECT parent FROM commits WHERE id = '$id'")" = "$mine" ]
+}
