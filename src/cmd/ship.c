@@ -106,8 +106,8 @@ const struct cli_spec cli_spec_pull = {
     .operands = "REF",
     .about = "Pull an image 'vers push' sent (skopeo) and make it a commit of this project,\n"
              "ready to branch cold: its id, tag and parent are kept from the image's annotations\n"
-             "where they are free (the parent only when that commit is here), and its checkpoint\n"
-             "key, so that 'vers test' uses it.\n",
+             "where they are free (the parent only when it is this project's commit), and its\n"
+             "checkpoint key, so that 'vers test' uses it.\n",
     .opts = pull_opts,
     .min_operands = 1,
     .max_operands = 1,

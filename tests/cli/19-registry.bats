@@ -221,6 +221,22 @@ RUN cat /.vers/own-root; [ -e /opt/devnode ] || echo no-devnode"
         [[ "$output" == *no-devnode* ]]
 }
 
+@test "vers pull: an image whose /.vers/bin is a symlink is refused; the host file it names keeps its mode" {
+        local evil=$WORK/evil-vers
+        registry_tiny_rootfs "$evil"
+        mkdir -p "$evil/.vers"
+        echo secret > "$WORK/victim" && chmod 600 "$WORK/victim"
+        # vers pull keeps an image's /.vers: populate's chmod of /.vers/bin would follow this
+        ln -s "$WORK/victim" "$evil/.vers/bin"
+        registry_push "$evil" "127.0.0.1:$MAIN_PORT/evil-vers:1"
+        project pullevil "FROM 127.0.0.1:$MAIN_PORT/tiny:1"
+        run vers pull "127.0.0.1:$MAIN_PORT/evil-vers:1"
+        one_line_error "'127.0.0.1:$MAIN_PORT/evil-vers:1': /.vers/bin is a symbolic link in the image; vers needs a directory there"
+        [ "$(stat -c %a "$WORK/victim")" = 600 ]
+        [ "$(sqlite3 "$VERS_ROOT/vers.db" "SELECT count(*) FROM images WHERE state = 'pending'")" -eq 0 ]
+        [ "$(sqlite3 "$VERS_ROOT/vers.db" "SELECT count(*) FROM commits WHERE message LIKE 'pulled from %evil-vers%'")" -eq 0 ]
+}
+
 @test "an image's ids are all env ids: none above the range, and its file capabilities name the env's root" {
         local img=$WORK/ids
         registry_tiny_rootfs "$img"

@@ -187,6 +187,28 @@ root_is_empty() {
         root_is_empty "$r"
 }
 
+@test "a sparse part, whose holes would be written out as zeros, is refused before it is read" {
+        r=$(new_root)
+        d=$BATS_TEST_TMPDIR/sparse
+        mkdir "$d" && tar -C "$d" -xf "$BUNDLES/full.vb"
+        # the stream as 64 GiB of holes and one byte, in a bundle of a few MB: extracted, it
+        # would fill the store (4 GB here) before its hash could fail
+        size=$((64 << 30))
+        rm "$d/stream" && truncate -s "$size" "$d/stream"
+        printf x | dd of="$d/stream" bs=1 seek=$((size - 1)) conv=notrunc status=none
+        jq -c --argjson s "$size" '.parts |= map(if .name == "stream" then .size = $s else . end)' \
+                "$d/manifest.json" >"$d/m" && mv "$d/m" "$d/manifest.json"
+        rm -f "$d/signature"
+        (cd "$d" && tar --sparse --format=posix -cf "$BATS_TEST_TMPDIR/sparse.vb" manifest.json \
+                $(jq -r '.parts[].name' manifest.json))
+        [ "$(stat -c %s "$BATS_TEST_TMPDIR/sparse.vb")" -lt $((1 << 30)) ]
+        run in_root "$r" bundle unbundle "$BATS_TEST_TMPDIR/sparse.vb"
+        echo "$output"
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"bundle part 'stream' is a sparse tar entry"* ]]
+        root_is_empty "$r"
+}
+
 @test "an altered manifest fails its signature: said, and the commit is cold" {
         r=$(new_root)
         in_root "$r" bundle trust "$BUNDLES/sender.pub" >/dev/null

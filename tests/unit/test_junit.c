@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/vers-test-junit.XXXXXX";
@@ -173,6 +174,13 @@ static void test_merge_refusals(void **state)
         char *missing[] = {"a.xml", "missing.xml"};
         refused(missing, 2, "cannot open 'missing.xml': No such file or directory");
         refused(NULL, 0, "no reports to merge");
+        /* what is not a file is refused before it is read: a FIFO blocked, /dev/zero ran out
+         * of memory */
+        assert_int_equal(mkfifo("fifo.xml", 0600), 0);
+        char *fifo[] = {"a.xml", "fifo.xml"};
+        refused(fifo, 2, "fifo.xml: not a JUnit report: not a regular file");
+        char *zero[] = {"/dev/zero"};
+        refused(zero, 1, "/dev/zero: not a JUnit report: not a regular file");
         /* an external entity is never loaded: in an attribute libxml2 refuses it, anywhere
          * else the DTD that declares it is refused */
         char *ent[] = {"entity.xml"};

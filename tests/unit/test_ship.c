@@ -48,6 +48,8 @@ static char *list_tar(const char *path)
                             archive_entry_filetype(e) == AE_IFDIR   ? 'd'
                             : archive_entry_filetype(e) == AE_IFLNK ? 'l'
                                                                     : 'f');
+                if (archive_entry_mode(e) & (S_ISUID | S_ISGID))
+                        strbuf_addstr(&sb, " s");
                 if (archive_entry_hardlink(e))
                         strbuf_addf(&sb, " = %s", archive_entry_hardlink(e));
                 const char *u = archive_entry_uname(e), *g = archive_entry_gname(e);
@@ -89,6 +91,8 @@ static void test_layer_diff(void **state)
         SH("ln -s 'caf\xc3\xa9' %s/z\xc3\xa9", upper);
         /* an env id (host 100005) and one outside the range (host 7) */
         SH("chown 100005:100006 %s/c && chown 7:7 %s/d/b", upper, upper);
+        /* setuid: the env's file stays so, the host's file (root's in the image) does not */
+        SH("chmod 4755 %s/c %s/d/b", upper, upper);
         struct vers_idmap m = {.base = 100000, .root_uid = 0, .root_gid = 0};
         char *skip[] = {"pid", NULL};
         struct vers_ship_layer_opts o = {.idmap = &m, .skip = skip};
@@ -97,10 +101,10 @@ static void test_layer_diff(void **state)
         assert_int_equal(vers_ship_write_layer(upper, lower, out, &o, &r1, &err), 0);
         _cleanup_free_ char *got = list_tar(out);
         /* d differs (its own inode); a is unchanged and left out */
-        assert_string_equal(got, "c 5 6 f\n"
-                                 "c2 5 6 f = c\n"
+        assert_string_equal(got, "c 5 6 f s\n"
+                                 "c2 5 6 f s = c\n"
                                  "d/ 0 0 d\n"
-                                 "d/b 65534 65534 f\n"
+                                 "d/b 0 0 f\n"
                                  ".wh.gone 0 0 f\n"
                                  "link 0 0 l\n"
                                  ".wh.pid 0 0 f\n"
@@ -136,9 +140,10 @@ static void test_unshift(void **state)
         assert_int_equal(vers_ship_unshift(&m, true, 1001), 0);
         assert_int_equal(vers_ship_unshift(&m, false, (1u << 30) + 999), 999);
         assert_int_equal(vers_ship_unshift(&m, false, (1u << 30) + 65535), 65535);
-        assert_int_equal(vers_ship_unshift(&m, false, (1u << 30) + 65536), 65534);
-        assert_int_equal(vers_ship_unshift(&m, false, 0), 65534);
-        assert_int_equal(vers_ship_unshift(&m, false, 5), 65534);
+        /* the host's ids (vers's own files): root's, never nobody's */
+        assert_int_equal(vers_ship_unshift(&m, false, (1u << 30) + 65536), 0);
+        assert_int_equal(vers_ship_unshift(&m, false, 0), 0);
+        assert_int_equal(vers_ship_unshift(&m, false, 5), 0);
 }
 
 static void test_annotations(void **state)
@@ -183,7 +188,12 @@ static void test_pod_yaml_quotes(void **state)
 {
         (void)state;
         char *ports[] = {"5432/tcp", "53/udp", "x/tcp", NULL};
-        char *env[] = {"PGDATABASE=shop", "EVIL=a\"b\nkind: Job", "=novalue", NULL};
+        char *env[] = {"PGDATABASE=shop", "EVIL=a\"b\nkind: Job", "=novalue",
+                       "BREAKS=a\xc2\x85"
+                       "b\xe2\x80\xa8"
+                       "c\xe2\x80\xa9"
+                       "d",
+                       NULL};
         struct strbuf sb = STRBUF_INIT;
         vers_ship_pod_yaml("0123456789ab", "127.0.0.1:5000/x:1", ports, env, &sb);
         assert_non_null(strstr(sb.buf, "kind: Pod\n"));
@@ -192,6 +202,8 @@ static void test_pod_yaml_quotes(void **state)
         assert_non_null(strstr(sb.buf, "    - containerPort: 53\n      protocol: UDP\n"));
         assert_non_null(strstr(sb.buf, "      value: \"a\\\"b\\nkind: Job\"\n"));
         assert_null(strstr(sb.buf, "\nkind: Job"));
+        /* YAML's other line breaks are escaped, or a parser folds them into spaces */
+        assert_non_null(strstr(sb.buf, "      value: \"a\\Nb\\Lc\\Pd\"\n"));
         assert_non_null(strstr(sb.buf, "readinessProbe:\n      tcpSocket:\n        port: 5432\n"));
         strbuf_release(&sb);
 }

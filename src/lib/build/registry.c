@@ -315,11 +315,12 @@ out:
 
 /* vers_sandbox_populate() makes and chmods these through host paths: none of them may be a
  * symlink the image brought (a link to /etc would have the host's /etc chmodded); var/run
- * and var/lock are meant to be links, and populate leaves links there alone */
+ * and var/lock are meant to be links, and populate leaves links there alone. /.vers and
+ * /.vers/bin too: vers pull keeps the image's /.vers, whose bin could name any host file */
 static const char *const skeleton[] = {
-    "proc", "sys",     "dev",     "run",     "tmp",       "root",         "home",
-    "var",  "var/lib", "var/log", "var/tmp", "var/cache", "var/spool",    "var/opt",
-    "opt",  "srv",     "mnt",     "media",   "etc",       "var/log/vers",
+    "proc",    "sys",     "dev",     "run",          "tmp",       "root",      "home", "var",
+    "var/lib", "var/log", "var/tmp", "var/cache",    "var/spool", "var/opt",   "opt",  "srv",
+    "mnt",     "media",   "etc",     "var/log/vers", ".vers",     ".vers/bin",
 };
 
 static int check_skeleton(const char *path, const char *ref, vers_error_t *err)

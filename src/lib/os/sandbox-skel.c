@@ -199,7 +199,10 @@ int vers_sandbox_populate(const char *rootfs, vers_error_t *err)
                 _cleanup_free_ char *p = xasprintf("%s/%s", rootfs, dirs[i].path);
                 if (mkdir(p, dirs[i].mode) < 0 && errno != EEXIST)
                         return vers_make_error(err, errno, "cannot create '%s'", p);
-                chmod(p, dirs[i].mode);
+                /* never through a link the tree brought: chmod would follow it to the host */
+                struct stat st;
+                if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                        chmod(p, dirs[i].mode);
         }
         static const char *links[][2] = {{"var/run", "/run"}, {"var/lock", "/run/lock"}};
         for (size_t i = 0; i < 2; i++) {

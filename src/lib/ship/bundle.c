@@ -5,6 +5,7 @@
 #include "base/hash.h"
 #include "base/json.h"
 #include "base/names.h"
+#include "build/build.h"
 #include "os/criu.h"
 #include "os/idmap.h"
 #include "os/sandbox.h"
@@ -1141,6 +1142,24 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
                                         name ? name : "?");
                         goto undo;
                 }
+                /* a sparse entry's holes read back as zeros: a bundle of a few KB would have
+                 * the store written full (up to the manifest's size) before the hash fails;
+                 * vers bundle create writes none, and each entry is as long as its part */
+                if (archive_entry_sparse_count(e) > 0) {
+                        vers_make_error(err, 0,
+                                        "bundle part '%s' is a sparse tar entry (vers writes "
+                                        "none): refused",
+                                        name);
+                        goto undo;
+                }
+                if (!archive_entry_size_is_set(e) || archive_entry_size(e) != m.parts[k].size) {
+                        vers_make_error(err, 0,
+                                        "bundle part '%s' is %lld bytes in the tar, its manifest "
+                                        "says %lld",
+                                        name, (long long)archive_entry_size(e),
+                                        (long long)m.parts[k].size);
+                        goto undo;
+                }
                 seen[k] = true;
                 const char *dir = str_startswith(name, "criu/")    ? criu_in
                                   : str_startswith(name, "image/") ? ivers
@@ -1161,6 +1180,13 @@ int vers_bundle_unbundle(struct vers_ctx *ctx, const char *file, struct vers_bun
                         vers_make_error(err, 0, "bundle: part '%s' is missing", m.parts[k].name);
                         goto undo;
                 }
+        /* the stream brings the tree whole: the registry base the sender built on (its
+         * VERS_BASE_FILE) is not this root's, and export takes the tree as one layer, as a
+         * pulled image's; kept, it failed export where that base was never pulled, and chose
+         * which of this cache's images' layers went out where one was */
+        if (vers_exists_in_root(idir, VERS_BASE_FILE) &&
+            vers_unlink_in_root(idir, VERS_BASE_FILE, err) < 0)
+                goto undo;
 
         /* the stream, confined to the fresh directory */
         if (vers_bundle_stream_check(stream, m.since ? parent_uuid : NULL, err) < 0)

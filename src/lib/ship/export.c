@@ -19,16 +19,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+static bool env_id(const struct vers_idmap *m, bool gid, uint32_t host)
+{
+        return host == (gid ? m->root_gid : m->root_uid) ||
+               (host > m->base && host < m->base + VERS_IDMAP_COUNT);
+}
+
+/* An id outside the range is the host's: a file vers itself put in the tree (/.vers/init, a
+ * mount point), which nothing in the env can write. It is root's in the image, so that no
+ * user there can either (nobody's would let uid 65534 rewrite the entrypoint). */
 uint32_t vers_ship_unshift(const struct vers_idmap *m, bool gid, uint32_t host)
 {
-        uint32_t root = gid ? m->root_gid : m->root_uid;
-        if (host == root)
+        if (host == (gid ? m->root_gid : m->root_uid) || !env_id(m, gid, host))
                 return 0;
-        if (host > m->base && host < m->base + VERS_IDMAP_COUNT)
-                return host - m->base;
-        return 65534;
+        return host - m->base;
 }
 
 struct link {
@@ -52,10 +59,11 @@ struct writer {
 
 static la_ssize_t w_write(struct archive *a, void *arg, const void *buf, size_t n)
 {
-        (void)a;
         struct writer *w = arg;
-        if (vers_write_all(w->fd, buf, n) < 0)
+        if (vers_write_all(w->fd, buf, n) < 0) {
+                archive_set_error(a, errno, "%s", strerror(errno));
                 return -1;
+        }
         EVP_DigestUpdate(w->md, buf, n);
         w->size += n;
         return (la_ssize_t)n;
@@ -170,12 +178,39 @@ static int copy_data(struct writer *w, int dirfd, const char *name, const char *
         }
 }
 
+/* A sparse file costs an env nothing and the layer its whole size (a tar has no holes):
+ * one that would leave the layer's file system with less than LAYER_RESERVE free is refused
+ * before it is written, instead of filling that file system (VERS_CACHE's, often the host's
+ * root). Files below LAYER_CHECK_MIN are not asked about. */
+#define LAYER_CHECK_MIN (1 << 20)
+#define LAYER_RESERVE (256ULL << 20)
+
+static int too_big(struct writer *w, const char *path, const struct stat *st)
+{
+        struct statvfs vs;
+        if (st->st_size < LAYER_CHECK_MIN || fstatvfs(w->fd, &vs) < 0)
+                return 0;
+        uint64_t avail = (uint64_t)vs.f_bavail * vs.f_frsize;
+        if ((uint64_t)st->st_size + LAYER_RESERVE <= avail)
+                return 0;
+        w->failed = 1;
+        return vers_make_error(w->err, ENOSPC,
+                               "'%s' is %.1f GiB (%.1f MiB on disk): the layer would not fit in "
+                               "the %.1f GiB free where it is written",
+                               path, (double)st->st_size / (1 << 30),
+                               (double)st->st_blocks * 512 / (1 << 20), (double)avail / (1 << 30));
+}
+
 static int write_entry(struct writer *w, int dirfd, const char *name, const char *path,
                        const struct stat *st)
 {
         struct archive_entry *e = archive_entry_new();
         archive_entry_set_pathname(e, path);
-        archive_entry_set_mode(e, st->st_mode);
+        /* a host file is root's in the image: never setuid or setgid there */
+        bool host_owned =
+            !env_id(w->o->idmap, false, st->st_uid) || !env_id(w->o->idmap, true, st->st_gid);
+        archive_entry_set_mode(e, host_owned ? st->st_mode & ~(mode_t)(S_ISUID | S_ISGID)
+                                             : st->st_mode);
         archive_entry_set_uid(e, vers_ship_unshift(w->o->idmap, false, st->st_uid));
         archive_entry_set_gid(e, vers_ship_unshift(w->o->idmap, true, st->st_gid));
         archive_entry_set_mtime(e, st->st_mtim.tv_sec, 0);
@@ -207,6 +242,10 @@ static int write_entry(struct writer *w, int dirfd, const char *name, const char
         }
         if (S_ISREG(st->st_mode))
                 archive_entry_set_size(e, st->st_size);
+        if (S_ISREG(st->st_mode) && too_big(w, path, st) < 0) {
+                archive_entry_free(e);
+                return -1;
+        }
         r = add_header(w, e, path);
         if (r == 0 && S_ISREG(st->st_mode) && st->st_size > 0)
                 r = copy_data(w, dirfd, name, path);

@@ -6,6 +6,7 @@
 #include <libxml/tree.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* XML text: escaped, and without the control characters XML 1.0 cannot hold */
 static void add_xml(struct strbuf *sb, const char *s)
@@ -188,12 +189,25 @@ static int take_suite(struct merge *m, const char *path, size_t file, xmlNode *s
         return 0;
 }
 
+/* a report is a file vers test wrote: a FIFO would block, /dev/zero never end, and libxml2
+ * takes an int length */
+#define REPORT_MAX (256 << 20)
+
 static int take_file(struct merge *m, const char *path, size_t file, vers_error_t *err)
 {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
+        struct stat st;
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+                return vers_make_error(err, 0, "%s: not a JUnit report: not a regular file", path);
+        if (stat(path, &st) == 0 && st.st_size > REPORT_MAX)
+                return vers_make_error(err, 0, "%s: not a JUnit report: larger than %d MiB", path,
+                                       REPORT_MAX >> 20);
         if (vers_read_file(path, &text, &len, err) < 0)
                 return -1;
+        if (len > REPORT_MAX) /* it grew */
+                return vers_make_error(err, 0, "%s: not a JUnit report: larger than %d MiB", path,
+                                       REPORT_MAX >> 20);
         xmlParserCtxt *ctxt = xmlNewParserCtxt();
         if (!ctxt)
                 vers_abort("out of memory");

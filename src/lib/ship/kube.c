@@ -27,7 +27,14 @@ static void quoted(struct strbuf *out, const char *s)
                         strbuf_addstr(out, "\\t");
                 else if (*p < 0x20 || *p == 0x7f)
                         strbuf_addf(out, "\\x%02x", *p);
-                else
+                /* YAML's own line breaks (NEL, LS, PS) would fold into a space, unescaped */
+                else if (p[0] == 0xc2 && p[1] == 0x85) {
+                        strbuf_addstr(out, "\\N");
+                        p += 1;
+                } else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+                        strbuf_addstr(out, p[2] == 0xa8 ? "\\L" : "\\P");
+                        p += 2;
+                } else
                         strbuf_addch(out, (char)*p);
         }
         strbuf_addch(out, '"');

@@ -143,12 +143,18 @@ int vers_ship_pull(struct vers_ctx *ctx, const char *ref, struct vers_commit *ou
                 vers_notice(ctx, "commit %s is here already: the pulled one gets a new id", a.id);
         out->id = a.id && !have ? xstrdup(a.id) : vers_new_id();
         if (a.parent) {
+                /* here, and of this project: the image names any id it likes */
                 have = vers_meta_get_commit(&ctx->meta, a.parent, &probe, err);
+                bool ours = have > 0 && !strcmp(probe.project ? probe.project : "",
+                                                ctx->project_dir ? ctx->project_dir : "");
                 vers_commit_clear(&probe);
                 if (have < 0)
                         goto undo;
-                if (have)
+                if (ours)
                         out->parent = xstrdup(a.parent);
+                else if (have)
+                        vers_notice(ctx, "parent %s not kept: it is another project's commit",
+                                    a.parent);
         }
         if (a.tag) {
                 vers_error_t terr = NULL;
