@@ -28,7 +28,7 @@ setup_file() {
         registry_mirror_conf "$REGISTRY_PORT"
         DPROJ=$(mktemp -d /tmp/vers-bench-seed.XXXXXX) && chmod 755 "$DPROJ"
         cp -r "$REPO/examples/ecommerce/docker/." "$DPROJ/"
-        cp "$REPO/examples/ecommerce/"{schema.sql,seed-data.sql} "$DPROJ/"
+        cp "$REPO/examples/ecommerce/"{schema.sql,seed.sql,seed-data.sql} "$DPROJ/"
         sed -i 's/^cluster_mib = .*/cluster_mib = 6000/' "$DPROJ/vers.toml"
         ROOT2=$(mktemp -d /tmp/vers-bench-root2.XXXXXX)
         PROJ2=$(mktemp -d /tmp/vers-bench-proj2.XXXXXX) && chmod 755 "$PROJ2"
