@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
@@ -372,5 +373,35 @@ int vers_copy_file(const char *src, const char *dst, mode_t mode, vers_error_t *
         }
         if (fchmod(out, mode) < 0)
                 return vers_make_error(err, errno, "cannot chmod '%s'", dst);
+        return 0;
+}
+
+/* nftw passes no user data: the count is here (vers is single-threaded) */
+static size_t devices_removed;
+static int devices_failed;
+
+static int remove_device(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+        (void)type;
+        (void)ftw;
+        if (!S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode))
+                return 0;
+        if (unlink(p) < 0) {
+                devices_failed = errno;
+                return 1;
+        }
+        devices_removed++;
+        return 0;
+}
+
+int vers_remove_device_nodes(const char *path, size_t *removed, vers_error_t *err)
+{
+        devices_removed = 0;
+        devices_failed = 0;
+        int r = nftw(path, remove_device, 64, FTW_PHYS | FTW_MOUNT);
+        *removed = devices_removed;
+        if (r != 0)
+                return vers_make_error(err, devices_failed ? devices_failed : errno,
+                                       "cannot remove the device nodes of '%s'", path);
         return 0;
 }

@@ -89,6 +89,11 @@ int vers_mkdir_p(const char *path, mode_t mode, vers_error_t *err);
 bool vers_path_exists(const char *path);
 /* Remove a directory tree that is not a btrfs subvolume (no mount crossing). */
 int vers_rm_rf(const char *path, vers_error_t *err);
+/* Remove every character and block device node below path (not crossing mounts, not
+ * following symlinks); *removed counts them. -1 with *err (errno of the failed unlink) when
+ * one cannot go. What a tree that came from elsewhere (a pulled image, a bundle) needs: an
+ * env's root could open such a node on the store, which is not mounted nodev. */
+int vers_remove_device_nodes(const char *path, size_t *removed, vers_error_t *err);
 /* Copy a file (regular files only), keeping mode. */
 int vers_copy_file(const char *src, const char *dst, mode_t mode, vers_error_t *err);
 

@@ -32,7 +32,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -339,38 +338,18 @@ static int check_skeleton(const char *path, const char *ref, vers_error_t *err)
 
 /* Device nodes: umoci makes them as root, and an env's root could open one the image owned
  * (a block device of the host's disk) on the store, which is not mounted nodev. An env gets
- * its /dev from vers; the image's nodes go, as a rootless container runtime leaves them out.
- * nftw passes no user data: the count is here (vers is single-threaded). */
-static size_t devices_removed;
-static int devices_failed;
-
-static int remove_device(const char *p, const struct stat *st, int type, struct FTW *ftw)
-{
-        (void)type;
-        (void)ftw;
-        if (!S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode))
-                return 0;
-        if (unlink(p) < 0) {
-                devices_failed = errno;
-                return 1;
-        }
-        devices_removed++;
-        return 0;
-}
-
+ * its /dev from vers; the image's nodes go, as a rootless container runtime leaves them out. */
 static int remove_devices(struct vers_ctx *ctx, const char *path, const char *ref,
                           vers_error_t *err)
 {
-        devices_removed = 0;
-        devices_failed = 0;
-        if (nftw(path, remove_device, 64, FTW_PHYS | FTW_MOUNT) != 0)
-                return vers_make_error(err, devices_failed ? devices_failed : errno,
-                                       "%s: cannot remove the image's device nodes", ref);
-        if (devices_removed)
+        size_t n = 0;
+        if (vers_remove_device_nodes(path, &n, err) < 0)
+                return vers_error_wrap(err, "%s", ref);
+        if (n)
                 vers_notice(ctx,
                             "%s: %zu device node%s of the image left out (an env's "
                             "/dev is vers's)",
-                            ref, devices_removed, devices_removed == 1 ? "" : "s");
+                            ref, n, n == 1 ? "" : "s");
         return 0;
 }
 

@@ -20,7 +20,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -440,26 +439,6 @@ static int write_entry(struct archive *a, const char *name, const char *data, si
         return 0;
 }
 
-static int resolve_commit(struct vers_ctx *ctx, const char *name, struct vers_commit *c,
-                          vers_error_t *err)
-{
-        struct vers_ref r = {0};
-        if (vers_resolve(ctx, name, &r, err) < 0)
-                return -1;
-        if (r.kind != VERS_REF_COMMIT) {
-                vers_ref_clear(&r);
-                return vers_make_error(err, 0, "'%s' is an env, not a commit (commit it first)",
-                                       name);
-        }
-        int g = vers_meta_get_commit(&ctx->meta, r.id, c, err);
-        vers_ref_clear(&r);
-        if (g < 0)
-                return -1;
-        if (g == 0 || strcmp(c->state, "ready"))
-                return vers_make_error(err, 0, "no ready commit '%s'", name);
-        return 0;
-}
-
 int vers_bundle_create(struct vers_ctx *ctx, const char *file, const char *commit,
                        const char *since, struct vers_bundle_result *out, vers_error_t *err)
 {
@@ -476,8 +455,8 @@ int vers_bundle_create(struct vers_ctx *ctx, const char *file, const char *commi
         _cleanup_free_ char *image = NULL, *sout = NULL, *vdir = NULL, *stext = NULL;
         struct archive *a = NULL;
         int ret = -1;
-        if (resolve_commit(ctx, commit, &c, err) < 0 ||
-            (since && resolve_commit(ctx, since, &s, err) < 0))
+        if (vers_ready_commit(ctx, commit, &c, err) < 0 ||
+            (since && vers_ready_commit(ctx, since, &s, err) < 0))
                 goto out;
         if (since && !strcmp(c.id, s.id)) {
                 vers_make_error(err, 0, "a commit cannot be incremental on itself");
@@ -934,36 +913,17 @@ int vers_bundle_stream_check(const char *path, const uint8_t *parent, vers_error
 /* Device nodes: an env never makes one (its /dev is vers's, and its root cannot mknod), so
  * one in a received tree was put in the stream, and an env's root could open it (a block
  * device of the host's disk) on the store, which is not mounted nodev. They go, as a pulled
- * image's do. nftw passes no user data: the count is here (vers is single-threaded). */
-static size_t devices_removed;
-static int devices_failed;
-
-static int remove_device(const char *p, const struct stat *st, int type, struct FTW *ftw)
-{
-        (void)type;
-        (void)ftw;
-        if (!S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode))
-                return 0;
-        if (unlink(p) < 0) {
-                devices_failed = errno;
-                return 1;
-        }
-        devices_removed++;
-        return 0;
-}
-
+ * image's do. */
 static int remove_devices(struct vers_ctx *ctx, const char *path, vers_error_t *err)
 {
-        devices_removed = 0;
-        devices_failed = 0;
-        if (nftw(path, remove_device, 64, FTW_PHYS | FTW_MOUNT) != 0)
-                return vers_make_error(err, devices_failed ? devices_failed : errno,
-                                       "cannot remove the device nodes of the bundle's disk");
-        if (devices_removed)
+        size_t n = 0;
+        if (vers_remove_device_nodes(path, &n, err) < 0)
+                return vers_error_wrap(err, "the bundle's disk");
+        if (n)
                 vers_notice(ctx,
                             "%zu device node%s of the bundle's disk left out (an env's /dev is "
                             "vers's)",
-                            devices_removed, devices_removed == 1 ? "" : "s");
+                            n, n == 1 ? "" : "s");
         return 0;
 }
 

@@ -51,28 +51,6 @@ static void ship_clear(struct ship *s)
 
 /* ---- the commit ------------------------------------------------------------------------- */
 
-static int find_commit(struct vers_ctx *ctx, const char *name, struct vers_commit *c,
-                       vers_error_t *err)
-{
-        struct vers_ref r = {0};
-        if (vers_resolve(ctx, name, &r, err) < 0)
-                return -1;
-        int ret = -1;
-        if (r.kind == VERS_REF_NONE)
-                vers_make_error(err, 0, "no commit named '%s' (see 'vers commit list')", name);
-        else if (r.kind == VERS_REF_ENV)
-                vers_make_error(err, 0, "'%s' is an env, not a commit (commit it first)", name);
-        else if (vers_meta_get_commit(&ctx->meta, r.id, c, err) == 1) {
-                if (c->state && !strcmp(c->state, "ready"))
-                        ret = 0;
-                else
-                        vers_make_error(err, 0, "commit '%s' is not ready", name);
-        } else if (!*err)
-                vers_make_error(err, 0, "no commit named '%s'", name);
-        vers_ref_clear(&r);
-        return ret;
-}
-
 /* ---- the layout ------------------------------------------------------------------------- */
 
 static int open_layout(struct ship *s, vers_error_t *err)
@@ -414,7 +392,7 @@ static int cached_layer(struct ship *s, const char *name, struct vers_ship_layer
 /* Make the commit's image in the layout, tagged s->tag */
 static int make_image(struct ship *s, const char *name, vers_error_t *err)
 {
-        if (find_commit(s->ctx, name, &s->c, err) < 0)
+        if (vers_ready_commit(s->ctx, name, &s->c, err) < 0)
                 return -1;
         struct vers_ctx *ctx = s->ctx;
         _cleanup_free_ char *croot = vers_store_commit_rootfs(&ctx->store, s->c.id);

@@ -25,28 +25,15 @@
 static int warm_commit(struct vers_ctx *ctx, const char *name, struct vers_commit *c,
                        vers_error_t *err)
 {
-        struct vers_ref r = {0};
-        if (vers_resolve(ctx, name, &r, err) < 0)
+        if (vers_ready_commit(ctx, name, c, err) < 0)
                 return -1;
-        int ret = -1;
-        if (r.kind == VERS_REF_NONE)
-                vers_make_error(err, 0, "no commit named '%s' (see 'vers commit list')", name);
-        else if (r.kind == VERS_REF_ENV)
-                vers_make_error(err, 0, "'%s' is an env, not a commit (commit it first)", name);
-        else if (vers_meta_get_commit(&ctx->meta, r.id, c, err) != 1) {
-                if (!*err)
-                        vers_make_error(err, 0, "no commit named '%s'", name);
-        } else if (!c->state || strcmp(c->state, "ready"))
-                vers_make_error(err, 0, "commit '%s' is not ready", name);
-        else if (!c->mode || strcmp(c->mode, "warm"))
-                vers_make_error(err, 0,
-                                "commit '%s' is cold: --checkpoint needs a warm commit (its "
-                                "processes); 'vers export' without it writes the image",
-                                name);
-        else
-                ret = 0;
-        vers_ref_clear(&r);
-        return ret;
+        if (!c->mode || strcmp(c->mode, "warm"))
+                return vers_make_error(err, 0,
+                                       "commit '%s' is cold: --checkpoint needs a warm commit "
+                                       "(its processes); 'vers export' without it writes the "
+                                       "image",
+                                       name);
+        return 0;
 }
 
 static json_t *read_json(const char *path, vers_error_t *err)

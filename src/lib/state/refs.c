@@ -280,3 +280,25 @@ char *vers_env_label(struct vers_ctx *ctx, const char *id)
         vers_env_clear(&e);
         return r;
 }
+
+int vers_ready_commit(struct vers_ctx *ctx, const char *name, struct vers_commit *c,
+                      vers_error_t *err)
+{
+        struct vers_ref r = {0};
+        if (vers_resolve(ctx, name, &r, err) < 0)
+                return -1;
+        int ret = -1;
+        if (r.kind == VERS_REF_NONE)
+                vers_make_error(err, 0, "no commit named '%s' (see 'vers commit list')", name);
+        else if (r.kind == VERS_REF_ENV)
+                vers_make_error(err, 0, "'%s' is an env, not a commit (commit it first)", name);
+        else if (vers_meta_get_commit(&ctx->meta, r.id, c, err) == 1) {
+                if (c->state && !strcmp(c->state, "ready"))
+                        ret = 0;
+                else
+                        vers_make_error(err, 0, "commit '%s' is not ready", name);
+        } else if (!*err)
+                vers_make_error(err, 0, "no commit named '%s'", name);
+        vers_ref_clear(&r);
+        return ret;
+}

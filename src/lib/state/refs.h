@@ -21,6 +21,11 @@ int vers_resolve(struct vers_ctx *ctx, const char *name, struct vers_ref *out, v
  * of another project so tagged (a Dockerfile's FROM: a base that another project made). */
 int vers_resolve_base(struct vers_ctx *ctx, const char *name, struct vers_ref *out,
                       vers_error_t *err);
+/* The ready commit name resolves to, into c (vers_commit_clear() it): one line saying what
+ * it is instead otherwise — no such name, an env ("commit it first"), a commit not ready. */
+struct vers_commit;
+int vers_ready_commit(struct vers_ctx *ctx, const char *name, struct vers_commit *c,
+                      vers_error_t *err);
 /* A human name for a commit or env: tag/alias if it has one, else its id ("-" for NULL). */
 char *vers_commit_label(struct vers_ctx *ctx, const char *id);
 char *vers_env_label(struct vers_ctx *ctx, const char *id);
