@@ -68,7 +68,8 @@ int vers_ship_job_yaml(const char *id, const char *image, const char *project_di
 /* ---- the layer writer (export.c), also for tests/unit/test_ship.c ------------------------- */
 
 struct vers_ship_layer_opts {
-        const struct vers_idmap *idmap; /* host ids → 0..65535 (outside the range: 65534) */
+        const struct vers_idmap *idmap; /* host ids → 0..65535 (outside the range, i.e. the
+                                         * host's own files: 0, setuid/setgid cleared) */
         char *const *skip; /* paths relative to the root ("var/lib/x/pid") left out; written as
                             * whiteouts when lower has them */
 };
