@@ -138,8 +138,11 @@ EOF
         vers commit own --tag own-row >/dev/null
         vers branch own-row --alias own-warm >/dev/null
         [ "$(q own-warm 'SELECT x FROM t')" = row-1 ]
-        # a cold branch runs the ENTRYPOINT again on the committed PGDATA: no second initdb
+        # a cold branch runs the ENTRYPOINT again on the committed PGDATA: no second initdb.
+        # That PGDATA is a crash-consistent copy: PostgreSQL listens (and vers returns, as an
+        # image's own server is ready once its port listens) before its recovery lets it answer
         vers branch own-row --alias own-cold --cold >/dev/null
+        wait_for -m "the cold branch's server to finish its recovery" q own-cold 'SELECT 1' >/dev/null
         [ "$(q own-cold 'SELECT x FROM t')" = row-1 ]
         [ "$(q own-cold "SELECT count(*) FROM pg_database WHERE datname = 'app'")" = 1 ]
         # the branches are isolated from each other and from their source
