@@ -446,16 +446,16 @@ int vers_meta_cgroup_scope(struct vers_meta *m, const char *fresh, char **out, v
         return r < 0 ? -1 : 0;
 }
 
-int vers_meta_set_checkpoint_key(struct vers_meta *m, const char *commit_id, const char *key,
-                                 vers_error_t *err)
+/* UPDATE commits SET <column> = value (NULL: NULL) of commit_id, which must exist */
+static int set_commit_text(struct vers_meta *m, const char *sql, const char *commit_id,
+                           const char *value, vers_error_t *err)
 {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(m->db, "UPDATE commits SET checkpoint_key = ?2 WHERE id = ?1", -1,
-                               &st, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK)
                 return db_error(m, err, "prepare");
         sqlite3_bind_text(st, 1, commit_id, -1, SQLITE_TRANSIENT);
-        if (key)
-                sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+        if (value)
+                sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
         else
                 sqlite3_bind_null(st, 2);
         int rc = sqlite3_step(st);
@@ -465,6 +465,13 @@ int vers_meta_set_checkpoint_key(struct vers_meta *m, const char *commit_id, con
         if (sqlite3_changes(m->db) == 0)
                 return vers_make_error(err, 0, "metadata: no commit '%s'", commit_id);
         return 0;
+}
+
+int vers_meta_set_checkpoint_key(struct vers_meta *m, const char *commit_id, const char *key,
+                                 vers_error_t *err)
+{
+        return set_commit_text(m, "UPDATE commits SET checkpoint_key = ?2 WHERE id = ?1", commit_id,
+                               key, err);
 }
 
 int vers_meta_get_checkpoint_key(struct vers_meta *m, const char *commit_id, char **key,
@@ -483,19 +490,8 @@ int vers_meta_get_checkpoint_key(struct vers_meta *m, const char *commit_id, cha
 int vers_meta_set_pushed(struct vers_meta *m, const char *commit_id, const char *ref,
                          vers_error_t *err)
 {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(m->db, "UPDATE commits SET pushed = ?2 WHERE id = ?1", -1, &st,
-                               NULL) != SQLITE_OK)
-                return db_error(m, err, "prepare");
-        sqlite3_bind_text(st, 1, commit_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, ref, -1, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE)
-                return db_error(m, err, "write");
-        if (sqlite3_changes(m->db) == 0)
-                return vers_make_error(err, 0, "metadata: no commit '%s'", commit_id);
-        return 0;
+        return set_commit_text(m, "UPDATE commits SET pushed = ?2 WHERE id = ?1", commit_id, ref,
+                               err);
 }
 
 int vers_meta_get_pushed(struct vers_meta *m, const char *commit_id, char **ref, vers_error_t *err)
