@@ -16,18 +16,7 @@ setup_file() {
         VERS_CACHE=$(mktemp -d /tmp/vers-test-cache.XXXXXX)
         unset REGISTRY_AUTH_FILE CONTAINERS_REGISTRIES_CONF
         registry_start
-        local tar rootfs
-        tar=$(registry_debian_rootfs)
-        rootfs=$(mktemp -d "$BATS_FILE_TMPDIR/ubuntu.XXXXXX")
-        tar -C "$rootfs" --numeric-owner -xpf "$tar"
-        # as Docker's official Debian and Ubuntu images have it: package scripts start no
-        # daemons
-        printf '#!/bin/sh\nexit 101\n' > "$rootfs/usr/sbin/policy-rc.d"
-        chmod 755 "$rootfs/usr/sbin/policy-rc.d"
-        registry_push "$rootfs" "127.0.0.1:$REGISTRY_PORT/library/ubuntu:22.04" \
-                --config.env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-                --config.cmd=bash
-        rm -rf "$rootfs"
+        registry_push_debian "127.0.0.1:$REGISTRY_PORT/library/ubuntu:22.04" --config.cmd=bash
         registry_mirror_conf "$REGISTRY_PORT"
         DPROJ=$(mktemp -d /tmp/vers-test-seed.XXXXXX) && chmod 755 "$DPROJ"
         cp -r "$REPO/examples/ecommerce/docker/." "$DPROJ/"

@@ -18,6 +18,10 @@
 #                                     made once per bats run in BATS_RUN_TMPDIR
 #
 # Everything a file starts is recorded in REGISTRY_PIDFILE (in BATS_FILE_TMPDIR), so
+#   registry_push_debian REF [OPTS...] that tarball as an image pushed to REF, with a
+#                                     policy-rc.d that starts no daemons (as Docker's official
+#                                     Debian and Ubuntu images have it), PATH set; OPTS as for
+#                                     registry_push
 # registry_stop_all stops it in teardown_file even when a test that started one failed.
 
 : "${REGISTRY_PIDFILE:=${BATS_FILE_TMPDIR:-/tmp}/registry.pids}"
@@ -191,4 +195,19 @@ registry_debian_rootfs() {
                 exit "$rc"
         ) 9> "$BATS_RUN_TMPDIR/debian-bookworm-minbase.lock" || return 1
         echo "$tar"
+}
+
+registry_push_debian() {
+        local ref=$1 tar rootfs
+        shift
+        tar=$(registry_debian_rootfs) || return 1
+        rootfs=$(mktemp -d "$BATS_FILE_TMPDIR/debian-rootfs.XXXXXX")
+        tar -C "$rootfs" --numeric-owner -xpf "$tar"
+        printf '#!/bin/sh\nexit 101\n' > "$rootfs/usr/sbin/policy-rc.d"
+        chmod 755 "$rootfs/usr/sbin/policy-rc.d"
+        local rc=0
+        registry_push "$rootfs" "$ref" \
+                --config.env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@" || rc=$?
+        rm -rf "$rootfs"
+        return "$rc"
 }

@@ -10,15 +10,7 @@ ship_setup_file() {
         VERS_CACHE=$(mktemp -d /tmp/vers-test-cache.XXXXXX)
         unset REGISTRY_AUTH_FILE CONTAINERS_REGISTRIES_CONF
         REGISTRY_ACCESSLOG=1 registry_start
-        local tar rootfs
-        tar=$(registry_debian_rootfs)
-        rootfs=$(mktemp -d "$BATS_FILE_TMPDIR/deb.XXXXXX")
-        tar -C "$rootfs" --numeric-owner -xpf "$tar"
-        printf '#!/bin/sh\nexit 101\n' > "$rootfs/usr/sbin/policy-rc.d"
-        chmod 755 "$rootfs/usr/sbin/policy-rc.d"
-        registry_push "$rootfs" "127.0.0.1:$REGISTRY_PORT/deb:12" \
-                --config.env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-        rm -rf "$rootfs"
+        registry_push_debian "127.0.0.1:$REGISTRY_PORT/deb:12"
         XPROJ=$(mktemp -d /tmp/vers-test-xproj.XXXXXX) && chmod 755 "$XPROJ"
         cd "$XPROJ"
         printf '[storage]\ncluster_mib = 3000\n\n[builder]\ndockerfile = "Dockerfile"\n\n[services.postgres]\ntemplate = "postgres@15"\ndatabases = ["shop"]\n' > vers.toml
