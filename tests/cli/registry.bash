@@ -16,12 +16,12 @@
 #                                     their libraries and the dynamic loader (and BIN...)
 #   registry_debian_rootfs            prints the path of a Debian bookworm minbase tarball,
 #                                     made once per bats run in BATS_RUN_TMPDIR
-#
-# Everything a file starts is recorded in REGISTRY_PIDFILE (in BATS_FILE_TMPDIR), so
 #   registry_push_debian REF [OPTS...] that tarball as an image pushed to REF, with a
 #                                     policy-rc.d that starts no daemons (as Docker's official
 #                                     Debian and Ubuntu images have it), PATH set; OPTS as for
 #                                     registry_push
+#
+# Everything a file starts is recorded in REGISTRY_PIDFILE (in BATS_FILE_TMPDIR), so
 # registry_stop_all stops it in teardown_file even when a test that started one failed.
 
 : "${REGISTRY_PIDFILE:=${BATS_FILE_TMPDIR:-/tmp}/registry.pids}"
