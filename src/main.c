@@ -3,6 +3,7 @@
  * reached standard output. Only this layer prints and picks exit codes: 0, 1 for an error,
  * 129 for bad usage, or the exit code of what the command ran. */
 #include "cli.h"
+#include "base/trace.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -28,9 +29,10 @@ static int run_command(const struct cli_cmd *cmd, int argc, char **argv)
         vers_error_t err = NULL;
         int rc = 0;
         unsigned setup = cli_setup(cmd, argc, argv);
-        if (setup & CLI_OPENS_STORE)
+        if (setup & CLI_OPENS_STORE) {
                 rc = vers_open(&ctx, &err);
-        else if (setup & CLI_FINDS_PROJECT)
+                vers_trace_mark("open");
+        } else if (setup & CLI_FINDS_PROJECT)
                 rc = vers_open_project(&ctx, &err);
         /* a project: vers.toml, .vers/ or vers-integration.yaml alone (engine/open.c) */
         if (rc == 0 && (setup & CLI_NEEDS_PROJECT) && !ctx.project_dir)
@@ -109,7 +111,20 @@ static int dispatch(int argc, char **argv)
         return run_command(cmd, argc - 1, argv + 1);
 }
 
+/* VERS_TRACE=1: where the command's time went, on stderr */
+static void print_trace(void)
+{
+        const char *t = getenv("VERS_TRACE");
+        if (!t || !*t || !strcmp(t, "0"))
+                return;
+        _cleanup_free_ char *s = vers_trace_format(vers_trace_get());
+        fprintf(stderr, "vers: trace: %s\n", s);
+}
+
 int main(int argc, char **argv)
 {
-        return finish(dispatch(argc, argv));
+        vers_trace_reset();
+        int rc = finish(dispatch(argc, argv));
+        print_trace();
+        return rc;
 }

@@ -54,7 +54,8 @@ enum {
         CLI_ID_FORMAT,
         CLI_ID_IMAGE,
         CLI_ID_SUITE,
-        CLI_ID_CHECKPOINT
+        CLI_ID_CHECKPOINT,
+        CLI_ID_TIMINGS
 };
 
 struct cli_spec {

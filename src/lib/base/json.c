@@ -3,7 +3,6 @@
 #include "base/strbuf.h"
 #include "base/util.h"
 
-
 /* length of the valid UTF-8 sequence at p (NUL-terminated), 0 if there is none */
 static size_t utf8_seq(const unsigned char *p)
 {
@@ -65,6 +64,22 @@ json_t *vers_json_str(const char *s)
 json_t *vers_json_text(const char *s)
 {
         return vers_json_str(s ? s : "");
+}
+
+json_t *vers_json_trace(const struct vers_trace *t)
+{
+        json_t *o = json_object();
+        if (!o)
+                vers_abort("out of memory");
+        double sum = 0;
+        for (size_t i = 0; i < t->n; i++) {
+                /* ms with 0.1 ms resolution */
+                json_object_set_new(o, t->phase[i].name,
+                                    json_real((double)(long long)(t->phase[i].ms * 10 + 0.5) / 10));
+                sum += t->phase[i].ms;
+        }
+        json_object_set_new(o, "total", json_real((double)(long long)(sum * 10 + 0.5) / 10));
+        return o;
 }
 
 json_t *vers_json_seconds(double s)

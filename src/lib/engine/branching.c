@@ -1,8 +1,14 @@
 #include "engine/branching.h"
 #include "engine/select.h"
 #include "base/names.h"
+#include "base/trace.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 int vers_run_head(struct vers_ctx *ctx, const char *alias, struct vers_env *out, vers_error_t *err)
 {
@@ -50,6 +56,115 @@ static int branch_point(struct vers_ctx *ctx, const struct vers_ref *src, enum v
         return r;
 }
 
+/* One new env of commit_id, reported to o->made; last: it may become HEAD. */
+static int branch_one(struct vers_ctx *ctx, const struct vers_branch_opts *o, const char *commit_id,
+                      const char *from_label, const char *name, bool last, vers_error_t *err)
+{
+        struct vers_env e = {0};
+        double t0 = vers_monotonic();
+        int r = vers_env_branch(ctx, commit_id, name, o->mode, &e, err);
+        if (r == 0 && o->checkout && last)
+                r = vers_head_set(ctx, VERS_REF_ENV, e.id, err);
+        if (r == 0 && o->made)
+                o->made(&e, commit_id, from_label, vers_monotonic() - t0, vers_trace_get(), o->arg);
+        vers_env_clear(&e);
+        return r;
+}
+
+/* What a child of branch_many() sends back: its env's id and how long it took, or why it
+ * failed, and its phases. */
+struct branch_report {
+        char id[64];
+        double seconds;
+        char error[512];
+        struct vers_trace trace;
+};
+
+/* --count N: the envs are made at the same time, one child process each (its own metadata
+ * connection, as vers test's jobs have), so N restores overlap instead of queueing. Every env
+ * that was made stays, as when they are made one by one; the first error is returned. */
+static int branch_many(struct vers_ctx *ctx, const struct vers_branch_opts *o,
+                       const char *commit_id, const char *from_label, vers_error_t *err)
+{
+        int n = o->count;
+        pid_t *pids = xcalloc((size_t)n, sizeof *pids);
+        int *fds = xcalloc((size_t)n, sizeof *fds);
+        int ret = 0;
+        fflush(stdout);
+        fflush(stderr);
+        for (int i = 0; i < n; i++) {
+                int p[2];
+                fds[i] = -1;
+                if (pipe2(p, O_CLOEXEC) < 0 || (pids[i] = fork()) < 0) {
+                        ret = vers_make_error(err, errno, "cannot start branch %d of %d", i + 1, n);
+                        n = i;
+                        break;
+                }
+                if (pids[i] == 0) {
+                        close(p[0]);
+                        struct branch_report rep;
+                        memset(&rep, 0, sizeof rep);
+                        /* the parent's SQLite connection is not used in a child: its own */
+                        struct vers_ctx c;
+                        memset(&c, 0, sizeof c);
+                        c.progress = ctx->progress;
+                        c.notice = ctx->notice;
+                        vers_error_t cerr = NULL;
+                        vers_trace_reset();
+                        _cleanup_free_ char *name =
+                            o->alias ? xasprintf("%s-%d", o->alias, i + 1) : NULL;
+                        double t0 = vers_monotonic();
+                        struct vers_env e = {0};
+                        if (vers_open(&c, &cerr) < 0 ||
+                            (vers_trace_mark("open"),
+                             vers_env_branch(&c, commit_id, name, o->mode, &e, &cerr) < 0))
+                                snprintf(rep.error, sizeof rep.error, "%s", cerr->msg);
+                        else
+                                snprintf(rep.id, sizeof rep.id, "%s", e.id);
+                        rep.seconds = vers_monotonic() - t0;
+                        rep.trace = *vers_trace_get();
+                        vers_write_all(p[1], &rep, sizeof rep);
+                        _exit(rep.id[0] ? 0 : 1);
+                }
+                close(p[1]);
+                fds[i] = p[0];
+        }
+        /* in order, so that the output lists NAME-1 ... NAME-N */
+        for (int i = 0; i < n; i++) {
+                struct branch_report rep;
+                memset(&rep, 0, sizeof rep);
+                ssize_t got = read(fds[i], &rep, sizeof rep);
+                close(fds[i]);
+                int st;
+                while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
+                        ;
+                if (got != (ssize_t)sizeof rep) {
+                        if (ret == 0)
+                                ret = vers_make_error(err, 0, "branch %d of %d died", i + 1, n);
+                        continue;
+                }
+                if (!rep.id[0]) {
+                        if (ret == 0)
+                                ret = vers_make_error(err, 0, "%s", rep.error);
+                        continue;
+                }
+                struct vers_env e = {0};
+                int r = vers_meta_get_env(&ctx->meta, rep.id, &e, ret == 0 ? err : NULL);
+                if (r == 0 && ret == 0)
+                        ret = vers_make_error(err, 0, "env '%s' is gone", rep.id);
+                if (r == 1 && o->checkout && i == o->count - 1 && ret == 0)
+                        ret = vers_head_set(ctx, VERS_REF_ENV, e.id, err);
+                if (r == 1 && o->made)
+                        o->made(&e, commit_id, from_label, rep.seconds, &rep.trace, o->arg);
+                if (r < 0 && ret == 0)
+                        ret = -1;
+                vers_env_clear(&e);
+        }
+        free(pids);
+        free(fds);
+        return ret;
+}
+
 int vers_branch(struct vers_ctx *ctx, const struct vers_branch_opts *o, vers_error_t *err)
 {
         if (o->alias && vers_name_check("alias", o->alias, err) < 0)
@@ -71,22 +186,11 @@ int vers_branch(struct vers_ctx *ctx, const struct vers_branch_opts *o, vers_err
         if (branch_point(ctx, &src, o->mode, &commit_id, err) < 0)
                 goto out;
         from_label = vers_commit_label(ctx, commit_id);
-        for (int i = 1; i <= o->count; i++) {
-                _cleanup_free_ char *name = NULL;
-                if (o->alias)
-                        name = o->count > 1 ? xasprintf("%s-%d", o->alias, i) : xstrdup(o->alias);
-                struct vers_env e = {0};
-                double t0 = vers_monotonic();
-                int r = vers_env_branch(ctx, commit_id, name, o->mode, &e, err);
-                if (r == 0 && o->checkout && i == o->count)
-                        r = vers_head_set(ctx, VERS_REF_ENV, e.id, err);
-                if (r == 0 && o->made)
-                        o->made(&e, commit_id, from_label, vers_monotonic() - t0, o->arg);
-                vers_env_clear(&e);
-                if (r < 0)
-                        goto out;
-        }
-        ret = 0;
+        vers_trace_mark("resolve");
+        if (o->count > 1)
+                ret = branch_many(ctx, o, commit_id, from_label, err);
+        else
+                ret = branch_one(ctx, o, commit_id, from_label, o->alias, true, err);
 out:
         vers_ref_clear(&src);
         return ret;

@@ -4,6 +4,7 @@
 #define VERS_BRANCHING_H
 
 #include "engine/engine.h"
+#include "base/trace.h"
 
 /* 'vers run': start a new env from the project's image (built first if needed); it becomes
  * HEAD. */
@@ -22,9 +23,10 @@ struct vers_branch_opts {
         enum vers_mode mode;
         bool checkout; /* the last new env becomes HEAD */
         /* called for each new env once it runs: the commit it was branched from (its id and
-         * label) and how long the branch took */
+         * label), how long the branch took and where that time went (base/trace.h). With
+         * count > 1 the envs are made at the same time, each in a process of its own. */
         void (*made)(const struct vers_env *e, const char *commit_id, const char *from_label,
-                     double seconds, void *arg);
+                     double seconds, const struct vers_trace *timings, void *arg);
         void *arg;
 };
 /* 'vers branch': new envs from a commit (or tag), or from an env, which is committed first
