@@ -1,8 +1,14 @@
 /* vers-init — PID 1 inside every env.
  *
- * Runs /.vers/boot (if present) once, then starts the services listed in /.vers/services,
- * one per line:  name<TAB>user<TAB>stop-signal<TAB>log file<TAB>shell command
- * Each service runs in its own session as its user, with its output appended to its log.
+ * Prepares the tree as /.vers/prepare says (if present), one step per line:
+ *   dir<TAB>path<TAB>user[:group]<TAB>octal mode     mkdir -p, then chown and chmod the last
+ *   rm<TAB>path                                      unlink, if it is there
+ * then runs /.vers/boot (if present: images built before /.vers/prepare, and boot steps that
+ * are not one of those) once, then starts the services listed in /.vers/services, one per
+ * line:  name<TAB>user<TAB>stop-signal<TAB>log file<TAB>shell command
+ * Each service runs in its own session as its user, with its output appended to its log. A
+ * command of the form "exec /absolute/program args..." with no shell syntax in it is
+ * executed directly, without a shell.
  * vers-init reaps every child (it is the reaper of the env's pid namespace) and on SIGTERM
  * or SIGINT stops the services with their stop signal, waits for them (20 s at most), kills
  * whatever is left and exits.
@@ -10,12 +16,14 @@
  * With --no-services it only reaps (used while an image is being built).
  */
 #include <stdarg.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +107,93 @@ static void load_services(void)
         fclose(f);
 }
 
+/* "exec /abs/prog arg ..." with nothing the shell would interpret: split it into argv (in
+ * copy). Anything else (quotes, variables, redirections, globs) is the shell's. */
+static int simple_exec(const char *cmd, char *copy, size_t size, char **argv, int max)
+{
+        if (strncmp(cmd, "exec /", 6) != 0 || strlen(cmd) >= size)
+                return 0;
+        for (const char *p = cmd; *p; p++) {
+                if (!isalnum((unsigned char)*p) && !strchr(" /._-=,:+@%", *p))
+                        return 0;
+        }
+        snprintf(copy, size, "%s", cmd + 5);
+        int n = 0;
+        for (char *save = NULL, *w = strtok_r(copy, " ", &save); w;
+             w = strtok_r(NULL, " ", &save)) {
+                if (n == max - 1)
+                        return 0;
+                argv[n++] = w;
+        }
+        argv[n] = NULL;
+        return n > 0;
+}
+
+static int mkdir_p(char *path, mode_t mode)
+{
+        for (char *p = path + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                int r = mkdir(path, 0755);
+                *p = '/';
+                if (r < 0 && errno != EEXIST)
+                        return -1;
+        }
+        return mkdir(path, mode) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* /.vers/prepare: the boot steps a service needs before it starts, done here rather than by
+ * a shell script (one exec of sh, mkdir, chown, chmod, rm each saved on every cold boot) */
+static void prepare(void)
+{
+        FILE *f = fopen("/.vers/prepare", "re");
+        if (!f)
+                return;
+        char line[1024];
+        while (fgets(line, sizeof line, f)) {
+                line[strcspn(line, "\n")] = '\0';
+                if (line[0] == '#' || line[0] == '\0')
+                        continue;
+                char *save = NULL;
+                char *op = strtok_r(line, "\t", &save);
+                char *path = strtok_r(NULL, "\t", &save);
+                if (!op || !path || path[0] != '/') {
+                        say("ignoring malformed line in /.vers/prepare");
+                        continue;
+                }
+                if (!strcmp(op, "rm")) {
+                        if (unlink(path) < 0 && errno != ENOENT)
+                                say("cannot remove %s: %s", path, strerror(errno));
+                        continue;
+                }
+                char *owner = strtok_r(NULL, "\t", &save);
+                char *mode_s = strtok_r(NULL, "\t", &save);
+                if (strcmp(op, "dir") != 0 || !owner || !mode_s) {
+                        say("ignoring malformed line in /.vers/prepare");
+                        continue;
+                }
+                mode_t mode = (mode_t)strtoul(mode_s, NULL, 8) & 07777;
+                struct vers_user u;
+                char why[512];
+                if (mkdir_p(path, mode) < 0) {
+                        say("cannot create %s: %s", path, strerror(errno));
+                        continue;
+                }
+                if (vers_user_lookup("", owner, &u, why, sizeof why) < 0) {
+                        say("%s", why);
+                        continue;
+                }
+                /* no symlink followed: the env's tree is its own, but this runs as its root */
+                int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || fchown(fd, u.uid, u.gid) < 0 || fchmod(fd, mode) < 0)
+                        say("cannot prepare %s: %s", path, strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+        }
+        fclose(f);
+}
+
 static pid_t spawn(const char *user, const char *log, const char *cmd)
 {
         pid_t pid = fork();
@@ -134,6 +229,10 @@ static pid_t spawn(const char *user, const char *log, const char *cmd)
         }
         if (chdir(home) < 0 && chdir("/") < 0)
                 _exit(127);
+        char *argv[64];
+        char copy[4096];
+        if (simple_exec(cmd, copy, sizeof copy, argv, 64))
+                execv(argv[0], argv);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
 }
@@ -203,6 +302,7 @@ int main(int argc, char **argv)
         sigprocmask(SIG_BLOCK, &set, NULL);
         say("started (pid %d)", (int)getpid());
         if (start) {
+                prepare();
                 if (access("/.vers/boot", X_OK) == 0) {
                         pid_t b = spawn("root", "/var/log/vers/boot.log", "/.vers/boot");
                         int status = 0;

@@ -17,8 +17,9 @@
  * then rebuilt once. 5: FROM host seeds /etc from an allowlist. 6: keys are SHA-256 over
  * framed pieces (64 hex digits), and the image's configuration is JSON. 7: the last layer
  * says whether the env has its own /usr (VERS_OWN_ROOT_MARKER) from the build's base. 8: a
- * registry base names its manifest digest (VERS_BASE_FILE). */
-#define BUILD_VERSION 8
+ * registry base names its manifest digest (VERS_BASE_FILE). 9: the services' boot steps are
+ * /.vers/prepare (done by vers-init) and their readiness /.vers/probes. */
+#define BUILD_VERSION 9
 #define BUILD_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* ---- plan.c: which steps, in what order -------------------------------------------------- */

@@ -32,15 +32,11 @@ static char *find_init_binary(void)
         return xstrdup("/usr/local/lib/vers/vers-init");
 }
 
-int vers_start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *rootfs,
-                       const char *project, const char *hostname, long mem, long vcpu,
-                       unsigned flags, pid_t *pid, vers_error_t *err)
+int vers_fork_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *rootfs,
+                      const char *project, const char *hostname, long mem, long vcpu,
+                      unsigned flags, struct vers_sandbox_launch *l, vers_error_t *err)
 {
         bool no_services = flags & VERS_SB_NO_SERVICES;
-        _cleanup_free_ char *init = find_init_binary();
-        /* replaced, not written through: the env may have put a symlink there */
-        if (vers_copy_file_into_root(init, rootfs, ".vers/init", 0755, err) < 0)
-                return vers_error_wrap(err, "cannot install vers-init (looked for '%s')", init);
         char *argv[] = {"/.vers/init", no_services ? "--no-services" : NULL, NULL};
         struct vers_sandbox_spec spec = {
             .envid = cg_id,
@@ -55,7 +51,29 @@ int vers_start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *root
             .host_net = flags & VERS_SB_HOST_NET,
             .own_root = flags & VERS_SB_OWN_ROOT,
         };
-        return vers_sandbox_start(&spec, pid, err);
+        return vers_sandbox_fork(&spec, l, err);
+}
+
+int vers_run_sandbox(const char *rootfs, struct vers_sandbox_launch *l, pid_t *pid,
+                     vers_error_t *err)
+{
+        _cleanup_free_ char *init = find_init_binary();
+        /* replaced, not written through: the env may have put a symlink there */
+        if (vers_copy_file_into_root(init, rootfs, ".vers/init", 0755, err) < 0) {
+                vers_sandbox_cancel(l);
+                return vers_error_wrap(err, "cannot install vers-init (looked for '%s')", init);
+        }
+        return vers_sandbox_run(l, pid, err);
+}
+
+int vers_start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *rootfs,
+                       const char *project, const char *hostname, long mem, long vcpu,
+                       unsigned flags, pid_t *pid, vers_error_t *err)
+{
+        struct vers_sandbox_launch l;
+        if (vers_fork_sandbox(ctx, cg_id, rootfs, project, hostname, mem, vcpu, flags, &l, err) < 0)
+                return -1;
+        return vers_run_sandbox(rootfs, &l, pid, err);
 }
 
 static char **env_vars(const char *rootfs, char **extra, bool no_env_file)

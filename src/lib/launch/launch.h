@@ -3,6 +3,7 @@
 #ifndef VERS_LAUNCH_H
 #define VERS_LAUNCH_H
 
+#include "os/sandbox.h"
 #include "state/ctx.h"
 
 #include <sys/types.h>
@@ -32,6 +33,13 @@ enum {
 int vers_start_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *rootfs,
                        const char *project, const char *hostname, long mem, long vcpu,
                        unsigned flags, pid_t *pid, vers_error_t *err);
+/* The same in two halves (os/sandbox.h: vers_sandbox_fork): the first before rootfs exists,
+ * the second (vers-init installed, PID 1 started) once it does; a failed run cancels. */
+int vers_fork_sandbox(struct vers_ctx *ctx, const char *cg_id, const char *rootfs,
+                      const char *project, const char *hostname, long mem, long vcpu,
+                      unsigned flags, struct vers_sandbox_launch *l, vers_error_t *err);
+int vers_run_sandbox(const char *rootfs, struct vers_sandbox_launch *l, pid_t *pid,
+                     vers_error_t *err);
 /* Run argv in the env of init_pid, in workdir, with rootfs/.vers/env's variables (unless
  * o->no_env_file) and o->extra_env; *status is its exit status. o may be NULL. */
 int vers_exec_in(pid_t init_pid, const char *cg_id, const char *rootfs, const char *workdir,

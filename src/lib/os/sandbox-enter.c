@@ -4,6 +4,7 @@
 #include "os/cgroup.h"
 #include "os/harden.h"
 #include "os/passwd.h"
+#include "os/probe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +16,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 
 static const char *const stdio_names[3] = {"stdin", "stdout", "stderr"};
 
@@ -491,6 +494,86 @@ int vers_sandbox_set_hostname(pid_t pid, const char *name, vers_error_t *err)
                 _exit(0);
         }
         return child_result(child, errfd, "cannot set the env's hostname", err);
+}
+
+/* ---- readiness ------------------------------------------------------------------------------ */
+
+static bool pidfd_exited(int pidfd)
+{
+        struct pollfd p = {pidfd, POLLIN, 0};
+        return poll(&p, 1, 0) > 0;
+}
+
+__attribute__((noreturn)) static void probe_child(int pidfd, const struct vers_probe *probes,
+                                                  size_t n, bool running_only, int timeout_ms,
+                                                  double *listen_ms)
+{
+        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWNET) < 0)
+                vers_sandbox_child_die(errno, "cannot enter the env to see its services");
+        bool done[VERS_PROBES_MAX] = {false};
+        bool listened = false;
+        double t0 = vers_monotonic();
+        for (long round = 0;; round++) {
+                size_t left = 0;
+                for (size_t i = 0; i < n; i++) {
+                        if (done[i])
+                                continue;
+                        enum vers_probe_state st = vers_probe_once(&probes[i], 1000);
+                        if (st != VERS_PROBE_ABSENT && !listened) {
+                                listened = true;
+                                *listen_ms = (vers_monotonic() - t0) * 1000.0;
+                        }
+                        done[i] = st == VERS_PROBE_OK || (running_only && st == VERS_PROBE_ABSENT);
+                        left += !done[i];
+                }
+                if (left == 0)
+                        _exit(0);
+                /* after one look, a restored env is what it is: only a server still in its
+                 * startup (57P03) is waited for */
+                double ms = (vers_monotonic() - t0) * 1000.0;
+                for (size_t i = 0; ms >= timeout_ms && i < n; i++) {
+                        if (!done[i])
+                                vers_sandbox_child_die(0, "service %s did not answer within %d s",
+                                                       probes[i].name, timeout_ms / 1000);
+                }
+                if (pidfd_exited(pidfd))
+                        vers_sandbox_child_die(0, "the env's init exited while its services "
+                                                  "started (see 'vers logs')");
+                /* 1 ms apart for the first 200 ms (a boot takes tens), then 10 */
+                struct timespec nap = {0, round < 200 ? 1000000 : 10000000};
+                nanosleep(&nap, NULL);
+        }
+}
+
+int vers_sandbox_probe(pid_t pid, const struct vers_probe *probes, size_t n, bool running_only,
+                       int timeout_ms, double *listen_ms, vers_error_t *err)
+{
+        *listen_ms = 0;
+        if (n == 0)
+                return 0;
+        if (n > VERS_PROBES_MAX)
+                return vers_make_error(err, 0, "more than %d services to wait for",
+                                       VERS_PROBES_MAX);
+        /* the child's answer: a page both see */
+        double *shared =
+            mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (shared == MAP_FAILED)
+                return vers_make_error(err, errno, "mmap");
+        *shared = 0;
+        int pidfd, errfd;
+        pid_t child = fork_into(pid, &pidfd, &errfd, err);
+        if (child < 0) {
+                munmap(shared, sizeof *shared);
+                return -1;
+        }
+        if (child == 0) {
+                /* the child keeps its own pidfd: it watches PID 1 with it */
+                probe_child(pidfd, probes, n, running_only, timeout_ms, shared);
+        }
+        int r = child_result(child, errfd, "the env's services did not answer", err);
+        *listen_ms = *shared;
+        munmap(shared, sizeof *shared);
+        return r;
 }
 
 /* ---- a socket of the env, for host-side clients -------------------------------------------- */

@@ -91,12 +91,23 @@ static void close_pair(int p[2])
         }
 }
 
-/* The intermediate process: clones PID 1 and exits at once, so that PID 1 is never the
- * caller's child and outlives this command. */
+/* The intermediate process: joins the env's cgroup, waits for the caller's go, clones PID 1
+ * (which is born in the cgroup) and exits at once, so that PID 1 is never the caller's child
+ * and outlives this command. A process's first move into a cgroup waits for an RCU grace
+ * period (the kernel's cgroup_threadgroup_rwsem), 10-15 ms here: made early, that wait
+ * overlaps whatever the caller does before the go (the env's snapshot). */
 __attribute__((noreturn)) static void spawn_mid(const struct vers_sandbox_spec *spec,
-                                                const struct vers_sandbox_plan *plan, int sync_fd,
-                                                int err_fd, int pid_fd)
+                                                const struct vers_sandbox_plan *plan, int go_fd,
+                                                int sync_fd, int err_fd, int pid_fd)
 {
+        vers_sandbox_child_errfd(err_fd);
+        vers_error_t cerr = NULL;
+        if (vers_cgroup_attach(spec->envid, getpid(), &cerr) < 0)
+                vers_sandbox_child_die(0, "%s", cerr->msg);
+        char c;
+        if (read(go_fd, &c, 1) != 1)
+                _exit(0); /* the caller gave up */
+        close(go_fd);
         struct child_args a = {spec, plan, sync_fd, err_fd};
         int flags = VERS_SANDBOX_NS;
         if (spec->host_net)
@@ -107,80 +118,119 @@ __attribute__((noreturn)) static void spawn_mid(const struct vers_sandbox_spec *
             (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, NULL);
         if (pid == 0)
                 _exit(child_main(&a));
-        if (pid < 0) {
-                vers_sandbox_child_errfd(err_fd);
+        if (pid < 0)
                 vers_sandbox_child_die(errno, "cannot create namespaces");
-        }
         vers_write_all(pid_fd, &pid, sizeof pid);
         _exit(0);
 }
 
-int vers_sandbox_start(const struct vers_sandbox_spec *spec, pid_t *pidp, vers_error_t *err)
+static void launch_close(struct vers_sandbox_launch *l)
 {
-        /* sync: the parent says go once the maps and the cgroup are in place; errp: the
-         * child's error record, EOF when PID 1 is executed; pidp: the pid of PID 1 */
-        int sync[2] = {-1, -1}, errp[2] = {-1, -1}, pidpipe[2] = {-1, -1};
-        if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+        int *fds[] = {&l->go, &l->sync, &l->err, &l->pid};
+        for (size_t i = 0; i < sizeof fds / sizeof *fds; i++) {
+                if (*fds[i] >= 0)
+                        close(*fds[i]);
+                *fds[i] = -1;
+        }
+}
+
+int vers_sandbox_fork(const struct vers_sandbox_spec *spec, struct vers_sandbox_launch *l,
+                      vers_error_t *err)
+{
+        /* go: the caller lets the middle process clone PID 1; sync: it lets PID 1 go once the
+         * maps are written; errp: an error record of either, EOF when PID 1 is executed;
+         * pidpipe: the pid of PID 1 */
+        int go[2] = {-1, -1}, sync[2] = {-1, -1}, errp[2] = {-1, -1}, pidpipe[2] = {-1, -1};
+        l->mid = -1;
+        l->go = l->sync = l->err = l->pid = -1;
+        l->idmap = spec->idmap;
+        if (pipe2(go, O_CLOEXEC) < 0 || pipe2(sync, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
             pipe2(pidpipe, O_CLOEXEC) < 0) {
                 int e = errno;
+                close_pair(go);
                 close_pair(sync);
                 close_pair(errp);
                 close_pair(pidpipe);
                 return vers_make_error(err, e, "pipe");
         }
+        int ret = vers_cgroup_create(spec->envid, spec->memory_mib, spec->vcpu, spec->pids, err);
         struct vers_sandbox_plan plan = {NULL, 0};
-        vers_sandbox_plan_build(spec, &plan);
-        pid_t mid = fork();
-        if (mid < 0) {
-                int e = errno;
-                vers_sandbox_plan_free(&plan);
-                close_pair(sync);
-                close_pair(errp);
-                close_pair(pidpipe);
-                return vers_make_error(err, e, "fork");
+        if (ret == 0) {
+                vers_sandbox_plan_build(spec, &plan);
+                fflush(stdout);
+                fflush(stderr);
+                l->mid = fork();
+                if (l->mid < 0)
+                        ret = vers_make_error(err, errno, "fork");
         }
-        if (mid == 0) {
+        if (l->mid == 0) {
+                close(go[1]);
                 close(sync[1]);
                 close(errp[0]);
                 close(pidpipe[0]);
-                spawn_mid(spec, &plan, sync[0], errp[1], pidpipe[1]);
+                spawn_mid(spec, &plan, go[0], sync[0], errp[1], pidpipe[1]);
         }
+        vers_sandbox_plan_free(&plan);
+        close(go[0]);
         close(sync[0]);
         close(errp[1]);
         close(pidpipe[1]);
-        vers_sandbox_plan_free(&plan);
-        int status;
-        while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
-                ;
-        pid_t pid = -1;
-        ssize_t got = read(pidpipe[0], &pid, sizeof pid);
-        close(pidpipe[0]);
+        l->go = go[1];
+        l->sync = sync[1];
+        l->err = errp[0];
+        l->pid = pidpipe[0];
+        if (ret < 0)
+                launch_close(l);
+        return ret;
+}
+
+void vers_sandbox_cancel(struct vers_sandbox_launch *l)
+{
+        if (l->mid > 0) {
+                kill(l->mid, SIGKILL);
+                while (waitpid(l->mid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
+        l->mid = -1;
+        launch_close(l);
+}
+
+int vers_sandbox_run(struct vers_sandbox_launch *l, pid_t *pidp, vers_error_t *err)
+{
         int ret = 0, e = 0;
         char msg[VERS_SANDBOX_ERR_MAX];
+        /* a middle process that died (its cgroup refused it) is told nothing: EPIPE */
+        bool told = write(l->go, "x", 1) == 1;
+        close(l->go);
+        l->go = -1;
+        int status;
+        while (waitpid(l->mid, &status, 0) < 0 && errno == EINTR)
+                ;
+        l->mid = -1;
+        pid_t pid = -1;
+        ssize_t got = told ? read(l->pid, &pid, sizeof pid) : 0;
         if (got != (ssize_t)sizeof pid) {
-                close_pair(sync); /* a PID 1 that was made after all gives up */
-                if (vers_sandbox_err_read(errp[0], &e, msg, sizeof msg) == 1)
+                close(l->sync); /* a PID 1 that was made after all gives up */
+                l->sync = -1;
+                if (vers_sandbox_err_read(l->err, &e, msg, sizeof msg) == 1)
                         ret = vers_make_error(err, e, "%s", msg);
                 else
                         ret = vers_make_error(err, 0, "cannot start the env");
                 goto out;
         }
-        if (write_map(pid, spec->idmap, false, err) < 0 ||
-            write_map(pid, spec->idmap, true, err) < 0 ||
-            vers_cgroup_create(spec->envid, spec->memory_mib, spec->vcpu, spec->pids, err) < 0 ||
-            vers_cgroup_attach(spec->envid, pid, err) < 0) {
+        if (write_map(pid, l->idmap, false, err) < 0 || write_map(pid, l->idmap, true, err) < 0) {
                 kill(pid, SIGKILL);
                 ret = -1;
                 goto out;
         }
-        if (write(sync[1], "x", 1) != 1) {
+        if (write(l->sync, "x", 1) != 1) {
                 kill(pid, SIGKILL);
                 ret = vers_make_error(err, errno, "cannot start the env");
                 goto out;
         }
-        close(sync[1]);
-        sync[1] = -1;
-        int r = vers_sandbox_err_read(errp[0], &e, msg, sizeof msg);
+        close(l->sync);
+        l->sync = -1;
+        int r = vers_sandbox_err_read(l->err, &e, msg, sizeof msg);
         if (r != 0) {
                 kill(pid, SIGKILL);
                 if (r > 0)
@@ -191,7 +241,14 @@ int vers_sandbox_start(const struct vers_sandbox_spec *spec, pid_t *pidp, vers_e
         }
         *pidp = pid;
 out:
-        close_pair(sync);
-        close_pair(errp);
+        launch_close(l);
         return ret;
+}
+
+int vers_sandbox_start(const struct vers_sandbox_spec *spec, pid_t *pidp, vers_error_t *err)
+{
+        struct vers_sandbox_launch l;
+        if (vers_sandbox_fork(spec, &l, err) < 0)
+                return -1;
+        return vers_sandbox_run(&l, pidp, err);
 }

@@ -44,6 +44,21 @@ struct vers_sandbox_spec {
 /* Start the env. On success *pid is the host pid of its PID 1 (not a child of the caller). */
 int vers_sandbox_start(const struct vers_sandbox_spec *spec, pid_t *pid, vers_error_t *err);
 
+/* vers_sandbox_start in two halves, so that what the kernel makes the env's first process
+ * wait for (its move into the env's cgroup) overlaps the caller's own work: fork creates the
+ * cgroup and the process that will clone PID 1 into it (spec's rootfs need not exist yet;
+ * spec's strings are copied with the process), run lets it go and finishes the start. A
+ * launch that is not run is cancelled (its cgroup stays: the caller's to destroy). */
+struct vers_sandbox_launch {
+        pid_t mid;
+        int go, sync, err, pid;
+        const struct vers_idmap *idmap;
+};
+int vers_sandbox_fork(const struct vers_sandbox_spec *spec, struct vers_sandbox_launch *l,
+                      vers_error_t *err);
+int vers_sandbox_run(struct vers_sandbox_launch *l, pid_t *pid, vers_error_t *err);
+void vers_sandbox_cancel(struct vers_sandbox_launch *l);
+
 struct vers_exec_spec {
         pid_t init_pid;
         const char *envid;
@@ -70,6 +85,16 @@ int vers_sandbox_exec(const struct vers_exec_spec *spec, int *status, vers_error
 
 /* Set the hostname inside the env of PID 1 pid (a restored env keeps its source's). */
 int vers_sandbox_set_hostname(pid_t pid, const char *name, vers_error_t *err);
+
+struct vers_probe;
+/* Wait until every probe of the env of PID 1 pid answers (os/probe.h), trying them from a
+ * child in the env's mount and network namespaces (so a path resolves as the env sees it),
+ * for at most timeout_ms, failing early when PID 1 exits. running_only: a service nothing
+ * listens for is not running and not waited for (a restored env keeps a service the user
+ * stopped stopped). *listen_ms: how long until the first of them listened (the boot part
+ * of the wait; the rest is the services' own readiness, a PostgreSQL's recovery). */
+int vers_sandbox_probe(pid_t pid, const struct vers_probe *probes, size_t n, bool running_only,
+                       int timeout_ms, double *listen_ms, vers_error_t *err);
 
 /* Attach the env's socket rel (e.g. "run/postgresql/.s.PGSQL.5432", found inside the env's
  * mounts, symlinks resolved inside the env) over the file host_path, which it creates: a

@@ -13,7 +13,8 @@
  * are their concatenation, in the order the services are declared. */
 struct frags {
         struct strbuf setup;     /* build time, as root: one subshell per service */
-        struct strbuf boot;      /* every cold boot, as root */
+        struct strbuf prepare;   /* every cold boot, by vers-init: dir and rm lines */
+        struct strbuf probes;    /* lines: how vers sees that the service answers */
         struct strbuf services;  /* lines for vers-init */
         struct strbuf ready;     /* commands that succeed once the service answers */
         struct strbuf running;   /* one command: succeeds while the service runs */
@@ -363,8 +364,12 @@ static int write_postgres(const struct vers_service_config *s, const struct tsel
                     "hba_file = '/etc/postgresql/%s/main/pg_hba.conf'\n"
                     "ident_file = '/etc/postgresql/%s/main/pg_ident.conf'\n"
                     "listen_addresses = 'localhost'\nport = 5432\n"
-                    "unix_socket_directories = '/var/run/postgresql'\n",
-                    v, v, v, v, v, v, v);
+                    "unix_socket_directories = '/var/run/postgresql'\n"
+                    "%s",
+                    v, v, v, v, v, v, v,
+                    /* a cold branch's server recovers from a crash-consistent snapshot: one
+                     * syncfs, not an fsync of every file of the cluster, before its redo */
+                    atoi(v) >= 14 ? "recovery_init_sync_method = syncfs\n" : "");
         for (size_t j = 0; j < s->n_settings; j++) {
                 strbuf_addf(sb, "%s = ", s->settings[j].key);
                 add_pg_value(sb, s->settings[j].value);
@@ -387,13 +392,16 @@ static int write_postgres(const struct vers_service_config *s, const struct tsel
                         "runuser -u postgres -- \"$PGBIN/pg_ctl\" -D \"$D\" -m fast -w stop "
                         ">/dev/null\n)\n");
 
-        strbuf_addf(&f->boot,
-                    "mkdir -p /run/postgresql\n"
-                    "chown postgres:postgres /run/postgresql\nchmod 2775 /run/postgresql\n"
+        strbuf_addf(&f->prepare,
+                    "dir\t/run/postgresql\tpostgres:postgres\t2775\n"
                     "# a cold boot starts from a snapshot of a running server: its pid file "
                     "is stale\n"
-                    "rm -f /var/lib/postgresql/%s/main/postmaster.pid\n",
+                    "rm\t/var/lib/postgresql/%s/main/postmaster.pid\n",
                     v);
+        strbuf_addf(&f->probes,
+                    "%s\tpg\t/var/run/postgresql/.s.PGSQL.5432\t/var/lib/postgresql/%s/main/"
+                    "postmaster.pid\n",
+                    s->name, v);
         strbuf_addf(&f->services,
                     "%s\tpostgres\tINT\t/var/log/postgresql/postgresql-%s-main.log\t"
                     "exec /usr/lib/postgresql/%s/bin/postgres -D /var/lib/postgresql/%s/main\n",
@@ -474,7 +482,9 @@ static int write_mariadb(const struct vers_service_config *s, const struct tsel 
                 strbuf_addf(sb, "mariadb -e 'CREATE DATABASE IF NOT EXISTS `%s`'\n",
                             s->databases[j]);
         strbuf_addstr(sb, "mariadb-admin shutdown\n)\n");
-        strbuf_addstr(&f->boot, "mkdir -p /run/mysqld\nchown mysql:mysql /run/mysqld\n");
+        strbuf_addstr(&f->prepare, "dir\t/run/mysqld\tmysql:mysql\t0755\n");
+        /* mariadbd makes its socket once it accepts connections */
+        strbuf_addf(&f->probes, "%s\tconnect\t/run/mysqld/mysqld.sock\n", s->name);
         strbuf_addf(&f->services,
                     "%s\tmysql\tTERM\t/var/log/mysql/error.log\t"
                     "exec /usr/sbin/mariadbd\n",
@@ -525,6 +535,7 @@ static int write_redis(const struct vers_service_config *s, const struct tsel *t
         strbuf_addstr(&f->precommit, "# write the dataset to disk, for cold branches\n"
                                      "redis-cli -h 127.0.0.1 -p 6379 SAVE >/dev/null\n");
         strbuf_addstr(&f->log_files, "/var/log/redis/redis-server.log\n");
+        strbuf_addf(&f->probes, "%s\tredis\ttcp:127.0.0.1:6379\n", s->name);
         return 0;
 }
 
@@ -533,7 +544,8 @@ static int write_redis(const struct vers_service_config *s, const struct tsel *t
 static void frags_release(struct frags *f)
 {
         strbuf_release(&f->setup);
-        strbuf_release(&f->boot);
+        strbuf_release(&f->prepare);
+        strbuf_release(&f->probes);
         strbuf_release(&f->services);
         strbuf_release(&f->ready);
         strbuf_release(&f->running);
@@ -664,7 +676,7 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
         if (vers_services_check(cfg, err) < 0)
                 return -1;
         struct frags f = {STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT,
-                          STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT};
+                          STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT};
         int ret = -1;
         _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
         _cleanup_strbuf_ struct strbuf ready = STRBUF_INIT;
@@ -713,10 +725,16 @@ int vers_services_write(const struct vers_config *cfg, const char *rootfs, vers_
                 goto out;
         strbuf_reset(&sb);
         strbuf_addf(&sb,
-                    "#!/bin/sh\n# vers: runs at every cold boot, before the services\n"
-                    "mkdir -p /run/lock\n%s",
-                    f.boot.buf);
-        if (write_file(rootfs, ".vers/boot", sb.buf, 0755, err) < 0)
+                    "# vers-init, at every cold boot before the services: dir PATH OWNER MODE, "
+                    "rm PATH\ndir\t/run/lock\troot\t0755\n%s",
+                    f.prepare.buf);
+        if (write_file(rootfs, ".vers/prepare", sb.buf, 0644, err) < 0)
+                goto out;
+        strbuf_reset(&sb);
+        strbuf_addf(&sb,
+                    "# service\tprobe (pg, connect, redis)\ttarget (socket or tcp:HOST:PORT)\n%s",
+                    f.probes.buf);
+        if (write_file(rootfs, ".vers/probes", sb.buf, 0644, err) < 0)
                 goto out;
         /* ready: every check must pass; poll each for up to 60 s */
         strbuf_reset(&sb);

@@ -5,9 +5,13 @@
  *
  * A template turns a [services.NAME] block into files inside an image's root:
  *   /.vers/setup       build-time: create the cluster, settings, databases, extensions
- *   /.vers/boot        every cold boot, as root: runtime directories, stale pid files
- *   /.vers/services    what vers-init starts (see src/init/vers-init.c)
- *   /.vers/ready       exits 0 once every service accepts connections (bounded wait); with
+ *   /.vers/prepare     every cold boot, done by vers-init before the services: runtime
+ *                      directories, stale pid files (see src/init/vers-init.c)
+ *   /.vers/services    what vers-init starts
+ *   /.vers/probes      how vers sees that each service answers (os/probe.h): a PostgreSQL
+ *                      startup packet, a connect, a Redis PING
+ *   /.vers/ready       exits 0 once every service accepts connections (bounded wait; what a
+ *                      container exported to Podman or Kubernetes waits with); with
  *                      --running, every service that is running (restored warm branches: a
  *                      service the user stopped before the commit stays stopped)
  *   /.vers/pre-commit  makes on-disk state cheap to start from (PostgreSQL: CHECKPOINT);
