@@ -136,7 +136,7 @@ failpoints() {
 # 1: the same in CI, which fails
 warm_step_usable() {
         case "$1" in
-        commit-during-dump | commit-after-dump) need_warm "$1" ;;
+        commit-after-freeze | commit-during-dump | commit-after-dump) need_warm "$1" ;;
         *) return 0 ;;
         esac
 }

@@ -19,10 +19,10 @@
         X("commit-after-row", "the pending commit row is written")                                 \
         X("commit-after-lock", "the env's commit lock is held")                                    \
         X("commit-after-hook", "the pre-commit hook ran")                                          \
-        X("commit-after-freeze", "the env's cgroup is frozen")                                     \
+        X("commit-after-freeze", "a warm commit froze the env")                                    \
         X("commit-during-dump", "criu dump is started and its pid recorded")                       \
         X("commit-after-dump", "criu dump finished, the env still frozen")                         \
-        X("commit-after-snapshot", "the commit's snapshot is taken, the env still frozen")         \
+        X("commit-after-snapshot", "the snapshot is taken (a warm commit: the env still frozen)")  \
         X("commit-before-ready", "the env is thawed, the commit row not yet ready")                \
         X("branch-after-row", "the pending env row is written")                                    \
         X("branch-after-snapshot", "the env's rootfs snapshot is taken")                           \

@@ -2,6 +2,7 @@
 #include "engine/engine-private.h"
 #include "base/failpoint.h"
 #include "base/names.h"
+#include "base/trace.h"
 #include "os/cgroup.h"
 #include "os/checkpoint.h"
 #include "os/criu.h"
@@ -172,9 +173,15 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 if (rfd >= 0)
                         syncfs(rfd);
         }
+        vers_trace_mark("pre-commit");
+        /* A btrfs snapshot is one instant of the whole subvolume: a cold commit of a running
+         * env is crash-consistent without stopping it (what the server wrote before the
+         * snapshot is in it, what it writes after is not, as in a power cut), so only a warm
+         * commit, whose memory must match its disk, freezes the env. */
+        bool frozen = running && warm;
         double t0 = vers_monotonic();
-        if (running && (vers_cgroup_freeze(vers_env_cg(&e), true, err) < 0 ||
-                        vers_failpoint("commit-after-freeze", err) < 0)) {
+        if (frozen && (vers_cgroup_freeze(vers_env_cg(&e), true, err) < 0 ||
+                       vers_failpoint("commit-after-freeze", err) < 0)) {
                 vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
                 goto undo;
         }
@@ -230,13 +237,17 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                         warm = false;
                 }
         }
+        if (frozen)
+                vers_trace_mark("dump");
         int snap = vers_subvol_snapshot(rootfs, dst, true, err);
         if (snap == 0)
                 snap = vers_failpoint("commit-after-snapshot", err);
-        if (running)
+        vers_trace_mark("snapshot");
+        /* a warm dump that failed, and fell back to cold, thaws here too */
+        if (frozen)
                 vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
         if (pause_ms)
-                *pause_ms = (vers_monotonic() - t0) * 1000.0;
+                *pause_ms = frozen ? (vers_monotonic() - t0) * 1000.0 : 0;
         if (snap < 0 || vers_failpoint("commit-before-ready", err) < 0)
                 goto undo;
         if (warm && (o->verify || ctx->cfg.checkpoint_verify)) {
