@@ -237,6 +237,13 @@ static pid_t spawn(const char *user, const char *log, const char *cmd)
         _exit(127);
 }
 
+/* /run/vers/exited-NAME: service NAME has exited since this boot (what vers, waiting for the
+ * services to answer, reads to stop waiting for one that will not) */
+static void exited_path(const struct service *s, char *buf, size_t size)
+{
+        snprintf(buf, size, "/run/vers/exited-%s", s->name);
+}
+
 static void reap(void)
 {
         int status;
@@ -245,6 +252,13 @@ static void reap(void)
                 for (int i = 0; i < n_services; i++) {
                         if (services[i].pid == pid) {
                                 services[i].pid = 0;
+                                char mark[128];
+                                exited_path(&services[i], mark, sizeof mark);
+                                mkdir("/run/vers", 0755);
+                                int fd =
+                                    open(mark, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+                                if (fd >= 0)
+                                        close(fd);
                                 if (WIFEXITED(status))
                                         say("service %s exited with status %d", services[i].name,
                                             WEXITSTATUS(status));
@@ -313,6 +327,9 @@ int main(int argc, char **argv)
                 }
                 load_services();
                 for (int i = 0; i < n_services; i++) {
+                        char mark[128];
+                        exited_path(&services[i], mark, sizeof mark);
+                        unlink(mark); /* an own /run keeps the last boot's */
                         services[i].pid = spawn(services[i].user, services[i].log, services[i].cmd);
                         say("service %s started (pid %d)", services[i].name, (int)services[i].pid);
                 }

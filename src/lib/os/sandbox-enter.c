@@ -518,6 +518,12 @@ __attribute__((noreturn)) static void probe_child(int pidfd, const struct vers_p
                 for (size_t i = 0; i < n; i++) {
                         if (done[i])
                                 continue;
+                        char mark[128];
+                        snprintf(mark, sizeof mark, "/run/vers/exited-%s", probes[i].name);
+                        if (!running_only &&
+                            faccessat(AT_FDCWD, mark, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                                vers_sandbox_child_die(0, "service %s exited before it answered",
+                                                       probes[i].name);
                         enum vers_probe_state st = vers_probe_once(&probes[i], 1000);
                         if (st != VERS_PROBE_ABSENT && !listened) {
                                 listened = true;

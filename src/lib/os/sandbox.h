@@ -89,7 +89,8 @@ int vers_sandbox_set_hostname(pid_t pid, const char *name, vers_error_t *err);
 struct vers_probe;
 /* Wait until every probe of the env of PID 1 pid answers (os/probe.h), trying them from a
  * child in the env's mount and network namespaces (so a path resolves as the env sees it),
- * for at most timeout_ms, failing early when PID 1 exits. running_only: a service nothing
+ * for at most timeout_ms, failing early when PID 1 exits or vers-init says a service
+ * exited (/run/vers/exited-NAME; src/init/vers-init.c). running_only: a service nothing
  * listens for is not running and not waited for (a restored env keeps a service the user
  * stopped stopped). *listen_ms: how long until the first of them listened (the boot part
  * of the wait; the rest is the services' own readiness, a PostgreSQL's recovery). */
