@@ -141,7 +141,7 @@ bench: deps $(BUILD)/spawn-time
 	@$(MAKE) --no-print-directory all
 	@command -v gnuplot >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null || true
 	@scripts/pg18-install.sh || echo "bench: no PostgreSQL 18 (its row prints -)"
-	@SPAWN_TIME=$(BUILD)/spawn-time BENCH_SIZES="$(BENCH_SIZES)" bench/bench.sh
+	@SPAWN_TIME=$(abspath $(BUILD))/spawn-time BENCH_SIZES="$(BENCH_SIZES)" bench/bench.sh
 
 # times whole processes from C for the bench (bash's fork+exec is slower than some of them)
 $(BUILD)/spawn-time: bench/spawn-time.c
