@@ -487,10 +487,11 @@ for size in $datasets; do
         done
         p50[seed]=$s50
         if [ "$timings_ok" = 1 ]; then
-                for m in $(awk '{ print $1 }' "$root/phases.dat" | sort -u); do
+                # "SIZE METHOD PHASE P50" lines; pivoted into one table at the end
+                for m in $(awk '{ print $1 }' "$root/phases.dat" | awk '!seen[$0]++'); do
                         for ph in $(awk -v m="$m" '$1 == m { print $2 }' "$root/phases.dat" | awk '!seen[$0]++'); do
                                 v=$(awk -v m="$m" -v p="$ph" '$1 == m && $2 == p { print $3 }' "$root/phases.dat" | stats_ms | awk '{ print $1 }')
-                                echo "| $size | $m | $ph | $v |" >> "$phases"
+                                echo "$size $m $ph $v" >> "$phases"
                         done
                 done
         fi
@@ -552,11 +553,23 @@ report="$repo/bench/results/$name.md"
         cat "$procs"
         echo
         if [ "$timings_ok" = 1 ]; then
-                echo "Where a branch's time goes (vers branch --timings, p50 per phase):"
+                echo "Where a branch's time goes (vers branch --timings, p50 per phase, ms; - where the method has no such phase):"
                 echo
-                echo "| size | method | phase | p50 (ms) |"
-                echo "|---|---|---|---|"
-                cat "$phases"
+                # a column per phase, in the order they first appear; the total last
+                awk '$3 != "total" && !($3 in col) { col[$3] = ++n; name[n] = $3 }
+                        $3 == "total" { tot[$1, $2] = $4; next }
+                        !(($1 SUBSEP $2) in row) { row[$1, $2] = ++r; rs[r] = $1; rm[r] = $2 }
+                        { v[row[$1, $2], col[$3]] = $4 }
+                        END {
+                                printf "| size | method |"; for (c = 1; c <= n; c++) printf " %s |", name[c]; print " total |"
+                                printf "|---|---|"; for (c = 1; c <= n; c++) printf "---|"; print "---|"
+                                for (i = 1; i <= r; i++) {
+                                        printf "| %s | %s |", rs[i], rm[i]
+                                        for (c = 1; c <= n; c++) printf " %s |", ((i, c) in v) ? v[i, c] : "-"
+                                        k = rs[i] SUBSEP rm[i]
+                                        printf " %s |\n", (k in tot) ? tot[k] : "-"
+                                }
+                        }' "$phases"
         else
                 echo "Where a branch's time goes: left out, this vers branch has no --timings."
         fi
@@ -586,7 +599,11 @@ set xlabel "data size"
 set key outside right top
 set grid
 set datafile missing "-"
-plot for [i=2:12] "$plotdata" using 0:i:xtic(1) with linespoints title word("vers-warm vers-cold vers-pool-warm vers-pool-cold tmpl-wal tmpl-copy tmpl-pool pg18-clone dump-restore reflink seed", i-1)
+# eleven methods: three colours beyond gnuplot's eight
+set linetype 9 lc rgb "#444444" pt 12
+set linetype 10 lc rgb "#ff7f00" pt 14
+set linetype 11 lc rgb "#a65628" pt 3
+plot for [i=2:12] "$plotdata" using 0:i:xtic(1) with linespoints lt (i - 1) lw 1.5 title word("vers-warm vers-cold vers-pool-warm vers-pool-cold tmpl-wal tmpl-copy tmpl-pool pg18-clone dump-restore reflink seed", i-1)
 GP
         echo
         echo "plot: $png"
