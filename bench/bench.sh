@@ -338,7 +338,11 @@ for size in $datasets; do
                 vers-pool-*)
                         if [ "$pool_ok" = 0 ]; then dash_row "$size" "$method" "$pool_reason" && continue; fi
                         say "$size: filling a pool of $POOL (${method#vers-pool-}-$size)"
-                        vers pool "${method#vers-pool-}-$size" --size "$POOL" >/dev/null ;;
+                        if ! perr=$(vers pool "${method#vers-pool-}-$size" --size "$POOL" 2>&1 >/dev/null); then
+                                dash_row "$size" "$method" "vers pool failed: $(echo "$perr" | tail -n 1)"
+                                vers pool drain "${method#vers-pool-}-$size" >/dev/null 2>&1 || true
+                                continue
+                        fi ;;
                 pg18-clone)
                         if [ "$pg18_ok" = 0 ]; then dash_row "$size" "$method" "$pg18_reason" && continue; fi ;;
                 tmpl-pool)
