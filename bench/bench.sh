@@ -559,19 +559,24 @@ report="$repo/bench/results/$name.md"
         if [ "$timings_ok" = 1 ]; then
                 echo "Where a branch's time goes (vers branch --timings, p50 per phase, ms; - where the method has no such phase):"
                 echo
-                # a column per phase, in the order they first appear; the total last
-                awk '$3 != "total" && !($3 in col) { col[$3] = ++n; name[n] = $3 }
+                # a column per phase seen: vers's phases in the order a branch runs them, others
+                # after them as they appear, the total last
+                awk 'BEGIN { k = split("open resolve metadata snapshot sandbox cgroup restore boot hostname mounts readiness", known)
+                                for (c = 1; c <= k; c++) rank[known[c]] = c }
                         $3 == "total" { tot[$1, $2] = $4; next }
+                        !($3 in seen) { seen[$3] = 1; if (!($3 in rank)) extra[++x] = $3 }
                         !(($1 SUBSEP $2) in row) { row[$1, $2] = ++r; rs[r] = $1; rm[r] = $2 }
-                        { v[row[$1, $2], col[$3]] = $4 }
+                        { v[row[$1, $2], $3] = $4 }
                         END {
+                                for (c = 1; c <= k; c++) if (known[c] in seen) name[++n] = known[c]
+                                for (c = 1; c <= x; c++) name[++n] = extra[c]
                                 printf "| size | method |"; for (c = 1; c <= n; c++) printf " %s |", name[c]; print " total |"
                                 printf "|---|---|"; for (c = 1; c <= n; c++) printf "---|"; print "---|"
                                 for (i = 1; i <= r; i++) {
                                         printf "| %s | %s |", rs[i], rm[i]
-                                        for (c = 1; c <= n; c++) printf " %s |", ((i, c) in v) ? v[i, c] : "-"
-                                        k = rs[i] SUBSEP rm[i]
-                                        printf " %s |\n", (k in tot) ? tot[k] : "-"
+                                        for (c = 1; c <= n; c++) printf " %s |", ((i, name[c]) in v) ? v[i, name[c]] : "-"
+                                        t = rs[i] SUBSEP rm[i]
+                                        printf " %s |\n", (t in tot) ? tot[t] : "-"
                                 }
                         }' "$phases"
         else
