@@ -303,6 +303,32 @@ int vers_cgroup_pids(const char *cg, pid_t **pids)
         return n;
 }
 
+int vers_cgroup_memory(const char *cg, struct vers_memory *out, vers_error_t *err)
+{
+        memset(out, 0, sizeof *out);
+        bool v2 = detect() == 2;
+        _cleanup_free_ char *p = cg_path("memory", cg, "memory.stat");
+        if (!p)
+                return refused(cg, err);
+        FILE *f = fopen(p, "re");
+        if (!f)
+                return vers_make_error(err, errno, "cannot read '%s'", p);
+        char key[64];
+        unsigned long long v;
+        while (fscanf(f, "%63s %llu", key, &v) == 2) {
+                if (!strcmp(key, v2 ? "anon" : "rss"))
+                        out->rss = v;
+                else if (!strcmp(key, v2 ? "file" : "cache"))
+                        out->cache = v;
+                else if (!strcmp(key, "shmem"))
+                        out->shmem = v;
+                else if (!strcmp(key, v2 ? "file_mapped" : "mapped_file"))
+                        out->mapped_file = v;
+        }
+        fclose(f);
+        return 0;
+}
+
 void vers_cgroup_kill(const char *cg)
 {
         for (int round = 0; round < 500; round++) {

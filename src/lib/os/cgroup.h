@@ -40,6 +40,14 @@ int vers_cgroup_freeze(const char *cg, bool freeze, vers_error_t *err);
 bool vers_cgroup_is_frozen(const char *cg);
 /* pids in the env's cgroup (host pid numbers); returns count, -1 on error */
 int vers_cgroup_pids(const char *cg, pid_t **pids);
+/* What the env's cgroup holds in memory, in bytes: rss is anonymous memory (v1 "rss", v2
+ * "anon"; it excludes shmem), cache is the page cache charged to it (v1 "cache", v2 "file";
+ * shmem included), shmem is tmpfs, SysV and shared anonymous memory (also in cache). Read from
+ * memory.stat, without the descendants' "total_" lines (an env's cgroup has none). */
+struct vers_memory {
+        uint64_t rss, cache, shmem, mapped_file;
+};
+int vers_cgroup_memory(const char *cg, struct vers_memory *out, vers_error_t *err);
 /* SIGKILL everything in the cgroup and wait until it is empty (bounded) */
 void vers_cgroup_kill(const char *cg);
 void vers_cgroup_destroy(const char *cg);
