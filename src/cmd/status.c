@@ -31,12 +31,21 @@ const struct cli_spec cli_spec_branch_list = {
 static json_t *env_json(const struct vers_env_row *r)
 {
         const struct vers_env *e = &r->env;
-        return json_pack(
+        json_t *o = json_pack(
             "{s:o, s:o, s:s, s:s, s:b, s:o, s:o, s:I, s:I, s:o}", "id", vers_json_str(e->id),
             "alias", vers_json_str(e->alias), "state", r->running ? "running" : "stopped", "mode",
             e->mode ? e->mode : "cold", "head", r->head, "base", vers_json_str(e->base), "image",
             vers_json_text(e->image), "pid", (json_int_t)(r->running ? e->init_pid : 0), "created",
             (json_int_t)e->created, "project", vers_json_text(e->project));
+        if (r->has_memory) {
+                const double mib = 1024.0 * 1024.0;
+                json_object_set_new(o, "memory",
+                                    json_pack("{s:f, s:f, s:f}", "rss_mib",
+                                              (double)r->memory.rss / mib, "cache_mib",
+                                              (double)r->memory.cache / mib, "shmem_mib",
+                                              (double)r->memory.shmem / mib));
+        }
+        return o;
 }
 
 static void print_envs(const struct vers_env_list *l)

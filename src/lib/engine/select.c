@@ -72,6 +72,8 @@ static void env_row(struct vers_ctx *ctx, struct vers_env_row *row, struct vers_
         row->env = *e;
         memset(e, 0, sizeof *e);
         row->running = vers_env_is_running(&row->env);
+        row->has_memory =
+            row->running && vers_cgroup_memory(vers_env_cg(&row->env), &row->memory, NULL) == 0;
         row->head = head->kind == VERS_REF_ENV && !strcmp(head->id, row->env.id);
         row->from = row->env.base ? vers_commit_label(ctx, row->env.base)
                                   : xasprintf("image %s", row->env.image ? row->env.image : "-");

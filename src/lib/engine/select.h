@@ -9,6 +9,7 @@
 #define VERS_SELECT_H
 
 #include "engine/engine.h"
+#include "os/cgroup.h"
 
 enum {
         VERS_TARGET_RUN_IF_NONE = 1, /* a project with no env yet gets one ('vers run'), as the
@@ -30,7 +31,9 @@ struct vers_env_row {
         struct vers_env env;
         bool running;
         bool head;
-        char *from; /* its commit's label, or "image ID" */
+        char *from;                /* its commit's label, or "image ID" */
+        bool has_memory;           /* running, and its cgroup's memory.stat was read */
+        struct vers_memory memory; /* what its cgroup holds (cgroup.h) */
 };
 struct vers_env_list {
         struct vers_env_row *rows;
