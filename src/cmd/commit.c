@@ -16,7 +16,8 @@ static const struct cli_opt commit_opts[] = {
     {CLI_ID_WARM, NULL, "warm", NULL, "processes too, or fail saying why", 0, 0},
     {CLI_ID_COLD, NULL, "cold", NULL, "disk only", 0, 0},
     {CLI_ID_VERIFY, NULL, "verify", NULL, "warm: restore the dump once before trusting it", 0, 0},
-    {CLI_ID_JSON, NULL, "json", NULL, "print the commit as JSON (with its \"pause_ms\")", 0, 0},
+    {CLI_ID_JSON, NULL, "json", NULL,
+     "print the commit as JSON (with its \"pause_ms\"; warm, \"pause\": its parts)", 0, 0},
     {0},
 };
 
@@ -56,7 +57,8 @@ static json_t *commit_json(const struct vers_commit *c)
 
 int cmd_commit(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
-        struct vers_commit_opts o = {NULL, NULL, VERS_MODE_AUTO, false};
+        struct vers_pause parts = {0};
+        struct vers_commit_opts o = {NULL, NULL, VERS_MODE_AUTO, false, &parts};
         const char *name = NULL;
         bool json = false;
         _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_commit, argc, argv);
@@ -97,6 +99,14 @@ int cmd_commit(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
         if (r == 0 && json) {
                 json_t *doc = commit_json(&out);
                 json_object_set_new(doc, "pause_ms", vers_json_seconds(pause));
+                if (parts.warm)
+                        json_object_set_new(
+                            doc, "pause",
+                            json_pack("{s:o, s:o, s:o, s:o}", "freeze_ms",
+                                      vers_json_seconds(parts.freeze_ms), "dump_ms",
+                                      vers_json_seconds(parts.dump_ms), "snapshot_ms",
+                                      vers_json_seconds(parts.snapshot_ms), "resume_ms",
+                                      vers_json_seconds(parts.resume_ms)));
                 r = cli_json_print(doc, err);
         } else if (r == 0) {
                 printf("commit %s%s%s%s of env %s (%s, paused %.1f ms)\n", out.id,

@@ -42,7 +42,7 @@ static int branch_point(struct vers_ctx *ctx, const struct vers_ref *src, enum v
         }
         _cleanup_free_ char *label = vers_env_label(ctx, src->id);
         _cleanup_free_ char *msg = xasprintf("branch point of %s", label);
-        struct vers_commit_opts co = {NULL, msg, mode, false};
+        struct vers_commit_opts co = {NULL, msg, mode, false, NULL};
         struct vers_commit cm = {0};
         struct vers_env se = {0};
         double pause = 0;

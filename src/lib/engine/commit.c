@@ -93,6 +93,56 @@ static int verify_restore(struct vers_ctx *ctx, const struct vers_env *e, const 
         return 0;
 }
 
+/* A warm dump's hooks (criu.h): the env is frozen and checked when CRIU is about to seize
+ * it, and its disk snapshotted once CRIU has dumped it, the tree still stopped. */
+struct warm_dump {
+        struct vers_ctx *ctx;
+        const struct vers_env *e;
+        const char *rootfs, *dst;
+        double t_freeze, t_frozen, t_dumped, t_snapped;
+        bool frozen, snapped;
+        int snap_rc;
+        char *why; /* not restorable: why */
+        vers_error_t snap_err;
+};
+
+static int warm_seize(void *arg, vers_error_t *err)
+{
+        struct warm_dump *wd = arg;
+        wd->t_freeze = vers_monotonic();
+        wd->frozen = true;
+        if (vers_cgroup_freeze(vers_env_cg(wd->e), true, err) < 0 ||
+            vers_failpoint("commit-after-freeze", err) < 0)
+                return -1;
+        wd->t_frozen = vers_monotonic();
+        /* frozen, the env cannot change its mounts between this check and the dump */
+        int ok = check_restorable(wd->ctx, wd->e, &wd->why, err);
+        if (ok < 0)
+                return -1;
+        if (ok == 0) {
+                const struct vers_env *e = wd->e;
+                return vers_make_error(err, 0,
+                                       "cannot commit warm: in env '%s', %s; a warm branch may "
+                                       "not restore it (unmount it or commit --cold)",
+                                       e->alias ? e->alias : e->id, wd->why);
+        }
+        return 0;
+}
+
+static int warm_dumped(void *arg, vers_error_t *err)
+{
+        struct warm_dump *wd = arg;
+        wd->t_dumped = vers_monotonic();
+        wd->snapped = true;
+        wd->snap_rc = vers_subvol_snapshot(wd->rootfs, wd->dst, true, &wd->snap_err);
+        if (wd->snap_rc == 0)
+                wd->snap_rc = vers_failpoint("commit-after-snapshot", &wd->snap_err);
+        wd->t_snapped = vers_monotonic();
+        if (wd->snap_rc < 0)
+                return vers_make_error(err, 0, "the snapshot failed");
+        return 0;
+}
+
 int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,
                     struct vers_commit *out, double *pause_ms, vers_error_t *err)
 {
@@ -180,53 +230,70 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
          * commit, whose memory must match its disk, freezes the env. */
         bool frozen = running && warm;
         double t0 = vers_monotonic();
-        if (frozen && (vers_cgroup_freeze(vers_env_cg(&e), true, err) < 0 ||
-                       vers_failpoint("commit-after-freeze", err) < 0)) {
+        /* a warm commit freezes from CRIU's pre-dump hook (warm_seize), once CRIU has started */
+        if (running && !warm &&
+            (vers_cgroup_freeze(vers_env_cg(&e), true, err) < 0 ||
+             vers_failpoint("commit-after-freeze", err) < 0)) {
                 vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
                 goto undo;
         }
+        int snap = 0;
+        bool snapped = false;
         if (warm) {
-                /* frozen, the env cannot change its mounts between this check and the dump */
-                _cleanup_free_ char *why = NULL;
-                int ok = check_restorable(ctx, &e, &why, err);
-                if (ok < 0 || (ok == 0 && o->mode == VERS_MODE_WARM)) {
+                /* processes and memory, with the disk snapshot taken while CRIU still holds
+                 * the dumped tree stopped */
+                _cleanup_free_ char *images = xasprintf("%s/criu", dir);
+                _cleanup_free_ char *log = xasprintf("%s/dump.log", images);
+                _cleanup_free_ char *freezer = vers_cgroup_freezer_dir(vers_env_cg(&e));
+                struct warm_dump wd = {.ctx = ctx, .e = &e, .rootfs = rootfs, .dst = dst};
+                struct vers_criu_dump_hooks hooks = {warm_seize, warm_dumped, &wd};
+                vers_error_t derr = NULL;
+                int dumped = -1;
+                if (mkdir(images, 0700) < 0 && errno != EEXIST)
+                        vers_make_error(&derr, errno, "cannot create '%s'", images);
+                else
+                        dumped =
+                            vers_criu_dump((pid_t)e.init_pid, images, freezer, log, &hooks, &derr);
+                _cleanup_free_ char *why = wd.why;
+                /* the pause began with the hook's freeze; without one, nothing paused yet */
+                t0 = wd.frozen ? wd.t_freeze : vers_monotonic();
+                if (dumped == 0 && vers_failpoint("commit-after-dump", err) < 0) {
                         vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
-                        if (ok == 0)
-                                vers_make_error(err, 0,
-                                                "cannot commit warm: in env '%s', %s; a warm "
-                                                "branch may not restore it (unmount it or "
-                                                "commit --cold)",
-                                                e.alias ? e.alias : e.id, why);
                         goto undo;
                 }
-                if (ok == 0) {
+                if (wd.frozen)
+                        vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
+                double t_thaw = vers_monotonic();
+                if (wd.snapped) {
+                        snapped = true;
+                        snap = wd.snap_rc;
+                }
+                if (dumped == 0)
+                        vers_criu_give_images(images, ctx->idmap.root_uid, ctx->idmap.root_gid,
+                                              &derr);
+                if (o->pause && wd.frozen) {
+                        o->pause->warm = true;
+                        o->pause->freeze_ms = (wd.t_frozen - wd.t_freeze) * 1000.0;
+                        o->pause->dump_ms = (wd.t_dumped - wd.t_frozen) * 1000.0;
+                        o->pause->snapshot_ms = (wd.t_snapped - wd.t_dumped) * 1000.0;
+                        o->pause->resume_ms = (t_thaw - wd.t_snapped) * 1000.0;
+                }
+                if (snapped && snap < 0) {
+                        /* the snapshot's own error (or failpoint), whatever criu said after */
+                        vers_error_free(&derr);
+                        *err = wd.snap_err;
+                        goto undo;
+                }
+                if (derr && why && o->mode != VERS_MODE_WARM) {
                         vers_notice(ctx,
                                     "committing env '%s' cold: %s; a warm branch may not "
                                     "restore it",
                                     e.alias ? e.alias : e.id, why);
+                        vers_error_free(&derr);
+                        vers_rm_rf(images, NULL);
                         warm = false;
-                }
-        }
-        if (warm) {
-                /* processes and memory, in the same frozen instant as the disk */
-                _cleanup_free_ char *images = xasprintf("%s/criu", dir);
-                _cleanup_free_ char *log = xasprintf("%s/dump.log", images);
-                _cleanup_free_ char *freezer = vers_cgroup_freezer_dir(vers_env_cg(&e));
-                vers_error_t derr = NULL;
-                if (mkdir(images, 0700) < 0 && errno != EEXIST) {
-                        vers_make_error(&derr, errno, "cannot create '%s'", images);
-                } else {
-                        if (vers_criu_dump((pid_t)e.init_pid, images, freezer, log, &derr) == 0)
-                                vers_criu_give_images(images, ctx->idmap.root_uid,
-                                                      ctx->idmap.root_gid, &derr);
-                }
-                if (!derr && vers_failpoint("commit-after-dump", err) < 0) {
-                        vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
-                        goto undo;
-                }
-                if (derr) {
+                } else if (derr) {
                         if (o->mode == VERS_MODE_WARM) {
-                                vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
                                 *err = derr;
                                 goto undo;
                         }
@@ -236,16 +303,19 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                         vers_rm_rf(images, NULL);
                         warm = false;
                 }
+                if (!warm && snapped) {
+                        /* a dump that failed after its snapshot: the cold commit takes a new one */
+                        vers_subvol_delete(dst, NULL);
+                        snapped = false;
+                }
         }
-        if (frozen)
-                vers_trace_mark("dump");
-        int snap = vers_subvol_snapshot(rootfs, dst, true, err);
-        if (snap == 0)
-                snap = vers_failpoint("commit-after-snapshot", err);
-        vers_trace_mark("snapshot");
-        /* a warm dump that failed, and fell back to cold, thaws here too */
-        if (frozen)
-                vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
+        if (!snapped) {
+                snap = vers_subvol_snapshot(rootfs, dst, true, err);
+                if (snap == 0)
+                        snap = vers_failpoint("commit-after-snapshot", err);
+                if (running && !warm)
+                        vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
+        }
         if (pause_ms)
                 *pause_ms = frozen ? (vers_monotonic() - t0) * 1000.0 : 0;
         if (snap < 0 || vers_failpoint("commit-before-ready", err) < 0)

@@ -37,11 +37,18 @@ enum vers_mode { VERS_MODE_AUTO, VERS_MODE_WARM, VERS_MODE_COLD };
 int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *alias,
                     enum vers_mode mode, struct vers_env *out, vers_error_t *err);
 
+/* Where a warm commit's pause went, in ms: freezing the env's cgroup, CRIU's dump while it
+ * is frozen, the disk snapshot, and CRIU letting go of the tree until the thaw. */
+struct vers_pause {
+        bool warm;
+        double freeze_ms, dump_ms, snapshot_ms, resume_ms;
+};
 struct vers_commit_opts {
         const char *tag;
         const char *message;
         enum vers_mode mode;
         bool verify; /* warm: restore the dump once before trusting it (also [checkpoint]) */
+        struct vers_pause *pause; /* if set: the pause's parts, filled by a warm commit */
 };
 /* Commit an env (running or stopped); *pause_ms is how long it was frozen. */
 int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_commit_opts *o,

@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -158,8 +160,81 @@ static void write_pidfile(const char *path)
         }
 }
 
-/* Run criu; with pidfile, its pid is recorded there and failpoint is reached once it runs. */
-static int run_criu(char **argv, const char *envid, const char *pidfile, const char *failpoint)
+/* The action script CRIU runs at each stage of a dump (criu(8) --action-script): for
+ * pre-dump (CRIU has started, nothing is seized yet) and post-dump (all is dumped, the tree
+ * still stopped) it writes the stage's name into the FIFO hook.req and waits for vers's
+ * answer in hook.ack ("ok" lets the dump go on); other stages pass. The directory comes in
+ * VERS_CRIU_HOOK, set for criu only. */
+static const char hook_script[] =
+    "#!/bin/sh\n"
+    "case \"$CRTOOLS_SCRIPT_ACTION\" in\n"
+    "pre-dump | post-dump)\n"
+    "        echo \"$CRTOOLS_SCRIPT_ACTION\" >\"$VERS_CRIU_HOOK/hook.req\" || exit 1\n"
+    "        read -r answer <\"$VERS_CRIU_HOOK/hook.ack\" || exit 1\n"
+    "        [ \"$answer\" = ok ] ;;\n"
+    "esac\n";
+
+struct hook_fds {
+        int req, ack; /* both FIFOs opened read-write: neither open nor a lone peer blocks */
+        const struct vers_criu_dump_hooks *hooks;
+        int stage; /* 0 before pre-dump, 1 after it, 2 after post-dump */
+        vers_error_t err;
+};
+
+static int hook_files(const char *dir, struct hook_fds *h, vers_error_t *err)
+{
+        _cleanup_free_ char *script = xasprintf("%s/hook", dir);
+        _cleanup_free_ char *req = xasprintf("%s/hook.req", dir);
+        _cleanup_free_ char *ack = xasprintf("%s/hook.ack", dir);
+        if (vers_write_file_atomic(script, hook_script, strlen(hook_script), 0700, err) < 0)
+                return -1;
+        if ((mkfifo(req, 0600) < 0 && errno != EEXIST) ||
+            (mkfifo(ack, 0600) < 0 && errno != EEXIST))
+                return vers_make_error(err, errno, "cannot make CRIU's hook FIFOs in '%s'", dir);
+        h->req = open(req, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        h->ack = open(ack, O_RDWR | O_CLOEXEC);
+        if (h->req < 0 || h->ack < 0)
+                return vers_make_error(err, errno, "cannot open CRIU's hook FIFOs in '%s'", dir);
+        return 0;
+}
+
+static void hook_files_remove(const char *dir, struct hook_fds *h)
+{
+        if (h->req >= 0)
+                close(h->req);
+        if (h->ack >= 0)
+                close(h->ack);
+        const char *names[] = {"hook", "hook.req", "hook.ack"};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s", dir, names[i]);
+                unlink(p);
+        }
+}
+
+/* One line from the action script: run the hook of its stage and answer it. */
+static void hook_answer(struct hook_fds *h)
+{
+        char buf[64];
+        ssize_t n = read(h->req, buf, sizeof buf - 1);
+        if (n <= 0)
+                return;
+        buf[n] = 0;
+        int rc = -1;
+        if (str_startswith(buf, "pre-dump") && h->stage == 0) {
+                h->stage = 1;
+                rc = h->hooks->seize ? h->hooks->seize(h->hooks->arg, &h->err) : 0;
+        } else if (str_startswith(buf, "post-dump") && h->stage == 1) {
+                h->stage = 2;
+                rc = h->hooks->dumped ? h->hooks->dumped(h->hooks->arg, &h->err) : 0;
+        }
+        const char *answer = rc == 0 ? "ok\n" : "no\n";
+        vers_write_all(h->ack, answer, strlen(answer));
+}
+
+/* Run criu; with pidfile, its pid is recorded there and failpoint is reached once it runs.
+ * With h, its action script's stages are answered while it runs. */
+static int run_criu(char **argv, const char *envid, const char *pidfile, const char *failpoint,
+                    const char *hookdir, struct hook_fds *h)
 {
         pid_t pid = fork();
         if (pid < 0)
@@ -176,9 +251,27 @@ static int run_criu(char **argv, const char *envid, const char *pidfile, const c
                 /* the restored tree is forked from criu: it lands in criu's cgroup */
                 if (envid && vers_cgroup_attach(envid, getpid(), NULL) < 0)
                         _exit(126);
+                if (hookdir)
+                        setenv("VERS_CRIU_HOOK", hookdir, 1);
                 vers_close_fds_from(3);
                 execvp(argv[0], argv);
                 _exit(127);
+        }
+        if (h) {
+                int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+                for (;;) {
+                        struct pollfd fds[2] = {{h->req, POLLIN, 0}, {pfd, POLLIN, 0}};
+                        int n = poll(fds, pfd >= 0 ? 2 : 1, pfd >= 0 ? -1 : 10);
+                        if (n < 0 && errno != EINTR)
+                                break;
+                        if (n > 0 && (fds[0].revents & POLLIN))
+                                hook_answer(h);
+                        else if (pfd >= 0 ? (n > 0 && fds[1].revents)
+                                          : waitpid(pid, NULL, WNOHANG) != 0)
+                                break;
+                }
+                if (pfd >= 0)
+                        close(pfd);
         }
         /* fail:NAME lets criu finish and then counts the run as failed, since killing it
          * half-way could harm the env */
@@ -202,6 +295,15 @@ void vers_criu_dump_reap(const char *images)
         if (vers_read_file(path, &text, NULL, NULL) < 0 ||
             sscanf(text, "%d %llu", &pid, &start) != 2 || pid <= 0 || start == 0)
                 return;
+        /* its action script may wait on the FIFOs for the vers that died: answer "no" (an
+         * open for writing and reading here also ends an open of either that is blocked) */
+        _cleanup_free_ char *req = xasprintf("%s/hook.req", images);
+        _cleanup_free_ char *ack = xasprintf("%s/hook.ack", images);
+        _cleanup_close_ int reqfd = open(req, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int ackfd = open(ack, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+        if (ackfd >= 0)
+                for (int i = 0; i < 4; i++)
+                        vers_write_all(ackfd, "no\n", 3);
         for (int t = 0; t < ORPHAN_DUMP_WAIT_MS && vers_pid_alive(pid, start); t += 10)
                 vers_sleep_ms(10);
         if (vers_pid_alive(pid, start))
@@ -211,7 +313,7 @@ void vers_criu_dump_reap(const char *images)
 }
 
 int vers_criu_dump(pid_t pid, const char *images, const char *freezer, const char *log,
-                   vers_error_t *err)
+                   const struct vers_criu_dump_hooks *hooks, vers_error_t *err)
 {
         const struct vers_criu_info *ci = vers_criu_probe();
         if (!ci->usable)
@@ -240,11 +342,39 @@ int vers_criu_dump(pid_t pid, const char *images, const char *freezer, const cha
                         "--manage-cgroups=ignore",
                         "--network-lock",
                         "skip",
+                        NULL, /* --action-script */
+                        NULL,
                         NULL};
         _cleanup_free_ char *pidfile = xasprintf("%s/criu.pid", images);
-        int rc = run_criu(argv, NULL, pidfile, "commit-during-dump");
+        _cleanup_free_ char *script = xasprintf("%s/hook", images);
+        struct hook_fds h = {-1, -1, hooks, 0, NULL};
+        if (hooks) {
+                if (hook_files(images, &h, err) < 0) {
+                        hook_files_remove(images, &h);
+                        return -1;
+                }
+                size_t n = 0;
+                while (argv[n])
+                        n++;
+                argv[n] = "--action-script";
+                argv[n + 1] = script;
+        }
+        int rc = run_criu(argv, NULL, pidfile, "commit-during-dump", hooks ? images : NULL,
+                          hooks ? &h : NULL);
+        if (hooks)
+                hook_files_remove(images, &h);
+        if (h.err) {
+                /* a hook's own error says more than CRIU's "action scripts failed" */
+                *err = h.err;
+                return -1;
+        }
         if (rc != 0 || !vers_criu_images_complete(images))
                 return criu_failed("dump", log, rc, err);
+        if (hooks && h.stage != 2)
+                return vers_make_error(err, 0,
+                                       "criu dump finished without running its "
+                                       "post-dump action script (log: %s)",
+                                       log);
         return 0;
 }
 
@@ -278,7 +408,7 @@ int vers_criu_restore(const char *images, const char *root, const char *envid, c
                         pidfile,
                         (flags & VERS_CRIU_LEAVE_STOPPED) ? "--leave-stopped" : NULL,
                         NULL};
-        int rc = run_criu(argv, envid, NULL, NULL);
+        int rc = run_criu(argv, envid, NULL, NULL, NULL, NULL);
         if (rc != 0)
                 return criu_failed("restore", log, rc, err);
         _cleanup_free_ char *text = NULL;

@@ -5,8 +5,11 @@
  * On kernels >= 6.16 only CRIU >= 4.2 can dump inet sockets, so older versions count as
  * unusable there. The env must be in its own user namespace (it always is).
  *
- * A dump is taken while the env's cgroup is already frozen by the caller; CRIU then leaves
- * it frozen, so the caller can snapshot the disk in the same frozen instant and thaw.
+ * A dump is taken while the env's cgroup is frozen; CRIU then leaves it frozen. With hooks,
+ * the caller freezes it only once CRIU has started (CRIU's own start, some 30 ms, is then
+ * outside the pause) and snapshots the disk while CRIU still holds the dumped tree stopped;
+ * without, the caller freezes it before. CRIU's own freezing is not used: it polls the
+ * freezer every 100 ms.
  * CRIU writes inventory.img last: an images directory without it is not a checkpoint.
  */
 #ifndef VERS_CRIU_H
@@ -24,11 +27,21 @@ struct vers_criu_info {
 /* Probe once per process; the result stays valid until exit. */
 const struct vers_criu_info *vers_criu_probe(void);
 
+/* Called from a dump, through CRIU's action script: seize when CRIU is about to seize the
+ * tree (freeze its cgroup there, and check it), dumped once all is dumped while the tree is
+ * still stopped (snapshot the disk there). A hook's error fails the dump with that error;
+ * the cgroup stays as the hooks left it. */
+struct vers_criu_dump_hooks {
+        int (*seize)(void *arg, vers_error_t *err);
+        int (*dumped)(void *arg, vers_error_t *err);
+        void *arg;
+};
 /* Dump the tree rooted at pid (PID 1 of an env) into images (which must exist); the process
  * tree keeps running. freezer is the cgroup directory the env is frozen in. log is where
- * CRIU's log goes. */
+ * CRIU's log goes. hooks may be NULL (the caller froze the env before). The hooks' script and
+ * FIFOs live in images while CRIU runs and are gone when this returns. */
 int vers_criu_dump(pid_t pid, const char *images, const char *freezer, const char *log,
-                   vers_error_t *err);
+                   const struct vers_criu_dump_hooks *hooks, vers_error_t *err);
 enum {
         VERS_CRIU_LEAVE_STOPPED = 1, /* restored tasks stay stopped (a restore check) */
 };

@@ -209,7 +209,7 @@ static int run_checkpoints(struct vers_ctx *ctx, const struct vers_suite *s, con
                         if (ret < 0)
                                 break;
                         _cleanup_free_ char *msg = xasprintf("vers test: checkpoint %s", name);
-                        struct vers_commit_opts co = {name, msg, VERS_MODE_AUTO, false};
+                        struct vers_commit_opts co = {name, msg, VERS_MODE_AUTO, false, NULL};
                         struct vers_commit c = {0};
                         double pause = 0;
                         ret = vers_env_commit(ctx, seeder.id, &co, &c, &pause, err);
