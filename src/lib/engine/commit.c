@@ -239,6 +239,7 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         }
         int snap = 0;
         bool snapped = false;
+        double t_thawed = 0; /* a warm commit's pause ends at its thaw, before the chown */
         if (warm) {
                 /* processes and memory, with the disk snapshot taken while CRIU still holds
                  * the dumped tree stopped */
@@ -264,6 +265,8 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 if (wd.frozen)
                         vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
                 double t_thaw = vers_monotonic();
+                if (wd.frozen)
+                        t_thawed = t_thaw;
                 if (wd.snapped) {
                         snapped = true;
                         snap = wd.snap_rc;
@@ -315,9 +318,10 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                         snap = vers_failpoint("commit-after-snapshot", err);
                 if (running && !warm)
                         vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
+                t_thawed = 0;
         }
         if (pause_ms)
-                *pause_ms = frozen ? (vers_monotonic() - t0) * 1000.0 : 0;
+                *pause_ms = ((t_thawed > 0 ? t_thawed : vers_monotonic()) - t0) * 1000.0;
         if (snap < 0 || vers_failpoint("commit-before-ready", err) < 0)
                 goto undo;
         if (warm && (o->verify || ctx->cfg.checkpoint_verify)) {

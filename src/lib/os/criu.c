@@ -233,8 +233,8 @@ static void hook_answer(struct hook_fds *h)
 
 /* Run criu; with pidfile, its pid is recorded there and failpoint is reached once it runs.
  * With h, its action script's stages are answered while it runs. */
-static int run_criu(char **argv, const char *envid, const char *pidfile, const char *failpoint,
-                    const char *hookdir, struct hook_fds *h)
+static int run_criu(char **argv, const char *envid, const char *pidfile, const char *hookdir,
+                    struct hook_fds *h, const char *failpoint)
 {
         pid_t pid = fork();
         if (pid < 0)
@@ -359,8 +359,9 @@ int vers_criu_dump(pid_t pid, const char *images, const char *freezer, const cha
                 argv[n] = "--action-script";
                 argv[n + 1] = script;
         }
-        int rc = run_criu(argv, NULL, pidfile, "commit-during-dump", hooks ? images : NULL,
-                          hooks ? &h : NULL);
+        struct hook_fds *hp = hooks ? &h : NULL;
+        const char *hookdir = hooks ? images : NULL;
+        int rc = run_criu(argv, NULL, pidfile, hookdir, hp, "commit-during-dump");
         if (hooks)
                 hook_files_remove(images, &h);
         if (h.err) {
