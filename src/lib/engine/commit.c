@@ -101,6 +101,7 @@ struct warm_dump {
         const char *rootfs, *dst;
         double t_freeze, t_frozen, t_dumped, t_snapped;
         bool frozen, snapped;
+        bool failed; /* the freeze or the check failed: the commit fails, as a cold one would */
         int snap_rc;
         char *why; /* not restorable: why */
         vers_error_t snap_err;
@@ -111,6 +112,7 @@ static int warm_seize(void *arg, vers_error_t *err)
         struct warm_dump *wd = arg;
         wd->t_freeze = vers_monotonic();
         wd->frozen = true;
+        wd->failed = true;
         if (vers_cgroup_freeze(vers_env_cg(wd->e), true, err) < 0 ||
             vers_failpoint("commit-after-freeze", err) < 0)
                 return -1;
@@ -119,6 +121,7 @@ static int warm_seize(void *arg, vers_error_t *err)
         int ok = check_restorable(wd->ctx, wd->e, &wd->why, err);
         if (ok < 0)
                 return -1;
+        wd->failed = false;
         if (ok == 0) {
                 const struct vers_env *e = wd->e;
                 return vers_make_error(err, 0,
@@ -285,6 +288,10 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                         /* the snapshot's own error (or failpoint), whatever criu said after */
                         vers_error_free(&derr);
                         *err = wd.snap_err;
+                        goto undo;
+                }
+                if (derr && wd.failed) {
+                        *err = derr;
                         goto undo;
                 }
                 if (derr && why && o->mode != VERS_MODE_WARM) {
