@@ -230,16 +230,10 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
         /* A btrfs snapshot is one instant of the whole subvolume: a cold commit of a running
          * env is crash-consistent without stopping it (what the server wrote before the
          * snapshot is in it, what it writes after is not, as in a power cut), so only a warm
-         * commit, whose memory must match its disk, freezes the env. */
-        bool frozen = running && warm;
+         * commit, whose memory must match its disk, freezes the env: from CRIU's pre-dump
+         * hook (warm_seize), once CRIU has started, until CRIU lets go of it. */
+        bool frozen = false;
         double t0 = vers_monotonic();
-        /* a warm commit freezes from CRIU's pre-dump hook (warm_seize), once CRIU has started */
-        if (running && !warm &&
-            (vers_cgroup_freeze(vers_env_cg(&e), true, err) < 0 ||
-             vers_failpoint("commit-after-freeze", err) < 0)) {
-                vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
-                goto undo;
-        }
         int snap = 0;
         bool snapped = false;
         double t_thawed = 0; /* a warm commit's pause ends at its thaw, before the chown */
@@ -259,8 +253,10 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                         dumped =
                             vers_criu_dump((pid_t)e.init_pid, images, freezer, log, &hooks, &derr);
                 _cleanup_free_ char *why = wd.why;
-                /* the pause began with the hook's freeze; without one, nothing paused yet */
-                t0 = wd.frozen ? wd.t_freeze : vers_monotonic();
+                frozen = wd.frozen;
+                /* the pause began with the hook's freeze */
+                t0 = wd.t_freeze;
+                vers_trace_mark("dump");
                 if (dumped == 0 && vers_failpoint("commit-after-dump", err) < 0) {
                         vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
                         goto undo;
@@ -320,15 +316,14 @@ int vers_env_commit(struct vers_ctx *ctx, const char *env_id, const struct vers_
                 }
         }
         if (!snapped) {
+                /* cold, or a warm dump that failed (its freeze, if any, is over) */
                 snap = vers_subvol_snapshot(rootfs, dst, true, err);
                 if (snap == 0)
                         snap = vers_failpoint("commit-after-snapshot", err);
-                if (running && !warm)
-                        vers_cgroup_freeze(vers_env_cg(&e), false, NULL);
-                t_thawed = 0;
+                vers_trace_mark("snapshot");
         }
         if (pause_ms)
-                *pause_ms = ((t_thawed > 0 ? t_thawed : vers_monotonic()) - t0) * 1000.0;
+                *pause_ms = frozen ? (t_thawed - t0) * 1000.0 : 0;
         if (snap < 0 || vers_failpoint("commit-before-ready", err) < 0)
                 goto undo;
         if (warm && (o->verify || ctx->cfg.checkpoint_verify)) {
