@@ -55,7 +55,9 @@ enum {
         CLI_ID_IMAGE,
         CLI_ID_SUITE,
         CLI_ID_CHECKPOINT,
-        CLI_ID_TIMINGS
+        CLI_ID_TIMINGS,
+        CLI_ID_SIZE,
+        CLI_ID_REFILL
 };
 
 struct cli_spec {
@@ -199,6 +201,9 @@ CLI_COMMAND(cmd_export, cli_spec_export);
 CLI_COMMAND(cmd_push, cli_spec_push);
 CLI_COMMAND(cmd_pull, cli_spec_pull);
 CLI_COMMAND(cmd_kube, cli_spec_kube);
+CLI_COMMAND(cmd_pool, cli_spec_pool);
+CLI_COMMAND(cmd_pool_list, cli_spec_pool_list);
+CLI_COMMAND(cmd_pool_drain, cli_spec_pool_drain);
 CLI_COMMAND(cmd_debug_failpoints, cli_spec_debug_failpoints);
 CLI_COMMAND(cmd_bundle_create, cli_spec_bundle_create);
 CLI_COMMAND(cmd_bundle_unbundle, cli_spec_bundle_unbundle);

@@ -39,6 +39,14 @@ static const struct cli_cmd bundle_subs[] = {
     {NULL, NULL, NULL, NULL, 0, NULL, NULL},
 };
 
+static const struct cli_cmd pool_subs[] = {
+    {"list", NULL, cmd_pool_list, "this project's pools (--all: every project's)", STORE,
+     &cli_spec_pool_list, NULL},
+    {"drain", NULL, cmd_pool_drain, "delete a pool's ready envs and forget the pool", STORE,
+     &cli_spec_pool_drain, NULL},
+    {NULL, NULL, NULL, NULL, 0, NULL, NULL},
+};
+
 static const struct cli_cmd debug_subs[] = {
     {"failpoints", NULL, cmd_debug_failpoints, "list the failpoints", 0, &cli_spec_debug_failpoints,
      NULL},
@@ -59,6 +67,8 @@ const struct cli_cmd cli_commands[] = {
      &cli_spec_commit, commit_subs},
     {"branch", NULL, cmd_branch, "new env from an env or commit; 'branch list|delete'", STORE,
      &cli_spec_branch, branch_subs},
+    {"pool", NULL, cmd_pool, "keep branches of a commit ready; 'pool list|drain'", STORE,
+     &cli_spec_pool, pool_subs},
     {"checkout", NULL, cmd_checkout, "make an env or commit HEAD", STORE, &cli_spec_checkout, NULL},
     {"head", NULL, cmd_head, "show HEAD", STORE, &cli_spec_head, NULL},
     {"rollback", NULL, cmd_rollback, "reset an env to a commit", STORE, &cli_spec_rollback, NULL},

@@ -242,7 +242,7 @@ static void test_upgrade_from_version_1(void **state)
         sqlite3_stmt *st = NULL;
         assert_int_equal(sqlite3_prepare_v2(m.db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(st, 0), 4);
+        assert_int_equal(sqlite3_column_int(st, 0), 5);
         sqlite3_finalize(st);
         vers_meta_close(&m);
         /* opening again does not migrate twice */
@@ -318,7 +318,7 @@ static void test_upgrade_from_version_2(void **state)
         struct vers_meta m;
         vers_error_t err = NULL;
         assert_int_equal(vers_meta_open(db, &m, &err), 0);
-        assert_int_equal(pragma(m.db, "user_version"), 4);
+        assert_int_equal(pragma(m.db, "user_version"), 5);
         _cleanup_free_ char *scope = old_scope(dir);
         struct vers_env e = {0};
         assert_int_equal(vers_meta_get_env(&m, "0123456789ab", &e, &err), 1);
@@ -415,7 +415,7 @@ static void test_new_db_records_its_scope(void **state)
         struct vers_meta m;
         vers_error_t err = NULL;
         assert_int_equal(vers_meta_open(db, &m, &err), 0);
-        assert_int_equal(pragma(m.db, "user_version"), 4);
+        assert_int_equal(pragma(m.db, "user_version"), 5);
         char *got = NULL;
         assert_int_equal(vers_meta_cgroup_scope(&m, "vers/aaaaaaaaaaaaaaaa", &got, &err), 0);
         assert_string_equal(got, "vers/aaaaaaaaaaaaaaaa");
@@ -482,7 +482,7 @@ static void test_concurrent_first_opens(void **state)
                 open_together(db, 4, &failed);
                 sqlite3 *h = NULL;
                 assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-                assert_int_equal(pragma(h, "user_version"), 4);
+                assert_int_equal(pragma(h, "user_version"), 5);
                 sqlite3_close(h);
         }
         assert_int_equal(failed, 0);
@@ -669,6 +669,77 @@ static void test_unmarked_vers_db_is_adopted(void **state)
         sqlite3_close(h);
 }
 
+/* pools: put, get, list by project, delete; a claim takes each pooled env once, of the
+ * right commit and mode, and makes it the user's */
+static void test_pools_and_claims(void **state)
+{
+        struct fixture *f = *state;
+        vers_error_t err = NULL;
+        struct vers_pool p = {"c1", "/p", 2, "cold"};
+        assert_int_equal(vers_meta_put_pool(&f->m, &p, &err), 0);
+        p.size = 3;
+        assert_int_equal(vers_meta_put_pool(&f->m, &p, &err), 0);
+        struct vers_pool g = {0};
+        assert_int_equal(vers_meta_get_pool(&f->m, "c1", &g, &err), 1);
+        assert_int_equal(g.size, 3);
+        assert_string_equal(g.mode, "cold");
+        vers_pool_clear(&g);
+        struct vers_pool *v = NULL;
+        size_t n = 9;
+        assert_int_equal(vers_meta_list_pools(&f->m, "/q", &v, &n, &err), 0);
+        assert_int_equal(n, 0);
+        vers_pools_free(v, n);
+        assert_int_equal(vers_meta_list_pools(&f->m, "/p", &v, &n, &err), 0);
+        assert_int_equal(n, 1);
+        vers_pools_free(v, n);
+
+        const char *ids[] = {"pe1", "pe2", "pe3"};
+        for (int i = 0; i < 3; i++) {
+                struct vers_env e = {.id = (char *)ids[i],
+                                     .image = "i1",
+                                     .base = i < 2 ? "c1" : "c2",
+                                     .state = "pooled",
+                                     .mode = "cold",
+                                     .created = i};
+                assert_int_equal(vers_meta_put_env(&f->m, &e, &err), 0);
+        }
+        struct vers_env *envs = NULL;
+        assert_int_equal(
+            vers_meta_list_envs(&f->m,
+                                &(struct vers_meta_query){.base = "c1", .states = VERS_Q_POOLED},
+                                &envs, &n, &err),
+            0);
+        assert_int_equal(n, 2);
+        vers_envs_free(envs, n);
+        /* pooled envs are nobody's: not live */
+        assert_int_equal(vers_meta_list_live_envs(&f->m, NULL, &envs, &n, &err), 0);
+        for (size_t i = 0; i < n; i++)
+                assert_string_not_equal(envs[i].state, "pooled");
+        vers_envs_free(envs, n);
+
+        struct vers_env e = {0};
+        assert_int_equal(vers_meta_claim_pooled(&f->m, "c1", "warm", "pa", "/p", 7, &e, &err), 0);
+        assert_int_equal(vers_meta_claim_pooled(&f->m, "c1", "cold", "pa", "/p", 7, &e, &err), 1);
+        assert_string_equal(e.id, "pe1");
+        assert_string_equal(e.state, "running");
+        assert_string_equal(e.alias, "pa");
+        assert_string_equal(e.project, "/p");
+        assert_int_equal(e.created, 7);
+        vers_env_clear(&e);
+        /* the alias is unique: the next claim with it fails and leaves its row pooled */
+        assert_int_equal(vers_meta_claim_pooled(&f->m, "c1", "cold", "pa", "/p", 8, &e, &err), -1);
+        assert_non_null(strstr(err->msg, "alias 'pa' is taken"));
+        vers_error_free(&err);
+        assert_int_equal(vers_meta_claim_pooled(&f->m, "c1", NULL, NULL, "/p", 8, &e, &err), 1);
+        assert_string_equal(e.id, "pe2");
+        assert_null(e.alias);
+        vers_env_clear(&e);
+        assert_int_equal(vers_meta_claim_pooled(&f->m, "c1", NULL, NULL, "/p", 9, &e, &err), 0);
+
+        assert_int_equal(vers_meta_delete_pool(&f->m, "c1", &err), 0);
+        assert_int_equal(vers_meta_get_pool(&f->m, "c1", &g, &err), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -677,6 +748,7 @@ int main(void)
             cmocka_unit_test(test_lists),
             cmocka_unit_test(test_transactions),
             cmocka_unit_test(test_tags_unique_per_project),
+            cmocka_unit_test(test_pools_and_claims),
             cmocka_unit_test(test_reopen_keeps_data_and_refuses_newer_schema),
             cmocka_unit_test(test_upgrade_from_version_1),
             cmocka_unit_test(test_upgrade_from_version_2),

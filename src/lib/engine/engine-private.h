@@ -27,6 +27,10 @@ int vers_env_boot(struct vers_ctx *ctx, struct vers_env *e, const char *final_st
                   vers_error_t *err);
 int vers_env_restore(struct vers_ctx *ctx, struct vers_env *e, const char *commit_id,
                      const char *final_state, vers_error_t *err);
+/* mode.c: should an env made from commit c restore its processes? Sets *warm, or
+ * fails (WARM of a cold commit, or where CRIU cannot restore). */
+int vers_env_decide_restore(struct vers_ctx *ctx, const struct vers_commit *c, enum vers_mode mode,
+                            bool *warm, vers_error_t *err);
 /* boot.c: a pending row for a new env owned by this process (project NULL: ctx's) */
 void vers_env_init_row(struct vers_ctx *ctx, struct vers_env *e, const char *alias,
                        const char *image, const char *base, const char *project);

@@ -95,6 +95,7 @@ struct vers_gc_report {
         int cgroups;    /* cgroups of this root that no env or image has */
         int qgroups;    /* level-1 qgroups (env caps) whose subvolume is gone */
         int rows;       /* envs whose PID 1 died, marked stopped */
+        int pooled;     /* pooled envs deleted: of a pool or commit gone, or dead */
 };
 int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *r, vers_error_t *err);
 /* Stop every env and unmount the store. */

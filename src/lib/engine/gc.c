@@ -1,6 +1,7 @@
 /* gc — what no row refers to removed (subvolumes, cgroups, qgroups), dead envs marked
  * stopped; shutdown. */
 #include "engine/engine-private.h"
+#include "engine/pool.h"
 #include "base/failpoint.h"
 #include "os/cgroup.h"
 
@@ -79,6 +80,8 @@ int vers_gc(struct vers_ctx *ctx, struct vers_gc_report *rep, vers_error_t *err)
 {
         memset(rep, 0, sizeof *rep);
         vers_sockets_release_stale(ctx, false);
+        if (vers_pool_gc(ctx, &rep->pooled, err) < 0)
+                return -1;
         _cleanup_strv_ char **subvols = NULL, **ids = NULL, **cgroups = NULL;
         if (gc_collect(ctx, &subvols, &ids, &cgroups, err) < 0 ||
             vers_failpoint("gc-before-delete", err) < 0)
@@ -136,7 +139,9 @@ int vers_shutdown(struct vers_ctx *ctx, int *stopped, vers_error_t *err)
         struct vers_env *envs = NULL;
         size_t n = 0;
         *stopped = 0;
-        if (vers_meta_list_envs(&ctx->meta, NULL, &envs, &n, err) < 0)
+        int pooled = 0; /* made ahead, nobody's: deleted, not kept stopped */
+        if (vers_pool_discard_all(ctx, &pooled, err) < 0 ||
+            vers_meta_list_envs(&ctx->meta, NULL, &envs, &n, err) < 0)
                 return -1;
         for (size_t i = 0; i < n; i++) {
                 if (!vers_env_is_running(&envs[i])) {

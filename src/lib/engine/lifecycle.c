@@ -1,5 +1,6 @@
 /* lifecycle — run, branch, rollback, stop, delete, ensure-running and exec of an env. */
 #include "engine/engine-private.h"
+#include "engine/pool.h"
 #include "base/failpoint.h"
 #include "base/names.h"
 #include "os/cgroup.h"
@@ -24,43 +25,18 @@ int vers_env_run(struct vers_ctx *ctx, const char *alias, struct vers_env *out, 
         return vers_env_create(ctx, src, NULL, out, err);
 }
 
-/* Should an env made from commit c restore its processes? Sets *warm, or fails. */
-static int decide_restore(struct vers_ctx *ctx, const struct vers_commit *c, enum vers_mode mode,
-                          bool *warm, vers_error_t *err)
-{
-        bool is_warm = c->mode && !strcmp(c->mode, "warm");
-        *warm = false;
-        if (mode == VERS_MODE_COLD)
-                return 0;
-        if (!is_warm) {
-                if (mode == VERS_MODE_WARM)
-                        return vers_make_error(err, 0,
-                                               "commit '%s' is cold: it holds no processes to "
-                                               "restore (commit with --warm)",
-                                               c->tag ? c->tag : c->id);
-                return 0;
-        }
-        const struct vers_criu_info *ci = vers_criu_probe();
-        if (!ci->usable) {
-                if (mode == VERS_MODE_WARM)
-                        return vers_make_error(err, 0, "cannot restore: %s", ci->why);
-                vers_notice(ctx, "booting cold from warm commit '%s': %s", c->tag ? c->tag : c->id,
-                            ci->why);
-                return 0;
-        }
-        *warm = true;
-        return 0;
-}
-
 int vers_env_branch(struct vers_ctx *ctx, const char *commit_id, const char *alias,
                     enum vers_mode mode, struct vers_env *out, vers_error_t *err)
 {
+        int r = vers_pool_take(ctx, commit_id, alias, mode, out, err); /* 1: a ready one */
+        if (r != 0)
+                return r < 0 ? -1 : 0;
         struct vers_commit c = {0};
-        int r = vers_meta_get_commit(&ctx->meta, commit_id, &c, err);
+        r = vers_meta_get_commit(&ctx->meta, commit_id, &c, err);
         if (r <= 0)
                 return r < 0 ? -1 : vers_make_error(err, 0, "no commit '%s'", commit_id);
         bool warm = false;
-        if (decide_restore(ctx, &c, mode, &warm, err) < 0) {
+        if (vers_env_decide_restore(ctx, &c, mode, &warm, err) < 0) {
                 vers_commit_clear(&c);
                 memset(out, 0, sizeof *out);
                 return -1;
@@ -89,7 +65,7 @@ int vers_env_rollback(struct vers_ctx *ctx, const char *env_id, const char *comm
         int r = vers_meta_get_commit(&ctx->meta, commit_id, &c, err);
         if (r <= 0)
                 return r < 0 ? -1 : vers_make_error(err, 0, "no commit '%s'", commit_id);
-        r = decide_restore(ctx, &c, mode, &warm, err);
+        r = vers_env_decide_restore(ctx, &c, mode, &warm, err);
         vers_commit_clear(&c);
         if (r < 0)
                 return -1;

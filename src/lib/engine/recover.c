@@ -19,6 +19,9 @@ static bool owner_alive(int64_t pid, int64_t start)
 
 int vers_env_undo(struct vers_ctx *ctx, struct vers_env *e, vers_error_t *err)
 {
+        /* a frozen task (a pooled env, one frozen by a dead commit) dies only once it runs */
+        if (vers_cgroup_is_frozen(vers_env_cg(e)))
+                vers_cgroup_freeze(vers_env_cg(e), false, NULL);
         vers_env_kill(e);
         vers_env_sockets_release(ctx, e->id);
         vers_env_wait_gone(e, 5000);
@@ -136,8 +139,20 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
         if (vers_meta_list_envs(&ctx->meta, NULL, &envs, &n, err) < 0)
                 return -1;
         for (size_t i = 0; i < n; i++)
-                thaw_if_unowned(ctx, envs[i].id, vers_env_cg(&envs[i]));
+                if (strcmp(envs[i].state, "pooled") != 0) /* kept frozen on purpose */
+                        thaw_if_unowned(ctx, envs[i].id, vers_env_cg(&envs[i]));
         vers_envs_free(envs, n);
+
+        /* pooled envs (engine/pool.h) whose PID 1 died: nothing to hand out */
+        if (vers_meta_list_envs(&ctx->meta, &(struct vers_meta_query){.states = VERS_Q_POOLED},
+                                &envs, &n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n && ret == 0; i++)
+                if (!vers_env_is_running(&envs[i]))
+                        ret = vers_env_undo(ctx, &envs[i], err);
+        vers_envs_free(envs, n);
+        if (ret < 0)
+                return vers_error_wrap(err, "cannot recover a ready pool");
 
         struct vers_image *is = NULL;
         size_t ni = 0;

@@ -330,10 +330,26 @@ static int walk_checkpoint(struct walker *w, const struct vers_toml_value *t)
         return 0;
 }
 
+/* [pool] size = N: how many ready branches 'vers pool COMMIT' keeps by default */
+static int walk_pool(struct walker *w, const struct vers_toml_value *t)
+{
+        for (size_t i = 0; i < t->table.n; i++) {
+                const struct vers_toml_entry *e = &t->table.entries[i];
+                if (strcmp(e->key, "size") != 0)
+                        return werr(w, e->line, e->col, "unknown key '%s' in [pool]", e->key);
+                if (e->value->type != VERS_TOML_INTEGER || e->value->integer < 0 ||
+                    e->value->integer > 256)
+                        return werr(w, e->value->line, e->value->col,
+                                    "'size' in [pool] must be an integer from 0 to 256");
+                w->cfg->pool_size = (long)e->value->integer;
+        }
+        return 0;
+}
+
 static int walk(struct walker *w, const struct vers_toml_value *root)
 {
-        static const char *const tables[] = {"vm",      "storage",  "machine",
-                                             "builder", "services", "checkpoint"};
+        static const char *const tables[] = {"vm",       "storage",    "machine", "builder",
+                                             "services", "checkpoint", "pool"};
         for (size_t i = 0; i < root->table.n; i++) {
                 const struct vers_toml_entry *e = &root->table.entries[i];
                 const struct vers_toml_value *v = e->value;
@@ -356,6 +372,8 @@ static int walk(struct walker *w, const struct vers_toml_value *root)
                         r = walk_services(w, v);
                 else if (strcmp(e->key, "checkpoint") == 0)
                         r = walk_checkpoint(w, v);
+                else if (strcmp(e->key, "pool") == 0)
+                        r = walk_pool(w, v);
                 else
                         r = walk_numbers(w, e->key, v);
                 if (r < 0)

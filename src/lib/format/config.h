@@ -6,6 +6,7 @@
  *   [builder] dockerfile, [builder.args] NAME = value (for the Dockerfile's ARG)
  *   [services.NAME] template, databases, extensions, [services.NAME.settings] key = value
  *   [checkpoint] verify (warm commits restore their dump once before they are trusted)
+ *   [pool]    size (the ready branches 'vers pool COMMIT' keeps by default)
  * Unknown tables or keys are errors naming the key with file:line:column. Values missing
  * from the file keep the defaults set by vers_config_init().
  */
@@ -40,6 +41,7 @@ struct vers_config {
         size_t n_services;
         bool checkpoint_verify; /* [checkpoint] verify, default false */
         bool sparse;            /* [storage] sparse: a loop store.img not allocated up front */
+        long pool_size;         /* [pool] size: vers pool's default --size, 0..256; default 0 */
 };
 
 void vers_config_init(struct vers_config *cfg);

@@ -275,6 +275,18 @@ int vers_cgroup_freeze(const char *cg, bool freeze, vers_error_t *err)
         return vers_make_error(err, 0, "cgroup %s did not %s", cg, freeze ? "freeze" : "thaw");
 }
 
+long long vers_cgroup_memory_bytes(const char *cg)
+{
+        char buf[64];
+        _cleanup_free_ char *p = detect() == 1 ? cg_path("memory", cg, "memory.usage_in_bytes")
+                                               : cg_path(NULL, cg, "memory.current");
+        if (!p || !read_line(p, buf, sizeof buf))
+                return -1;
+        char *end;
+        long long v = strtoll(buf, &end, 10);
+        return end == buf ? -1 : v;
+}
+
 bool vers_cgroup_is_frozen(const char *cg)
 {
         char buf[64];

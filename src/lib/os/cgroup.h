@@ -36,6 +36,9 @@ int vers_cgroup_attach(const char *cg, pid_t pid, vers_error_t *err);
  * refused name */
 char *vers_cgroup_freezer_dir(const char *cg);
 int vers_cgroup_freeze(const char *cg, bool freeze, vers_error_t *err);
+/* the memory the cgroup's tasks are charged for (memory.usage_in_bytes on v1, memory.current
+ * on v2: anonymous memory and page cache); -1 when it cannot be read */
+long long vers_cgroup_memory_bytes(const char *cg);
 /* true if the env's cgroup is frozen or freezing */
 bool vers_cgroup_is_frozen(const char *cg);
 /* pids in the env's cgroup (host pid numbers); returns count, -1 on error */

@@ -480,8 +480,38 @@ static int child_result(pid_t child, int errfd, const char *what, vers_error_t *
         return 0;
 }
 
+/* Without a fork: into the env's uts namespace and straight back (this process's own is
+ * opened first). Host root may join it: the env's user namespace is a child of its own.
+ * 1 done, 0 not possible here (the caller forks), -1 failed with *err set. */
+static int set_hostname_here(pid_t pid, const char *name, vers_error_t *err)
+{
+        _cleanup_close_ int self = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        _cleanup_free_ char *path = xasprintf("/proc/%d/ns/uts", (int)pid);
+        _cleanup_close_ int target = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat a, b;
+        if (self < 0 || pidfd < 0 || target < 0 || fstat(self, &a) < 0 || fstat(target, &b) < 0)
+                return 0;
+        /* never this process's own namespace (the host's name): an env always has its own */
+        if (a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+                return 0;
+        /* the pidfd (not the path) says which process: if pid died and was reused meanwhile,
+         * its namespace is not the one opened above, and setns on the pidfd fails */
+        if (setns(pidfd, CLONE_NEWUTS) < 0)
+                return 0;
+        int r = sethostname(name, strlen(name)) < 0 ? -errno : 0;
+        if (setns(self, CLONE_NEWUTS) < 0) /* never left in the env's namespace */
+                abort();
+        if (r < 0)
+                return vers_make_error(err, -r, "cannot set the env's hostname");
+        return 1;
+}
+
 int vers_sandbox_set_hostname(pid_t pid, const char *name, vers_error_t *err)
 {
+        int here = set_hostname_here(pid, name, err);
+        if (here != 0)
+                return here < 0 ? -1 : 0;
         int pidfd, errfd;
         pid_t child = fork_into(pid, &pidfd, &errfd, err);
         if (child < 0)

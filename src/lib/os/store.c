@@ -1,6 +1,7 @@
 #include "os/store.h"
 
 #include <btrfsutil.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/btrfs.h>
@@ -438,6 +439,35 @@ int vers_subvol_unlimit(struct vers_store *st, const char *path, vers_error_t *e
         }
         if (qgroup_remove(fd, env_qgroup(id)) < 0)
                 return vers_make_error(err, errno, "cannot lift the disk cap of '%s'", path);
+        return 0;
+}
+
+int vers_subvol_exclusive_bytes(struct vers_store *st, const char *path, long long *bytes)
+{
+        uint64_t id;
+        *bytes = -1;
+        if (subvol_id(path, &id) < 0)
+                return -1;
+        _cleanup_close_ int fd = open(st->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        struct btrfs_ioctl_search_args a;
+        memset(&a, 0, sizeof a);
+        struct btrfs_ioctl_search_key *k = &a.key;
+        k->tree_id = BTRFS_QUOTA_TREE_OBJECTID;
+        k->min_type = k->max_type = BTRFS_QGROUP_INFO_KEY;
+        k->min_offset = k->max_offset = id; /* the level-0 qgroup 0/<id> */
+        k->max_transid = (uint64_t)-1;
+        k->nr_items = 1;
+        if (ioctl(fd, BTRFS_IOC_TREE_SEARCH, &a) < 0 || k->nr_items == 0)
+                return -1;
+        struct btrfs_ioctl_search_header h;
+        memcpy(&h, a.buf, sizeof h);
+        struct btrfs_qgroup_info_item info;
+        if (h.type != BTRFS_QGROUP_INFO_KEY || h.offset != id || h.len < sizeof info)
+                return -1;
+        memcpy(&info, a.buf + sizeof h, sizeof info);
+        *bytes = (long long)le64toh(info.excl);
         return 0;
 }
 

@@ -73,6 +73,9 @@ int vers_subvol_limit(struct vers_store *st, const char *path, long mib, vers_er
 int vers_subvol_unlimit(struct vers_store *st, const char *path, vers_error_t *err);
 /* Remove the level-1 qgroups whose subvolume is gone (loop stores only); counts them. */
 int vers_store_gc_qgroups(struct vers_store *st, int *removed, vers_error_t *err);
+/* The bytes subvolume path alone holds (its qgroup's exclusive count), into *bytes: 0, or -1
+ * when quotas are off or the count cannot be read. */
+int vers_subvol_exclusive_bytes(struct vers_store *st, const char *path, long long *bytes);
 /* Bytes free in the store; -1 on error. */
 long long vers_store_free_bytes(struct vers_store *st);
 

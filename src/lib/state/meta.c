@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 /* A tag is unique within its project; commits of no project (see meta.h) share one space. */
 #define COMMITS_TABLE_SQL                                                                          \
@@ -31,7 +31,14 @@
  * runs by default). */
 #define V4_SQL "ALTER TABLE commits ADD COLUMN pushed TEXT;"
 
-/* a new database: version 2's tables, then version 3's and 4's additions */
+/* Version 5 adds the ready pools (engine/pool.h): one row per pooled commit, its size and the
+ * mode its envs start in. Their envs are envs rows in state "pooled" (base: the commit). */
+#define V5_SQL                                                                                     \
+        "CREATE TABLE pools(commit_id TEXT PRIMARY KEY, project TEXT, size INTEGER NOT NULL,"      \
+        " mode TEXT NOT NULL);"                                                                    \
+        "CREATE INDEX envs_state_base ON envs(state, base);"
+
+/* a new database: version 2's tables, then version 3's, 4's and 5's additions */
 static const char schema_sql[] =
     "CREATE TABLE images(id TEXT PRIMARY KEY, key TEXT, project TEXT,"
     " state TEXT NOT NULL, created INTEGER, owner_pid INTEGER, owner_start "
@@ -39,7 +46,7 @@ static const char schema_sql[] =
     "CREATE TABLE envs(id TEXT PRIMARY KEY, alias TEXT UNIQUE, project TEXT,"
     " image TEXT, base TEXT, state TEXT NOT NULL, target TEXT, mode TEXT,"
     " init_pid INTEGER, init_start INTEGER, memory_mib INTEGER, vcpu INTEGER,"
-    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);" V3_SQL V4_SQL;
+    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);" V3_SQL V4_SQL V5_SQL;
 
 /* Version 1 had tags unique over the whole VERS_ROOT and no project on commits. A commit gets
  * the project of the env it was taken from where that env still exists; the others keep no
@@ -286,6 +293,8 @@ static int migrate(struct vers_meta *m, const char *path, int version, vers_erro
         if (version < 3 && migrate_2_to_3(m, path, err) < 0)
                 return -1;
         if (version < 4 && exec_sql(m, V4_SQL, err) < 0)
+                return -1;
+        if (version < 5 && exec_sql(m, V5_SQL, err) < 0)
                 return -1;
         return 0;
 }
@@ -642,10 +651,10 @@ int vers_meta_delete(struct vers_meta *m, enum vers_meta_table t, const char *id
 }
 
 static const char *const state_names[] = {"pending",  "running", "stopped", "rollback",
-                                          "deleting", "ready",   "layer"};
+                                          "deleting", "ready",   "layer",   "pooled"};
 
 /* The WHERE clause of q for table (whose name column is name_col) into sql, and the values it
- * binds, in order, into vals (at most 4). */
+ * binds, in order, into vals (at most 6). */
 static void query_sql(const struct vers_meta_query *q, const char *name_col, struct strbuf *sql,
                       const char *vals[4], int *nvals)
 {
@@ -674,6 +683,10 @@ static void query_sql(const struct vers_meta_query *q, const char *name_col, str
         if (q->project) {
                 vals[(*nvals)++] = q->project;
                 COND("project = ?%d", *nvals);
+        }
+        if (q->base && !strcmp(name_col, "alias")) {
+                vals[(*nvals)++] = q->base;
+                COND("base = ?%d", *nvals);
         }
         if (q->tagged && !strcmp(name_col, "tag"))
                 COND("tag IS NOT NULL");
@@ -704,7 +717,7 @@ static int list_rows(struct vers_meta *m, const char *table, const struct col *c
         for (const struct col *c = cols; c->name; c++, n++)
                 strbuf_addf(&sql, "%s%s", n ? "," : "", c->name);
         strbuf_addf(&sql, " FROM %s", table);
-        const char *vals[4];
+        const char *vals[6];
         int nvals = 0;
         query_sql(q, name_col, &sql, vals, &nvals);
         strbuf_addstr(&sql, " ORDER BY created, rowid");
@@ -860,4 +873,164 @@ int vers_meta_list_ready_images(struct vers_meta *m, struct vers_image **out, si
 {
         const struct vers_meta_query q = {.states = VERS_Q_READY};
         return vers_meta_list_images(m, &q, out, n, err);
+}
+
+/* ---- ready pools -------------------------------------------------------------------------- */
+
+static const struct col pool_cols[] = {
+    {"commit_id", COL_TEXT, offsetof(struct vers_pool, commit)},
+    T(vers_pool, project),
+    I(vers_pool, size),
+    T(vers_pool, mode),
+    {NULL, COL_TEXT, 0},
+};
+
+void vers_pool_clear(struct vers_pool *p)
+{
+        clear_row(pool_cols, p);
+        memset(p, 0, sizeof *p);
+}
+
+void vers_pools_free(struct vers_pool *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                vers_pool_clear(&v[i]);
+        free(v);
+}
+
+int vers_meta_put_pool(struct vers_meta *m, const struct vers_pool *p, vers_error_t *err)
+{
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(m->db,
+                               "INSERT OR REPLACE INTO pools(commit_id, project, size, mode)"
+                               " VALUES(?1, ?2, ?3, ?4)",
+                               -1, &st, NULL) != SQLITE_OK)
+                return db_error(m, err, "prepare");
+        sqlite3_bind_text(st, 1, p->commit, -1, SQLITE_TRANSIENT);
+        if (p->project)
+                sqlite3_bind_text(st, 2, p->project, -1, SQLITE_TRANSIENT);
+        else
+                sqlite3_bind_null(st, 2);
+        sqlite3_bind_int64(st, 3, p->size);
+        sqlite3_bind_text(st, 4, p->mode, -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 0 : db_error(m, err, "write pool");
+}
+
+/* the pools whose commit is commit_id (NULL: any) and project is project (NULL: any) */
+static int select_pools(struct vers_meta *m, const char *commit_id, const char *project,
+                        struct vers_pool **out, size_t *n, vers_error_t *err)
+{
+        sqlite3_stmt *st = NULL;
+        *out = NULL;
+        *n = 0;
+        if (sqlite3_prepare_v2(m->db,
+                               "SELECT p.commit_id, p.project, p.size, p.mode FROM pools p"
+                               " LEFT JOIN commits c ON c.id = p.commit_id"
+                               " WHERE (?1 IS NULL OR p.commit_id = ?1)"
+                               " AND (?2 IS NULL OR p.project = ?2)"
+                               " ORDER BY c.created, p.commit_id",
+                               -1, &st, NULL) != SQLITE_OK)
+                return db_error(m, err, "prepare");
+        if (commit_id)
+                sqlite3_bind_text(st, 1, commit_id, -1, SQLITE_TRANSIENT);
+        if (project)
+                sqlite3_bind_text(st, 2, project, -1, SQLITE_TRANSIENT);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                *out = xrealloc(*out, (*n + 1) * sizeof **out);
+                struct vers_pool *p = &(*out)[(*n)++];
+                const unsigned char *t;
+                p->commit = xstrdup((const char *)sqlite3_column_text(st, 0));
+                p->project = (t = sqlite3_column_text(st, 1)) ? xstrdup((const char *)t) : NULL;
+                p->size = sqlite3_column_int64(st, 2);
+                p->mode = xstrdup((t = sqlite3_column_text(st, 3)) ? (const char *)t : "cold");
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+                vers_pools_free(*out, *n);
+                *out = NULL;
+                *n = 0;
+                return db_error(m, err, "read pools");
+        }
+        return 0;
+}
+
+int vers_meta_get_pool(struct vers_meta *m, const char *commit_id, struct vers_pool *out,
+                       vers_error_t *err)
+{
+        struct vers_pool *v = NULL;
+        size_t n = 0;
+        memset(out, 0, sizeof *out);
+        if (select_pools(m, commit_id, NULL, &v, &n, err) < 0)
+                return -1;
+        if (n == 0) {
+                free(v);
+                return 0;
+        }
+        *out = v[0];
+        free(v);
+        return 1;
+}
+
+int vers_meta_delete_pool(struct vers_meta *m, const char *commit_id, vers_error_t *err)
+{
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(m->db, "DELETE FROM pools WHERE commit_id = ?1", -1, &st, NULL) !=
+            SQLITE_OK)
+                return db_error(m, err, "prepare");
+        sqlite3_bind_text(st, 1, commit_id, -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 0 : db_error(m, err, "delete pool");
+}
+
+int vers_meta_list_pools(struct vers_meta *m, const char *project, struct vers_pool **out,
+                         size_t *n, vers_error_t *err)
+{
+        return select_pools(m, NULL, project, out, n, err);
+}
+
+int vers_meta_claim_pooled(struct vers_meta *m, const char *commit_id, const char *mode,
+                           const char *alias, const char *project, int64_t created,
+                           struct vers_env *out, vers_error_t *err)
+{
+        sqlite3_stmt *st = NULL;
+        memset(out, 0, sizeof *out);
+        if (sqlite3_prepare_v2(m->db,
+                               "UPDATE envs SET state = 'running', alias = ?3, project = ?4,"
+                               " created = ?5, owner_pid = 0, owner_start = 0"
+                               " WHERE id = (SELECT id FROM envs WHERE state = 'pooled'"
+                               " AND base = ?1 AND (?2 IS NULL OR mode = ?2)"
+                               " ORDER BY created, rowid LIMIT 1) AND state = 'pooled'"
+                               " RETURNING id",
+                               -1, &st, NULL) != SQLITE_OK)
+                return db_error(m, err, "prepare");
+        sqlite3_bind_text(st, 1, commit_id, -1, SQLITE_TRANSIENT);
+        if (mode)
+                sqlite3_bind_text(st, 2, mode, -1, SQLITE_TRANSIENT);
+        if (alias)
+                sqlite3_bind_text(st, 3, alias, -1, SQLITE_TRANSIENT);
+        if (project)
+                sqlite3_bind_text(st, 4, project, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 5, created);
+        int rc = sqlite3_step(st);
+        _cleanup_free_ char *id = NULL;
+        if (rc == SQLITE_ROW) {
+                id = xstrdup((const char *)sqlite3_column_text(st, 0));
+                rc = sqlite3_step(st);
+        }
+        if (rc != SQLITE_DONE) {
+                int ret = sqlite3_extended_errcode(m->db) == SQLITE_CONSTRAINT_UNIQUE
+                              ? vers_make_error(err, 0, "alias '%s' is taken", alias ? alias : "")
+                              : db_error(m, err, "claim a pooled env");
+                sqlite3_finalize(st);
+                return ret;
+        }
+        sqlite3_finalize(st);
+        if (!id)
+                return 0;
+        int r = vers_meta_get_env(m, id, out, err);
+        return r == 0 ? vers_make_error(err, 0, "pooled env '%s' vanished", id) : r;
 }

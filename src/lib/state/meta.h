@@ -61,7 +61,7 @@ struct vers_env {
         char *project; /* project directory: workdir of execute/connect */
         char *image;
         char *base;   /* commit it was branched from, NULL if from an image */
-        char *state;  /* pending | running | stopped | deleting | rollback */
+        char *state;  /* pending | running | stopped | deleting | rollback | pooled */
         char *target; /* rollback: the commit being restored */
         char *mode;   /* cold | warm */
         int64_t init_pid;
@@ -154,6 +154,7 @@ enum {
         VERS_Q_DELETING = 1 << 4,
         VERS_Q_READY = 1 << 5,
         VERS_Q_LAYER = 1 << 6,
+        VERS_Q_POOLED = 1 << 7, /* an env made ahead for a ready pool, frozen (engine/pool.h) */
         /* what users see of envs */
         VERS_Q_LIVE = VERS_Q_RUNNING | VERS_Q_STOPPED | VERS_Q_ROLLBACK,
 };
@@ -165,6 +166,7 @@ struct vers_meta_query {
         const char *id_prefix; /* ids that start with this (taken as it is: no wildcards) */
         const char *name;      /* an env's alias, a commit's tag, an image's key */
         const char *project;   /* envs and commits of this project */
+        const char *base;      /* envs branched from this commit */
         unsigned states;       /* VERS_Q_* bits: rows in one of these states; 0: any */
         bool tagged;           /* commits that have a tag */
 };
@@ -188,5 +190,31 @@ int vers_meta_list_ready_commits(struct vers_meta *m, bool tagged_only, struct v
 /* Ready images, oldest first. */
 int vers_meta_list_ready_images(struct vers_meta *m, struct vers_image **out, size_t *n,
                                 vers_error_t *err);
+
+/* ---- ready pools (version 5; engine/pool.h) ----------------------------------------------- */
+
+struct vers_pool {
+        char *commit;  /* the pooled commit's id */
+        char *project; /* the project it was made in; NULL: none */
+        int64_t size;  /* envs to keep ready */
+        char *mode;    /* cold | warm: how its envs start */
+};
+void vers_pool_clear(struct vers_pool *p);
+void vers_pools_free(struct vers_pool *v, size_t n);
+int vers_meta_put_pool(struct vers_meta *m, const struct vers_pool *p, vers_error_t *err);
+/* 1 found, 0 none, -1 error */
+int vers_meta_get_pool(struct vers_meta *m, const char *commit_id, struct vers_pool *out,
+                       vers_error_t *err);
+int vers_meta_delete_pool(struct vers_meta *m, const char *commit_id, vers_error_t *err);
+/* pools of project (NULL: every pool), oldest commit first */
+int vers_meta_list_pools(struct vers_meta *m, const char *project, struct vers_pool **out,
+                         size_t *n, vers_error_t *err);
+/* Claim one pooled env of commit_id in mode (NULL: any) in one statement (its own
+ * transaction, so concurrent claimers never get the same row): it becomes the user's env,
+ * state running, with alias, project and created set and no owner. 1 claimed (*out is its
+ * row), 0 none ready, -1 error (an alias taken meanwhile among them). */
+int vers_meta_claim_pooled(struct vers_meta *m, const char *commit_id, const char *mode,
+                           const char *alias, const char *project, int64_t created,
+                           struct vers_env *out, vers_error_t *err);
 
 #endif
