@@ -54,8 +54,10 @@ int cmd_gc(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
         /* named only when there were any: scripts match the line's older form */
         _cleanup_free_ char *caps =
             r.qgroups ? xasprintf(", %d stale disk cap(s)", r.qgroups) : xstrdup("");
-        printf("gc: removed %d subvolume(s), %d cgroup(s)%s; %d env(s) found stopped\n",
-               r.subvolumes, r.cgroups, caps, r.rows);
+        _cleanup_free_ char *pooled =
+            r.pooled ? xasprintf(", %d pooled env(s)", r.pooled) : xstrdup("");
+        printf("gc: removed %d subvolume(s), %d cgroup(s)%s%s; %d env(s) found stopped\n",
+               r.subvolumes, r.cgroups, caps, pooled, r.rows);
         return 0;
 }
 

@@ -118,9 +118,9 @@ static int fill(struct vers_ctx *ctx, const char *commit_id, vers_error_t *err)
                 struct vers_env *envs = NULL;
                 size_t n = 0;
                 r = vers_meta_get_pool(&ctx->meta, commit_id, &p, err);
-                if (r > 0)
-                        r = list_pooled(ctx, commit_id, &envs, &n, err);
-                if (r <= 0) {
+                if (r > 0 && list_pooled(ctx, commit_id, &envs, &n, err) < 0)
+                        r = -1;
+                if (r <= 0) { /* an error, or no pool (drained meanwhile) */
                         ret = r;
                         vers_pool_clear(&p);
                         break;
