@@ -284,6 +284,50 @@ cpu_usage() { # utime + stime (clock ticks) of every task in env id's cgroup
         [ ! -e "$VERS_ROOT/store/envs/$id" ]
 }
 
+@test "vers test with [pool] size keeps the checkpoint's pool and takes its branches from it" {
+        local mini
+        mini=$(mktemp -d /tmp/vers-test-pool-mini.XXXXXX) && chmod 755 "$mini"
+        cp "$REPO/examples/ecommerce/schema.sql" "$mini/"
+        printf '[storage]\ncluster_mib = 2000\n[pool]\nsize = 2\n' > "$mini/vers.toml"
+        cat > "$mini/vers-integration.yaml" <<'YAML'
+name: pooled
+version: 1.0.0
+services:
+  postgres:
+    template: postgres@15
+    config:
+      databases: [app]
+tests:
+  one:
+    command: psql -Atc 'SELECT count(*) FROM users'
+    depends_on: [postgres]
+  two:
+    command: psql -Atc 'SELECT count(*) FROM users'
+    depends_on: [postgres]
+checkpoints:
+  - name: schema-loaded
+    after: psql -q -f schema.sql
+YAML
+        cd "$mini"
+        run --separate-stderr vers test --json
+        [ "$status" -eq 0 ] || { echo "$output $stderr"; rm -rf "$mini"; false; }
+        local label
+        label=$(vers pool --json | jq -r '.[0].label')
+        [ "$(vers pool --json | jq -r '.[0].size')" = 2 ]
+        settle "$label" 2
+        local before
+        before=$(pooled_ids)
+        run --separate-stderr vers test --json
+        [ "$status" -eq 0 ]
+        settle "$label" 2
+        # both branches were the pool's envs (taken, then deleted by the run); the pool is
+        # full again with new ones
+        [ -z "$(comm -12 <(echo "$before") <(pooled_ids))" ]
+        vers pool drain "$label" >/dev/null
+        cd "$PROJ"
+        rm -rf "$mini"
+}
+
 @test "shutdown deletes pooled envs, keeps the pool; the next fill makes them again" {
         vers pool seed-cold --size 1 >/dev/null
         local pid

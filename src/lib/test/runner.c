@@ -1,4 +1,5 @@
 #include "test/runner.h"
+#include "engine/pool.h"
 #include "base/names.h"
 #include "base/strbuf.h"
 #include "services/services.h"
@@ -626,6 +627,11 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                 goto out;
         say(o, "image %s%s", image, cached ? " (cached)" : "");
         if (run_checkpoints(ctx, &s, image, o, rep, &base, err) < 0)
+                goto out;
+        /* [pool] size: the checkpoint's pool is kept at that size, and each branch below takes
+         * a ready env from it (engine/pool.h); it stays for the next run */
+        if (ctx->cfg.pool_size > 0 && base &&
+            vers_pool_set(ctx, base, (int)ctx->cfg.pool_size, VERS_MODE_AUTO, NULL, err) < 0)
                 goto out;
         if (!mkdtemp(tmpdir)) {
                 vers_make_error(err, errno, "cannot create a temporary directory");
