@@ -138,6 +138,18 @@ static void test_checkpoint_verify(void **state)
         vers_config_free(&cfg);
 }
 
+static void test_pool_size(void **state)
+{
+        (void)state;
+        struct vers_config cfg;
+        parse_ok("[vm]\nvcpu = 2\n", &cfg);
+        assert_int_equal(cfg.pool_size, 0);
+        vers_config_free(&cfg);
+        parse_ok("[pool]\nsize = 4\n", &cfg);
+        assert_int_equal(cfg.pool_size, 4);
+        vers_config_free(&cfg);
+}
+
 static void test_storage_sparse_and_pids(void **state)
 {
         (void)state;
@@ -503,6 +515,11 @@ static const struct bad bad_cases[] = {
     {"synonym in wrong table", "[vm]\nvcpu_count = 1\n",
      "vers.toml:2:1: unknown key 'vcpu_count' in [vm]"},
     {"storage key in vm", "[vm]\nvm_mib = 100\n", "vers.toml:2:1: unknown key 'vm_mib' in [vm]"},
+    {"unknown key in pool", "[pool]\nsizes = 1\n", "vers.toml:2:1: unknown key 'sizes' in [pool]"},
+    {"pool size negative", "[pool]\nsize = -1\n",
+     "vers.toml:2:8: 'size' in [pool] must be an integer from 0 to 256"},
+    {"pool size string", "[pool]\nsize = \"4\"\n",
+     "vers.toml:2:8: 'size' in [pool] must be an integer from 0 to 256"},
     {"unknown key in checkpoint", "[checkpoint]\nverfy = true\n",
      "vers.toml:2:1: unknown key 'verfy' in [checkpoint]"},
     {"checkpoint verify string", "[checkpoint]\nverify = \"yes\"\n",
@@ -721,6 +738,7 @@ int main(void)
             cmocka_unit_test(test_partial_keeps_other_defaults),
             cmocka_unit_test(test_machine_synonyms),
             cmocka_unit_test(test_checkpoint_verify),
+            cmocka_unit_test(test_pool_size),
             cmocka_unit_test(test_storage_sparse_and_pids),
             cmocka_unit_test(test_range_limits),
             cmocka_unit_test(test_builder),
