@@ -335,12 +335,6 @@ int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err)
                 return -1;
         }
         sqlite3_busy_timeout(m->db, 30000);
-        /* The last connection to close would checkpoint the WAL into vers.db and delete it:
-         * a write and fsync of the database in every short command (most of a pooled
-         * branch's time). The WAL stays instead and is checkpointed when it grows past its
-         * threshold (1000 pages); its commits are as durable as before (the next opener reads
-         * them from the WAL). */
-        sqlite3_db_config(m->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
         if (exec_sql(m,
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                      " PRAGMA foreign_keys=OFF;",
