@@ -1,6 +1,7 @@
 /* bundle — vers bundle create / unbundle: a commit as btrfs send stream, image config and
  * CRIU images in one tar, checked part by part on the way in (see bundle.h). */
 #include "ship/bundle.h"
+#include "ship/lazylib.h"
 #include "base/failpoint.h"
 #include "base/hash.h"
 #include "base/json.h"
@@ -14,8 +15,6 @@
 #include "state/meta.h"
 #include "state/refs.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <btrfsutil.h>
 #include <dirent.h>
 #include <errno.h>

@@ -9,9 +9,8 @@
  * ids shifted back to 0..65535: the same trees give the same bytes, so the same digest.
  */
 #include "ship/ship.h"
+#include "ship/lazylib.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,8 @@
 /* junit — writing and merging vers test's JUnit XML reports (see junit.h). */
 #include "ship/junit.h"
+#include "ship/lazylib.h"
 #include "base/strbuf.h"
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

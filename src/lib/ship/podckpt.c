@@ -1,14 +1,13 @@
 /* podckpt — a warm commit in the layout of 'podman container checkpoint --export' (see
  * podckpt.h). The archive is written with libarchive, its JSON with jansson. */
 #include "ship/podckpt.h"
+#include "ship/lazylib.h"
 #include "build/build.h"
 #include "engine/engine.h"
 #include "os/criu.h"
 #include "os/sandbox.h"
 #include "state/refs.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
