@@ -533,11 +533,21 @@ static void sql(const char *db, const char *stmt)
         sqlite3_close(h);
 }
 
+/* vers_meta_open_root, closed again when it opens */
+static int check_root(const char *root, const char *store, vers_error_t *err)
+{
+        struct vers_meta m;
+        int r = vers_meta_open_root(root, store, &m, err);
+        if (r == 0)
+                vers_meta_close(&m);
+        return r;
+}
+
 static void expect_refused(const char *root, const char *needle)
 {
         _cleanup_free_ char *store = xasprintf("%s/store", root);
         vers_error_t err = NULL;
-        assert_int_equal(vers_meta_check_root(root, store, &err), -1);
+        assert_int_equal(check_root(root, store, &err), -1);
         assert_non_null(err);
         if (!strstr(err->msg, needle))
                 fail_msg("'%s' does not say '%s'", err->msg, needle);
@@ -579,7 +589,7 @@ static void test_fresh_root_gets_a_new_marked_db(void **state)
         _cleanup_free_ char *store = xasprintf("%s/store", root);
         _cleanup_free_ char *db = xasprintf("%s/vers.db", root);
         vers_error_t err = NULL;
-        assert_int_equal(vers_meta_check_root(root, store, &err), 0);
+        assert_int_equal(check_root(root, store, &err), 0);
         struct vers_meta m;
         assert_int_equal(vers_meta_open(db, &m, &err), 0);
         vers_meta_close(&m);
@@ -589,7 +599,7 @@ static void test_fresh_root_gets_a_new_marked_db(void **state)
         /* once it holds subvolumes, the db it has is fine */
         _cleanup_free_ char *e = xasprintf("%s/envs/0123456789ab", store);
         assert_int_equal(mkdir(e, 0700), 0);
-        assert_int_equal(vers_meta_check_root(root, store, &err), 0);
+        assert_int_equal(check_root(root, store, &err), 0);
 }
 
 static void test_truncated_db_is_refused(void **state)
@@ -652,7 +662,7 @@ static void test_unmarked_vers_db_is_adopted(void **state)
         assert_int_equal(vers_meta_put_env(&m, &e, &err), 0);
         vers_meta_close(&m);
         sql(db, "PRAGMA application_id = 0");
-        assert_int_equal(vers_meta_check_root(root, store, &err), 0);
+        assert_int_equal(check_root(root, store, &err), 0);
         assert_int_equal(vers_meta_open(db, &m, &err), 0);
         struct vers_env g = {0};
         assert_int_equal(vers_meta_get_env(&m, "0123456789ab", &g, &err), 1);

@@ -110,14 +110,17 @@ int vers_open(struct vers_ctx *ctx, vers_error_t *err)
                 return -1;
         if (vers_idmap_open(ctx->root, store_used(&ctx->store), &ctx->idmap, err) < 0)
                 return -1;
-        _cleanup_free_ char *db = xasprintf("%s/vers.db", ctx->root);
-        if (vers_meta_check_root(ctx->root, ctx->store.path, err) < 0 ||
-            vers_meta_open(db, &ctx->meta, err) < 0)
+        if (vers_meta_open_root(ctx->root, ctx->store.path, &ctx->meta, err) < 0)
                 return -1;
-        /* the root's cgroup scope never changes (meta.h), so no env's cgroup moves */
-        _cleanup_free_ char *fresh = vers_cgroup_scope_for_root(ctx->root), *scope = NULL;
-        if (vers_meta_cgroup_scope(&ctx->meta, fresh, &scope, err) < 0 ||
-            vers_cgroup_set_scope(scope, err) < 0)
+        /* the root's cgroup scope never changes (meta.h), so no env's cgroup moves; a new
+         * root's is made once (a hash: not on every command's path) */
+        _cleanup_free_ char *scope = NULL, *fresh = NULL;
+        if (vers_meta_cgroup_scope(&ctx->meta, NULL, &scope, err) < 0)
+                return -1;
+        if (!scope && (fresh = vers_cgroup_scope_for_root(ctx->root)) != NULL &&
+            vers_meta_cgroup_scope(&ctx->meta, fresh, &scope, err) < 0)
+                return -1;
+        if (vers_cgroup_set_scope(scope, err) < 0)
                 return -1;
         return vers_recover(ctx, err);
 }

@@ -87,13 +87,20 @@ enum vers_meta_kind {
  * "missing", "empty" or "an SQLite database with no tables". */
 int vers_meta_inspect(const char *path, enum vers_meta_kind *kind, const char **what,
                       vers_error_t *err);
-/* Check root/vers.db before opening it: the metadata is what says which subvolumes of the
- * store are envs and commits, so a NEW one next to a store that holds some would disown
- * them all (and gc would delete them). Only a root whose store is empty may get a new one. */
-int vers_meta_check_root(const char *root, const char *store, vers_error_t *err);
+/* Open root/vers.db as vers_meta_open does, checking it once first: the metadata is what says
+ * which subvolumes of the store are envs and commits, so a NEW one next to a store that
+ * holds some would disown them all (and gc would delete them). Only a root whose store is
+ * empty may get a new one. */
+int vers_meta_open_root(const char *root, const char *store, struct vers_meta *m,
+                        vers_error_t *err);
 /* Open the database at path, making it if it is NEW; refuses what vers_meta_inspect refuses. */
 int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err);
 void vers_meta_close(struct vers_meta *m);
+/* This connection's close does not checkpoint the WAL into vers.db (what the last one to
+ * close does, with its fsyncs): for a command that has started another that writes the
+ * metadata right after it and closes last (a pooled branch's refill). What it committed is
+ * in the WAL meanwhile, read by every connection. */
+void vers_meta_defer_checkpoint(struct vers_meta *m);
 int vers_meta_begin(struct vers_meta *m, vers_error_t *err); /* BEGIN IMMEDIATE */
 int vers_meta_commit(struct vers_meta *m, vers_error_t *err);
 void vers_meta_rollback(struct vers_meta *m);
@@ -118,7 +125,7 @@ int vers_meta_delete(struct vers_meta *m, enum vers_meta_table t, const char *id
 /* The cgroup scope of the root (os/cgroup.h) into *out (free() it). It is recorded once and
  * never changes: a database upgraded from before version 3 got the scope the older vers used;
  * a new one gets fresh (vers_cgroup_scope_for_root) on its first call, unless another vers
- * recorded one first. */
+ * recorded one first. With fresh NULL it only reads: *out stays NULL when none is recorded. */
 int vers_meta_cgroup_scope(struct vers_meta *m, const char *fresh, char **out, vers_error_t *err);
 /* The checkpoint key of a vers test checkpoint (test/runner.h), on its commit; NULL clears it.
  * A column of its own, outside struct vers_commit: put never touches it. */
