@@ -36,40 +36,13 @@ if [ -x "$PREFIX/bin/criu" ]; then
         fi
 fi
 
-# the first Debian archive URI this machine's apt uses (deb822 or one-line format)
-uri=""
-for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
-        [ -n "$uri" ] && break
-done
-if [ -z "$uri" ]; then
-        uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-                awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }')
-fi
-if [ -z "$uri" ]; then
-        echo "criu: cannot find a Debian archive in this machine's apt configuration" >&2
-        exit 1
-fi
-
-work=$(mktemp -d /tmp/vers-criu-apt.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/state/lists/partial" "$work/cache/archives/partial" "$work/parts" "$work/prefs"
-touch "$work/state/status"
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-echo "deb [signed-by=$keyring] $uri unstable main" > "$work/sources.list"
-set -- -o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts="$work/parts" \
-        -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts="$work/prefs" \
-        -o Dir::State="$work/state" -o Dir::State::status="$work/state/status" \
-        -o Dir::Cache="$work/cache" -o Debug::NoLocking=1 -o APT::Sandbox::User=root \
-        -o APT::Architecture="$(dpkg --print-architecture)"
-echo "criu: fetching criu 4.2 from Debian unstable into $PREFIX"
-apt-get "$@" -qq update
-apt-get "$@" -qq install -y --download-only --no-install-recommends criu >/dev/null
+debs=$(mktemp -d /tmp/vers-criu-debs.XXXXXX)
+trap 'rm -rf "$debs"' EXIT
+"$(dirname "$0")/unstable-debs.sh" criu "$debs" criu
 
 rm -rf "$PREFIX.new"
 mkdir -p "$PREFIX.new"
-for deb in "$work"/cache/archives/*.deb; do
+for deb in "$debs"/*.deb; do
         dpkg-deb -x "$deb" "$PREFIX.new"
 done
 loader=$(find "$PREFIX.new" -name 'ld-linux-*.so.*' -path '*lib64*' | head -n 1)

@@ -30,38 +30,9 @@ fi
 
 mkdir -p "$DEBS"
 if ! ls "$DEBS"/postgresql-18_*.deb >/dev/null 2>&1; then
-        # the first Debian archive URI this machine's apt uses (deb822 or one-line format)
-        uri=""
-        for f in /etc/apt/sources.list.d/*.sources; do
-                [ -f "$f" ] || continue
-                uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
-                [ -n "$uri" ] && break
-        done
-        if [ -z "$uri" ]; then
-                uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-                        awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }')
-        fi
-        if [ -z "$uri" ]; then
-                echo "pg18: cannot find a Debian archive in this machine's apt configuration" >&2
-                exit 1
-        fi
-        work=$(mktemp -d /tmp/vers-pg18-apt.XXXXXX)
-        trap 'rm -rf "$work"' EXIT
-        mkdir -p "$work/state/lists/partial" "$work/cache/archives/partial" "$work/parts" "$work/prefs"
-        touch "$work/state/status"
-        keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-        echo "deb [signed-by=$keyring] $uri unstable main" > "$work/sources.list"
-        set -- -o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts="$work/parts" \
-                -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts="$work/prefs" \
-                -o Dir::State="$work/state" -o Dir::State::status="$work/state/status" \
-                -o Dir::Cache="$work/cache" -o Debug::NoLocking=1 -o APT::Sandbox::User=root \
-                -o APT::Architecture="$(dpkg --print-architecture)"
-        echo "pg18: fetching postgresql-18 from Debian unstable into $DEBS"
-        apt-get "$@" -qq update
         # an empty status: apt resolves the whole closure, glibc included; only the libraries
         # and PostgreSQL's own packages are unpacked below
-        apt-get "$@" -qq install -y --download-only --no-install-recommends postgresql-18 >/dev/null
-        mv "$work"/cache/archives/*.deb "$DEBS/"
+        "$(dirname "$0")/unstable-debs.sh" pg18 "$DEBS" postgresql-18
 fi
 
 rm -rf "$PREFIX.new"
