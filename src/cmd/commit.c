@@ -26,11 +26,13 @@ const struct cli_spec cli_spec_commit = {
     .operands = "[ENV]",
     .about =
         "Checkpoint an env (HEAD by default): its services' pre-commit hooks run (PostgreSQL:\n"
-        "CHECKPOINT), the env is frozen for the instant of a read-only btrfs snapshot, and\n"
-        "keeps running. The commit can be branched any number of times.\n\n"
-        "A warm commit (the default where CRIU 4.2+ is usable) also captures, in the same\n"
-        "frozen instant, every process with its memory, sockets and open sessions: a branch\n"
-        "goes on from there. A cold commit holds the disk only; its branches boot services.\n\n"
+        "CHECKPOINT), then a read-only btrfs snapshot of its disk is taken, and it keeps\n"
+        "running. The commit can be branched any number of times.\n\n"
+        "A warm commit (the default where CRIU 4.2+ is usable) freezes the env and captures,\n"
+        "in the same instant as the disk, every process with its memory, sockets and open\n"
+        "sessions: a branch goes on from there (--json says how long the env was frozen). A\n"
+        "cold commit holds the disk only, snapshotted without stopping the env (one instant\n"
+        "of the whole disk, as after a power cut); its branches boot services.\n\n"
         "A commit belongs to its env's project; a tag is unique within that project (another\n"
         "project may use the same one) and resolves only there.\n\n"
         "A dump that a branch could not restore is not kept: an env whose mounts changed since\n"
