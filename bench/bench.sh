@@ -101,6 +101,9 @@ for s in $SIZES; do
         [ "$n" -gt "$max_mb" ] && max_mb=$n
 done
 cluster=$((max_mb * 10 + 8000))
+# vers makes its loop store only where its whole size is free: at most what the host has
+host_free=$(df -Pm "$root" | awk 'NR == 2 { print $4 }')
+[ "$cluster" -gt $((host_free - 2000)) ] && cluster=$((host_free - 2000))
 cat > "$proj/vers.toml" <<TOML
 [vm]
 memory_mib = 4096
