@@ -181,6 +181,38 @@ static void test_connect_and_redis(void **state)
         rmdir(dir);
 }
 
+/* A server that never accepts, its backlog full: the probe says "not yet" instead of
+ * waiting in connect() (a hostile env's socket must not hold vers) */
+static void test_full_backlog(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/vers-probe-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char sock[128];
+        snprintf(sock, sizeof sock, "%s/full.sock", dir);
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+        assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+        assert_int_equal(listen(s, 0), 0);
+        int fill[4];
+        for (int i = 0; i < 4; i++) {
+                fill[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                (void)!connect(fill[i], (struct sockaddr *)&a, sizeof a);
+        }
+        struct vers_probe p = {"db", "connect", "", ""};
+        snprintf(p.target, sizeof p.target, "%s", sock);
+        assert_int_equal(vers_probe_once(&p, 1000), VERS_PROBE_NOT_YET);
+        struct vers_probe q = {"postgres", "pg", "", ""};
+        snprintf(q.target, sizeof q.target, "%s", sock);
+        assert_int_equal(vers_probe_once(&q, 1000), VERS_PROBE_NOT_YET);
+        for (int i = 0; i < 4; i++)
+                close(fill[i]);
+        close(s);
+        unlink(sock);
+        rmdir(dir);
+}
+
 static void test_trace(void **state)
 {
         (void)state;
@@ -219,6 +251,7 @@ int main(void)
             cmocka_unit_test(test_parse),
             cmocka_unit_test(test_pg),
             cmocka_unit_test(test_connect_and_redis),
+            cmocka_unit_test(test_full_backlog),
             cmocka_unit_test(test_trace),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,8 +71,9 @@ int vers_probes_parse(const char *text, struct vers_probe *out, size_t max, size
         return 0;
 }
 
-/* A connected socket to target, or -1 (errno: ENOENT/ECONNREFUSED mean nothing listens). */
-static int dial(const char *target)
+/* A connected, non-blocking socket to target, or -1 (errno: ENOENT/ECONNREFUSED mean
+ * nothing listens). */
+static int dial(const char *target, int timeout_ms)
 {
         int fd;
         if (str_startswith(target, "tcp:")) {
@@ -83,11 +84,23 @@ static int dial(const char *target)
                 struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
                 if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
                         return errno = EINVAL, -1;
-                fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
-                        int e = errno;
-                        close(fd);
-                        return errno = e, -1;
+                fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                if (fd < 0)
+                        return -1;
+                if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+                        int e = errno, soerr = 0;
+                        socklen_t len = sizeof soerr;
+                        struct pollfd pfd = {fd, POLLOUT, 0};
+                        if (e == EINPROGRESS &&
+                            (poll(&pfd, 1, timeout_ms) <= 0 ||
+                             getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr))
+                                e = soerr ? soerr : ETIMEDOUT;
+                        else if (e == EINPROGRESS)
+                                e = 0;
+                        if (e) {
+                                close(fd);
+                                return errno = e, -1;
+                        }
                 }
                 return fd;
         }
@@ -95,7 +108,9 @@ static int dial(const char *target)
         if (strlen(target) >= sizeof a.sun_path)
                 return errno = ENAMETOOLONG, -1;
         strcpy(a.sun_path, target);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        /* non-blocking: a server whose backlog is full (or one made never to accept) must
+         * not hold the caller in connect(); that is EAGAIN, "not yet" */
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
                 int e = errno;
                 close(fd);
@@ -125,6 +140,9 @@ static int write_all(int fd, const void *buf, size_t len)
         while (len > 0) {
                 ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
                 if (w < 0 && errno == EINTR)
+                        continue;
+                struct pollfd pfd = {fd, POLLOUT, 0};
+                if (w < 0 && errno == EAGAIN && poll(&pfd, 1, 1000) > 0)
                         continue;
                 if (w <= 0)
                         return -1;
@@ -220,7 +238,7 @@ enum vers_probe_state vers_probe_once(const struct vers_probe *p, int timeout_ms
                 if (st != VERS_PROBE_OK)
                         return st;
         }
-        int fd = dial(p->target);
+        int fd = dial(p->target, timeout_ms);
         if (fd < 0)
                 return errno == ENOENT || errno == ECONNREFUSED ? VERS_PROBE_ABSENT
                                                                 : VERS_PROBE_NOT_YET;

@@ -540,6 +540,8 @@ __attribute__((noreturn)) static void probe_child(int pidfd, const struct vers_p
 {
         if (setns(pidfd, CLONE_NEWNS | CLONE_NEWNET) < 0)
                 vers_sandbox_child_die(errno, "cannot enter the env to see its services");
+        /* every step below is bounded; should one still hang, the alarm ends this child */
+        alarm((unsigned)(timeout_ms / 1000 + 10));
         bool done[VERS_PROBES_MAX] = {false};
         bool listened = false;
         double t0 = vers_monotonic();
