@@ -233,8 +233,10 @@ pool_wait() {
                 vers pool --json | jq -e --arg t "$1" 'map(select(.label == $t and .ready >= .size)) | length > 0' >/dev/null && return 0
                 sleep 0.05
         done
+        # a report, not a verdict: say so, and go on with what the pool has
         echo "bench: the pool of $1 did not fill in 60 s" >&2
-        return 1
+        echo "$1: the pool did not fill in 60 s once; that run took what it had" >> "$notes"
+        return 0
 }
 q_test="UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = 1; SELECT abalance FROM pgbench_accounts WHERE aid = 1"
 # TESTS tests (each: a fresh copy, one UPDATE + SELECT, drop the copy), run by ONE_TEST N,

@@ -266,7 +266,7 @@ cpu_usage() { # utime + stime (clock ticks) of every task in env id's cgroup
         vers kill -y r1 >/dev/null
 }
 
-@test "a pooled env whose processes died is deleted by the next command" {
+@test "a pooled env whose processes died is deleted by the next command, which refills the pool" {
         vers pool seed-cold --size 1 >/dev/null
         local id pid cg
         id=$(pooled_ids)
@@ -282,8 +282,12 @@ cpu_usage() { # utime + stime (clock ticks) of every task in env id's cgroup
         wait_for -t 10 -m "PID 1 $pid to die" test ! -e "/proc/$pid"
         run vers status
         [ "$status" -eq 0 ]
-        [ "$(pooled_count)" -eq 0 ]
+        [ "$(db "SELECT count(*) FROM envs WHERE id = '$id'")" -eq 0 ]
         [ ! -e "$VERS_ROOT/store/envs/$id" ]
+        # no take has to come: the pool is back to its size by itself, with another env
+        settle seed-cold 1
+        [ "$(pooled_ids)" != "$id" ]
+        vers pool drain seed-cold >/dev/null
 }
 
 @test "vers test with [pool] size keeps the checkpoint's pool and takes its branches from it" {

@@ -39,4 +39,7 @@ void vers_env_init_row(struct vers_ctx *ctx, struct vers_env *e, const char *ali
 int vers_env_create(struct vers_ctx *ctx, const char *src, const char *warm_commit,
                     struct vers_env *e, vers_error_t *err);
 
+/* Start a detached 'vers pool --refill COMMIT' (refill.c): false if it could not fork. */
+bool vers_pool_spawn_refill(const char *commit_id);
+
 #endif

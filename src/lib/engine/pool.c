@@ -14,8 +14,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-extern char **environ;
-
 void vers_pool_info_clear(struct vers_pool_info *p)
 {
         free(p->commit);
@@ -293,24 +291,6 @@ int vers_pool_list(struct vers_ctx *ctx, bool all, struct vers_pool_info **out, 
         return ret;
 }
 
-/* 'vers pool --refill COMMIT' as a process of its own: its own session, stdio on /dev/null,
- * no other descriptor of this one; nobody waits for it (init reaps it). A plain fork: the
- * child only makes async-signal-safe calls before its exec, and unlike posix_spawn (vfork)
- * this process does not wait for that exec (1.5 ms here). */
-static bool spawn_refill(const char *commit_id)
-{
-        char *argv[] = {"vers", "pool", "--refill", (char *)commit_id, NULL};
-        pid_t pid = fork();
-        if (pid != 0)
-                return pid > 0; /* no refill: the next take or fill makes up for it */
-        int null = open("/dev/null", O_RDWR);
-        if (null < 0 || setsid() < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-            dup2(null, 2) < 0 || syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
-                _exit(127);
-        execve("/proc/self/exe", argv, environ);
-        _exit(127);
-}
-
 int vers_pool_take(struct vers_ctx *ctx, const char *commit_id, const char *alias,
                    enum vers_mode mode, struct vers_env *out, vers_error_t *err)
 {
@@ -355,7 +335,7 @@ int vers_pool_take(struct vers_ctx *ctx, const char *commit_id, const char *alia
         vers_pool_clear(&p);
         /* the refill writes the metadata right after this process, and as the last to close
          * it checkpoints the WAL into vers.db: this one leaves that (and its fsyncs) to it */
-        if (spawn_refill(commit_id))
+        if (vers_pool_spawn_refill(commit_id))
                 vers_meta_defer_checkpoint(&ctx->meta);
         vers_trace_mark("refill spawn");
         return r;

@@ -147,9 +147,20 @@ int vers_recover(struct vers_ctx *ctx, vers_error_t *err)
         if (vers_meta_list_envs(&ctx->meta, &(struct vers_meta_query){.states = VERS_Q_POOLED},
                                 &envs, &n, err) < 0)
                 return -1;
-        for (size_t i = 0; i < n && ret == 0; i++)
-                if (!vers_env_is_running(&envs[i]))
-                        ret = vers_env_undo(ctx, &envs[i], err);
+        for (size_t i = 0; i < n && ret == 0; i++) {
+                if (vers_env_is_running(&envs[i]))
+                        continue;
+                ret = vers_env_undo(ctx, &envs[i], err);
+                /* its pool is one short, and no take may come to refill it: refill now (once
+                 * per commit; a fill reads the pool's size under pool.lock, so never more) */
+                bool first = true;
+                for (size_t j = 0; j < i; j++)
+                        first &=
+                            !(envs[j].base && envs[i].base && !strcmp(envs[j].base, envs[i].base) &&
+                              !vers_env_is_running(&envs[j]));
+                if (ret == 0 && envs[i].base && first)
+                        vers_pool_spawn_refill(envs[i].base);
+        }
         vers_envs_free(envs, n);
         if (ret < 0)
                 return vers_error_wrap(err, "cannot recover a ready pool");
