@@ -29,6 +29,7 @@ static int run_command(const struct cli_cmd *cmd, int argc, char **argv)
         vers_error_t err = NULL;
         int rc = 0;
         unsigned setup = cli_setup(cmd, argc, argv);
+        ctx.no_expiry_sweep = setup & CLI_OWN_EXPIRY;
         if (setup & CLI_OPENS_STORE) {
                 rc = vers_open(&ctx, &err);
                 vers_trace_mark("open");

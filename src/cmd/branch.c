@@ -3,6 +3,8 @@
 #include "engine/branching.h"
 #include "engine/select.h"
 
+#include <time.h>
+
 static const struct cli_opt branch_opts[] = {
     {'n', "nN", "alias", "NAME",
      "name the new env (with --count: NAME-1 ... NAME-N); 1..64 of\nA-Z a-z 0-9 . _ -", 0, 0},
@@ -12,6 +14,10 @@ static const struct cli_opt branch_opts[] = {
      "restore the commit's processes (the default for a warm commit),\nor fail saying why", 0, 0},
     {CLI_ID_COLD, NULL, "cold", NULL, "boot the services on the commit's disk instead", 0, 0},
     {'b', "b", "env", "FROM", "what to branch from (as the operand)", 0, 0},
+    {CLI_ID_TTL, NULL, "ttl", "DURATION",
+     "delete the new env once DURATION (30m, 2h, 1d12h; 0: never) has\npassed, when a vers "
+     "command next runs (default: [branches] ttl)",
+     0, 0},
     {CLI_ID_JSON, NULL, "json", NULL, "one object per new env", 0, 0},
     {CLI_ID_TIMINGS, NULL, "timings", NULL,
      "say where each env's time went, phase by phase, in ms\n(with --json: its \"timings\")", 0, 0},
@@ -40,16 +46,20 @@ static void branched(const struct vers_env *e, const char *commit_id, const char
         struct branch_out *o = arg;
         if (o->json) {
                 json_t *doc =
-                    json_pack("{s:s, s:o, s:s, s:o, s:o}", "id", e->id, "alias",
+                    json_pack("{s:s, s:o, s:s, s:o, s:o, s:o}", "id", e->id, "alias",
                               vers_json_str(e->alias), "commit", commit_id, "mode",
-                              vers_json_text(e->mode), "seconds", vers_json_seconds(seconds));
+                              vers_json_text(e->mode), "seconds", vers_json_seconds(seconds),
+                              "expires", e->expires ? json_integer(e->expires) : json_null());
                 if (o->timings)
                         json_object_set_new(doc, "timings", vers_json_trace(t));
                 json_array_append_new(o->list, doc);
                 return;
         }
-        printf("env %s%s%s%s branched from %s (%s, %.2f s)\n", e->id, e->alias ? " (" : "",
-               e->alias ? e->alias : "", e->alias ? ")" : "", from_label, e->mode, seconds);
+        _cleanup_free_ char *ttl =
+            e->expires ? vers_duration_format(e->expires - time(NULL)) : NULL;
+        printf("env %s%s%s%s branched from %s (%s, %.2f s%s%s)\n", e->id, e->alias ? " (" : "",
+               e->alias ? e->alias : "", e->alias ? ")" : "", from_label, e->mode, seconds,
+               ttl ? "; expires in " : "", ttl ? ttl : "");
         if (o->timings) {
                 _cleanup_free_ char *s = vers_trace_format(t);
                 printf("  timings: %s\n", s);
@@ -61,7 +71,7 @@ int cmd_branch(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
 {
         struct branch_out out = {false, false, NULL};
         struct vers_branch_opts o = {
-            .count = 1, .mode = VERS_MODE_AUTO, .made = branched, .arg = &out};
+            .count = 1, .mode = VERS_MODE_AUTO, .ttl = -1, .made = branched, .arg = &out};
         _cleanup_parse_ struct cli_parse p = cli_parse_start(&cli_spec_branch, argc, argv);
         int c;
         while ((c = cli_next(&p)) > 0) {
@@ -89,6 +99,13 @@ int cmd_branch(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
                         break;
                 case CLI_ID_TIMINGS:
                         out.timings = true;
+                        break;
+                case CLI_ID_TTL:
+                        if (vers_duration_parse(p.arg, &o.ttl) < 0)
+                                return cli_usage_error(&cli_spec_branch,
+                                                       "--ttl: '%s' is not a duration (such as "
+                                                       "30m, 2h or 1d12h; 0: never)",
+                                                       p.arg);
                         break;
                 }
         }

@@ -57,7 +57,10 @@ enum {
         CLI_ID_CHECKPOINT,
         CLI_ID_TIMINGS,
         CLI_ID_SIZE,
-        CLI_ID_REFILL
+        CLI_ID_REFILL,
+        CLI_ID_TTL,
+        CLI_ID_EXPIRED,
+        CLI_ID_FORCE
 };
 
 struct cli_spec {
@@ -118,6 +121,7 @@ enum {
         CLI_HIDDEN = 4,        /* not in 'vers --help' (tests' helpers) */
         CLI_FINDS_PROJECT = 8, /* vers_open_project() only: no root, store or metadata */
         CLI_NO_SETUP = 16,     /* (an option's setup) nothing at all: no project either */
+        CLI_OWN_EXPIRY = 32,   /* (an option's setup) vers_open does not delete expired envs */
 };
 
 struct cli_cmd {

@@ -4,6 +4,7 @@
 #include "engine/select.h"
 
 #include <string.h>
+#include <time.h>
 
 static const struct cli_opt status_opts[] = {
     {'a', "a", "all", NULL, "envs of every project sharing VERS_ROOT, with a PROJECT column", 0, 0},
@@ -37,6 +38,15 @@ static json_t *env_json(const struct vers_env_row *r)
             e->mode ? e->mode : "cold", "head", r->head, "base", vers_json_str(e->base), "image",
             vers_json_text(e->image), "pid", (json_int_t)(r->running ? e->init_pid : 0), "created",
             (json_int_t)e->created, "project", vers_json_text(e->project));
+        /* when it expires (unix seconds), and the seconds left (0 once it has: it is kept
+         * while a session lasts, or until a vers command next runs) */
+        json_object_set_new(o, "expires", e->expires ? json_integer(e->expires) : json_null());
+        if (e->expires) {
+                int64_t left = e->expires - (int64_t)time(NULL);
+                json_object_set_new(o, "expires_in", json_integer(left > 0 ? left : 0));
+        } else {
+                json_object_set_new(o, "expires_in", json_null());
+        }
         if (r->has_memory) {
                 const double mib = 1024.0 * 1024.0;
                 json_object_set_new(o, "memory",
@@ -48,6 +58,18 @@ static json_t *env_json(const struct vers_env_row *r)
         return o;
 }
 
+/* "EXPIRES" of an env: "in 1h59m", "expired", or "-" */
+static char *expires_cell(const struct vers_env *e)
+{
+        if (!e->expires)
+                return xstrdup("-");
+        int64_t left = e->expires - (int64_t)time(NULL);
+        if (left <= 0)
+                return xstrdup("expired");
+        _cleanup_free_ char *d = vers_duration_format(left);
+        return xasprintf("in %s", d);
+}
+
 static void print_envs(const struct vers_env_list *l)
 {
         if (!l->n) {
@@ -57,14 +79,25 @@ static void print_envs(const struct vers_env_list *l)
                       stdout);
                 return;
         }
-        printf("  %-12s  %-28s  %-8s  %-5s  %-28s  %s\n", "ID", "ALIAS", "STATE", "MODE", "FROM",
-               l->wide ? "CREATED              PROJECT" : "CREATED");
+        /* the EXPIRES column only where some env expires */
+        bool expiring = false;
+        for (size_t i = 0; i < l->n; i++)
+                expiring |= l->rows[i].env.expires != 0;
+        bool more = expiring || l->wide; /* columns after CREATED */
+        printf("  %-12s  %-28s  %-8s  %-5s  %-28s  %-*s%s%s\n", "ID", "ALIAS", "STATE", "MODE",
+               "FROM", more ? 19 : 0, "CREATED",
+               expiring ? l->wide ? "  EXPIRES     " : "  EXPIRES" : "",
+               l->wide ? "  PROJECT" : "");
         for (size_t i = 0; i < l->n; i++) {
                 const struct vers_env_row *r = &l->rows[i];
                 _cleanup_free_ char *when = cli_time(r->env.created);
-                printf("%s %-12s  %-28s  %-8s  %-5s  %-28s  %s", r->head ? "*" : " ", r->env.id,
+                printf("%s %-12s  %-28s  %-8s  %-5s  %-28s  %-*s", r->head ? "*" : " ", r->env.id,
                        r->env.alias ? r->env.alias : "-", r->running ? "running" : "stopped",
-                       r->env.mode ? r->env.mode : "cold", r->from, when);
+                       r->env.mode ? r->env.mode : "cold", r->from, more ? 19 : 0, when);
+                if (expiring) {
+                        _cleanup_free_ char *cell = expires_cell(&r->env);
+                        printf("  %-*s", l->wide ? 12 : 0, cell);
+                }
                 if (l->wide)
                         printf("  %s", r->env.project ? r->env.project : "-");
                 putchar('\n');

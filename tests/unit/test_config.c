@@ -150,6 +150,21 @@ static void test_pool_size(void **state)
         vers_config_free(&cfg);
 }
 
+static void test_branches_ttl(void **state)
+{
+        (void)state;
+        struct vers_config cfg;
+        parse_ok("[vm]\nvcpu = 2\n", &cfg);
+        assert_int_equal(cfg.branch_ttl, 0);
+        vers_config_free(&cfg);
+        parse_ok("[branches]\nttl = \"1d2h30m\"\n", &cfg);
+        assert_int_equal(cfg.branch_ttl, 86400 + 2 * 3600 + 30 * 60);
+        vers_config_free(&cfg);
+        parse_ok("[branches]\nttl = \"0\"\n", &cfg);
+        assert_int_equal(cfg.branch_ttl, 0);
+        vers_config_free(&cfg);
+}
+
 static void test_storage_sparse_and_pids(void **state)
 {
         (void)state;
@@ -516,6 +531,14 @@ static const struct bad bad_cases[] = {
      "vers.toml:2:1: unknown key 'vcpu_count' in [vm]"},
     {"storage key in vm", "[vm]\nvm_mib = 100\n", "vers.toml:2:1: unknown key 'vm_mib' in [vm]"},
     {"unknown key in pool", "[pool]\nsizes = 1\n", "vers.toml:2:1: unknown key 'sizes' in [pool]"},
+    {"unknown key in branches", "[branches]\nttls = \"1h\"\n",
+     "vers.toml:2:1: unknown key 'ttls' in [branches]"},
+    {"branches ttl integer", "[branches]\nttl = 5\n",
+     "vers.toml:2:7: 'ttl' in [branches] must be a duration such as \"30m\", \"2h\" or "
+     "\"1d12h\" (\"0\": none)"},
+    {"branches ttl bad unit", "[branches]\nttl = \"2x\"\n",
+     "vers.toml:2:7: 'ttl' in [branches] must be a duration such as \"30m\", \"2h\" or "
+     "\"1d12h\" (\"0\": none)"},
     {"pool size negative", "[pool]\nsize = -1\n",
      "vers.toml:2:8: 'size' in [pool] must be an integer from 0 to 256"},
     {"pool size string", "[pool]\nsize = \"4\"\n",
@@ -739,6 +762,7 @@ int main(void)
             cmocka_unit_test(test_machine_synonyms),
             cmocka_unit_test(test_checkpoint_verify),
             cmocka_unit_test(test_pool_size),
+            cmocka_unit_test(test_branches_ttl),
             cmocka_unit_test(test_storage_sparse_and_pids),
             cmocka_unit_test(test_range_limits),
             cmocka_unit_test(test_builder),

@@ -242,7 +242,7 @@ static void test_upgrade_from_version_1(void **state)
         sqlite3_stmt *st = NULL;
         assert_int_equal(sqlite3_prepare_v2(m.db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(st, 0), 5);
+        assert_int_equal(sqlite3_column_int(st, 0), 6);
         sqlite3_finalize(st);
         vers_meta_close(&m);
         /* opening again does not migrate twice */
@@ -318,7 +318,7 @@ static void test_upgrade_from_version_2(void **state)
         struct vers_meta m;
         vers_error_t err = NULL;
         assert_int_equal(vers_meta_open(db, &m, &err), 0);
-        assert_int_equal(pragma(m.db, "user_version"), 5);
+        assert_int_equal(pragma(m.db, "user_version"), 6);
         _cleanup_free_ char *scope = old_scope(dir);
         struct vers_env e = {0};
         assert_int_equal(vers_meta_get_env(&m, "0123456789ab", &e, &err), 1);
@@ -415,7 +415,7 @@ static void test_new_db_records_its_scope(void **state)
         struct vers_meta m;
         vers_error_t err = NULL;
         assert_int_equal(vers_meta_open(db, &m, &err), 0);
-        assert_int_equal(pragma(m.db, "user_version"), 5);
+        assert_int_equal(pragma(m.db, "user_version"), 6);
         char *got = NULL;
         assert_int_equal(vers_meta_cgroup_scope(&m, "vers/aaaaaaaaaaaaaaaa", &got, &err), 0);
         assert_string_equal(got, "vers/aaaaaaaaaaaaaaaa");
@@ -482,7 +482,7 @@ static void test_concurrent_first_opens(void **state)
                 open_together(db, 4, &failed);
                 sqlite3 *h = NULL;
                 assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-                assert_int_equal(pragma(h, "user_version"), 5);
+                assert_int_equal(pragma(h, "user_version"), 6);
                 sqlite3_close(h);
         }
         assert_int_equal(failed, 0);
@@ -681,6 +681,53 @@ static void test_unmarked_vers_db_is_adopted(void **state)
 
 /* pools: put, get, list by project, delete; a claim takes each pooled env once, of the
  * right commit and mode, and makes it the user's */
+/* Expiry: envs are listed by when they expire, and a claim takes a running or stopped
+ * expired env once; a second claim, an env that is not expired, or one in another state is
+ * not taken. */
+static void test_expiry_claims(void **state)
+{
+        struct fixture *f = *state;
+        vers_error_t err = NULL;
+        struct vers_env a = {.id = "e-old", .state = "running", .created = 1};
+        struct vers_env b = {.id = "e-new", .state = "stopped", .created = 2};
+        struct vers_env c = {.id = "e-pend", .state = "pending", .created = 3};
+        struct vers_env d = {.id = "e-never", .state = "running", .created = 4};
+        assert_int_equal(vers_meta_put_env(&f->m, &a, &err), 0);
+        assert_int_equal(vers_meta_put_env(&f->m, &b, &err), 0);
+        assert_int_equal(vers_meta_put_env(&f->m, &c, &err), 0);
+        assert_int_equal(vers_meta_put_env(&f->m, &d, &err), 0);
+        assert_int_equal(vers_meta_set_env_expires(&f->m, "e-old", 100, &err), 0);
+        assert_int_equal(vers_meta_set_env_expires(&f->m, "e-new", 200, &err), 0);
+        assert_int_equal(vers_meta_set_env_expires(&f->m, "e-pend", 100, &err), 0);
+        assert_int_equal(vers_meta_set_env_expires(&f->m, "nope", 100, &err), -1);
+        vers_error_free(&err);
+        struct vers_env *v = NULL;
+        size_t n = 0;
+        const struct vers_meta_query q = {.states = VERS_Q_RUNNING | VERS_Q_STOPPED,
+                                          .expired_by = 150};
+        assert_int_equal(vers_meta_list_envs(&f->m, &q, &v, &n, &err), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(v[0].id, "e-old");
+        assert_int_equal(v[0].expires, 100);
+        vers_env_clear(&v[0]);
+        free(v);
+        /* a put of the whole row (as every state change is) keeps the expiry */
+        struct vers_env g = {0};
+        assert_int_equal(vers_meta_get_env(&f->m, "e-new", &g, &err), 1);
+        assert_int_equal(vers_meta_put_env(&f->m, &g, &err), 0);
+        vers_env_clear(&g);
+        assert_int_equal(vers_meta_claim_expired(&f->m, "e-new", 150, 7, 8, &err), 0);
+        assert_int_equal(vers_meta_claim_expired(&f->m, "e-new", 250, 7, 8, &err), 1);
+        assert_int_equal(vers_meta_claim_expired(&f->m, "e-new", 250, 9, 9, &err), 0);
+        assert_int_equal(vers_meta_get_env(&f->m, "e-new", &g, &err), 1);
+        assert_string_equal(g.state, "deleting");
+        assert_int_equal(g.owner_pid, 7);
+        assert_int_equal(g.expires, 200);
+        vers_env_clear(&g);
+        assert_int_equal(vers_meta_claim_expired(&f->m, "e-pend", 250, 7, 8, &err), 0);
+        assert_int_equal(vers_meta_claim_expired(&f->m, "e-never", 250, 7, 8, &err), 0);
+}
+
 static void test_pools_and_claims(void **state)
 {
         struct fixture *f = *state;
@@ -759,6 +806,7 @@ int main(void)
             cmocka_unit_test(test_transactions),
             cmocka_unit_test(test_tags_unique_per_project),
             cmocka_unit_test(test_pools_and_claims),
+            cmocka_unit_test(test_expiry_claims),
             cmocka_unit_test(test_reopen_keeps_data_and_refuses_newer_schema),
             cmocka_unit_test(test_upgrade_from_version_1),
             cmocka_unit_test(test_upgrade_from_version_2),

@@ -247,6 +247,52 @@ static void test_atomic_planted_temp(void **state)
         assert_int_equal(vers_rm_rf(dir, &err), 0);
 }
 
+static void test_durations(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *text;
+                int64_t seconds;
+        } good[] = {{"0", 0},          {"90s", 90},    {"15m", 900},       {"2h", 7200},
+                    {"1d12h", 129600}, {"1w", 604800}, {"1h30m15s", 5415}, {"3650d", 315360000}};
+        for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+                int64_t s = -1;
+                assert_int_equal(vers_duration_parse(good[i].text, &s), 0);
+                assert_int_equal(s, good[i].seconds);
+        }
+        static const char *const bad[] = {"",
+                                          "5",
+                                          "h",
+                                          "2x",
+                                          "1m1h",
+                                          "1h1h",
+                                          "-1h",
+                                          "1h-",
+                                          " 1h",
+                                          "1.5h",
+                                          "99999999999999999999s",
+                                          "3700d",
+                                          "1H",
+                                          "1h ",
+                                          NULL};
+        for (size_t i = 0; bad[i]; i++) {
+                int64_t s = 42;
+                assert_int_equal(vers_duration_parse(bad[i], &s), -1);
+                assert_int_equal(s, 42);
+        }
+        assert_int_equal(vers_duration_parse(NULL, &(int64_t){0}), -1);
+        static const struct {
+                int64_t seconds;
+                const char *text;
+        } shown[] = {{-5, "0s"},      {0, "0s"},        {59, "59s"},
+                     {60, "1m"},      {3599, "59m59s"}, {3600, "1h"},
+                     {7199, "1h59m"}, {90061, "1d1h"},  {604800, "1w"}};
+        for (size_t i = 0; i < sizeof shown / sizeof *shown; i++) {
+                _cleanup_free_ char *t = vers_duration_format(shown[i].seconds);
+                assert_string_equal(t, shown[i].text);
+        }
+}
+
 static void test_strv_and_hex(void **state)
 {
         (void)state;
@@ -508,6 +554,7 @@ int main(void)
             cmocka_unit_test(test_atomic_concurrent_writers),
             cmocka_unit_test(test_atomic_planted_temp),
             cmocka_unit_test(test_strv_and_hex),
+            cmocka_unit_test(test_durations),
             cmocka_unit_test(test_read_in_root),
             cmocka_unit_test(test_write_in_root),
             cmocka_unit_test(test_magic_link_in_root),

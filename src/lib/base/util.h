@@ -153,6 +153,12 @@ char *vers_random_hex(size_t nchars);
 /* true if s ends with suffix */
 bool str_endswith(const char *s, const char *suffix);
 bool str_startswith(const char *s, const char *prefix);
+/* A duration as written by a user: "90s", "15m", "2h", "1d12h", "1w" (units w d h m s, largest
+ * first, each once), or "0"; at most VERS_DURATION_MAX seconds. 0 with *seconds set, or -1. */
+#define VERS_DURATION_MAX ((int64_t)10 * 366 * 86400)
+int vers_duration_parse(const char *s, int64_t *seconds);
+/* seconds as its two largest units, "1d4h", "2h5m", "59s" ("0s" for 0 or less) */
+char *vers_duration_format(int64_t seconds);
 /* A shell/Dockerfile variable name: ASCII letters, digits and '_', not starting with a digit. */
 bool str_is_var_name(const char *s);
 

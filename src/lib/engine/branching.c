@@ -1,5 +1,6 @@
 #include "engine/branching.h"
 #include "engine/select.h"
+#include "engine/expiry.h"
 #include "base/names.h"
 #include "base/trace.h"
 
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 int vers_run_head(struct vers_ctx *ctx, const char *alias, struct vers_env *out, vers_error_t *err)
@@ -63,6 +65,8 @@ static int branch_one(struct vers_ctx *ctx, const struct vers_branch_opts *o, co
         struct vers_env e = {0};
         double t0 = vers_monotonic();
         int r = vers_env_branch(ctx, commit_id, name, o->mode, &e, err);
+        if (r == 0 && o->ttl > 0 && (r = vers_env_set_ttl(ctx, e.id, o->ttl, err)) == 0)
+                e.expires = time(NULL) + o->ttl;
         if (r == 0 && o->checkout && last)
                 r = vers_head_set(ctx, VERS_REF_ENV, e.id, err);
         if (r == 0 && o->made)
@@ -117,7 +121,8 @@ static int branch_many(struct vers_ctx *ctx, const struct vers_branch_opts *o,
                         struct vers_env e = {0};
                         if (vers_open(&c, &cerr) < 0 ||
                             (vers_trace_mark("open"),
-                             vers_env_branch(&c, commit_id, name, o->mode, &e, &cerr) < 0))
+                             vers_env_branch(&c, commit_id, name, o->mode, &e, &cerr) < 0) ||
+                            (o->ttl > 0 && vers_env_set_ttl(&c, e.id, o->ttl, &cerr) < 0))
                                 snprintf(rep.error, sizeof rep.error, "%s", cerr->msg);
                         else
                                 snprintf(rep.id, sizeof rep.id, "%s", e.id);
@@ -165,8 +170,12 @@ static int branch_many(struct vers_ctx *ctx, const struct vers_branch_opts *o,
         return ret;
 }
 
-int vers_branch(struct vers_ctx *ctx, const struct vers_branch_opts *o, vers_error_t *err)
+int vers_branch(struct vers_ctx *ctx, const struct vers_branch_opts *opts, vers_error_t *err)
 {
+        struct vers_branch_opts resolved = *opts;
+        const struct vers_branch_opts *o = &resolved;
+        if (resolved.ttl < 0)
+                resolved.ttl = ctx->cfg.branch_ttl;
         if (o->alias && vers_name_check("alias", o->alias, err) < 0)
                 return -1;
         if (o->count < 1)

@@ -22,6 +22,7 @@ struct vers_branch_opts {
         int count;         /* envs to make, >= 1 */
         enum vers_mode mode;
         bool checkout; /* the last new env becomes HEAD */
+        int64_t ttl;   /* seconds until the new envs expire; 0: never; < 0: [branches] ttl */
         /* called for each new env once it runs: the commit it was branched from (its id and
          * label), how long the branch took and where that time went (base/trace.h). With
          * count > 1 the envs are made at the same time, each in a process of its own. */

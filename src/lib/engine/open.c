@@ -4,6 +4,7 @@
  * 'vers test' reads (vers-integration.yaml: a project may be that file alone). Its directory
  * is bound into its envs at its own path and is their working directory. */
 #include "engine/engine-private.h"
+#include "engine/expiry.h"
 #include "format/suite.h"
 #include "os/cgroup.h"
 
@@ -122,7 +123,11 @@ int vers_open(struct vers_ctx *ctx, vers_error_t *err)
                 return -1;
         if (vers_cgroup_set_scope(scope, err) < 0)
                 return -1;
-        return vers_recover(ctx, err);
+        if (vers_recover(ctx, err) < 0)
+                return -1;
+        if (!ctx->no_expiry_sweep)
+                vers_expire_sweep(ctx);
+        return 0;
 }
 
 void vers_close(struct vers_ctx *ctx)

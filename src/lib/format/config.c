@@ -346,10 +346,28 @@ static int walk_pool(struct walker *w, const struct vers_toml_value *t)
         return 0;
 }
 
+/* [branches] ttl = "2h": how long an env made by 'vers branch' lives (vers branch --ttl) */
+static int walk_branches(struct walker *w, const struct vers_toml_value *t)
+{
+        for (size_t i = 0; i < t->table.n; i++) {
+                const struct vers_toml_entry *e = &t->table.entries[i];
+                if (strcmp(e->key, "ttl") != 0)
+                        return werr(w, e->line, e->col, "unknown key '%s' in [branches]", e->key);
+                int64_t s;
+                if (e->value->type != VERS_TOML_STRING ||
+                    vers_duration_parse(e->value->string, &s) < 0)
+                        return werr(w, e->value->line, e->value->col,
+                                    "'ttl' in [branches] must be a duration such as \"30m\", "
+                                    "\"2h\" or \"1d12h\" (\"0\": none)");
+                w->cfg->branch_ttl = s;
+        }
+        return 0;
+}
+
 static int walk(struct walker *w, const struct vers_toml_value *root)
 {
         static const char *const tables[] = {"vm",       "storage",    "machine", "builder",
-                                             "services", "checkpoint", "pool"};
+                                             "services", "checkpoint", "pool",    "branches"};
         for (size_t i = 0; i < root->table.n; i++) {
                 const struct vers_toml_entry *e = &root->table.entries[i];
                 const struct vers_toml_value *v = e->value;
@@ -374,6 +392,8 @@ static int walk(struct walker *w, const struct vers_toml_value *root)
                         r = walk_checkpoint(w, v);
                 else if (strcmp(e->key, "pool") == 0)
                         r = walk_pool(w, v);
+                else if (strcmp(e->key, "branches") == 0)
+                        r = walk_branches(w, v);
                 else
                         r = walk_numbers(w, e->key, v);
                 if (r < 0)

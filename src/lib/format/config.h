@@ -7,6 +7,7 @@
  *   [services.NAME] template, databases, extensions, [services.NAME.settings] key = value
  *   [checkpoint] verify (warm commits restore their dump once before they are trusted)
  *   [pool]    size (the ready branches 'vers pool COMMIT' keeps by default)
+ *   [branches] ttl (how long an env 'vers branch' makes lives: "2h"; default: until deleted)
  * Unknown tables or keys are errors naming the key with file:line:column. Values missing
  * from the file keep the defaults set by vers_config_init().
  */
@@ -42,6 +43,7 @@ struct vers_config {
         bool checkpoint_verify; /* [checkpoint] verify, default false */
         bool sparse;            /* [storage] sparse: a loop store.img not allocated up front */
         long pool_size;         /* [pool] size: vers pool's default --size, 0..256; default 0 */
+        int64_t branch_ttl;     /* [branches] ttl in seconds; 0 (default): branches never expire */
 };
 
 void vers_config_init(struct vers_config *cfg);

@@ -19,6 +19,7 @@ struct vers_ctx {
         struct vers_idmap idmap;           /* the host ids of this root's envs */
         void (*progress)(const char *msg); /* may be NULL */
         void (*notice)(const char *msg);   /* one-line notices the user must see; may be NULL */
+        bool no_expiry_sweep; /* vers_open leaves expired envs to the command (vers gc --expired) */
 };
 
 /* Format a message and hand it to ctx->progress / ctx->notice (nothing if that is NULL). */

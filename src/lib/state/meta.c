@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 /* A tag is unique within its project; commits of no project (see meta.h) share one space. */
 #define COMMITS_TABLE_SQL                                                                          \
@@ -38,7 +38,13 @@
         " mode TEXT NOT NULL);"                                                                    \
         "CREATE INDEX envs_state_base ON envs(state, base);"
 
-/* a new database: version 2's tables, then version 3's, 4's and 5's additions */
+/* Version 6 adds when an env expires (vers branch --ttl, [branches] ttl): unix seconds, NULL
+ * or 0 for never; the sweep each command makes looks them up by it. */
+#define V6_SQL                                                                                     \
+        "ALTER TABLE envs ADD COLUMN expires INTEGER;"                                             \
+        "CREATE INDEX envs_expires ON envs(expires) WHERE expires > 0;"
+
+/* a new database: version 2's tables, then version 3's to 6's additions */
 static const char schema_sql[] =
     "CREATE TABLE images(id TEXT PRIMARY KEY, key TEXT, project TEXT,"
     " state TEXT NOT NULL, created INTEGER, owner_pid INTEGER, owner_start "
@@ -46,7 +52,7 @@ static const char schema_sql[] =
     "CREATE TABLE envs(id TEXT PRIMARY KEY, alias TEXT UNIQUE, project TEXT,"
     " image TEXT, base TEXT, state TEXT NOT NULL, target TEXT, mode TEXT,"
     " init_pid INTEGER, init_start INTEGER, memory_mib INTEGER, vcpu INTEGER,"
-    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);" V3_SQL V4_SQL V5_SQL;
+    " created INTEGER, owner_pid INTEGER, owner_start INTEGER);" V3_SQL V4_SQL V5_SQL V6_SQL;
 
 /* Version 1 had tags unique over the whole VERS_ROOT and no project on commits. A commit gets
  * the project of the env it was taken from where that env still exists; the others keep no
@@ -94,7 +100,7 @@ static const struct col env_cols[] = {
     T(vers_env, base),     T(vers_env, state),      T(vers_env, target),      T(vers_env, mode),
     I(vers_env, init_pid), I(vers_env, init_start), I(vers_env, memory_mib),  I(vers_env, vcpu),
     I(vers_env, created),  I(vers_env, owner_pid),  I(vers_env, owner_start), T(vers_env, cgroup),
-    {NULL, COL_TEXT, 0},
+    I(vers_env, expires),  {NULL, COL_TEXT, 0},
 };
 
 static int db_error(struct vers_meta *m, vers_error_t *err, const char *what)
@@ -295,6 +301,8 @@ static int migrate(struct vers_meta *m, const char *path, int version, vers_erro
         if (version < 4 && exec_sql(m, V4_SQL, err) < 0)
                 return -1;
         if (version < 5 && exec_sql(m, V5_SQL, err) < 0)
+                return -1;
+        if (version < 6 && exec_sql(m, V6_SQL, err) < 0)
                 return -1;
         return 0;
 }
@@ -708,6 +716,8 @@ static void query_sql(const struct vers_meta_query *q, const char *name_col, str
         }
         if (q->tagged && !strcmp(name_col, "tag"))
                 COND("tag IS NOT NULL");
+        if (q->expired_by > 0 && !strcmp(name_col, "alias"))
+                COND("expires > 0 AND expires <= %lld", (long long)q->expired_by);
         if (q->states) {
                 strbuf_addstr(sql, sep);
                 strbuf_addstr(sql, "state IN (");
@@ -890,6 +900,46 @@ int vers_meta_list_ready_images(struct vers_meta *m, struct vers_image **out, si
 {
         const struct vers_meta_query q = {.states = VERS_Q_READY};
         return vers_meta_list_images(m, &q, out, n, err);
+}
+
+int vers_meta_set_env_expires(struct vers_meta *m, const char *env_id, int64_t expires,
+                              vers_error_t *err)
+{
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(m->db, "UPDATE envs SET expires = ?2 WHERE id = ?1", -1, &st,
+                               NULL) != SQLITE_OK)
+                return db_error(m, err, "prepare");
+        sqlite3_bind_text(st, 1, env_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, expires);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+                return db_error(m, err, "write");
+        if (sqlite3_changes(m->db) == 0)
+                return vers_make_error(err, 0, "metadata: no env '%s'", env_id);
+        return 0;
+}
+
+int vers_meta_claim_expired(struct vers_meta *m, const char *env_id, int64_t now, int64_t pid,
+                            int64_t start, vers_error_t *err)
+{
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(
+                m->db,
+                "UPDATE envs SET state = 'deleting', owner_pid = ?3, owner_start = ?4"
+                " WHERE id = ?1 AND state IN ('running', 'stopped')"
+                " AND expires > 0 AND expires <= ?2",
+                -1, &st, NULL) != SQLITE_OK)
+                return db_error(m, err, "prepare");
+        sqlite3_bind_text(st, 1, env_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int64(st, 3, pid);
+        sqlite3_bind_int64(st, 4, start);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+                return db_error(m, err, "write");
+        return sqlite3_changes(m->db) == 1;
 }
 
 /* ---- ready pools -------------------------------------------------------------------------- */

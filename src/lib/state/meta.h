@@ -74,6 +74,7 @@ struct vers_env {
         /* its cgroup, "vers/<scope>/<id>" (os/cgroup.h), recorded when the env is made: what
          * stops, freezes and kills it. NULL only in a row that never started. */
         char *cgroup;
+        int64_t expires; /* unix seconds after which the expiry sweep deletes it; 0: never */
 };
 
 #define VERS_META_APP_ID 0x76657273 /* "vers" */
@@ -176,6 +177,7 @@ struct vers_meta_query {
         const char *base;      /* envs branched from this commit */
         unsigned states;       /* VERS_Q_* bits: rows in one of these states; 0: any */
         bool tagged;           /* commits that have a tag */
+        int64_t expired_by;    /* > 0: envs that expire at or before this (unix seconds) */
 };
 /* Lists, oldest first. */
 int vers_meta_list_images(struct vers_meta *m, const struct vers_meta_query *q,
@@ -194,6 +196,14 @@ int vers_meta_list_live_envs(struct vers_meta *m, const char *project, struct ve
 /* Ready commits, oldest first; with tagged_only, only those that have a tag. */
 int vers_meta_list_ready_commits(struct vers_meta *m, bool tagged_only, struct vers_commit **out,
                                  size_t *n, vers_error_t *err);
+/* Set when an env expires (unix seconds; 0: never). */
+int vers_meta_set_env_expires(struct vers_meta *m, const char *env_id, int64_t expires,
+                              vers_error_t *err);
+/* Claim an env that expired by now for its deletion, in one statement: it becomes 'deleting',
+ * owned by (pid, start), only if it is still running or stopped and expired. 1 claimed, 0 not
+ * (another vers took it, or it changed), -1 on error. */
+int vers_meta_claim_expired(struct vers_meta *m, const char *env_id, int64_t now, int64_t pid,
+                            int64_t start, vers_error_t *err);
 /* Ready images, oldest first. */
 int vers_meta_list_ready_images(struct vers_meta *m, struct vers_image **out, size_t *n,
                                 vers_error_t *err);
