@@ -139,6 +139,22 @@ expire_now() { db "UPDATE envs SET expires = strftime('%s','now') - 5 WHERE alia
         SESSION_PID=
 }
 
+@test "a client on the host (through vers env) counts as a session too" {
+        vers branch seed --cold --alias hosted --ttl 1h >/dev/null
+        eval "$(vers env hosted)"
+        psql -c 'SELECT pg_sleep(600)' >/dev/null 2>&1 &
+        SESSION_PID=$!
+        wait_for -m "the host psql session in hosted" bash -c \
+                "[ \"\$('$VERS_BIN' execute -b hosted \"psql -Atc \\\"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'\\\"\")\" = 1 ]"
+        expire_now hosted
+        run vers gc --expired --json
+        json_ok '(.kept | length) == 1 and .kept[0].connections == 1 and .kept[0].commands == 0'
+        vers gc --expired --force >/dev/null
+        gone hosted
+        wait_for -m "the host psql to end" bash -c "! kill -0 $SESSION_PID 2>/dev/null"
+        SESSION_PID=
+}
+
 @test "two sweeps at once delete an expired env once, and nothing half-made is left" {
         vers branch seed --cold --alias race-1 --ttl 1h >/dev/null
         vers branch seed --cold --alias race-2 --ttl 1h >/dev/null

@@ -3,6 +3,7 @@
 #include "engine/engine-private.h"
 #include "os/cgroup.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,12 @@ static pid_t parent_of(pid_t pid)
         if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
                 return -1;
         return (pid_t)ppid;
+}
+
+static int cmp_ulong(const void *a, const void *b)
+{
+        unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+        return x < y ? -1 : x > y;
 }
 
 static bool has_pid(const pid_t *pids, int n, pid_t p)
@@ -73,14 +80,46 @@ static int tcp_connections(pid_t init, const char *file)
         return n;
 }
 
-/* Connected Unix stream sockets with a name (/proc/PID/net/unix): the server's end of a
- * connection to a named socket (a client's own end has none). */
-static int unix_connections(pid_t init)
+/* The socket inodes the processes pids hold open (sorted, for bsearch). */
+static size_t held_sockets(const pid_t *pids, int n, unsigned long **out)
 {
-        _cleanup_free_ char *path = xasprintf("/proc/%d/net/unix", (int)init);
+        unsigned long *v = NULL;
+        size_t len = 0;
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *dir = xasprintf("/proc/%d/fd", (int)pids[i]);
+                DIR *d = opendir(dir);
+                if (!d)
+                        continue;
+                struct dirent *de;
+                while ((de = readdir(d)) != NULL) {
+                        char target[64];
+                        ssize_t l = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1);
+                        unsigned long ino;
+                        if (l <= 0)
+                                continue;
+                        target[l] = '\0';
+                        if (sscanf(target, "socket:[%lu]", &ino) == 1) {
+                                v = xrealloc(v, (len + 1) * sizeof *v);
+                                v[len++] = ino;
+                        }
+                }
+                closedir(d);
+        }
+        qsort(v, len, sizeof *v, cmp_ulong);
+        *out = v;
+        return len;
+}
+
+/* Connections to a named Unix socket that the env's processes hold the server's end of, from
+ * the table of a network namespace (/proc/PID/net/unix): connected stream sockets with a name
+ * (a client's own end has none) whose inode an env process holds. The server's end of a
+ * connection is in the client's namespace, so the host's table is read too (a client on the
+ * host reaches the env's socket through 'vers env'). */
+static int unix_connections(const char *table, const unsigned long *held, size_t nheld)
+{
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        if (vers_read_file(path, &text, &len, NULL) < 0)
+        if (vers_read_file(table, &text, &len, NULL) < 0)
                 return 0;
         int n = 0;
         for (char *line = strchr(text, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
@@ -90,7 +129,8 @@ static int unix_connections(pid_t init)
                 /* "Num RefCount Protocol Flags Type St Inode Path" */
                 int got = sscanf(line + 1, "%*x: %*x %*x %x %x %x %lu %1s", &flags, &type, &st,
                                  &inode, name);
-                if (got == 5 && st == 3 && (type == 1 || type == 5) && !(flags & 0x10000))
+                if (got == 5 && st == 3 && (type == 1 || type == 5) && !(flags & 0x10000) &&
+                    bsearch(&inode, held, nheld, sizeof *held, cmp_ulong))
                         n++;
         }
         return n;
@@ -110,10 +150,15 @@ void vers_env_sessions(const struct vers_env *e, struct vers_sessions *s)
                 if (pp > 0 && !has_pid(pids, n, pp))
                         s->commands++;
         }
+        unsigned long *held = NULL;
+        size_t nheld = held_sockets(pids, n, &held);
         free(pids);
         pid_t init = (pid_t)e->init_pid;
-        s->connections =
-            tcp_connections(init, "tcp") + tcp_connections(init, "tcp6") + unix_connections(init);
+        _cleanup_free_ char *env_unix = xasprintf("/proc/%d/net/unix", (int)init);
+        s->connections = tcp_connections(init, "tcp") + tcp_connections(init, "tcp6") +
+                         unix_connections(env_unix, held, nheld) +
+                         unix_connections("/proc/self/net/unix", held, nheld);
+        free(held);
 }
 
 int vers_expire(struct vers_ctx *ctx, bool force, struct vers_expire_report *r, vers_error_t *err)
