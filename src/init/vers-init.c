@@ -9,9 +9,10 @@
  * Each service runs in its own session as its user, with its output appended to its log. A
  * command of the form "exec /absolute/program args..." with no shell syntax in it is
  * executed directly, without a shell.
- * vers-init reaps every child (it is the reaper of the env's pid namespace) and on SIGTERM
- * or SIGINT stops the services with their stop signal, waits for them (20 s at most), kills
- * whatever is left and exits.
+ * vers-init reaps every child (it is the reaper of the env's pid namespace) and on SIGTERM,
+ * SIGINT or a SIGHUP a process sent stops the services with their stop signal, waits for them
+ * (20 s at most), kills whatever is left and exits. The SIGHUP the kernel sends an orphaned
+ * process group with a stopped member (a restored tree whose CRIU exited) is not a stop.
  *
  * With --no-services it only reaps (used while an image is being built).
  */
@@ -335,9 +336,16 @@ int main(int argc, char **argv)
                 }
         }
         for (;;) {
-                int sig = sigwaitinfo(&set, NULL);
+                siginfo_t si;
+                int sig = sigwaitinfo(&set, &si);
                 if (sig == SIGCHLD)
                         reap();
+                else if (sig == SIGHUP && si.si_code == SI_KERNEL)
+                        /* the kernel's notice that this process group was orphaned with a
+                         * stopped member (CRIU, the parent of a restored tree, exited while a
+                         * task was still stopped), not a request to stop: it comes with a
+                         * SIGCONT, and the env goes on */
+                        say("ignored SIGHUP from the kernel (process group orphaned)");
                 else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
                         shutdown_all();
         }

@@ -204,3 +204,23 @@ no_stray_commits() {
         [ "$output" = "vers: pre-commit hook of postgres failed (exit 2); is the database up? see 'vers logs'" ]
         no_stray_commits
 }
+
+# A restored env's PID 1 is a child of CRIU until CRIU exits. If a task of the tree is still
+# stopped then, the kernel sends the orphaned process group SIGHUP (and SIGCONT); vers-init
+# took that SIGHUP for a stop and the env died. orphan-hup makes that situation without CRIU.
+@test "vers-init survives the SIGHUP of an orphaned process group with a stopped member" {
+        run "$VERS_PROGS/orphan-hup" "$(dirname "$VERS_BIN")/vers-init" "$BATS_TEST_TMPDIR/init.log"
+        cat "$BATS_TEST_TMPDIR/init.log"
+        [ "$status" -eq 0 ]
+        [ "$output" = alive ]
+        grep -q 'ignored SIGHUP from the kernel' "$BATS_TEST_TMPDIR/init.log"
+}
+
+@test "a SIGHUP sent to an env's PID 1 by a process still stops it in order" {
+        vers branch seeded --cold --alias hup >/dev/null
+        kill -HUP "$(init_pid hup)"
+        wait_for -m "env hup to stop" env_state_is hup stopped
+        run vers logs hup
+        [[ "$output" == *"vers-init: stopping"* ]]
+        vers kill -y hup
+}
