@@ -80,7 +80,9 @@ static int tcp_connections(pid_t init, const char *file)
         return n;
 }
 
-/* The socket inodes the processes pids hold open (sorted, for bsearch). */
+/* The socket inodes the processes pids hold open (sorted, for bsearch); at most
+ * HELD_MAX, whatever the env opens (what runs there decides how many it has). */
+#define HELD_MAX 65536
 static size_t held_sockets(const pid_t *pids, int n, unsigned long **out)
 {
         unsigned long *v = NULL;
@@ -91,7 +93,7 @@ static size_t held_sockets(const pid_t *pids, int n, unsigned long **out)
                 if (!d)
                         continue;
                 struct dirent *de;
-                while ((de = readdir(d)) != NULL) {
+                while (len < HELD_MAX && (de = readdir(d)) != NULL) {
                         char target[64];
                         ssize_t l = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1);
                         unsigned long ino;
