@@ -86,7 +86,7 @@ static int tcp_connections(pid_t init, const char *file)
 static size_t held_sockets(const pid_t *pids, int n, unsigned long **out)
 {
         unsigned long *v = NULL;
-        size_t len = 0;
+        size_t len = 0, cap = 0;
         for (int i = 0; i < n; i++) {
                 _cleanup_free_ char *dir = xasprintf("/proc/%d/fd", (int)pids[i]);
                 DIR *d = opendir(dir);
@@ -101,13 +101,17 @@ static size_t held_sockets(const pid_t *pids, int n, unsigned long **out)
                                 continue;
                         target[l] = '\0';
                         if (sscanf(target, "socket:[%lu]", &ino) == 1) {
-                                v = xrealloc(v, (len + 1) * sizeof *v);
+                                if (len == cap) {
+                                        cap = cap ? 2 * cap : 64;
+                                        v = xrealloc(v, cap * sizeof *v);
+                                }
                                 v[len++] = ino;
                         }
                 }
                 closedir(d);
         }
-        qsort(v, len, sizeof *v, cmp_ulong);
+        if (len)
+                qsort(v, len, sizeof *v, cmp_ulong);
         *out = v;
         return len;
 }
@@ -121,7 +125,7 @@ static int unix_connections(const char *table, const unsigned long *held, size_t
 {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        if (vers_read_file(table, &text, &len, NULL) < 0)
+        if (nheld == 0 || vers_read_file(table, &text, &len, NULL) < 0)
                 return 0;
         int n = 0;
         for (char *line = strchr(text, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
