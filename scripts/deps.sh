@@ -8,7 +8,8 @@ libyaml-dev libseccomp-dev libpq-dev libcmocka-dev bats postgresql-15 postgresql
 postgresql-contrib mariadb-server mariadb-client redis-server redis-tools util-linux iproute2 procps \
 valgrind debootstrap curl time python3 libjansson-dev libssl-dev jq clang \
 skopeo umoci docker-registry golang-github-containers-common apache2-utils \
-podman crun conmon catatonit uidmap fuse-overlayfs slirp4netns libarchive-dev libxml2-dev runc"
+podman crun conmon catatonit uidmap fuse-overlayfs slirp4netns libarchive-dev libxml2-dev runc \
+bash-completion zsh groff-base groff man-db tmux"
 
 missing=""
 for p in $PKGS; do

@@ -215,5 +215,17 @@ CLI_COMMAND(cmd_bundle_key, cli_spec_bundle_key);
 CLI_COMMAND(cmd_bundle_trust, cli_spec_bundle_trust);
 extern const struct cli_spec cli_spec_bundle;
 extern const struct cli_spec cli_spec_debug;
+CLI_COMMAND(cmd_doc, cli_spec_doc);
+CLI_COMMAND(cmd_complete, cli_spec_complete);
+
+/* ---- man pages and completion (doc.c), from cli_commands[] -------------------------------- */
+
+/* vers-NAME.1 of a command (FRAGMENTS/NAME.roff, if there is one, added before SEE ALSO) */
+int cli_doc_man_page(const struct cli_cmd *cmd, const char *fragments, FILE *f, vers_error_t *err);
+/* vers.1: the commands, FRAGMENTS/vers.roff */
+int cli_doc_man_index(const char *fragments, FILE *f, vers_error_t *err);
+/* the completion scripts: bash (completions/vers), zsh (site-functions/_vers) */
+void cli_doc_bash(FILE *f);
+void cli_doc_zsh(FILE *f);
 
 #endif

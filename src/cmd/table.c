@@ -98,6 +98,10 @@ const struct cli_cmd cli_commands[] = {
     {"doctor", NULL, cmd_doctor, "report the kernel, CRIU and what works here", 0, &cli_spec_doctor,
      NULL},
     {"debug", NULL, NULL, "helpers for vers's tests", CLI_HIDDEN, &cli_spec_debug, debug_subs},
+    /* what make builds and shells run: man pages, completion scripts, completion's values */
+    {"__doc", NULL, cmd_doc, "man pages and completion scripts", CLI_HIDDEN, &cli_spec_doc, NULL},
+    {"__complete", NULL, cmd_complete, "values for shell completion (read-only)", CLI_HIDDEN,
+     &cli_spec_complete, NULL},
     {NULL, NULL, NULL, NULL, 0, NULL, NULL},
 };
 

@@ -397,6 +397,32 @@ int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err)
         return open_inspected(path, m, err);
 }
 
+int vers_meta_open_readonly(const char *root, int busy_ms, struct vers_meta *m, vers_error_t *err)
+{
+        m->db = NULL;
+        _cleanup_free_ char *path = xasprintf("%s/vers.db", root);
+        struct stat sb;
+        if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0)
+                return vers_make_error(err, errno, "no metadata at '%s'", path);
+        if (sqlite3_open_v2(path, &m->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK) {
+                vers_make_error(err, 0, "cannot open metadata '%s': %s", path,
+                                m->db ? sqlite3_errmsg(m->db) : "out of memory");
+                vers_meta_close(m);
+                return -1;
+        }
+        sqlite3_busy_timeout(m->db, busy_ms);
+        int64_t app = 0, version = 0;
+        if (query_int(m->db, "PRAGMA application_id", &app) != SQLITE_OK ||
+            query_int(m->db, "PRAGMA user_version", &version) != SQLITE_OK ||
+            app != VERS_META_APP_ID || version != SCHEMA_VERSION) {
+                vers_make_error(err, 0, "metadata '%s' is not vers's of this version", path);
+                vers_meta_close(m);
+                return -1;
+        }
+        return 0;
+}
+
 void vers_meta_defer_checkpoint(struct vers_meta *m)
 {
         if (m->db)

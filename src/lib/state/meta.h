@@ -96,6 +96,10 @@ int vers_meta_open_root(const char *root, const char *store, struct vers_meta *m
                         vers_error_t *err);
 /* Open the database at path, making it if it is NEW; refuses what vers_meta_inspect refuses. */
 int vers_meta_open(const char *path, struct vers_meta *m, vers_error_t *err);
+/* Open root/vers.db for reading only, for shell completion: no migration, no WAL mode set,
+ * no file made, a busy timeout of busy_ms; fails on anything not a vers database of this
+ * schema. What it reads is what was committed; nothing it does writes vers.db. */
+int vers_meta_open_readonly(const char *root, int busy_ms, struct vers_meta *m, vers_error_t *err);
 void vers_meta_close(struct vers_meta *m);
 /* This connection's close does not checkpoint the WAL into vers.db (what the last one to
  * close does, with its fsyncs): for a command that has started another that writes the
