@@ -94,8 +94,10 @@ static void roff_option(FILE *f, const struct cli_opt *o)
         struct strbuf sb = STRBUF_INIT;
         for (const char *c = o->shorts; c && *c; c++)
                 strbuf_addf(&sb, "%s\\fB\\-%c\\fR", c == o->shorts ? "" : ", ", *c);
-        if (o->name)
-                strbuf_addf(&sb, "%s\\fB\\-\\-%s\\fR", o->shorts ? ", " : "", o->name);
+        if (o->name) {
+                _cleanup_free_ char *n = roff(o->name);
+                strbuf_addf(&sb, "%s\\fB\\-\\-%s\\fR", o->shorts ? ", " : "", n);
+        }
         if (o->arg) {
                 _cleanup_free_ char *a = roff(o->arg);
                 strbuf_addf(&sb, " \\fI%s\\fR", a);
@@ -606,6 +608,7 @@ const struct cli_spec cli_spec_complete = {
              "and TEST/BRANCH names (test). Read-only; prints nothing when it cannot read.\n",
     .min_operands = 1,
     .max_operands = 2,
+    .missing = "'vers __complete' takes a KIND: env, commit, tag or test",
 };
 
 /* a completion that takes longer than this is abandoned (the shell then offers nothing) */
