@@ -127,7 +127,7 @@ id_of_tag() { vers tag list --json | jq -r --arg t "$1" '.[] | select(.tag == $t
 }
 
 @test "bash: options and subcommands of a command" {
-        run complete_line vers branch --t
+        run complete_line vers branch --tim
         [ "$output" = --timings ]
         run complete_line vers branch de
         [ "$output" = delete ]
