@@ -20,7 +20,7 @@ usage="usage: check-layers.sh SRC OBJDIR [ALLOW]"
 src=${1:?$usage}
 obj=${2:?$usage}
 allow=${3:-/dev/null}
-LAYERS="base format os state services launch build engine test ship"
+LAYERS="base format os state services launch build engine diff test ship"
 
 rank() {
         i=0

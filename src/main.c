@@ -46,7 +46,7 @@ static int run_command(const struct cli_cmd *cmd, int argc, char **argv)
                 vers_close(&ctx);
         if (rc < 0) {
                 cli_say(err ? err->msg : "unknown error");
-                rc = 1;
+                rc = (cmd->flags & CLI_ERROR_EXIT_2) ? 2 : 1;
         }
         vers_error_free(&err);
         return rc;

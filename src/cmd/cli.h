@@ -60,7 +60,12 @@ enum {
         CLI_ID_REFILL,
         CLI_ID_TTL,
         CLI_ID_EXPIRED,
-        CLI_ID_FORCE
+        CLI_ID_FORCE,
+        CLI_ID_SCHEMA,
+        CLI_ID_DATA,
+        CLI_ID_STAT,
+        CLI_ID_LIMIT,
+        CLI_ID_DIFF
 };
 
 struct cli_spec {
@@ -122,6 +127,7 @@ enum {
         CLI_FINDS_PROJECT = 8, /* vers_open_project() only: no root, store or metadata */
         CLI_NO_SETUP = 16,     /* (an option's setup) nothing at all: no project either */
         CLI_OWN_EXPIRY = 32,   /* (an option's setup) vers_open does not delete expired envs */
+        CLI_ERROR_EXIT_2 = 64, /* an error exits 2, not 1 (vers diff: 1 means "different") */
 };
 
 struct cli_cmd {
@@ -166,6 +172,10 @@ int cli_json_print(json_t *doc, vers_error_t *err);
 /* the same on f, without the newline; -1 when jansson could not write it */
 int cli_json_dumpf(json_t *doc, FILE *f);
 
+/* vers diff's result as JSON (also in vers test --diff's report) */
+struct vers_diff_result;
+json_t *cli_diff_json(const struct vers_diff_result *r);
+
 /* 'vers kill' and 'vers branch delete': -y, --all, and envs by name or (patterns) by glob */
 int cli_delete_envs(struct vers_ctx *ctx, const struct cli_spec *spec, bool patterns, int argc,
                     char **argv, vers_error_t *err);
@@ -200,6 +210,7 @@ CLI_COMMAND(cmd_shutdown, cli_spec_shutdown);
 CLI_COMMAND(cmd_doctor, cli_spec_doctor);
 CLI_COMMAND(cmd_test, cli_spec_test);
 CLI_COMMAND(cmd_tunnel, cli_spec_tunnel);
+CLI_COMMAND(cmd_diff, cli_spec_diff);
 CLI_COMMAND(cmd_env, cli_spec_env);
 CLI_COMMAND(cmd_export, cli_spec_export);
 CLI_COMMAND(cmd_push, cli_spec_push);

@@ -81,6 +81,8 @@ const struct cli_cmd cli_commands[] = {
      &cli_spec_shutdown, NULL},
     {"test", NULL, cmd_test, "run vers-integration.yaml on branches of checkpoints", STORE,
      &cli_spec_test, NULL},
+    {"diff", NULL, cmd_diff, "what differs between two envs or commits (schema, counts, rows)",
+     STORE | CLI_ERROR_EXIT_2, &cli_spec_diff, NULL},
     {"tunnel", NULL, cmd_tunnel, "forward a host port to a port inside an env", STORE,
      &cli_spec_tunnel, NULL},
     {"env", NULL, cmd_env, "print PGHOST/DATABASE_URL for clients on the host", STORE,

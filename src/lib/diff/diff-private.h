@@ -1,0 +1,72 @@
+/* diff-private — what the parts of the diff layer share: the two sides, psql's streams and
+ * one side's PostgreSQL schema. */
+#ifndef VERS_DIFF_PRIVATE_H
+#define VERS_DIFF_PRIVATE_H
+
+#include "diff/diff.h"
+
+#include <signal.h>
+#include <sys/types.h>
+
+/* one operand: the env read (for a commit, the cold branch made of it) */
+struct vers_diff_side {
+        char *label; /* "env NAME", "commit NAME" */
+        struct vers_env env;
+        bool made; /* a branch made for the diff: deleted afterwards */
+};
+
+#define VERS_DIFF_NSIGS 3
+struct vers_diff_sigs {
+        struct sigaction sa[VERS_DIFF_NSIGS];
+};
+/* While on: SIGINT, SIGTERM and SIGHUP only set a flag (reads end with EINTR), so that the
+ * branches made for the diff are deleted before vers ends. */
+void vers_diff_interrupt_set(bool on, struct vers_diff_sigs *old);
+void vers_diff_on_signal(int sig);
+bool vers_diff_interrupted(void);
+
+/* psql run in an env, its stdout a pipe read line by line (each at most VERS_DIFF_LINE_MAX),
+ * its stderr a memfd whose last line a failure shows */
+#define VERS_PG_BUF 65536
+#define VERS_PG_FIELDS 6
+struct vers_pg_stream {
+        const char *side;
+        pid_t pid;
+        int fd, errfd;
+        char *buf;
+        size_t pos, len;
+        bool eof;
+        bool held; /* the current line is given again by the next vers_pg_line */
+        struct strbuf line;
+        char *f[VERS_PG_FIELDS]; /* the line's fields, unescaped; NULL for SQL NULL */
+        int nf;
+};
+int vers_pg_start(struct vers_ctx *ctx, const struct vers_diff_side *side, char **argv,
+                  struct vers_pg_stream *s, vers_error_t *err);
+/* 1: the next line's fields in s->f (its first a one-letter tag), 0: the end, -1 */
+int vers_pg_line(struct vers_pg_stream *s, vers_error_t *err);
+/* Wait for psql (kill_it: stop it first); -1 with *err when it failed (err NULL: quiet). */
+int vers_pg_finish(struct vers_pg_stream *s, bool kill_it, vers_error_t *err);
+
+struct vers_pg_table {
+        char *nsp, *rel;
+        char *quoted; /* "nsp"."rel" */
+        char *name;   /* as quote_ident would show it: public.users */
+        char **cols;  /* sorted */
+        char **key;   /* the primary key's columns in key order, or NULL */
+};
+struct vers_pg_schema {
+        char **lines; /* the normalised description, sorted */
+        size_t n_lines;
+        struct vers_pg_table *tables;
+        size_t n_tables;
+};
+/* One side's schema (and, with tables, its tables and columns), in one snapshot. */
+int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_side *side, const char *db,
+                        bool tables, struct vers_pg_schema *sc, vers_error_t *err);
+void vers_pg_schema_clear(struct vers_pg_schema *sc);
+/* The diff of database db of the PostgreSQL service of both sides, into svc. */
+int vers_pg_diff(struct vers_ctx *ctx, struct vers_diff_side sides[2], const char *db,
+                 const struct vers_diff_opts *o, struct vers_diff_service *svc, vers_error_t *err);
+
+#endif

@@ -1,0 +1,212 @@
+/* diff — vers diff: the operands (an env read as it runs; a commit through a cold branch made
+ * for the diff and deleted afterwards), the services both run, and the result. */
+#include "diff/diff-private.h"
+
+#include <errno.h>
+#include <string.h>
+
+static char *ref_label(struct vers_ctx *ctx, bool env, const char *id)
+{
+        _cleanup_free_ char *l = env ? vers_env_label(ctx, id) : vers_commit_label(ctx, id);
+        return xasprintf("%s %s", env ? "env" : "commit", l);
+}
+
+/* make side the env to read for a commit */
+static int side_commit(struct vers_ctx *ctx, const char *id, struct vers_diff_side *side,
+                       vers_error_t *err)
+{
+        side->label = ref_label(ctx, false, id);
+        vers_progress(ctx, "starting a cold branch of %s to read it", side->label);
+        if (vers_env_branch(ctx, id, NULL, VERS_MODE_COLD, &side->env, err) < 0)
+                return vers_error_wrap(err, "%s", side->label);
+        side->made = true;
+        if (vers_diff_interrupted())
+                return vers_make_error(err, EINTR, "interrupted");
+        return 0;
+}
+
+static int side_open(struct vers_ctx *ctx, const char *name, struct vers_diff_side *side,
+                     vers_error_t *err)
+{
+        struct vers_ref r = {0};
+        if (vers_resolve(ctx, name, &r, err) < 0)
+                return -1;
+        int ret = -1;
+        if (r.kind == VERS_REF_NONE)
+                vers_make_error(err, 0, "no env or commit named '%s' (see 'vers status')", name);
+        else if (r.kind == VERS_REF_COMMIT) {
+                struct vers_commit c = {0};
+                if (vers_ready_commit(ctx, r.id, &c, err) == 0)
+                        ret = side_commit(ctx, c.id, side, err);
+                vers_commit_clear(&c);
+        } else {
+                side->label = ref_label(ctx, true, r.id);
+                ret = vers_env_ensure_running(ctx, r.id, &side->env, err);
+        }
+        vers_ref_clear(&r);
+        return ret;
+}
+
+static int side_close(struct vers_ctx *ctx, struct vers_diff_side *side, vers_error_t *err)
+{
+        int ret = 0;
+        if (side->made && side->env.id) {
+                vers_error_t e = NULL;
+                if (vers_env_delete(ctx, side->env.id, &e) < 0) {
+                        /* the first error is the one shown; this one at least as a notice */
+                        if (err && !*err) {
+                                *err = e;
+                                e = NULL;
+                        } else
+                                vers_notice(ctx, "cannot delete the branch made to read %s: %s",
+                                            side->label, e ? e->msg : "?");
+                        ret = -1;
+                }
+                vers_error_free(&e);
+        }
+        vers_env_clear(&side->env);
+        free(side->label);
+        memset(side, 0, sizeof *side);
+        return ret;
+}
+
+/* The PostgreSQL service of an env's image (its /.vers/clients, which vers wrote when it
+ * built the image): 1 with its name, template and database, 0 when it has none. */
+static int pg_service(struct vers_ctx *ctx, const struct vers_env *e, char **name, char **tmpl,
+                      char **db, vers_error_t *err)
+{
+        if (!e->image)
+                return 0;
+        _cleanup_free_ char *root = vers_store_image_path(&ctx->store, e->image);
+        _cleanup_free_ char *text = NULL;
+        if (vers_read_file_in_root(root, ".vers/clients", 0, &text, NULL, err) < 0)
+                return vers_error_wrap(err, "the services of env '%s'",
+                                       e->alias ? e->alias : e->id);
+        char *save = NULL;
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                char *f[3];
+                if (l[0] == '#' || vers_diff_split(l, f, 3) != 3)
+                        continue;
+                if (!str_startswith(f[1], "postgres"))
+                        continue;
+                *name = xstrdup(f[0]);
+                *tmpl = xstrdup(f[1]);
+                *db = xstrdup(f[2]);
+                return 1;
+        }
+        return 0;
+}
+
+int vers_diff(struct vers_ctx *ctx, const struct vers_diff_opts *o, struct vers_diff_result *out,
+              vers_error_t *err)
+{
+        memset(out, 0, sizeof *out);
+        struct vers_diff_side sides[2];
+        memset(sides, 0, sizeof sides);
+        struct vers_diff_sigs sigs;
+        vers_diff_interrupt_set(true, &sigs);
+        int ret = -1;
+        _cleanup_free_ char *name = NULL, *tmpl = NULL, *db = NULL;
+        if (o->b) {
+                if (side_open(ctx, o->a, &sides[0], err) < 0 ||
+                    side_open(ctx, o->b, &sides[1], err) < 0)
+                        goto out;
+        } else {
+                /* one env: what changed in it since the commit it was branched from */
+                struct vers_ref r = {0};
+                if (vers_resolve(ctx, o->a, &r, err) < 0)
+                        goto out;
+                struct vers_env e = {0};
+                int g = r.kind == VERS_REF_ENV ? vers_meta_get_env(&ctx->meta, r.id, &e, err) : 0;
+                vers_ref_clear(&r);
+                if (g < 0)
+                        goto out;
+                if (g == 0 || !e.base) {
+                        vers_make_error(err, 0,
+                                        g == 0 ? "'%s' is not an env (name two operands)"
+                                               : "env '%s' was not branched from a commit (name "
+                                                 "two operands)",
+                                        o->a);
+                        vers_env_clear(&e);
+                        goto out;
+                }
+                _cleanup_free_ char *base = xstrdup(e.base);
+                vers_env_clear(&e);
+                if (side_commit(ctx, base, &sides[0], err) < 0 ||
+                    side_open(ctx, o->a, &sides[1], err) < 0)
+                        goto out;
+        }
+        out->a = xstrdup(sides[0].label);
+        out->b = xstrdup(sides[1].label);
+        int h = pg_service(ctx, &sides[0].env, &name, &tmpl, &db, err);
+        if (h < 0)
+                goto out;
+        if (h == 0) {
+                vers_make_error(err, 0,
+                                "%s runs no PostgreSQL service (vers diff compares "
+                                "PostgreSQL databases)",
+                                sides[0].label);
+                goto out;
+        }
+        {
+                _cleanup_free_ char *n2 = NULL, *t2 = NULL, *d2 = NULL;
+                int h2 = pg_service(ctx, &sides[1].env, &n2, &t2, &d2, err);
+                if (h2 < 0)
+                        goto out;
+                if (h2 == 0 || strcmp(n2, name) || strcmp(d2, db)) {
+                        vers_make_error(err, 0, "%s does not run service '%s' with database '%s'",
+                                        sides[1].label, name, db);
+                        goto out;
+                }
+        }
+        out->services = xcalloc(1, sizeof *out->services);
+        out->n_services = 1;
+        struct vers_diff_service *svc = &out->services[0];
+        svc->name = xstrdup(name);
+        svc->template_ = xstrdup(tmpl);
+        svc->database = xstrdup(db);
+        vers_progress(ctx, "comparing database '%s' of %s and %s", db, sides[0].label,
+                      sides[1].label);
+        if (vers_pg_diff(ctx, sides, db, o, svc, err) < 0)
+                goto out;
+        out->equal = svc->equal;
+        ret = 0;
+out:
+        for (int k = 0; k < 2; k++)
+                if (side_close(ctx, &sides[k], ret < 0 ? NULL : err) < 0)
+                        ret = -1;
+        vers_diff_interrupt_set(false, &sigs);
+        if (ret < 0)
+                vers_diff_result_free(out);
+        return ret;
+}
+
+void vers_diff_result_free(struct vers_diff_result *r)
+{
+        for (size_t i = 0; i < r->n_services; i++) {
+                struct vers_diff_service *s = &r->services[i];
+                for (size_t j = 0; j < s->n_tables; j++) {
+                        struct vers_diff_table *t = &s->tables[j];
+                        for (size_t k = 0; k < t->n_rows; k++) {
+                                free(t->rows[k].key);
+                                free(t->rows[k].a);
+                                free(t->rows[k].b);
+                        }
+                        free(t->rows);
+                        free(t->name);
+                        free(t->sum_a);
+                        free(t->sum_b);
+                        strv_free(t->only_a);
+                        strv_free(t->only_b);
+                }
+                free(s->tables);
+                free(s->name);
+                free(s->template_);
+                free(s->database);
+                free(s->schema_diff);
+        }
+        free(r->services);
+        free(r->a);
+        free(r->b);
+        memset(r, 0, sizeof *r);
+}
