@@ -172,10 +172,6 @@ int cli_json_print(json_t *doc, vers_error_t *err);
 /* the same on f, without the newline; -1 when jansson could not write it */
 int cli_json_dumpf(json_t *doc, FILE *f);
 
-/* vers diff's result as JSON (also in vers test --diff's report) */
-struct vers_diff_result;
-json_t *cli_diff_json(const struct vers_diff_result *r);
-
 /* 'vers kill' and 'vers branch delete': -y, --all, and envs by name or (patterns) by glob */
 int cli_delete_envs(struct vers_ctx *ctx, const struct cli_spec *spec, bool patterns, int argc,
                     char **argv, vers_error_t *err);

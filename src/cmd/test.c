@@ -17,6 +17,11 @@ static const struct cli_opt test_opts[] = {
     {CLI_ID_KEEP_FAILED, NULL, "keep-failed", NULL,
      "keep failing branches' envs for 'vers connect'", 0, 0},
     {CLI_ID_JUNIT, NULL, "junit", "FILE", "write a JUnit XML report", 0, 0},
+    {CLI_ID_DIFF, NULL, "diff", NULL,
+     "diff each branch against its checkpoint before it goes (as\n"
+     "'vers diff CHECKPOINT ENV': schema, row counts, checksums): in\n"
+     "--json each result's \"diff\", in --junit its <system-out>",
+     0, 0},
     {CLI_ID_SHARD, NULL, "shard", "I/N",
      "run (or list) only slice I of N of the test×branch matrix:\n"
      "cell k (from 0, in --list's order) is in shard k % N + 1, the\n"
@@ -83,6 +88,15 @@ static void print_table(const struct vers_test_report *rep)
         }
 }
 
+static void print_diffs(const struct vers_test_report *rep)
+{
+        for (size_t i = 0; i < rep->n_results; i++) {
+                const struct vers_test_result *r = &rep->results[i];
+                if (r->diff_summary)
+                        printf("\n--- %s/%s ---\n%s", r->test, r->branch, r->diff_summary);
+        }
+}
+
 static int print_list(const struct vers_test_list *l, bool json, vers_error_t *err)
 {
         if (!json) {
@@ -141,6 +155,9 @@ int cmd_test(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
                 case CLI_ID_JUNIT:
                         junit = p.arg;
                         break;
+                case CLI_ID_DIFF:
+                        o.diff = true;
+                        break;
                 case CLI_ID_MIGRATIONS:
                         o.migrations = p.arg;
                         break;
@@ -174,9 +191,11 @@ int cmd_test(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
                 return cli_usage_error(&cli_spec_test, "unexpected argument '%s'", p.operands[0]);
         if (shard && vers_test_shard_parse(shard, &o.shard, &o.shards, err) < 0)
                 return -1;
-        if (list && (junit || o.keep_failed))
+        if (list && (junit || o.keep_failed || o.diff))
                 return cli_usage_error(&cli_spec_test, "--list runs nothing: no %s",
-                                       junit ? "--junit report" : "--keep-failed");
+                                       junit    ? "--junit report"
+                                       : o.diff ? "--diff"
+                                                : "--keep-failed");
         if (list) {
                 struct vers_test_list l;
                 int rc = vers_test_list(ctx, &o, &l, err);
@@ -190,8 +209,10 @@ int cmd_test(struct vers_ctx *ctx, int argc, char **argv, vers_error_t *err)
         if (rc == 0 && json) {
                 _cleanup_free_ char *doc = vers_test_report_json(&rep);
                 fputs(doc, stdout);
-        } else if (rc == 0)
+        } else if (rc == 0) {
                 print_table(&rep);
+                print_diffs(&rep);
+        }
         if (rc == 0 && junit)
                 rc = vers_junit_write(junit, &rep, err);
         if (rc == 0 && (rep.failed || rep.skipped))

@@ -23,6 +23,7 @@
 #include "base/strbuf.h"
 #include "engine/engine.h"
 
+#include <jansson.h>
 #include <stdint.h>
 
 #define VERS_DIFF_LINE_MAX (1 << 20) /* the longest line psql may send (a key, a definition) */
@@ -83,6 +84,14 @@ struct vers_diff_result {
 int vers_diff(struct vers_ctx *ctx, const struct vers_diff_opts *o, struct vers_diff_result *out,
               vers_error_t *err);
 void vers_diff_result_free(struct vers_diff_result *r);
+/* The result as JSON: {"a", "b", "equal", "services": [{"service", "template", "database",
+ * "equal", "schema": {"equal", "added", "removed", "diff"}, "tables": [{"name", "in_a",
+ * "in_b", "equal", "rows_a", "rows_b", "checksum_a", "checksum_b", "columns_only_a",
+ * "columns_only_b", and with --data "keyed", "added", "removed", "changed", "rows": [{"op",
+ * "key", "a", "b", "count"}]}]}]} */
+json_t *vers_diff_json(const struct vers_diff_result *r);
+/* A few lines saying what differs (the tables that do, the schema's unified diff); escaped. */
+char *vers_diff_summary(const struct vers_diff_result *r);
 /* Is table t equal on both sides (as far as what was compared shows)? */
 bool vers_diff_table_equal(const struct vers_diff_table *t);
 

@@ -63,20 +63,28 @@ int vers_junit_write(const char *path, const struct vers_test_report *rep, vers_
                         strbuf_addstr(&sb, "\" name=\"");
                         add_xml(&sb, r->branch);
                         strbuf_addf(&sb, "\" time=\"%.3f\"", r->seconds);
-                        if (r->status == VERS_TEST_PASSED) {
+                        if (r->status == VERS_TEST_PASSED && !r->diff_summary) {
                                 strbuf_addstr(&sb, "/>\n");
                                 continue;
                         }
+                        strbuf_addch(&sb, '>');
                         if (r->status == VERS_TEST_SKIPPED) {
-                                strbuf_addstr(&sb, "><skipped message=\"");
+                                strbuf_addstr(&sb, "<skipped message=\"");
                                 add_xml(&sb, r->output ? r->output : "");
-                                strbuf_addstr(&sb, "\"/></testcase>\n");
-                                continue;
+                                strbuf_addstr(&sb, "\"/>");
+                        } else if (r->status == VERS_TEST_FAILED) {
+                                strbuf_addf(&sb, "<failure message=\"%s exited with %d\">",
+                                            r->before_failed ? "before" : "command", r->exit_code);
+                                add_xml(&sb, r->output ? r->output : "");
+                                strbuf_addstr(&sb, "</failure>");
                         }
-                        strbuf_addf(&sb, "><failure message=\"%s exited with %d\">",
-                                    r->before_failed ? "before" : "command", r->exit_code);
-                        add_xml(&sb, r->output ? r->output : "");
-                        strbuf_addstr(&sb, "</failure></testcase>\n");
+                        /* --diff: what the branch changed in its checkpoint's data */
+                        if (r->diff_summary) {
+                                strbuf_addstr(&sb, "<system-out>");
+                                add_xml(&sb, r->diff_summary);
+                                strbuf_addstr(&sb, "</system-out>");
+                        }
+                        strbuf_addstr(&sb, "</testcase>\n");
                 }
                 strbuf_addstr(&sb, "  </testsuite>\n");
                 i = j;

@@ -38,6 +38,11 @@ char *vers_test_report_json(const struct vers_test_report *rep)
                 json_object_set_new(o, "seconds", vers_json_seconds(r->seconds));
                 json_object_set_new(o, "env", vers_json_str(r->env));
                 json_object_set_new(o, "output", vers_json_text(r->output));
+                if (r->diff) {
+                        json_t *d = json_loads(r->diff, 0, NULL);
+                        json_object_set_new(o, "diff",
+                                            d ? d : json_pack("{s:s}", "error", "unreadable diff"));
+                }
                 json_array_append_new(results, o);
         }
         json_object_set_new(root, "results", results);
@@ -63,6 +68,8 @@ void vers_test_report_free(struct vers_test_report *rep)
                 free(r->branch);
                 free(r->output);
                 free(r->env);
+                free(r->diff);
+                free(r->diff_summary);
         }
         free(rep->results);
         for (size_t i = 0; i < rep->n_checkpoints; i++) {

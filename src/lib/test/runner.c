@@ -1,4 +1,6 @@
 #include "test/runner.h"
+#include "base/json.h"
+#include "diff/diff.h"
 #include "engine/pool.h"
 #include "base/names.h"
 #include "base/strbuf.h"
@@ -357,6 +359,7 @@ struct job {
         pid_t pid;
         char *out;     /* file with its output */
         char *res;     /* file with "status exit before_failed seconds env" */
+        char *diff;    /* --diff: file with the diff as JSON, and .txt its summary */
         size_t result; /* index into rep->results */
         double t0;
 };
@@ -417,6 +420,34 @@ __attribute__((noreturn)) static void collect_output(int in, int stop, const cha
 /* The child process of one branch: its own metadata connection, its own env. Everything it
  * has to say goes into the branch's output (the collector's pipe); its own fds 1 and 2 stay
  * the caller's and are never written. */
+/* --diff: what the branch changed, against the checkpoint it was branched from, into j->diff
+ * (the JSON, or {"error": why}) and j->diff.txt (its summary) */
+static void diff_branch(struct vers_ctx *ctx, const struct job *j, const char *base,
+                        const char *env)
+{
+        struct vers_diff_opts o = {.a = base, .b = env, .what = VERS_DIFF_DEFAULT};
+        struct vers_diff_result r;
+        vers_error_t err = NULL;
+        json_t *doc;
+        _cleanup_free_ char *summary = NULL;
+        if (vers_diff(ctx, &o, &r, &err) == 0) {
+                doc = vers_diff_json(&r);
+                summary = vers_diff_summary(&r);
+                vers_diff_result_free(&r);
+        } else {
+                doc = json_pack("{s:o}", "error", vers_json_text(err ? err->msg : "?"));
+                summary = xasprintf("vers diff: %s\n", err ? err->msg : "?");
+                vers_error_free(&err);
+        }
+        char *text = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        if (text)
+                vers_write_file_atomic(j->diff, text, strlen(text), 0644, NULL);
+        free(text);
+        _cleanup_free_ char *txt = xasprintf("%s.txt", j->diff);
+        vers_write_file_atomic(txt, summary, strlen(summary), 0644, NULL);
+}
+
 __attribute__((noreturn)) static void job_main(const struct vers_suite *s, const struct job *j,
                                                const char *base, bool keep_failed)
 {
@@ -478,6 +509,8 @@ __attribute__((noreturn)) static void job_main(const struct vers_suite *s, const
         }
 done:
         secs = vers_monotonic() - t0;
+        if (j->diff && e.id)
+                diff_branch(&ctx, j, base, e.id);
         bool keep = status != 0 && keep_failed && e.id;
         if (e.id && !keep)
                 vers_env_delete(&ctx, e.id, NULL);
@@ -518,6 +551,15 @@ static void job_finish(struct job *j, struct vers_test_report *rep, const struct
             r->env ? "; kept env for 'vers connect'" : "");
         unlink(j->out);
         unlink(j->res);
+        if (j->diff) {
+                _cleanup_free_ char *txt = xasprintf("%s.txt", j->diff);
+                if (vers_read_file(j->diff, &r->diff, NULL, NULL) < 0)
+                        r->diff = xstrdup("{\"error\": \"the branch wrote no diff\"}");
+                if (vers_read_file(txt, &r->diff_summary, NULL, NULL) < 0)
+                        r->diff_summary = xstrdup("vers diff: none written\n");
+                unlink(j->diff);
+                unlink(txt);
+        }
 }
 
 /* The suite of a run (or of its listing): the file, or the migrations' tests; its name into
@@ -649,6 +691,7 @@ int vers_test_run(struct vers_ctx *ctx, const struct vers_test_opts *o,
                 j->branch = plan[njobs].branch;
                 j->out = xasprintf("%s/%zu.out", tmpdir, njobs);
                 j->res = xasprintf("%s/%zu.res", tmpdir, njobs);
+                j->diff = o->diff ? xasprintf("%s/%zu.diff", tmpdir, njobs) : NULL;
                 struct vers_test_result *r = &rep->results[rep->n_results];
                 r->test = xstrdup(s.tests[j->test].name);
                 r->branch = xstrdup(vers_test_item_branch(&plan[njobs]));
@@ -710,6 +753,7 @@ out:
         for (size_t i = 0; i < njobs; i++) {
                 free(jobs[i].out);
                 free(jobs[i].res);
+                free(jobs[i].diff);
         }
         free(jobs);
         if (made_tmpdir)

@@ -40,11 +40,12 @@ struct vers_test_opts {
         const char *file; /* default: vers-integration.yaml in the project directory */
         int jobs;         /* branches at once; <= 0: number of cores */
         bool keep_failed;
-        const char *only;              /* TEST or TEST/BRANCH; NULL for all */
-        const char *migrations;        /* a directory of NNN_name.up.sql / .down.sql: test those
-                                        * instead of the suite's tests (see runner.c) */
-        unsigned shard, shards;        /* shards > 0: only the cells of slice shard (1-based)
-                                        * of shards (matrix.h); not with only */
+        const char *only;       /* TEST or TEST/BRANCH; NULL for all */
+        const char *migrations; /* a directory of NNN_name.up.sql / .down.sql: test those
+                                 * instead of the suite's tests (see runner.c) */
+        unsigned shard, shards; /* shards > 0: only the cells of slice shard (1-based)
+                                 * of shards (matrix.h); not with only */
+        bool diff; /* each branch diffed against its checkpoint (diff/diff.h), before it goes */
         void (*line)(const char *msg); /* live progress, may be NULL */
         int out_fd; /* where the checkpoints' commands write their output (the CLI: its stderr,
                      * since its stdout may be the JSON report); < 0: nowhere */
@@ -59,8 +60,10 @@ struct vers_test_result {
         int exit_code; /* of 'command', or of 'before' when that failed */
         bool before_failed;
         double seconds;
-        char *output; /* stdout and stderr of before and command */
-        char *env;    /* id of the env kept for inspection, else NULL */
+        char *output;       /* stdout and stderr of before and command */
+        char *env;          /* id of the env kept for inspection, else NULL */
+        char *diff;         /* --diff: the diff as JSON text (vers_diff_json), or NULL */
+        char *diff_summary; /* and its summary lines */
 };
 
 struct vers_checkpoint_result {
@@ -101,7 +104,8 @@ int vers_test_list(struct vers_ctx *ctx, const struct vers_test_opts *o, struct 
 void vers_test_list_free(struct vers_test_list *l);
 /* The report as one line of JSON and a newline (free() it): {"suite", "checkpoints": [{"name",
  * "commit", "reused", "seconds"}], "results": [{"test", "branch", "status", "exit_code",
- * "before_failed", "seconds", "env" (null unless kept), "output"}], "passed", "failed",
+ * "before_failed", "seconds", "env" (null unless kept), "output", and with --diff "diff": the
+ * branch against its checkpoint as vers diff --json prints it, or {"error"}}], "passed", "failed",
  * "skipped", "seconds"}; seconds to the millisecond, bytes of output that are not UTF-8 as
  * U+FFFD. */
 char *vers_test_report_json(const struct vers_test_report *rep);
