@@ -2,7 +2,7 @@
 # check-layers.sh SRC OBJDIR — prove that the library's layers have no back-edges.
 #
 # The library lives in SRC/lib/<layer>/, and the layers are ordered, lowest first:
-#   base format os state services launch build engine test ship
+#   base format os state services launch build engine diff test ship
 # A file may use its own layer and the layers below it, never one above. Two things are read,
 # because either alone can miss an edge:
 #   - the include graph: every #include "<layer>/x.h" in SRC/lib/<layer>/*.[ch];
