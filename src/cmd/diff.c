@@ -126,8 +126,11 @@ static void print_result(const struct vers_diff_result *r, enum vers_diff_what w
 {
         for (size_t i = 0; i < r->n_services; i++) {
                 const struct vers_diff_service *s = &r->services[i];
-                printf("%s (%s, database ", s->name, s->template_);
-                put_escaped(s->database);
+                printf("%s (%s", s->name, s->template_);
+                if (s->database) {
+                        fputs(", database ", stdout);
+                        put_escaped(s->database);
+                }
                 fputs("): A = ", stdout);
                 put_escaped(r->a);
                 fputs(", B = ", stdout);

@@ -12,7 +12,10 @@ setup_file() {
         cd "$PROJ"
         vers commit --tag pre-migration-v2.0 >/dev/null
 }
-teardown_file() { vers_teardown_root; }
+teardown_file() {
+        vers_teardown_root
+        [ -z "${MS:-}" ] || rm -rf "$MS"
+}
 
 setup() { cd "$PROJ"; }
 
@@ -193,4 +196,31 @@ approach_a() {
         json_ok '.results[0] | has("diff") | not'
         run vers test --list --diff
         [ "$status" -eq 129 ]
+}
+
+@test "MariaDB and Redis: schema, row counts and checksums; keyspace counts by type" {
+        export MS
+        MS=$(mktemp -d /tmp/vers-test-ms.XXXXXX) && chmod 755 "$MS"
+        printf '[storage]\ncluster_mib = 2000\n\n[services.db]\ntemplate = "mysql"\ndatabases = ["shop"]\n\n[services.cache]\ntemplate = "redis@7"\n' > "$MS/vers.toml"
+        cd "$MS"
+        vers run --alias ms >/dev/null
+        vers execute "mariadb shop -e 'CREATE TABLE items(id INT PRIMARY KEY, name VARCHAR(20) NOT NULL, price DECIMAL(8,2)); INSERT INTO items VALUES (1, \"a\", 1.5), (2, \"b\", NULL)'"
+        vers execute "redis-cli set k1 v1 >/dev/null && redis-cli hset h f v >/dev/null && redis-cli -n 2 set x y >/dev/null"
+        vers commit --tag ms-base >/dev/null
+        vers branch ms-base --alias ms-same >/dev/null
+        run vers diff ms-base ms-same
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"db (mysql, database shop): A = commit ms-base, B = env ms-same: equal"* ]]
+        [[ "$output" == *"cache (redis): A = commit ms-base, B = env ms-same: equal"* ]]
+        [[ "$output" =~ shop\.items\ +2\ +2\ +equal ]]
+        vers branch ms-base --alias ms-changed >/dev/null
+        vers execute -b ms-changed "mariadb shop -e 'ALTER TABLE items ADD COLUMN qty INT DEFAULT 0; UPDATE items SET name = \"c\" WHERE id = 2'"
+        vers execute -b ms-changed "redis-cli del k1 >/dev/null && redis-cli lpush l a b >/dev/null"
+        run --separate-stderr vers diff ms-base ms-changed --json
+        [ "$status" -eq 1 ]
+        json_ok '.services[0].schema.diff | contains("+column items.qty int(11) default 0")'
+        json_ok '.services[0].tables[0] | .name == "shop.items" and .rows_a == 2 and .rows_b == 2 and .checksum_a != .checksum_b and .columns_only_b == ["qty"]'
+        json_ok '.services[1].tables[] | select(.name == "db0") | .rows_a == 2 and .rows_b == 2 and .equal == false and (.checksum_a | contains("string=1/2")) and (.checksum_b | contains("list=1/2"))'
+        json_ok '.services[1].tables[] | select(.name == "db2") | .equal'
 }

@@ -31,11 +31,13 @@ bool vers_diff_interrupted(void);
 #define VERS_PG_FIELDS 6
 struct vers_pg_stream {
         const char *side;
+        const char *client; /* "psql", "mariadb": named when it fails */
         pid_t pid;
         int fd, errfd;
         char *buf;
         size_t pos, len;
         bool eof;
+        bool raw;  /* lines as they come: no tag, no unescaping */
         bool held; /* the current line is given again by the next vers_pg_line */
         struct strbuf line;
         char *f[VERS_PG_FIELDS]; /* the line's fields, unescaped; NULL for SQL NULL */
@@ -55,6 +57,23 @@ struct vers_pg_table {
         char **cols;  /* sorted */
         char **key;   /* the primary key's columns in key order, or NULL */
 };
+struct vers_pg_schema;
+/* How one SQL server is read: its client's command line for a list of statements run in one
+ * session (ending at the first error), the statements that begin the transaction and print
+ * the schema's S lines, the T/A lines of its tables, and each table's counts (and rows). */
+struct vers_diff_dialect {
+        const char *client;
+        const char *const *begin; /* NULL-terminated */
+        const char *tables;
+        const char *end;
+        char **(*argv)(const char *db, char **stmts);
+        void (*table_sql)(char ***stmts, size_t i, const struct vers_pg_table *t, char **shared,
+                          bool both, bool rows, bool keyed);
+        void (*ident)(struct strbuf *sb, const char *s);
+        bool rows; /* --data: rows compared */
+};
+extern const struct vers_diff_dialect vers_diff_pg, vers_diff_mariadb;
+
 struct vers_pg_schema {
         char **lines; /* the normalised description, sorted */
         size_t n_lines;
@@ -62,11 +81,19 @@ struct vers_pg_schema {
         size_t n_tables;
 };
 /* One side's schema (and, with tables, its tables and columns), in one snapshot. */
-int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_side *side, const char *db,
-                        bool tables, struct vers_pg_schema *sc, vers_error_t *err);
+int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
+                        const struct vers_diff_side *side, const char *db, bool tables,
+                        struct vers_pg_schema *sc, vers_error_t *err);
 void vers_pg_schema_clear(struct vers_pg_schema *sc);
-/* The diff of database db of the PostgreSQL service of both sides, into svc. */
-int vers_pg_diff(struct vers_ctx *ctx, struct vers_diff_side sides[2], const char *db,
-                 const struct vers_diff_opts *o, struct vers_diff_service *svc, vers_error_t *err);
+/* The diff of database db of an SQL service (d: PostgreSQL or MariaDB) of both sides. */
+int vers_pg_diff(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
+                 struct vers_diff_side sides[2], const char *db, const struct vers_diff_opts *o,
+                 struct vers_diff_service *svc, vers_error_t *err);
+/* Redis: each database's key count and expiring keys, its keys by type (SCAN, which does not
+ * block the server), as tables "dbN" whose checksum is those counts. */
+int vers_redis_diff(struct vers_ctx *ctx, struct vers_diff_side sides[2],
+                    struct vers_diff_service *svc, vers_error_t *err);
+/* vers_pg_line without the tag check or unescaping (a client's plain output) */
+int vers_pg_raw_line(struct vers_pg_stream *s, vers_error_t *err);
 
 #endif

@@ -70,29 +70,62 @@ static int side_close(struct vers_ctx *ctx, struct vers_diff_side *side, vers_er
         return ret;
 }
 
-/* The PostgreSQL service of an env's image (its /.vers/clients, which vers wrote when it
- * built the image): 1 with its name, template and database, 0 when it has none. */
-static int pg_service(struct vers_ctx *ctx, const struct vers_env *e, char **name, char **tmpl,
-                      char **db, vers_error_t *err)
+/* A service of an env's image that vers diff compares: from its /.vers/services (name, and
+ * the user it runs as, which names its kind) and /.vers/clients (its template and database),
+ * which vers wrote when it built the image (the env cannot edit them). */
+struct svc {
+        char *name, *kind, *template_, *database;
+};
+
+static void svcs_free(struct svc *v, size_t n)
 {
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].name);
+                free(v[i].kind);
+                free(v[i].template_);
+                free(v[i].database);
+        }
+        free(v);
+}
+
+static int image_services(struct vers_ctx *ctx, const struct vers_env *e, struct svc **out,
+                          size_t *n, vers_error_t *err)
+{
+        *out = NULL;
+        *n = 0;
         if (!e->image)
                 return 0;
         _cleanup_free_ char *root = vers_store_image_path(&ctx->store, e->image);
-        _cleanup_free_ char *text = NULL;
-        if (vers_read_file_in_root(root, ".vers/clients", 0, &text, NULL, err) < 0)
+        _cleanup_free_ char *services = NULL, *clients = NULL;
+        if (vers_read_file_in_root(root, ".vers/services", 0, &services, NULL, err) < 0)
                 return vers_error_wrap(err, "the services of env '%s'",
                                        e->alias ? e->alias : e->id);
+        if (vers_read_file_in_root(root, ".vers/clients", 0, &clients, NULL, NULL) < 0)
+                clients = xstrdup("");
         char *save = NULL;
-        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        for (char *l = strtok_r(services, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
                 char *f[3];
-                if (l[0] == '#' || vers_diff_split(l, f, 3) != 3)
+                if (l[0] == '#' || vers_diff_split(l, f, 3) < 2)
                         continue;
-                if (!str_startswith(f[1], "postgres"))
+                const char *kind = !strcmp(f[1], "postgres") ? "postgres"
+                                   : !strcmp(f[1], "mysql")  ? "mariadb"
+                                   : !strcmp(f[1], "redis")  ? "redis"
+                                                             : NULL;
+                if (!kind)
                         continue;
-                *name = xstrdup(f[0]);
-                *tmpl = xstrdup(f[1]);
-                *db = xstrdup(f[2]);
-                return 1;
+                *out = xrealloc(*out, (*n + 1) * sizeof **out);
+                struct svc *sv = &(*out)[(*n)++];
+                *sv = (struct svc){xstrdup(f[0]), xstrdup(kind), xstrdup(kind), NULL};
+                _cleanup_free_ char *copy = xstrdup(clients);
+                char *s2 = NULL;
+                for (char *c = strtok_r(copy, "\n", &s2); c; c = strtok_r(NULL, "\n", &s2)) {
+                        char *g[3];
+                        if (c[0] == '#' || vers_diff_split(c, g, 3) != 3 || strcmp(g[0], f[0]))
+                                continue;
+                        free(sv->template_);
+                        sv->template_ = xstrdup(g[1]);
+                        sv->database = xstrdup(g[2]);
+                }
         }
         return 0;
 }
@@ -106,7 +139,8 @@ int vers_diff(struct vers_ctx *ctx, const struct vers_diff_opts *o, struct vers_
         struct vers_diff_sigs sigs;
         vers_diff_interrupt_set(true, &sigs);
         int ret = -1;
-        _cleanup_free_ char *name = NULL, *tmpl = NULL, *db = NULL;
+        struct svc *sv[2] = {NULL, NULL};
+        size_t nsv[2] = {0, 0};
         if (o->b) {
                 if (side_open(ctx, o->a, &sides[0], err) < 0 ||
                     side_open(ctx, o->b, &sides[1], err) < 0)
@@ -138,44 +172,60 @@ int vers_diff(struct vers_ctx *ctx, const struct vers_diff_opts *o, struct vers_
         }
         out->a = xstrdup(sides[0].label);
         out->b = xstrdup(sides[1].label);
-        int h = pg_service(ctx, &sides[0].env, &name, &tmpl, &db, err);
-        if (h < 0)
+        if (image_services(ctx, &sides[0].env, &sv[0], &nsv[0], err) < 0 ||
+            image_services(ctx, &sides[1].env, &sv[1], &nsv[1], err) < 0)
                 goto out;
-        if (h == 0) {
+        if (nsv[0] == 0) {
                 vers_make_error(err, 0,
-                                "%s runs no PostgreSQL service (vers diff compares "
-                                "PostgreSQL databases)",
+                                "%s runs no service vers diff compares (PostgreSQL, MariaDB, "
+                                "Redis)",
                                 sides[0].label);
                 goto out;
         }
-        {
-                _cleanup_free_ char *n2 = NULL, *t2 = NULL, *d2 = NULL;
-                int h2 = pg_service(ctx, &sides[1].env, &n2, &t2, &d2, err);
-                if (h2 < 0)
-                        goto out;
-                if (h2 == 0 || strcmp(n2, name) || strcmp(d2, db)) {
-                        vers_make_error(err, 0, "%s does not run service '%s' with database '%s'",
-                                        sides[1].label, name, db);
+        out->services = xcalloc(nsv[0], sizeof *out->services);
+        out->equal = true;
+        for (size_t i = 0; i < nsv[0]; i++) {
+                const struct svc *a = &sv[0][i], *b = NULL;
+                for (size_t j = 0; j < nsv[1] && !b; j++)
+                        if (!strcmp(sv[1][j].name, a->name))
+                                b = &sv[1][j];
+                if (!b || strcmp(b->kind, a->kind) ||
+                    strcmp(b->database ? b->database : "", a->database ? a->database : "")) {
+                        vers_make_error(err, 0, "%s does not run service '%s' as %s does",
+                                        sides[1].label, a->name, sides[0].label);
                         goto out;
                 }
+                struct vers_diff_service *svc = &out->services[out->n_services++];
+                svc->name = xstrdup(a->name);
+                svc->template_ = xstrdup(a->template_);
+                svc->database = a->database ? xstrdup(a->database) : NULL;
+                vers_progress(ctx, "comparing service '%s' of %s and %s", a->name, sides[0].label,
+                              sides[1].label);
+                int r;
+                if (!strcmp(a->kind, "redis"))
+                        r = vers_redis_diff(ctx, sides, svc, err);
+                else if (!a->database)
+                        r = vers_make_error(err, 0, "service '%s' has no database to compare",
+                                            a->name);
+                else
+                        r = vers_pg_diff(
+                            ctx, !strcmp(a->kind, "postgres") ? &vers_diff_pg : &vers_diff_mariadb,
+                            sides, a->database, o, svc, err);
+                if (r < 0) {
+                        vers_error_wrap(err, "service '%s'", a->name);
+                        goto out;
+                }
+                if (!svc->equal)
+                        out->equal = false;
         }
-        out->services = xcalloc(1, sizeof *out->services);
-        out->n_services = 1;
-        struct vers_diff_service *svc = &out->services[0];
-        svc->name = xstrdup(name);
-        svc->template_ = xstrdup(tmpl);
-        svc->database = xstrdup(db);
-        vers_progress(ctx, "comparing database '%s' of %s and %s", db, sides[0].label,
-                      sides[1].label);
-        if (vers_pg_diff(ctx, sides, db, o, svc, err) < 0)
-                goto out;
-        out->equal = svc->equal;
         ret = 0;
 out:
         for (int k = 0; k < 2; k++)
                 if (side_close(ctx, &sides[k], ret < 0 ? NULL : err) < 0)
                         ret = -1;
         vers_diff_interrupt_set(false, &sigs);
+        for (int k = 0; k < 2; k++)
+                svcs_free(sv[k], nsv[k]);
         if (ret < 0)
                 vers_diff_result_free(out);
         return ret;

@@ -440,6 +440,8 @@ int vers_pg_line(struct vers_pg_stream *s, vers_error_t *err)
         if (memchr(s->line.buf, '\0', s->line.len))
                 return vers_make_error(err, 0, "%s: psql sent a NUL byte", s->side);
         s->nf = vers_diff_split(s->line.buf, s->f, VERS_PG_FIELDS);
+        if (s->raw)
+                return 1;
         for (int i = 0; i < s->nf; i++)
                 if (!vers_diff_copy_unescape(s->f[i]))
                         s->f[i] = NULL;
@@ -447,6 +449,12 @@ int vers_pg_line(struct vers_pg_stream *s, vers_error_t *err)
                 return vers_make_error(err, 0, "%s: psql sent a line vers did not ask for",
                                        s->side);
         return 1;
+}
+
+int vers_pg_raw_line(struct vers_pg_stream *s, vers_error_t *err)
+{
+        s->raw = true;
+        return vers_pg_line(s, err);
 }
 
 int vers_pg_finish(struct vers_pg_stream *s, bool kill_it, vers_error_t *err)
@@ -465,7 +473,8 @@ int vers_pg_finish(struct vers_pg_stream *s, bool kill_it, vers_error_t *err)
                 s->pid = 0;
                 if (!kill_it && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
                         _cleanup_free_ char *tail = stderr_tail(s->errfd);
-                        ret = vers_make_error(err, 0, "%s: psql failed: %s", s->side, tail);
+                        ret = vers_make_error(err, 0, "%s: %s failed: %s", s->side,
+                                              s->client ? s->client : "psql", tail);
                 }
         }
         if (s->errfd >= 0) {
@@ -504,7 +513,8 @@ static void name_ident(struct strbuf *sb, const char *s)
                 ident(sb, s);
 }
 
-static char **psql_argv(const char *db)
+/* psql in one session: each statement its own -c, the first error ends it */
+static char **psql_argv(const char *db, char **stmts)
 {
         char **v = NULL;
         strv_push(&v, "psql");
@@ -514,19 +524,37 @@ static char **psql_argv(const char *db)
         strv_push(&v, "ON_ERROR_STOP=1");
         _cleanup_free_ char *d = xasprintf("--dbname=%s", db);
         strv_push(&v, d);
-        strv_push(&v, "-c");
-        strv_push(&v, begin_sql);
-        strv_push(&v, "-c");
-        strv_push(&v, lock_sql);
-        strv_push(&v, "-c");
-        strv_push(&v, schema_sql);
+        for (size_t i = 0; stmts && stmts[i]; i++) {
+                strv_push(&v, "-c");
+                strv_push(&v, stmts[i]);
+        }
+        return v;
+}
+
+/* a dialect's first statements: its transaction, then its schema's S lines */
+static char **stmts_begin(const struct vers_diff_dialect *d)
+{
+        char **v = NULL;
+        for (size_t i = 0; d->begin[i]; i++)
+                strv_push(&v, d->begin[i]);
         return v;
 }
 
 static void push_c(char ***v, const char *sql)
 {
-        strv_push(v, "-c");
         strv_push(v, sql);
+}
+
+/* start the dialect's client on the statements */
+static int start_stmts(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
+                       const struct vers_diff_side *side, const char *db, char **stmts,
+                       struct vers_pg_stream *s, vers_error_t *err)
+{
+        _cleanup_strv_ char **argv = d->argv(db, stmts);
+        if (vers_pg_start(ctx, side, argv, s, err) < 0)
+                return -1;
+        s->client = d->client;
+        return 0;
 }
 
 static struct vers_pg_table *table_get(struct vers_pg_schema *sc, const char *nsp, const char *rel)
@@ -563,16 +591,17 @@ static int read_schema(struct vers_pg_stream *s, char ***lines, size_t *n, vers_
         return 0;
 }
 
-int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_side *side, const char *db,
-                        bool tables, struct vers_pg_schema *sc, vers_error_t *err)
+int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
+                        const struct vers_diff_side *side, const char *db, bool tables,
+                        struct vers_pg_schema *sc, vers_error_t *err)
 {
         memset(sc, 0, sizeof *sc);
-        _cleanup_strv_ char **argv = psql_argv(db);
+        _cleanup_strv_ char **argv = stmts_begin(d);
         if (tables)
-                push_c(&argv, tables_sql);
-        push_c(&argv, "COMMIT");
+                push_c(&argv, d->tables);
+        push_c(&argv, d->end);
         struct vers_pg_stream s;
-        if (vers_pg_start(ctx, side, argv, &s, err) < 0)
+        if (start_stmts(ctx, d, side, db, argv, &s, err) < 0)
                 return -1;
         int r = read_schema(&s, &sc->lines, &sc->n_lines, err);
         while (r == 0 && (r = vers_pg_line(&s, err)) > 0) {
@@ -586,7 +615,7 @@ int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_side *side,
                 if (k == 'A') {
                         char *end = NULL;
                         long pos = s.f[4] ? strtol(s.f[4], &end, 10) : 0;
-                        if (s.f[4] && (*end || pos < 1 || pos > 64)) {
+                        if (s.f[4] && (*end || pos < 0 || pos > 64)) {
                                 r = vers_make_error(err, 0, "%s: a malformed key position", s.side);
                                 break;
                         }
@@ -616,9 +645,9 @@ int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_side *side,
                                 break;
                         }
                 _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-                ident(&sb, t->nsp);
+                d->ident(&sb, t->nsp);
                 strbuf_addch(&sb, '.');
-                ident(&sb, t->rel);
+                d->ident(&sb, t->rel);
                 t->quoted = strbuf_detach(&sb);
                 name_ident(&sb, t->nsp);
                 strbuf_addch(&sb, '.');
@@ -689,8 +718,8 @@ static void shown_row(struct strbuf *sb, char **cols)
         strbuf_addstr(sb, ")::text");
 }
 
-static void table_sql(char ***argv, size_t i, const struct vers_pg_table *t, char **shared,
-                      bool both, bool rows, bool keyed)
+static void pg_table_sql(char ***argv, size_t i, const struct vers_pg_table *t, char **shared,
+                         bool both, bool rows, bool keyed)
 {
         /* the content hashed: the shared columns by name, the same on both sides */
         size_t ns = strv_len(shared);
@@ -848,8 +877,9 @@ static int cmp_pair(const void *x, const void *y)
         return strcmp(((const struct pair *)x)->name, ((const struct pair *)y)->name);
 }
 
-int vers_pg_diff(struct vers_ctx *ctx, struct vers_diff_side sides[2], const char *db,
-                 const struct vers_diff_opts *o, struct vers_diff_service *svc, vers_error_t *err)
+int vers_pg_diff(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
+                 struct vers_diff_side sides[2], const char *db, const struct vers_diff_opts *o,
+                 struct vers_diff_service *svc, vers_error_t *err)
 {
         struct vers_pg_schema sc[2] = {0};
         struct pair *pairs = NULL;
@@ -863,7 +893,7 @@ int vers_pg_diff(struct vers_ctx *ctx, struct vers_diff_side sides[2], const cha
         bool tables = o->what != VERS_DIFF_SCHEMA;
         _cleanup_strbuf_ struct strbuf ud = STRBUF_INIT;
         for (int k = 0; k < 2; k++)
-                if (vers_pg_read_schema(ctx, &sides[k], db, tables, &sc[k], err) < 0)
+                if (vers_pg_read_schema(ctx, d, &sides[k], db, tables, &sc[k], err) < 0)
                         goto out;
         vers_diff_unified(sc[0].lines, sc[0].n_lines, sc[1].lines, sc[1].n_lines, sides[0].label,
                           sides[1].label, &ud, &svc->schema_added, &svc->schema_removed);
@@ -894,11 +924,11 @@ int vers_pg_diff(struct vers_ctx *ctx, struct vers_diff_side sides[2], const cha
                 }
         if (n_pairs > 1)
                 qsort(pairs, n_pairs, sizeof *pairs, cmp_pair);
-        bool rows = o->what == VERS_DIFF_DATA;
+        bool rows = o->what == VERS_DIFF_DATA && d->rows;
         svc->tables = xcalloc(n_pairs ? n_pairs : 1, sizeof *svc->tables);
         svc->n_tables = n_pairs;
         for (int k = 0; k < 2; k++) {
-                argv[k] = psql_argv(db);
+                argv[k] = stmts_begin(d);
         }
         for (size_t i = 0; i < n_pairs; i++) {
                 struct pair *p = &pairs[i];
@@ -920,13 +950,13 @@ int vers_pg_diff(struct vers_ctx *ctx, struct vers_diff_side sides[2], const cha
                         dt->rows_compared = rows;
                 }
                 if (ta)
-                        table_sql(&argv[0], i, ta, p->shared, both, rows, p->keyed);
+                        d->table_sql(&argv[0], i, ta, p->shared, both, rows, p->keyed);
                 if (tb)
-                        table_sql(&argv[1], i, tb, p->shared, both, rows, p->keyed);
+                        d->table_sql(&argv[1], i, tb, p->shared, both, rows, p->keyed);
         }
         for (int k = 0; k < 2; k++) {
-                push_c(&argv[k], "COMMIT");
-                if (vers_pg_start(ctx, &sides[k], argv[k], &st[k], err) < 0)
+                push_c(&argv[k], d->end);
+                if (start_stmts(ctx, d, &sides[k], db, argv[k], &st[k], err) < 0)
                         goto out;
                 started[k] = true;
         }
@@ -986,3 +1016,135 @@ out:
         free(pairs);
         return ret;
 }
+
+static const char *const pg_begin[] = {begin_sql, lock_sql, schema_sql, NULL};
+
+const struct vers_diff_dialect vers_diff_pg = {
+    .client = "psql",
+    .begin = pg_begin,
+    .tables = tables_sql,
+    .end = "COMMIT",
+    .argv = psql_argv,
+    .table_sql = pg_table_sql,
+    .ident = ident,
+    .rows = true,
+};
+
+/* ---- MariaDB ------------------------------------------------------------------------------ */
+
+/* its information_schema, for the database the session uses (DATABASE()) */
+static const char my_schema_sql[] =
+    "SELECT 'S', l FROM ("
+    "SELECT CONCAT('table ', table_name, ' ', IFNULL(engine, ''), ' ', IFNULL(table_collation, "
+    "'')) AS l FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = "
+    "'BASE TABLE' "
+    "UNION ALL SELECT CONCAT('view ', table_name, ' as ', view_definition) FROM "
+    "information_schema.views WHERE table_schema = DATABASE() "
+    "UNION ALL SELECT CONCAT('column ', table_name, '.', column_name, ' ', column_type, "
+    "IF(is_nullable = 'NO', ' not null', ''), IFNULL(CONCAT(' default ', column_default), ''), "
+    "IF(extra <> '', CONCAT(' ', extra), ''), IFNULL(CONCAT(' collate ', collation_name), '')) "
+    "FROM information_schema.columns WHERE table_schema = DATABASE() "
+    "UNION ALL SELECT CONCAT('index ', table_name, ' ', index_name, IF(non_unique = 0, ' "
+    "unique', ''), ' ', index_type, ' (', GROUP_CONCAT(column_name ORDER BY seq_in_index "
+    "SEPARATOR ', '), ')') FROM information_schema.statistics WHERE table_schema = DATABASE() "
+    "GROUP BY table_name, index_name, non_unique, index_type "
+    "UNION ALL SELECT CONCAT('constraint ', table_name, ' ', constraint_name, ' foreign key (', "
+    "GROUP_CONCAT(column_name ORDER BY ordinal_position SEPARATOR ', '), ') references ', "
+    "referenced_table_name, ' (', GROUP_CONCAT(referenced_column_name ORDER BY "
+    "ordinal_position SEPARATOR ', '), ')') FROM information_schema.key_column_usage WHERE "
+    "table_schema = DATABASE() AND referenced_table_name IS NOT NULL GROUP BY table_name, "
+    "constraint_name, referenced_table_name "
+    "UNION ALL SELECT CONCAT('check ', table_name, ' ', constraint_name, ' ', check_clause) FROM "
+    "information_schema.check_constraints WHERE constraint_schema = DATABASE() "
+    "UNION ALL SELECT CONCAT(LOWER(routine_type), ' ', routine_name, ' ', "
+    "IFNULL(routine_definition, '')) FROM information_schema.routines WHERE routine_schema = "
+    "DATABASE() "
+    "UNION ALL SELECT CONCAT('trigger ', event_object_table, ' ', trigger_name, ' ', "
+    "action_timing, ' ', event_manipulation, ' ', action_statement) FROM "
+    "information_schema.triggers WHERE trigger_schema = DATABASE()) s";
+
+static const char my_tables_sql[] =
+    "SELECT t, s, n, c, 0 FROM (SELECT 'T' AS t, table_schema AS s, table_name AS n, NULL AS "
+    "c, 0 AS o FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = "
+    "'BASE TABLE' UNION ALL SELECT 'A', c.table_schema, c.table_name, c.column_name, "
+    "c.ordinal_position FROM information_schema.columns c JOIN information_schema.tables t ON "
+    "t.table_schema = c.table_schema AND t.table_name = c.table_name WHERE c.table_schema = "
+    "DATABASE() AND t.table_type = 'BASE TABLE') x ORDER BY n, o";
+
+static const char *const my_begin[] = {"SET SESSION group_concat_max_len = 1048576",
+                                       "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+                                       my_schema_sql, NULL};
+
+static void my_ident(struct strbuf *sb, const char *s)
+{
+        strbuf_addch(sb, '`');
+        for (; *s; s++) {
+                if (*s == '`')
+                        strbuf_addch(sb, '`');
+                strbuf_addch(sb, *s);
+        }
+        strbuf_addch(sb, '`');
+}
+
+/* the mariadb client: -N -B (tab-separated, escaped like COPY's text), the statements as one
+ * -e, which ends at the first error */
+static char **my_argv(const char *db, char **stmts)
+{
+        char **v = NULL;
+        strv_push(&v, "mariadb");
+        strv_push(&v, "--no-defaults"); /* nothing of a my.cnf in the env changes the output */
+        strv_push(&v, "--socket=/run/mysqld/mysqld.sock");
+        strv_push(&v, "-N");
+        strv_push(&v, "-B");
+        _cleanup_free_ char *d = xasprintf("--database=%s", db);
+        strv_push(&v, d);
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; stmts && stmts[i]; i++)
+                strbuf_addf(&sb, "%s;\n", stmts[i]);
+        strv_push(&v, "-e");
+        strv_push(&v, sb.buf);
+        return v;
+}
+
+/* counts, and a checksum over the shared columns: an order-free sum of each row's MD5 */
+static void my_table_sql(char ***stmts, size_t i, const struct vers_pg_table *t, char **shared,
+                         bool both, bool rows, bool keyed)
+{
+        (void)rows;
+        (void)keyed;
+        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+        if (!both) {
+                strbuf_addf(&sb, "SELECT 'C', %zu, COUNT(*), NULL FROM %s", i, t->quoted);
+                strv_push(stmts, sb.buf);
+                return;
+        }
+        size_t ns = strv_len(shared);
+        char **sorted = xcalloc(ns + 1, sizeof *sorted);
+        memcpy(sorted, shared, ns * sizeof *sorted);
+        vers_diff_sort(sorted, ns);
+        _cleanup_strbuf_ struct strbuf r = STRBUF_INIT;
+        strbuf_addstr(&r, "CONCAT_WS(',', ''");
+        for (size_t k = 0; k < ns; k++) {
+                strbuf_addstr(&r, ", QUOTE(");
+                my_ident(&r, sorted[k]);
+                strbuf_addch(&r, ')');
+        }
+        strbuf_addch(&r, ')');
+        free(sorted);
+        strbuf_addf(&sb,
+                    "SELECT 'C', %zu, COUNT(*), IFNULL(SUM(CAST(CONV(LEFT(MD5(%s), 16), 16, 10) AS "
+                    "UNSIGNED)), 0) FROM %s",
+                    i, r.buf, t->quoted);
+        strv_push(stmts, sb.buf);
+}
+
+const struct vers_diff_dialect vers_diff_mariadb = {
+    .client = "mariadb",
+    .begin = my_begin,
+    .tables = my_tables_sql,
+    .end = "COMMIT",
+    .argv = my_argv,
+    .table_sql = my_table_sql,
+    .ident = my_ident,
+    .rows = false,
+};
