@@ -20,16 +20,17 @@ static const struct cli_opt diff_opts[] = {
 
 const struct cli_spec cli_spec_diff = {
     .name = "diff",
-    .operands = "A [B]",
+    .operands = "ENV|COMMIT [ENV|COMMIT]",
     .about =
-        "Compare two envs or commits (A and B: alias, tag or id), or an env with the commit\n"
-        "it was branched from (B omitted), per service (PostgreSQL: the database its\n"
-        "service serves). Shown: the schema as a unified diff of a normalised description\n"
-        "read from the catalogs (tables, columns, indexes, constraints, extensions, functions,\n"
-        "views, sequences, types, triggers, policies); each table's row count and a checksum\n"
-        "of its content over the columns both sides have; with --data the rows themselves.\n"
-        "An env is read as it runs, in one REPEATABLE READ READ ONLY transaction, with psql\n"
-        "inside it; a commit through a cold branch made for the diff and deleted afterwards.\n"
+        "Compare two envs or commits, A and B (alias, tag or id), or an env with the commit\n"
+        "it was branched from (B omitted), per service. PostgreSQL: the schema as a unified\n"
+        "diff of a normalised description read from the catalogs (tables, columns, indexes,\n"
+        "constraints, extensions, functions, views, sequences, types, triggers, policies);\n"
+        "each table's row count and a checksum of its content over the columns both sides\n"
+        "have; with --data the rows themselves, by primary key. MariaDB: the schema, counts\n"
+        "and checksums. Redis: each database's keys, expiring keys and keys by type.\n"
+        "An env is read as it runs, in one REPEATABLE READ READ ONLY transaction, with its own\n"
+        "client; a commit through a cold branch made for the diff and deleted afterwards.\n"
         "Exit status: 0 equal, 1 different, 2 trouble.\n",
     .opts = diff_opts,
     .min_operands = 1,
