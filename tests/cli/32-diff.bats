@@ -8,6 +8,9 @@ load helpers
 
 setup_file() {
         vers_setup_root
+        # the MariaDB and Redis project of the last test (made here, so teardown_file sees it)
+        export MS
+        MS=$(mktemp -d /tmp/vers-test-ms.XXXXXX) && chmod 755 "$MS"
         vers_seeded_base
         cd "$PROJ"
         vers commit --tag pre-migration-v2.0 >/dev/null
@@ -199,8 +202,6 @@ approach_a() {
 }
 
 @test "MariaDB and Redis: schema, row counts and checksums; keyspace counts by type" {
-        export MS
-        MS=$(mktemp -d /tmp/vers-test-ms.XXXXXX) && chmod 755 "$MS"
         printf '[storage]\ncluster_mib = 2000\n\n[services.db]\ntemplate = "mysql"\ndatabases = ["shop"]\n\n[services.cache]\ntemplate = "redis@7"\n' > "$MS/vers.toml"
         cd "$MS"
         vers run --alias ms >/dev/null
