@@ -183,6 +183,26 @@ approach_a() {
         [ "$(n_envs)" -eq "$before" ]
 }
 
+# the diff's own cold branch: no alias, an expiry
+diff_branches() { vers status --json | jq -r '[.[] | select(.alias == null and .expires != null)] | length'; }
+has_diff_branch() { [ "$(diff_branches)" -eq 1 ]; }
+back_to() { vers status >/dev/null 2>>"$BATS_TEST_TMPDIR/sweeps"; [ "$(n_envs)" -eq "$1" ]; }
+
+@test "a killed diff's cold branch expires, and the next vers command deletes it" {
+        before=$(n_envs)
+        "$VERS_BIN" diff big-base big2 --data > "$BATS_TEST_TMPDIR/out" 2>&1 &
+        pid=$!
+        wait_for -t 60 -m "the diff's cold branch, with its expiry" has_diff_branch
+        # no handler runs: the branch stays, but with an hour to live
+        kill -KILL "$pid"
+        wait "$pid" || true
+        json_ok '[.[] | select(.alias == null)] | .[0].expires_in > 3500' "$(vers status --json)"
+        # as if the hour had passed (its psql, reading into a pipe no one reads, ends)
+        sqlite3 "$VERS_ROOT/vers.db" "UPDATE envs SET expires = strftime('%s','now') - 1 WHERE alias IS NULL AND expires > 0"
+        wait_for -t 60 -m "the expired branch to be deleted" back_to "$before"
+        grep -q "deleted env .*it expired" "$BATS_TEST_TMPDIR/sweeps"
+}
+
 @test "vers test --diff: each branch against its checkpoint, in --json and in --junit" {
         run --separate-stderr vers test --migrations migrations --only 001_add_premium_level/up --diff --json --junit "$BATS_TEST_TMPDIR/j.xml"
         [ "$status" -eq 0 ]

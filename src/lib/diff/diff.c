@@ -2,8 +2,12 @@
  * for the diff and deleted afterwards), the services both run, and the result. */
 #include "diff/diff-private.h"
 
+#include "engine/expiry.h"
+
 #include <errno.h>
 #include <string.h>
+
+#define DIFF_BRANCH_TTL 3600
 
 static char *ref_label(struct vers_ctx *ctx, bool env, const char *id)
 {
@@ -20,6 +24,10 @@ static int side_commit(struct vers_ctx *ctx, const char *id, struct vers_diff_si
         if (vers_env_branch(ctx, id, NULL, VERS_MODE_COLD, &side->env, err) < 0)
                 return vers_error_wrap(err, "%s", side->label);
         side->made = true;
+        /* deleted below; should this process be killed before that, it expires (an hour is
+         * longer than any diff's read) and the next vers command deletes it */
+        if (vers_env_set_ttl(ctx, side->env.id, DIFF_BRANCH_TTL, err) < 0)
+                return vers_error_wrap(err, "%s", side->label);
         if (vers_diff_interrupted())
                 return vers_make_error(err, EINTR, "interrupted");
         return 0;
