@@ -417,9 +417,6 @@ __attribute__((noreturn)) static void collect_output(int in, int stop, const cha
         _exit(0);
 }
 
-/* The child process of one branch: its own metadata connection, its own env. Everything it
- * has to say goes into the branch's output (the collector's pipe); its own fds 1 and 2 stay
- * the caller's and are never written. */
 /* --diff: what the branch changed, against the checkpoint it was branched from, into j->diff
  * (the JSON, or {"error": why}) and j->diff.txt (its summary) */
 static void diff_branch(struct vers_ctx *ctx, const struct job *j, const char *base,
@@ -448,6 +445,9 @@ static void diff_branch(struct vers_ctx *ctx, const struct job *j, const char *b
         vers_write_file_atomic(txt, summary, strlen(summary), 0644, NULL);
 }
 
+/* The child process of one branch: its own metadata connection, its own env. Everything it
+ * has to say goes into the branch's output (the collector's pipe); its own fds 1 and 2 stay
+ * the caller's and are never written. */
 __attribute__((noreturn)) static void job_main(const struct vers_suite *s, const struct job *j,
                                                const char *base, bool keep_failed)
 {
