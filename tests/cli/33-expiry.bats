@@ -24,6 +24,20 @@ db() { sqlite3 "$VERS_ROOT/vers.db" "$1"; }
 gone() { [ -z "$(db "SELECT id FROM envs WHERE alias = '$1'")" ]; }
 # a vers command (which sweeps), then: is env $1 gone?
 swept() { vers status >/dev/null 2>&1; gone "$1"; }
+# one query waiting in pg_sleep in env $1 (a session waiting for the tests)
+sleeping() { [ "$(vers execute -b "$1" "psql -Atc \"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'\"")" = 1 ]; }
+session_ended() { ! kill -0 "$SESSION_PID" 2>/dev/null; }
+# env $1, expired with a session: gc --expired keeps it (its report matching jq filter $2),
+# --force deletes it, and the session ends with it
+kept_then_forced() {
+        expire_now "$1"
+        run vers gc --expired --json
+        json_ok "(.kept | length) == 1 and .kept[0].alias == \"$1\" and ($2)"
+        vers gc --expired --force >/dev/null
+        gone "$1"
+        wait_for -m "the session in $1 to end" session_ended
+        SESSION_PID=
+}
 # make env $1 expire now (as if its ttl had passed), without waiting for it
 expire_now() { db "UPDATE envs SET expires = strftime('%s','now') - 5 WHERE alias = '$1'"; }
 
@@ -119,7 +133,7 @@ expire_now() { db "UPDATE envs SET expires = strftime('%s','now') - 5 WHERE alia
         json_ok '(.deleted | length) == 1 and .deleted[0].alias == "busy" and .kept == []'
         gone busy
         # the session ended with its env
-        wait_for -m "the session's vers execute to end" bash -c "! kill -0 $SESSION_PID 2>/dev/null"
+        wait_for -m "the session's vers execute to end" session_ended
         SESSION_PID=
 }
 
@@ -128,15 +142,8 @@ expire_now() { db "UPDATE envs SET expires = strftime('%s','now') - 5 WHERE alia
         # psql inside the env, connected to the server over its Unix socket and idle
         vers execute -b conn "psql -c 'SELECT pg_sleep(600)'" &
         SESSION_PID=$!
-        wait_for -m "the psql session in conn" bash -c \
-                "[ \"\$('$VERS_BIN' execute -b conn \"psql -Atc \\\"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'\\\"\")\" = 1 ]"
-        expire_now conn
-        run vers gc --expired --json
-        json_ok '(.kept | length) == 1 and .kept[0].connections >= 1'
-        vers gc --expired --force >/dev/null
-        gone conn
-        wait_for -m "the psql session to end" bash -c "! kill -0 $SESSION_PID 2>/dev/null"
-        SESSION_PID=
+        wait_for -m "the psql session in conn" sleeping conn
+        kept_then_forced conn '.kept[0].connections >= 1'
 }
 
 @test "a client on the host (through vers env) counts as a session too" {
@@ -144,15 +151,8 @@ expire_now() { db "UPDATE envs SET expires = strftime('%s','now') - 5 WHERE alia
         eval "$(vers env hosted)"
         psql -c 'SELECT pg_sleep(600)' >/dev/null 2>&1 &
         SESSION_PID=$!
-        wait_for -m "the host psql session in hosted" bash -c \
-                "[ \"\$('$VERS_BIN' execute -b hosted \"psql -Atc \\\"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'\\\"\")\" = 1 ]"
-        expire_now hosted
-        run vers gc --expired --json
-        json_ok '(.kept | length) == 1 and .kept[0].connections == 1 and .kept[0].commands == 0'
-        vers gc --expired --force >/dev/null
-        gone hosted
-        wait_for -m "the host psql to end" bash -c "! kill -0 $SESSION_PID 2>/dev/null"
-        SESSION_PID=
+        wait_for -m "the host psql session in hosted" sleeping hosted
+        kept_then_forced hosted '.kept[0].connections == 1 and .kept[0].commands == 0'
 }
 
 @test "two sweeps at once delete an expired env once, and nothing half-made is left" {
