@@ -55,10 +55,10 @@ const struct cli_spec cli_spec_gc = {
 
 static json_t *expired_json(const struct vers_expired *x)
 {
-        return json_pack("{s:s, s:s, s:I, s:i, s:i, s:o}", "id", x->id, "alias", x->label,
+        return json_pack("{s:s, s:s, s:I, s:i, s:i, s:b, s:o}", "id", x->id, "alias", x->label,
                          "expired_seconds_ago", (json_int_t)x->ago, "commands",
-                         x->sessions.commands, "connections", x->sessions.connections, "error",
-                         vers_json_str(x->error));
+                         x->sessions.commands, "connections", x->sessions.connections, "committing",
+                         x->committing, "error", vers_json_str(x->error));
 }
 
 static int gc_expired(struct vers_ctx *ctx, bool force, bool json, vers_error_t *err)
@@ -81,6 +81,9 @@ static int gc_expired(struct vers_ctx *ctx, bool force, bool json, vers_error_t 
                         fprintf(stderr,
                                 "vers: env %s expired %s ago but could not be deleted: %s\n",
                                 x->label, ago, x->error);
+                else if (x->committing)
+                        printf("kept env %s (expired %s ago): it is being committed\n", x->label,
+                               ago);
                 else
                         printf("kept env %s (expired %s ago): %d command(s) and %d connection(s) "
                                "in it; --force deletes it\n",

@@ -115,7 +115,7 @@ expire_now() { db "UPDATE envs SET expires = strftime('%s','now') - 5 WHERE alia
 @test "an expired env with a live session is kept and reported; gc --expired --force deletes it" {
         vers branch seed --cold --alias busy --ttl 1h >/dev/null
         # a session inside it: vers execute running a command that waits
-        vers execute -b busy "touch /tmp/started; sleep 600" &
+        vers execute -b busy "touch /tmp/started; sleep 600" >/dev/null 2>&1 &
         SESSION_PID=$!
         wait_for -m "the session in busy to start" vers execute -b busy "test -e /tmp/started"
         expire_now busy
@@ -140,7 +140,7 @@ expire_now() { db "UPDATE envs SET expires = strftime('%s','now') - 5 WHERE alia
 @test "a client connection counts as a session, and ends with --force" {
         vers branch seed --cold --alias conn --ttl 1h >/dev/null
         # psql inside the env, connected to the server over its Unix socket and idle
-        vers execute -b conn "psql -c 'SELECT pg_sleep(600)'" &
+        vers execute -b conn "psql -c 'SELECT pg_sleep(600)'" >/dev/null 2>&1 &
         SESSION_PID=$!
         wait_for -m "the psql session in conn" sleeping conn
         kept_then_forced conn '.kept[0].connections >= 1'
@@ -153,6 +153,33 @@ expire_now() { db "UPDATE envs SET expires = strftime('%s','now') - 5 WHERE alia
         SESSION_PID=$!
         wait_for -m "the host psql session in hosted" sleeping hosted
         kept_then_forced hosted '.kept[0].connections == 1 and .kept[0].commands == 0'
+}
+
+@test "an env being committed is not deleted under the commit, even with --force" {
+        vers branch seed --cold --alias committing --ttl 1h >/dev/null
+        local dir="$VERS_ROOT/store/envs/$(db "SELECT id FROM envs WHERE alias = 'committing'")"
+        # what a commit holds from before its hook until it is done
+        # (one process, the lock on its fd 9, none of bats's descriptors: killing it ends all)
+        (
+                exec 9>"$dir/commit.lock" >/dev/null 2>&1 </dev/null
+                flock 9
+                touch "$BATS_TEST_TMPDIR/held"
+                exec sleep 600
+        ) &
+        SESSION_PID=$!
+        wait_for -m "the commit lock to be held" test -e "$BATS_TEST_TMPDIR/held"
+        expire_now committing
+        run vers gc --expired --force --json
+        [ "$status" -eq 0 ]
+        json_ok '(.kept | length) == 1 and .kept[0].committing == true and .deleted == []'
+        run --separate-stderr vers status
+        [[ "$stderr" == *"env committing expired"*"kept while it is being committed"* ]]
+        kill "$SESSION_PID"
+        wait "$SESSION_PID" || true
+        SESSION_PID=
+        run vers gc --expired --json
+        json_ok '(.deleted | length) == 1 and .deleted[0].alias == "committing"'
+        gone committing
 }
 
 @test "two sweeps at once delete an expired env once, and nothing half-made is left" {

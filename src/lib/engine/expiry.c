@@ -4,6 +4,9 @@
 #include "os/cgroup.h"
 
 #include <dirent.h>
+#include <sys/file.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,32 +49,74 @@ static bool has_pid(const pid_t *pids, int n, pid_t p)
         return false;
 }
 
+/* What is read of one of the kernel's socket tables (/proc/PID/net/...): what runs in an env
+ * decides how long its own are, and every vers command may look at an expired env */
+#define TABLE_MAX (1 << 20)
+
+/* The lines of the table at path after its header, cut in place (each NUL-terminated, so no
+ * parse reads past its own line), from its first TABLE_MAX bytes; *buf holds them. */
+static size_t table_lines(const char *path, char **buf, char ***lines)
+{
+        *buf = NULL;
+        *lines = NULL;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        char *b = xmalloc(TABLE_MAX + 1);
+        size_t len = 0;
+        while (len < TABLE_MAX) {
+                ssize_t n = read(fd, b + len, TABLE_MAX - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t)n;
+        }
+        b[len] = '\0';
+        size_t n = 0, cap = 0;
+        char **v = NULL;
+        char *p = strchr(b, '\n'); /* the header */
+        while (p && *++p) {
+                char *nl = strchr(p, '\n');
+                if (!nl) /* cut short at TABLE_MAX */
+                        break;
+                *nl = '\0';
+                if (n == cap) {
+                        cap = cap ? 2 * cap : 256;
+                        v = xrealloc(v, cap * sizeof *v);
+                }
+                v[n++] = p;
+                p = nl;
+        }
+        *buf = b;
+        *lines = v;
+        return n;
+}
+
 /* Connections accepted by a listening TCP socket of the env, from /proc/PID/net/tcp or tcp6
  * (its network namespace): established sockets whose local port some socket listens on.
  * Each loopback connection is listed from both ends; only the server's end counts. */
 static int tcp_connections(pid_t init, const char *file)
 {
         _cleanup_free_ char *path = xasprintf("/proc/%d/net/%s", (int)init, file);
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        if (vers_read_file(path, &text, &len, NULL) < 0)
-                return 0;
-        unsigned listening[64];
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_free_ char **lines = NULL;
+        size_t nlines = table_lines(path, &buf, &lines);
+        unsigned listening[256];
         int nl = 0, n = 0;
         for (int pass = 0; pass < 2; pass++) {
-                for (char *line = strchr(text, '\n'); line && line[1];
-                     line = strchr(line + 1, '\n')) {
+                for (size_t i = 0; i < nlines; i++) {
                         char local[64];
                         unsigned port, st;
                         /* "  0: 0100007F:1538 00000000:0000 0A ..." */
-                        if (sscanf(line + 1, " %*d: %63[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", local,
+                        if (sscanf(lines[i], " %*d: %63[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", local,
                                    &port, &st) != 3)
                                 continue;
-                        if (pass == 0 && st == 0x0A && nl < 64)
+                        if (pass == 0 && st == 0x0A && nl < 256)
                                 listening[nl++] = port;
                         if (pass == 1 && st == 0x01)
-                                for (int i = 0; i < nl; i++)
-                                        if (listening[i] == port) {
+                                for (int j = 0; j < nl; j++)
+                                        if (listening[j] == port) {
                                                 n++;
                                                 break;
                                         }
@@ -80,20 +125,21 @@ static int tcp_connections(pid_t init, const char *file)
         return n;
 }
 
-/* The socket inodes the processes pids hold open (sorted, for bsearch); at most
- * HELD_MAX, whatever the env opens (what runs there decides how many it has). */
-#define HELD_MAX 65536
+/* The socket inodes the processes pids hold open (sorted, for bsearch), looking at FDS_MAX
+ * descriptors at most, whatever the env opens (what runs there decides how many it has). */
+#define FDS_MAX 65536
 static size_t held_sockets(const pid_t *pids, int n, unsigned long **out)
 {
         unsigned long *v = NULL;
-        size_t len = 0, cap = 0;
-        for (int i = 0; i < n; i++) {
+        size_t len = 0, cap = 0, seen = 0;
+        for (int i = 0; i < n && seen < FDS_MAX; i++) {
                 _cleanup_free_ char *dir = xasprintf("/proc/%d/fd", (int)pids[i]);
                 DIR *d = opendir(dir);
                 if (!d)
                         continue;
                 struct dirent *de;
-                while (len < HELD_MAX && (de = readdir(d)) != NULL) {
+                while (seen < FDS_MAX && (de = readdir(d)) != NULL) {
+                        seen++;
                         char target[64];
                         ssize_t l = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1);
                         unsigned long ino;
@@ -123,17 +169,18 @@ static size_t held_sockets(const pid_t *pids, int n, unsigned long **out)
  * host reaches the env's socket through 'vers env'). */
 static int unix_connections(const char *table, const unsigned long *held, size_t nheld)
 {
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        if (nheld == 0 || vers_read_file(table, &text, &len, NULL) < 0)
+        if (nheld == 0)
                 return 0;
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_free_ char **lines = NULL;
+        size_t nlines = table_lines(table, &buf, &lines);
         int n = 0;
-        for (char *line = strchr(text, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        for (size_t i = 0; i < nlines; i++) {
                 unsigned flags, type, st;
                 unsigned long inode;
                 char name[2];
                 /* "Num RefCount Protocol Flags Type St Inode Path" */
-                int got = sscanf(line + 1, "%*x: %*x %*x %x %x %x %lu %1s", &flags, &type, &st,
+                int got = sscanf(lines[i], "%*x: %*x %*x %x %x %x %lu %1s", &flags, &type, &st,
                                  &inode, name);
                 if (got == 5 && st == 3 && (type == 1 || type == 5) && !(flags & 0x10000) &&
                     bsearch(&inode, held, nheld, sizeof *held, cmp_ulong))
@@ -182,12 +229,20 @@ int vers_expire(struct vers_ctx *ctx, bool force, struct vers_expire_report *r, 
                 struct vers_expired x = {.id = xstrdup(e->id),
                                          .label = xstrdup(e->alias ? e->alias : e->id),
                                          .ago = now - e->expires};
+                /* a commit of it holds its commit.lock (engine/commit.c) until it is done: its
+                 * env is not deleted under it, and one that starts now waits for this */
+                _cleanup_free_ char *envdir = vers_store_env_dir(&ctx->store, e->id);
+                _cleanup_free_ char *lockpath = xasprintf("%s/commit.lock", envdir);
+                _cleanup_close_ int lock =
+                    open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                x.committing = lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) < 0;
                 vers_env_sessions(e, &x.sessions);
-                bool busy = x.sessions.commands + x.sessions.connections > 0;
+                bool busy = x.committing || x.sessions.commands + x.sessions.connections > 0;
                 vers_error_t derr = NULL;
-                int c = busy && !force ? 0
-                                       : vers_meta_claim_expired(&ctx->meta, e->id, now, getpid(),
-                                                                 vers_my_start(), &derr);
+                int c = x.committing || (busy && !force)
+                            ? 0
+                            : vers_meta_claim_expired(&ctx->meta, e->id, now, getpid(),
+                                                      vers_my_start(), &derr);
                 if (c == 1) {
                         free(e->state);
                         e->state = xstrdup("deleting");
@@ -242,6 +297,9 @@ void vers_expire_sweep(struct vers_ctx *ctx)
                 else if (x->error)
                         vers_notice(ctx, "env %s expired %s ago but could not be deleted: %s",
                                     x->label, ago, x->error);
+                else if (x->committing)
+                        vers_notice(ctx, "env %s expired %s ago; kept while it is being committed",
+                                    x->label, ago);
                 else
                         vers_notice(ctx,
                                     "env %s expired %s ago; kept while it has %d live session(s) "

@@ -28,7 +28,8 @@ struct vers_expired {
         char *label;
         int64_t ago; /* seconds since it expired */
         struct vers_sessions sessions;
-        bool deleted; /* false: kept (sessions, without force), or error says why */
+        bool committing; /* a 'vers commit' of it is running: kept, even with force */
+        bool deleted;    /* false: kept (sessions, without force; a commit), or error says why */
         char *error;
 };
 struct vers_expire_report {
@@ -37,8 +38,8 @@ struct vers_expire_report {
 };
 /* Delete every env of the root that has expired (of every project): each is claimed in one
  * statement (vers_meta_claim_expired), so two vers processes sweeping at once delete it once.
- * Without force, an env with live sessions is kept. Fails only when the metadata cannot be
- * read; an env that cannot be deleted has its error in the report. */
+ * Without force, an env with live sessions is kept; one being committed always is. Fails only when
+ * the metadata cannot be read; an env that cannot be deleted has its error in the report. */
 int vers_expire(struct vers_ctx *ctx, bool force, struct vers_expire_report *r, vers_error_t *err);
 void vers_expire_report_clear(struct vers_expire_report *r);
 /* vers_open's sweep: vers_expire without force, what it did as notices; never fails. */
