@@ -536,7 +536,11 @@ void cli_doc_bash(FILE *f)
               "                esac\n"
               "        done < <(_vers_candidates \"${COMP_WORDS[0]}\" \"$COMP_CWORD\" "
               "\"${COMP_WORDS[@]:1}\")\n"
-              "        COMPREPLY+=($(compgen -W \"${words[*]}\" -- \"$cur\"))\n"
+              "        # not compgen -W, which expands each word (a command substitution in one would run)\n"
+              "        local w\n"
+              "        for w in \"${words[@]}\"; do\n"
+              "                [[ $w == \"$cur\"* ]] && COMPREPLY+=(\"$w\")\n"
+              "        done\n"
               "}\ncomplete -o default -F _vers vers\n",
               f);
 }

@@ -238,3 +238,19 @@ id_of_tag() { vers tag list --json | jq -r --arg t "$1" '.[] | select(.tag == $t
         grep -qx main <<< "$output"
         [ "$ms" -lt 1000 ] || { echo "took $ms ms"; return 1; }
 }
+
+@test "a name in a damaged vers.db that a shell would expand is neither run nor offered" {
+        local mark=$BATS_TEST_TMPDIR/ran
+        local id
+        id=$(env_field main id)
+        local old
+        old=$(sqlite3 "$VERS_ROOT/vers.db" "SELECT alias FROM envs WHERE id = '$id'")
+        # an alias vers itself would refuse, written past it
+        sqlite3 "$VERS_ROOT/vers.db" "UPDATE envs SET alias = 'm\$(touch $mark)' WHERE id = '$id'"
+        run complete_line vers checkout m
+        sqlite3 "$VERS_ROOT/vers.db" "UPDATE envs SET alias = '$old' WHERE id = '$id'"
+        [ ! -e "$mark" ]
+        [[ "$output" != *touch* ]]
+        run vers __complete env m
+        [[ "$output" != *touch* ]]
+}

@@ -11,9 +11,20 @@
 /* readers wait this long for a writer's lock, at most: completion must not hang */
 #define BUSY_MS 50
 
+/* Only values made of the characters vers's names, ids and test names use: what a shell does
+ * with a completion never sees anything else, whatever a damaged vers.db holds. */
+static bool plain(const char *s)
+{
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || strchr("._-/:@+", *s)))
+                        return false;
+        return true;
+}
+
 static void add(char ***out, const char *value, const char *prefix)
 {
-        if (value && !strncmp(value, prefix, strlen(prefix)))
+        if (value && *value && plain(value) && !strncmp(value, prefix, strlen(prefix)))
                 strv_push(out, value);
 }
 
