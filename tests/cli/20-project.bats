@@ -163,3 +163,31 @@ YAML
         [ "$status" -eq 0 ]
         [ "$(count_of seed-check analytics_events)" = 3000 ]
 }
+
+# an env can write the project directory (it is bound in): what it plants there under the
+# names vers reads must be refused at once, never waited on or read without end
+@test "a FIFO or a device planted as vers.toml or the suite, or given as -f, is one line, at once" {
+        local p=$BATS_TEST_TMPDIR/planted
+        mkdir -p "$p"
+        mkfifo "$p/vers.toml"
+        cd "$p"
+        run timeout 10 "$VERS_BIN" status
+        [ "$status" -ne 124 ] && [ "$status" -ne 0 ]
+        [[ "$output" == *"vers.toml' is not a regular file"* ]]
+        rm "$p/vers.toml"
+        ln -s /dev/zero "$p/vers.toml"
+        run timeout 10 "$VERS_BIN" status
+        [ "$status" -ne 124 ] && [ "$status" -ne 0 ]
+        [[ "$output" == *"vers.toml' is not a regular file"* ]]
+        rm "$p/vers.toml"
+        printf '[storage]\ncluster_mib = 4000\n' > "$p/vers.toml"
+        mkfifo "$p/Dockerfile.fifo"
+        run timeout 10 "$VERS_BIN" build -f Dockerfile.fifo
+        [ "$status" -ne 124 ] && [ "$status" -ne 0 ]
+        [[ "$output" == *"Dockerfile.fifo"* ]]
+        rm "$p/Dockerfile.fifo" "$p/vers.toml"
+        mkfifo "$p/vers-integration.yaml"
+        run timeout 10 "$VERS_BIN" test --list
+        [ "$status" -ne 124 ] && [ "$status" -ne 0 ]
+        [[ "$output" == *"vers-integration.yaml' is not a regular file"* ]]
+}

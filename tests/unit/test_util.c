@@ -247,6 +247,36 @@ static void test_atomic_planted_temp(void **state)
         assert_int_equal(vers_rm_rf(dir, &err), 0);
 }
 
+static void test_read_regular_file(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/vers-regular-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        _cleanup_free_ char *f = xasprintf("%s/f", dir);
+        _cleanup_free_ char *fifo = xasprintf("%s/fifo", dir);
+        assert_int_equal(vers_write_file_atomic(f, "12345", 5, 0644, NULL), 0);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        char *text = NULL;
+        size_t len = 0;
+        vers_error_t err = NULL;
+        assert_int_equal(vers_read_regular_file(f, 5, &text, &len, &err), 0);
+        assert_string_equal(text, "12345");
+        assert_int_equal(len, 5);
+        free(text);
+        assert_int_equal(vers_read_regular_file(f, 4, &text, &len, &err), -1);
+        assert_non_null(strstr(err->msg, "too large"));
+        vers_error_free(&err);
+        assert_int_equal(vers_read_regular_file(fifo, 100, &text, &len, &err), -1);
+        assert_non_null(strstr(err->msg, "not a regular file"));
+        vers_error_free(&err);
+        assert_int_equal(vers_read_regular_file("/dev/zero", 100, &text, &len, &err), -1);
+        assert_non_null(strstr(err->msg, "not a regular file"));
+        vers_error_free(&err);
+        assert_int_equal(vers_read_regular_file(dir, 100, &text, &len, &err), -1);
+        vers_error_free(&err);
+        vers_rm_rf(dir, NULL);
+}
+
 static void test_durations(void **state)
 {
         (void)state;
@@ -555,6 +585,7 @@ int main(void)
             cmocka_unit_test(test_atomic_planted_temp),
             cmocka_unit_test(test_strv_and_hex),
             cmocka_unit_test(test_durations),
+            cmocka_unit_test(test_read_regular_file),
             cmocka_unit_test(test_read_in_root),
             cmocka_unit_test(test_write_in_root),
             cmocka_unit_test(test_magic_link_in_root),

@@ -52,6 +52,34 @@ int vers_read_file(const char *path, char **out, size_t *len, vers_error_t *err)
         return read_all(fd, path, 0, out, len, err);
 }
 
+int vers_read_regular_file(const char *path, size_t max, char **out, size_t *len, vers_error_t *err)
+{
+        /* O_NONBLOCK: a FIFO planted under the name does not hold the open */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0)
+                return vers_make_error(err, errno, "cannot open '%s'", path);
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return vers_make_error(err, errno, "cannot read '%s'", path);
+        if (!S_ISREG(st.st_mode))
+                return vers_make_error(err, 0, "'%s' is not a regular file", path);
+        if ((uint64_t)st.st_size > max)
+                return vers_make_error(err, 0, "'%s' is too large (%lld bytes; at most %zu)", path,
+                                       (long long)st.st_size, max);
+        /* what grows while it is read stops at max + 1 bytes, and is refused */
+        size_t got = 0;
+        if (read_all(fd, path, max + 1, out, &got, err) < 0)
+                return -1;
+        if (len)
+                *len = got;
+        if (got > max) {
+                free(*out);
+                *out = NULL;
+                return vers_make_error(err, 0, "'%s' is too large (at most %zu bytes)", path, max);
+        }
+        return 0;
+}
+
 ssize_t vers_write_all(int fd, const void *buf, size_t len)
 {
         const char *p = buf;

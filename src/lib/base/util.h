@@ -74,6 +74,12 @@ void strv_free(char **v);
 
 /* files */
 int vers_read_file(const char *path, char **out, size_t *len, vers_error_t *err);
+/* The same for a file something else may have planted (a project's vers.toml, Dockerfile,
+ * vers-integration.yaml: envs can write the project directory): only a regular file of at
+ * most max bytes; a FIFO, a device or a directory under the name is an error, never a wait. */
+int vers_read_regular_file(const char *path, size_t max, char **out, size_t *len,
+                           vers_error_t *err);
+#define VERS_PROJECT_FILE_MAX ((size_t)16 << 20) /* vers.toml, Dockerfile, suite: 16 MiB */
 /* Replace path atomically: write a temp file of this writer's own beside it (a fresh random
  * name, created O_EXCL|O_NOFOLLOW: concurrent writers never share one, and a file or symlink
  * planted under any name is neither written through nor removed), fsync, rename over path (a

@@ -444,7 +444,7 @@ int vers_config_load(const char *path, struct vers_config *cfg, vers_error_t *er
         size_t len = 0;
 
         vers_config_init(cfg);
-        if (vers_read_file(path, &text, &len, err) < 0)
+        if (vers_read_regular_file(path, VERS_PROJECT_FILE_MAX, &text, &len, err) < 0)
                 return -1;
         return parse_len(text, len, path, cfg, err);
 }

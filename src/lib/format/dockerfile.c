@@ -554,7 +554,7 @@ int vers_dockerfile_load(const char *path, struct vers_dockerfile *out, vers_err
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         memset(out, 0, sizeof *out);
-        if (vers_read_file(path, &text, &len, err) < 0)
+        if (vers_read_regular_file(path, VERS_PROJECT_FILE_MAX, &text, &len, err) < 0)
                 return -1;
         const char *nul = memchr(text, '\0', len);
         if (nul) {

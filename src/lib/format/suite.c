@@ -754,7 +754,7 @@ int vers_suite_load(const char *path, struct vers_suite *out, vers_error_t *err)
         size_t len = 0;
 
         memset(out, 0, sizeof(*out));
-        if (vers_read_file(path, &text, &len, err) < 0)
+        if (vers_read_regular_file(path, VERS_PROJECT_FILE_MAX, &text, &len, err) < 0)
                 return -1;
         return vers_suite_parse(text, len, path, out, err);
 }
