@@ -9,6 +9,9 @@
 #include <signal.h>
 #include <string.h>
 
+/* what an error exits with: 1, or 2 for a command whose 1 means something else (vers diff) */
+static int error_exit = 1;
+
 static int run_command(const struct cli_cmd *cmd, int argc, char **argv)
 {
         /* a subcommand ("branch delete") */
@@ -26,6 +29,7 @@ static int run_command(const struct cli_cmd *cmd, int argc, char **argv)
         if (isatty(2) || getenv("VERS_PROGRESS"))
                 ctx.progress = cli_say;
         ctx.notice = cli_say;
+        error_exit = (cmd->flags & CLI_ERROR_EXIT_2) ? 2 : 1;
         vers_error_t err = NULL;
         int rc = 0;
         unsigned setup = cli_setup(cmd, argc, argv);
@@ -46,7 +50,7 @@ static int run_command(const struct cli_cmd *cmd, int argc, char **argv)
                 vers_close(&ctx);
         if (rc < 0) {
                 cli_say(err ? err->msg : "unknown error");
-                rc = (cmd->flags & CLI_ERROR_EXIT_2) ? 2 : 1;
+                rc = error_exit;
         }
         vers_error_free(&err);
         return rc;
@@ -74,7 +78,7 @@ static int finish(int rc)
                 return 128 + SIGPIPE;
         }
         fprintf(stderr, "vers: cannot write to standard output: %s\n", strerror(e ? e : EIO));
-        return 1;
+        return error_exit;
 }
 
 static int dispatch(int argc, char **argv)
