@@ -1,6 +1,7 @@
 /* Unit tests for the pure parts of vers diff (src/lib/diff/text.c): COPY text unescaping,
  * escaping for a terminal, the unified diff of two sorted line lists, and the merge of two
- * key-ordered row streams, keyed and as multisets, with out-of-order input refused. */
+ * key-ordered row streams, keyed and as multisets, with out-of-order input and impossible
+ * counts refused, sums saturated and kept keys cut. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include "base/util.h"
 #include "diff/diff.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void test_unescape(void **state)
@@ -166,6 +168,61 @@ static void test_merge_refuses_disorder(void **state)
         table_free(&t);
 }
 
+/* a stream of n keyless items, each of count c, keys "k00000"... */
+struct gen {
+        size_t i, n;
+        int64_t c;
+        char key[16];
+};
+
+static int gen_next(void *stream, struct vers_diff_item *it, vers_error_t *err)
+{
+        (void)err;
+        struct gen *g = stream;
+        if (g->i == g->n)
+                return 0;
+        snprintf(g->key, sizeof g->key, "k%05zu", g->i++);
+        *it = (struct vers_diff_item){g->key, g->key, "t", g->c};
+        return 1;
+}
+
+static void test_merge_bounds(void **state)
+{
+        (void)state;
+        struct vers_diff_table t = {0};
+        vers_error_t err = NULL;
+        /* a count no table can have is refused (and with it, d = a - b cannot overflow) */
+        struct gen big = {0, 1, VERS_DIFF_COUNT_MAX + 1, ""}, none = {0, 0, 1, ""};
+        assert_int_equal(vers_diff_merge(gen_next, &none, &big, true, 10, &t, &err), -1);
+        assert_string_equal(err->msg, "B sent a row count out of range");
+        vers_error_free(&err);
+        table_free(&t);
+        struct gen zero = {0, 1, 0, ""};
+        none.i = 0;
+        assert_int_equal(vers_diff_merge(gen_next, &zero, &none, true, 10, &t, &err), -1);
+        vers_error_free(&err);
+        table_free(&t);
+        /* 1025 groups of the most rows each: the sum saturates instead of wrapping */
+        struct gen many = {0, 1025, VERS_DIFF_COUNT_MAX, ""};
+        none.i = 0;
+        assert_int_equal(vers_diff_merge(gen_next, &many, &none, true, 3, &t, &err), 0);
+        assert_true(t.removed == INT64_MAX);
+        assert_int_equal(t.n_rows, 3);
+        table_free(&t);
+        /* a long key is kept cut */
+        char *key = xmalloc(5001);
+        memset(key, 'k', 5000);
+        key[5000] = '\0';
+        const struct vers_diff_item a[] = {{key, "h", "t", 1}, {0}};
+        const struct vers_diff_item b[] = {{0}};
+        struct arr sa = {a, 0}, sb = {b, 0};
+        assert_int_equal(vers_diff_merge(arr_next, &sa, &sb, false, 10, &t, &err), 0);
+        assert_int_equal(t.n_rows, 1);
+        assert_int_equal(strlen(t.rows[0].key), VERS_DIFF_TEXT_MAX * 4);
+        table_free(&t);
+        free(key);
+}
+
 static void test_table_equal(void **state)
 {
         (void)state;
@@ -189,7 +246,7 @@ int main(void)
             cmocka_unit_test(test_unescape),       cmocka_unit_test(test_escape),
             cmocka_unit_test(test_unified),        cmocka_unit_test(test_merge_keyed),
             cmocka_unit_test(test_merge_multiset), cmocka_unit_test(test_merge_refuses_disorder),
-            cmocka_unit_test(test_table_equal),
+            cmocka_unit_test(test_table_equal),    cmocka_unit_test(test_merge_bounds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

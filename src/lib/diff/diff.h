@@ -28,6 +28,14 @@
 
 #define VERS_DIFF_LINE_MAX (1 << 20) /* the longest line psql may send (a key, a definition) */
 #define VERS_DIFF_TEXT_MAX 200       /* characters of a row shown */
+/* What a hostile env's output may make vers hold: beyond these, a one-line error naming the
+ * bound (a real database is far under each). */
+#define VERS_DIFF_COUNT_MAX (INT64_C(1) << 53) /* rows of a table, a row's copies */
+#define VERS_DIFF_SCHEMA_MAX 200000            /* lines of a schema's description */
+#define VERS_DIFF_TABLES_MAX 50000             /* tables of a database */
+#define VERS_DIFF_COLUMNS_MAX 4096             /* columns of a table */
+#define VERS_DIFF_DBS_MAX 1024                 /* Redis databases */
+#define VERS_DIFF_LIMIT_MAX 10000              /* --limit: rows kept per table */
 
 enum vers_diff_what {
         VERS_DIFF_DEFAULT, /* schema and per-table counts and checksums */
@@ -51,7 +59,7 @@ struct vers_diff_row {
 };
 
 struct vers_diff_table {
-        char *name; /* schema.table (quoted where needed) */
+        char *name; /* schema.table (quoted where needed), escaped (vers_diff_escape) */
         bool in_a, in_b;
         int64_t rows_a, rows_b;
         char *sum_a, *sum_b;     /* checksums over the shared columns (both sides only) */
@@ -122,9 +130,10 @@ struct vers_diff_item {
 };
 /* 1 with *it filled, 0 at the end of the table's rows, -1 with *err set. */
 typedef int vers_diff_next_fn(void *stream, struct vers_diff_item *it, vers_error_t *err);
-/* Merge two streams sorted by key (strictly increasing by strcmp; anything else is an error:
- * the sides are untrusted), counting into t the rows added, removed and changed (multiset:
- * the difference of each hash's counts), keeping the first limit in t->rows. */
+/* Merge two streams sorted by key (strictly increasing by strcmp, each count 1 to
+ * VERS_DIFF_COUNT_MAX; anything else is an error: the sides are untrusted), counting into t the
+ * rows added, removed and changed (multiset: the difference of each hash's counts; sums saturate),
+ * keeping the first limit in t->rows (keys and texts cut at 4 * VERS_DIFF_TEXT_MAX bytes). */
 int vers_diff_merge(vers_diff_next_fn *next, void *a, void *b, bool multiset, long limit,
                     struct vers_diff_table *t, vers_error_t *err);
 

@@ -232,9 +232,16 @@ static void keep_row(struct vers_diff_table *t, long limit, char op, const char 
         if ((long)t->n_rows >= limit)
                 return;
         t->rows = xrealloc(t->rows, (t->n_rows + 1) * sizeof *t->rows);
-        t->rows[t->n_rows++] = (struct vers_diff_row){
-            op, key ? xstrdup(key) : NULL, ta ? xstrndup(ta, VERS_DIFF_TEXT_MAX * 4) : NULL,
-            tb ? xstrndup(tb, VERS_DIFF_TEXT_MAX * 4) : NULL, count};
+        t->rows[t->n_rows++] =
+            (struct vers_diff_row){op, key ? xstrndup(key, VERS_DIFF_TEXT_MAX * 4) : NULL,
+                                   ta ? xstrndup(ta, VERS_DIFF_TEXT_MAX * 4) : NULL,
+                                   tb ? xstrndup(tb, VERS_DIFF_TEXT_MAX * 4) : NULL, count};
+}
+
+/* a + b for counts of at most VERS_DIFF_COUNT_MAX each: saturated at INT64_MAX */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+        return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
 /* the next item of one side, checked to come after the last one */
@@ -246,6 +253,8 @@ static int next_checked(vers_diff_next_fn *next, void *s, struct strbuf *prev, b
                 return r;
         if (!it->key || (*have && strcmp(prev->buf, it->key) >= 0))
                 return vers_make_error(err, 0, "%s sent rows out of key order", side);
+        if (it->count < 1 || it->count > VERS_DIFF_COUNT_MAX)
+                return vers_make_error(err, 0, "%s sent a row count out of range", side);
         strbuf_reset(prev);
         strbuf_addstr(prev, it->key);
         *have = true;
@@ -270,23 +279,23 @@ int vers_diff_merge(vers_diff_next_fn *next, void *a, void *b, bool multiset, lo
                 bool adv_a = c <= 0, adv_b = c >= 0;
                 if (c < 0) {
                         int64_t n = multiset ? ia.count : 1;
-                        t->removed += n;
+                        t->removed = sat_add(t->removed, n);
                         keep_row(t, limit, '-', multiset ? NULL : ia.key, ia.text, NULL, n);
                 } else if (c > 0) {
                         int64_t n = multiset ? ib.count : 1;
-                        t->added += n;
+                        t->added = sat_add(t->added, n);
                         keep_row(t, limit, '+', multiset ? NULL : ib.key, NULL, ib.text, n);
                 } else if (multiset && ia.count != ib.count) {
                         int64_t d = ia.count - ib.count;
                         if (d > 0) {
-                                t->removed += d;
+                                t->removed = sat_add(t->removed, d);
                                 keep_row(t, limit, '-', NULL, ia.text, NULL, d);
                         } else {
-                                t->added += -d;
+                                t->added = sat_add(t->added, -d);
                                 keep_row(t, limit, '+', NULL, NULL, ib.text, -d);
                         }
                 } else if (!multiset && strcmp(ia.hash ? ia.hash : "", ib.hash ? ib.hash : "")) {
-                        t->changed++;
+                        t->changed = sat_add(t->changed, 1);
                         keep_row(t, limit, '~', ia.key, ia.text, ib.text, 1);
                 }
                 if (adv_a && (ra = next_checked(next, a, &pa, &ha, &ia, "A", err)) < 0)
