@@ -23,8 +23,11 @@ static const char redis_script[] =
 struct rdb {
         long db;
         int64_t keys;
+        int types; /* Y lines added to sum */
         struct strbuf sum;
 };
+
+#define RDB_TYPES_MAX 32 /* Redis has a handful of types */
 
 static long num(const char *s, bool *ok)
 {
@@ -35,15 +38,19 @@ static long num(const char *s, bool *ok)
         return v;
 }
 
+/* db's entry (NULL past VERS_DIFF_DBS_MAX) */
 static struct rdb *rdb_get(struct rdb **v, size_t *n, long db)
 {
         for (size_t i = 0; i < *n; i++)
                 if ((*v)[i].db == db)
                         return &(*v)[i];
+        if (*n >= VERS_DIFF_DBS_MAX)
+                return NULL;
         *v = xrealloc(*v, (*n + 1) * sizeof **v);
         struct rdb *r = &(*v)[(*n)++];
         r->db = db;
         r->keys = 0;
+        r->types = 0;
         strbuf_init(&r->sum);
         return r;
 }
@@ -62,17 +69,35 @@ static int read_side(struct vers_ctx *ctx, const struct vers_diff_side *side, st
                 long db = ok ? num(s.f[1], &ok) : -1;
                 if (ok && !strcmp(s.f[0], "K")) {
                         long keys = num(s.f[2], &ok), exp = num(s.f[3], &ok);
+                        struct rdb *d = ok ? rdb_get(v, n, db) : NULL;
+                        if (ok && (!d || d->sum.len)) {
+                                r = vers_make_error(err, 0,
+                                                    "%s: redis-cli sent a database twice or more "
+                                                    "than %d",
+                                                    side->label, VERS_DIFF_DBS_MAX);
+                                break;
+                        }
                         if (ok) {
-                                struct rdb *d = rdb_get(v, n, db);
                                 d->keys = keys;
                                 strbuf_addf(&d->sum, "expires=%ld", exp);
                         }
                 } else if (ok && !strcmp(s.f[0], "Y")) {
                         long c = num(s.f[3], &ok), size = s.nf == 5 ? num(s.f[4], &ok) : -1;
                         ok = ok && strspn(s.f[2], "abcdefghijklmnopqrstuvwxyz") == strlen(s.f[2]);
-                        if (ok && c > 0)
-                                strbuf_addf(&rdb_get(v, n, db)->sum, " %s=%ld/%ld", s.f[2], c,
-                                            size);
+                        struct rdb *d = ok && c > 0 ? rdb_get(v, n, db) : NULL;
+                        if (d && d->types >= RDB_TYPES_MAX) {
+                                r = vers_make_error(err, 0,
+                                                    "%s: redis-cli sent more than %d types of a "
+                                                    "database",
+                                                    side->label, RDB_TYPES_MAX);
+                                break;
+                        }
+                        if (ok && c > 0 && !d)
+                                ok = false;
+                        else if (d) {
+                                d->types++;
+                                strbuf_addf(&d->sum, " %s=%ld/%ld", s.f[2], c, size);
+                        }
                 } else
                         ok = false;
                 if (!ok) {
