@@ -13,7 +13,7 @@ static const struct cli_opt diff_opts[] = {
      0},
     {CLI_ID_STAT, NULL, "stat", NULL, "a summary: one line per table that differs", 0, 0},
     {CLI_ID_LIMIT, NULL, "limit", "N", "--data: show at most N rows per table (default 10)", 0,
-     1000000},
+     VERS_DIFF_LIMIT_MAX},
     {CLI_ID_JSON, NULL, "json", NULL, "print the result as JSON", 0, 0},
     {0},
 };
@@ -99,14 +99,12 @@ static void print_tables(const struct vers_diff_service *s, bool stat)
                         printf("  %-*s  %10s  %10s\n", (int)w, "TABLE", "A ROWS", "B ROWS");
                         header = true;
                 }
-                _cleanup_strbuf_ struct strbuf n = STRBUF_INIT;
-                vers_diff_escape(&n, t->name);
                 char ra[24] = "-", rb[24] = "-";
                 if (t->in_a)
                         snprintf(ra, sizeof ra, "%lld", (long long)t->rows_a);
                 if (t->in_b)
                         snprintf(rb, sizeof rb, "%lld", (long long)t->rows_b);
-                printf("  %-*s  %10s  %10s  %s", (int)w, n.buf, ra, rb, table_state(t));
+                printf("  %-*s  %10s  %10s  %s", (int)w, t->name, ra, rb, table_state(t));
                 if (t->rows_compared && !vers_diff_table_equal(t))
                         printf(" (+%lld -%lld ~%lld)", (long long)t->added, (long long)t->removed,
                                (long long)t->changed);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # vers diff on the example database: the seed's Migration Testing Pattern (approach A adds a
 # column and backfills it; approach B rebuilds the table and swaps it in), a migration that
-# deletes rows, identical branches, names a migration could plant, a 1M-row table diffed in
+# deletes rows, identical branches, names a migration could plant (terminal escapes shown
+# escaped everywhere), a statement cut at the statement timeout, a 1M-row table diffed in
 # bounded memory, and a diff interrupted while it reads (its cold branch goes with it).
 
 load helpers
@@ -115,9 +116,18 @@ approach_a() {
         vers commit -b odd --tag odd-base >/dev/null
         vers branch odd-base --alias odd2 >/dev/null
         vers execute -b odd2 "psql -qc \"DELETE FROM audit WHERE ctid IN (SELECT ctid FROM audit WHERE msg = 'm1' LIMIT 2)\""
-        run vers diff odd-base odd2 --data
+        # a changed row of the oddly named table: its name in the rows' heading too, and an
+        # OSC sequence (a terminal title) in a name of the env's
+        printf '%s\n' "UPDATE \"we\"\"ird"$'\033'"[31m\" SET \"co l\" = 'c';" \
+                "CREATE TABLE \"t"$'\033'"]0;pwned"$'\007'"\" (id int PRIMARY KEY);" > odd2.sql
+        vers execute -b odd2 "psql -v ON_ERROR_STOP=1 -q -f odd2.sql"
+        run --separate-stderr vers diff odd-base odd2 --data
         echo "$output"
+        echo "$stderr"
         [ "$status" -eq 1 ]
+        [[ "$output" == *'public."we""ird\x1b[31m": 0 added, 0 removed, 1 changed'* ]]
+        [[ "$output" == *'public."t\x1b]0;pwned\x07"'* ]]
+        [[ "$stderr" != *$'\033'* ]]
         [[ "$output" == *"public.audit: 0 added, 2 removed, 0 changed (no primary key)"* ]]
         [[ "$output" == *'- 2 x {"msg" : "m1"}'* ]]
         [[ "$output" == *'public."we""ird\x1b[31m"'* ]]
@@ -150,6 +160,34 @@ approach_a() {
         run vers diff --help
         [ "$status" -eq 0 ]
         [[ "$output" == *"Exit status: 0 equal, 1 different, 2 trouble."* ]]
+        # a result that cannot be written is trouble, not "different"
+        run bash -c '"$0" diff base --stat >/dev/full' "$VERS_BIN"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"cannot write to standard output"* ]]
+        run vers diff base --data --limit 10001
+        [ "$status" -eq 129 ]
+}
+
+# the lock the locker session holds on users, granted
+locker_holds() {
+        [ "$(vers execute -b locked "psql -Atc \"SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'locker' AND l.mode = 'AccessExclusiveLock' AND l.granted\"")" = 1 ]
+}
+
+@test "a statement that would wait is cancelled at the statement timeout, exit 2" {
+        vers branch pre-migration-v2.0 --alias locked >/dev/null
+        vers execute -b locked "PGAPPNAME=locker psql -q -c 'BEGIN' -c 'LOCK TABLE users' -c 'SELECT pg_sleep(3600)'" >/dev/null 2>&1 &
+        locker=$!
+        wait_for -t 60 -m "the locker's lock" locker_holds
+        # the lock timeout (30 s) would say "lock timeout": this is the statement timeout
+        VERS_DIFF_STATEMENT_TIMEOUT=2 run vers diff pre-migration-v2.0 locked
+        echo "$output"
+        vers execute -b locked "psql -qAtc \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'\"" >/dev/null
+        wait "$locker" || true
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"env locked: psql failed: "*"canceling statement due to statement timeout"* ]]
+        # and without the lock the same diff runs
+        VERS_DIFF_STATEMENT_TIMEOUT=2 run vers diff pre-migration-v2.0 locked
+        [ "$status" -eq 0 ]
 }
 
 @test "a 1M-row table: rows added, removed and changed found in bounded memory" {

@@ -25,6 +25,13 @@ void vers_diff_interrupt_set(bool on, struct vers_diff_sigs *old);
 void vers_diff_on_signal(int sig);
 bool vers_diff_interrupted(void);
 
+/* Seconds a statement may run in an env (VERS_DIFF_STATEMENT_TIMEOUT, default 600): the
+ * server cancels it then; a client that sends nothing for that long and 30 s more is stopped
+ * (SIGTERM, then after a grace SIGKILL of it and of what it runs in the env). */
+#define VERS_DIFF_TIMEOUT_DEFAULT 600
+#define VERS_DIFF_KILL_GRACE_MS 5000
+int vers_diff_statement_timeout(void);
+
 /* psql run in an env, its stdout a pipe read line by line (each at most VERS_DIFF_LINE_MAX),
  * its stderr a memfd whose last line a failure shows */
 #define VERS_PG_BUF 65536
@@ -54,8 +61,9 @@ struct vers_pg_table {
         char *nsp, *rel;
         char *quoted; /* "nsp"."rel" */
         char *name;   /* as quote_ident would show it: public.users */
-        char **cols;  /* sorted */
-        char **key;   /* the primary key's columns in key order, or NULL */
+        char **cols;  /* in the table's order */
+        size_t n_cols;
+        char **key; /* the primary key's columns in key order, or NULL */
 };
 struct vers_pg_schema;
 /* How one SQL server is read: its client's command line for a list of statements run in one
@@ -66,6 +74,7 @@ struct vers_diff_dialect {
         const char *const *begin; /* NULL-terminated */
         const char *tables;
         const char *end;
+        const char *timeout[2]; /* the statement timeout's statement: before and after seconds */
         char **(*argv)(const char *db, char **stmts);
         void (*table_sql)(char ***stmts, size_t i, const struct vers_pg_table *t, char **shared,
                           bool both, bool rows, bool keyed);

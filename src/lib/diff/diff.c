@@ -15,11 +15,19 @@ static char *ref_label(struct vers_ctx *ctx, bool env, const char *id)
         return xasprintf("%s %s", env ? "env" : "commit", l);
 }
 
+/* a signal while vers waited (a boot, a fork, a wait sets only a flag): -1 with err */
+static int check_intr(vers_error_t *err)
+{
+        return vers_diff_interrupted() ? vers_make_error(err, EINTR, "interrupted") : 0;
+}
+
 /* make side the env to read for a commit */
 static int side_commit(struct vers_ctx *ctx, const char *id, struct vers_diff_side *side,
                        vers_error_t *err)
 {
         side->label = ref_label(ctx, false, id);
+        if (check_intr(err) < 0)
+                return -1;
         vers_progress(ctx, "starting a cold branch of %s to read it", side->label);
         if (vers_env_branch(ctx, id, NULL, VERS_MODE_COLD, &side->env, err) < 0)
                 return vers_error_wrap(err, "%s", side->label);
@@ -28,16 +36,14 @@ static int side_commit(struct vers_ctx *ctx, const char *id, struct vers_diff_si
          * longer than any diff's read) and the next vers command deletes it */
         if (vers_env_set_ttl(ctx, side->env.id, DIFF_BRANCH_TTL, err) < 0)
                 return vers_error_wrap(err, "%s", side->label);
-        if (vers_diff_interrupted())
-                return vers_make_error(err, EINTR, "interrupted");
-        return 0;
+        return check_intr(err);
 }
 
 static int side_open(struct vers_ctx *ctx, const char *name, struct vers_diff_side *side,
                      vers_error_t *err)
 {
         struct vers_ref r = {0};
-        if (vers_resolve(ctx, name, &r, err) < 0)
+        if (check_intr(err) < 0 || vers_resolve(ctx, name, &r, err) < 0)
                 return -1;
         int ret = -1;
         if (r.kind == VERS_REF_NONE)
@@ -50,6 +56,8 @@ static int side_open(struct vers_ctx *ctx, const char *name, struct vers_diff_si
         } else {
                 side->label = ref_label(ctx, true, r.id);
                 ret = vers_env_ensure_running(ctx, r.id, &side->env, err);
+                if (ret == 0)
+                        ret = check_intr(err);
         }
         vers_ref_clear(&r);
         return ret;
@@ -181,7 +189,7 @@ int vers_diff(struct vers_ctx *ctx, const struct vers_diff_opts *o, struct vers_
         out->a = xstrdup(sides[0].label);
         out->b = xstrdup(sides[1].label);
         if (image_services(ctx, &sides[0].env, &sv[0], &nsv[0], err) < 0 ||
-            image_services(ctx, &sides[1].env, &sv[1], &nsv[1], err) < 0)
+            image_services(ctx, &sides[1].env, &sv[1], &nsv[1], err) < 0 || check_intr(err) < 0)
                 goto out;
         if (nsv[0] == 0) {
                 vers_make_error(err, 0,
@@ -219,6 +227,8 @@ int vers_diff(struct vers_ctx *ctx, const struct vers_diff_opts *o, struct vers_
                         r = vers_pg_diff(
                             ctx, !strcmp(a->kind, "postgres") ? &vers_diff_pg : &vers_diff_mariadb,
                             sides, a->database, o, svc, err);
+                if (r == 0)
+                        r = check_intr(err);
                 if (r < 0) {
                         vers_error_wrap(err, "service '%s'", a->name);
                         goto out;

@@ -84,7 +84,7 @@ char *vers_diff_summary(const struct vers_diff_result *r)
                         if (vers_diff_table_equal(t) && !t->only_a && !t->only_b)
                                 continue;
                         strbuf_addstr(&sb, "  ");
-                        vers_diff_escape(&sb, t->name);
+                        strbuf_addstr(&sb, t->name); /* escaped when it was made */
                         if (!t->in_a)
                                 strbuf_addf(&sb, ": only in B (%lld rows)", (long long)t->rows_b);
                         else if (!t->in_b)

@@ -5,12 +5,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- the catalog queries ------------------------------------------------------------------ */
@@ -318,6 +321,23 @@ bool vers_diff_interrupted(void)
         return interrupted != 0;
 }
 
+int vers_diff_statement_timeout(void)
+{
+        const char *e = getenv("VERS_DIFF_STATEMENT_TIMEOUT");
+        char *end = NULL;
+        long v = e && *e ? strtol(e, &end, 10) : 0;
+        if (!e || !*e || *end || v < 1 || v > 86400)
+                return VERS_DIFF_TIMEOUT_DEFAULT;
+        return (int)v;
+}
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int vers_pg_start(struct vers_ctx *ctx, const struct vers_diff_side *side, char **argv,
                   struct vers_pg_stream *s, vers_error_t *err)
 {
@@ -325,6 +345,8 @@ int vers_pg_start(struct vers_ctx *ctx, const struct vers_diff_side *side, char 
         s->fd = s->errfd = -1;
         s->side = side->label;
         strbuf_init(&s->line);
+        if (vers_diff_interrupted())
+                return vers_make_error(err, EINTR, "interrupted");
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return vers_make_error(err, errno, "pipe");
@@ -351,6 +373,8 @@ int vers_pg_start(struct vers_ctx *ctx, const struct vers_diff_side *side, char 
                 /* the child runs the command and leaves: nothing else of the parent's (its
                  * metadata connection above all) is used here */
                 close(p[0]);
+                /* a group of its own with the helper it forks: vers_pg_finish stops both */
+                setpgid(0, 0);
                 int stdio[3] = {devnull, p[1], s->errfd};
                 struct vers_exec_opts o = {.workdir = "/", .stdio = stdio};
                 vers_error_t e = NULL;
@@ -363,6 +387,7 @@ int vers_pg_start(struct vers_ctx *ctx, const struct vers_diff_side *side, char 
                 }
                 _exit(status & 0xff);
         }
+        setpgid(pid, pid); /* as the child does: whichever runs first */
         close(p[1]);
         close(devnull);
         s->fd = p[0];
@@ -425,12 +450,23 @@ int vers_pg_line(struct vers_pg_stream *s, vers_error_t *err)
                                                        s->side);
                         return 0;
                 }
-                ssize_t r = read(s->fd, s->buf, VERS_PG_BUF);
-                if (r < 0 && errno == EINTR) {
-                        if (vers_diff_interrupted())
-                                return vers_make_error(err, EINTR, "interrupted");
+                if (vers_diff_interrupted())
+                        return vers_make_error(err, EINTR, "interrupted");
+                /* the server cancels a statement at the timeout: a client silent for longer
+                 * is not doing what vers asked for */
+                int idle = vers_diff_statement_timeout() + 30;
+                struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+                int pr = poll(&pfd, 1, idle * 1000);
+                if (pr < 0 && errno == EINTR)
                         continue;
-                }
+                if (pr < 0)
+                        return vers_make_error(err, errno, "%s: waiting for psql", s->side);
+                if (pr == 0)
+                        return vers_make_error(err, ETIMEDOUT, "%s: %s sent nothing for %d s",
+                                               s->side, s->client ? s->client : "psql", idle);
+                ssize_t r = read(s->fd, s->buf, VERS_PG_BUF);
+                if (r < 0 && errno == EINTR)
+                        continue;
                 if (r < 0)
                         return vers_make_error(err, errno, "%s: reading psql", s->side);
                 s->pos = 0;
@@ -457,6 +493,51 @@ int vers_pg_raw_line(struct vers_pg_stream *s, vers_error_t *err)
         return vers_pg_line(s, err);
 }
 
+/* Wait for the client's process (group) pid, at most a grace period after its output ended
+ * (or after it was told to stop: kill_it, an interrupt), then SIGTERM, then SIGALRM (the
+ * helper in the env kills the command at its timeout) and SIGKILL: never forever. */
+static void wait_bounded(pid_t pid, bool kill_it, int *st)
+{
+        int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        int stage = 0; /* 0: waiting, 1: SIGTERM sent, 2: SIGALRM sent, 3: SIGKILL sent */
+        if (kill_it) {
+                kill(-pid, SIGTERM);
+                kill(pid, SIGTERM);
+                stage = 1;
+        }
+        int64_t deadline = now_ms() + (kill_it ? VERS_DIFF_KILL_GRACE_MS : 30000);
+        for (;;) {
+                pid_t w = waitpid(pid, st, WNOHANG);
+                if (w == pid || (w < 0 && errno != EINTR))
+                        break;
+                if (stage == 0 && vers_diff_interrupted())
+                        deadline = 0;
+                int64_t left = deadline - now_ms();
+                if (left <= 0 && stage < 3) {
+                        static const int sigs[] = {SIGTERM, SIGALRM, SIGKILL};
+                        kill(-pid, sigs[stage]);
+                        kill(pid, sigs[stage]);
+                        stage++;
+                        deadline = now_ms() + VERS_DIFF_KILL_GRACE_MS;
+                        continue;
+                }
+                if (stage == 3 && left <= 0) { /* SIGKILL cannot be refused: wait */
+                        while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+                                ;
+                        break;
+                }
+                if (pfd >= 0) {
+                        struct pollfd p = {.fd = pfd, .events = POLLIN};
+                        poll(&p, 1, (int)(left > 0 ? left : 0));
+                } else {
+                        struct timespec ts = {0, 20 * 1000000};
+                        nanosleep(&ts, NULL);
+                }
+        }
+        if (pfd >= 0)
+                close(pfd);
+}
+
 int vers_pg_finish(struct vers_pg_stream *s, bool kill_it, vers_error_t *err)
 {
         int ret = 0;
@@ -465,13 +546,12 @@ int vers_pg_finish(struct vers_pg_stream *s, bool kill_it, vers_error_t *err)
                 s->fd = -1;
         }
         if (s->pid > 0) {
-                if (kill_it)
-                        kill(s->pid, SIGTERM);
                 int st = 0;
-                while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
-                        ;
+                wait_bounded(s->pid, kill_it, &st);
                 s->pid = 0;
-                if (!kill_it && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+                if (!kill_it && vers_diff_interrupted())
+                        ret = vers_make_error(err, EINTR, "interrupted");
+                else if (!kill_it && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
                         _cleanup_free_ char *tail = stderr_tail(s->errfd);
                         ret = vers_make_error(err, 0, "%s: %s failed: %s", s->side,
                                               s->client ? s->client : "psql", tail);
@@ -532,11 +612,19 @@ static char **psql_argv(const char *db, char **stmts)
 }
 
 /* a dialect's first statements: its transaction, then its schema's S lines */
+/* the transaction's start, with the statement timeout before its last statement (the
+ * schema's) */
 static char **stmts_begin(const struct vers_diff_dialect *d)
 {
         char **v = NULL;
-        for (size_t i = 0; d->begin[i]; i++)
+        for (size_t i = 0; d->begin[i]; i++) {
+                if (!d->begin[i + 1]) {
+                        _cleanup_free_ char *t = xasprintf(
+                            "%s%d%s", d->timeout[0], vers_diff_statement_timeout(), d->timeout[1]);
+                        strv_push(&v, t);
+                }
                 strv_push(&v, d->begin[i]);
+        }
         return v;
 }
 
@@ -557,12 +645,21 @@ static int start_stmts(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
         return 0;
 }
 
-static struct vers_pg_table *table_get(struct vers_pg_schema *sc, const char *nsp, const char *rel)
+/* the table of a T or A line: they come grouped by table (ORDER BY nsp, rel), so the last
+ * one or a new one (a table sent twice apart is found after, by check_tables); NULL past
+ * VERS_DIFF_TABLES_MAX */
+static struct vers_pg_table *table_get(struct vers_pg_schema *sc, size_t *cap, const char *nsp,
+                                       const char *rel)
 {
-        for (size_t i = sc->n_tables; i-- > 0;)
-                if (!strcmp(sc->tables[i].nsp, nsp) && !strcmp(sc->tables[i].rel, rel))
-                        return &sc->tables[i];
-        sc->tables = xrealloc(sc->tables, (sc->n_tables + 1) * sizeof *sc->tables);
+        if (sc->n_tables && !strcmp(sc->tables[sc->n_tables - 1].nsp, nsp) &&
+            !strcmp(sc->tables[sc->n_tables - 1].rel, rel))
+                return &sc->tables[sc->n_tables - 1];
+        if (sc->n_tables >= VERS_DIFF_TABLES_MAX)
+                return NULL;
+        if (sc->n_tables == *cap) {
+                *cap = *cap ? *cap * 2 : 16;
+                sc->tables = xrealloc(sc->tables, *cap * sizeof *sc->tables);
+        }
         struct vers_pg_table *t = &sc->tables[sc->n_tables++];
         memset(t, 0, sizeof *t);
         t->nsp = xstrdup(nsp);
@@ -574,6 +671,7 @@ static struct vers_pg_table *table_get(struct vers_pg_schema *sc, const char *ns
 static int read_schema(struct vers_pg_stream *s, char ***lines, size_t *n, vers_error_t *err)
 {
         int r;
+        size_t cap = *n;
         while ((r = vers_pg_line(s, err)) > 0) {
                 if (s->f[0][0] != 'S') {
                         s->held = true;
@@ -581,7 +679,15 @@ static int read_schema(struct vers_pg_stream *s, char ***lines, size_t *n, vers_
                 }
                 if (s->nf != 2 || !s->f[1])
                         return vers_make_error(err, 0, "%s: a malformed schema line", s->side);
-                *lines = xrealloc(*lines, (*n + 2) * sizeof **lines);
+                if (*n >= VERS_DIFF_SCHEMA_MAX)
+                        return vers_make_error(err, 0,
+                                               "%s: the schema has more than %d lines (vers "
+                                               "diff's bound)",
+                                               s->side, VERS_DIFF_SCHEMA_MAX);
+                if (*n + 2 > cap) {
+                        cap = cap ? cap * 2 : 64;
+                        *lines = xrealloc(*lines, cap * sizeof **lines);
+                }
                 (*lines)[(*n)++] = xstrdup(s->f[1]);
                 (*lines)[*n] = NULL;
         }
@@ -589,6 +695,13 @@ static int read_schema(struct vers_pg_stream *s, char ***lines, size_t *n, vers_
                 return -1;
         vers_diff_sort(*lines, *n);
         return 0;
+}
+
+static int cmp_table(const void *x, const void *y)
+{
+        const struct vers_pg_table *a = x, *b = y;
+        int c = strcmp(a->nsp, b->nsp);
+        return c ? c : strcmp(a->rel, b->rel);
 }
 
 int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
@@ -603,6 +716,7 @@ int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
         struct vers_pg_stream s;
         if (start_stmts(ctx, d, side, db, argv, &s, err) < 0)
                 return -1;
+        size_t cap = 0;
         int r = read_schema(&s, &sc->lines, &sc->n_lines, err);
         while (r == 0 && (r = vers_pg_line(&s, err)) > 0) {
                 char k = s.f[0][0];
@@ -611,7 +725,19 @@ int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
                         r = vers_make_error(err, 0, "%s: a malformed table line", s.side);
                         break;
                 }
-                struct vers_pg_table *t = table_get(sc, s.f[1], s.f[2]);
+                struct vers_pg_table *t = table_get(sc, &cap, s.f[1], s.f[2]);
+                if (!t) {
+                        r = vers_make_error(err, 0, "%s: more than %d tables (vers diff's bound)",
+                                            s.side, VERS_DIFF_TABLES_MAX);
+                        break;
+                }
+                if (k == 'A' && t->n_cols >= VERS_DIFF_COLUMNS_MAX) {
+                        r = vers_make_error(err, 0,
+                                            "%s: a table of more than %d columns (vers diff's "
+                                            "bound)",
+                                            s.side, VERS_DIFF_COLUMNS_MAX);
+                        break;
+                }
                 if (k == 'A') {
                         char *end = NULL;
                         long pos = s.f[4] ? strtol(s.f[4], &end, 10) : 0;
@@ -620,6 +746,7 @@ int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
                                 break;
                         }
                         strv_push(&t->cols, s.f[3]);
+                        t->n_cols++;
                         if (pos) {
                                 while ((long)strv_len(t->key) < pos)
                                         strv_push(&t->key, "");
@@ -631,6 +758,12 @@ int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
         }
         if (r > 0)
                 r = 0;
+        if (r == 0 && sc->n_tables > 1) {
+                qsort(sc->tables, sc->n_tables, sizeof *sc->tables, cmp_table);
+                for (size_t i = 1; i < sc->n_tables && r == 0; i++)
+                        if (!cmp_table(&sc->tables[i - 1], &sc->tables[i]))
+                                r = vers_make_error(err, 0, "%s: a table was sent twice", s.side);
+        }
         int f = vers_pg_finish(&s, r < 0, r < 0 ? NULL : err);
         if (r < 0 || f < 0) {
                 vers_pg_schema_clear(sc);
@@ -652,7 +785,10 @@ int vers_pg_read_schema(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
                 name_ident(&sb, t->nsp);
                 strbuf_addch(&sb, '.');
                 name_ident(&sb, t->rel);
-                t->name = strbuf_detach(&sb);
+                /* shown as it is everywhere (text, errors, summaries, widths): escaped here */
+                _cleanup_strbuf_ struct strbuf shown = STRBUF_INIT;
+                vers_diff_escape(&shown, sb.buf);
+                t->name = strbuf_detach(&shown);
         }
         return 0;
 }
@@ -724,7 +860,8 @@ static void pg_table_sql(char ***argv, size_t i, const struct vers_pg_table *t, 
         /* the content hashed: the shared columns by name, the same on both sides */
         size_t ns = strv_len(shared);
         char **sorted = xcalloc(ns + 1, sizeof *sorted);
-        memcpy(sorted, shared, ns * sizeof *sorted);
+        if (ns) /* shared is NULL for a table one side has */
+                memcpy(sorted, shared, ns * sizeof *sorted);
         vers_diff_sort(sorted, ns);
         _cleanup_strbuf_ struct strbuf r = STRBUF_INIT;
         strbuf_addstr(&r, "ROW(");
@@ -802,7 +939,7 @@ static int rows_next(void *arg, struct vers_diff_item *it, vers_error_t *err)
                 char *end = NULL;
                 it->hash = s->f[1];
                 it->count = strtoll(s->f[2], &end, 10);
-                if (*end || it->count < 1)
+                if (*end || it->count < 1 || it->count > VERS_DIFF_COUNT_MAX)
                         return vers_make_error(err, 0, "%s: a malformed row count", s->side);
         } else {
                 it->hash = s->f[2];
@@ -823,23 +960,35 @@ static int read_count(struct vers_pg_stream *s, size_t i, int64_t *rows, char **
             strtoull(s->f[1], NULL, 10) != i)
                 return vers_make_error(err, 0, "%s: a malformed count line", s->side);
         *rows = strtoll(s->f[2], &end, 10);
-        if (*end || *rows < 0)
+        if (*end || *rows < 0 || *rows > VERS_DIFF_COUNT_MAX)
                 return vers_make_error(err, 0, "%s: a malformed row count", s->side);
         free(*sum);
         *sum = s->f[3] ? xstrdup(s->f[3]) : NULL;
         return 0;
 }
 
+static int cmp_strp(const void *x, const void *y)
+{
+        return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* the strings of x not in y, in x's order (n log n: a sorted copy of y searched) */
 static char **minus(char **x, char **y)
 {
+        size_t nx = strv_len(x), ny = strv_len(y), n = 0;
+        char **sorted = xcalloc(ny + 1, sizeof *sorted);
+        if (ny)
+                memcpy(sorted, y, ny * sizeof *sorted);
+        vers_diff_sort(sorted, ny);
         char **v = NULL;
-        for (size_t i = 0; x && x[i]; i++) {
-                bool found = false;
-                for (size_t j = 0; y && y[j] && !found; j++)
-                        found = !strcmp(x[i], y[j]);
-                if (!found)
-                        strv_push(&v, x[i]);
+        for (size_t i = 0; i < nx; i++) {
+                if (ny && bsearch(&x[i], sorted, ny, sizeof *sorted, cmp_strp))
+                        continue;
+                v = xrealloc(v, (n + 2) * sizeof *v);
+                v[n++] = xstrdup(x[i]);
+                v[n] = NULL;
         }
+        free(sorted);
         return v;
 }
 
@@ -904,26 +1053,30 @@ int vers_pg_diff(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
                 ret = 0;
                 goto out;
         }
-        /* pair the tables */
+        /* pair the tables by name: both sides' sorted, then the equal neighbours joined (a
+         * side's names are unique: read_schema refused a table sent twice) */
+        size_t n_all = sc[0].n_tables + sc[1].n_tables;
+        pairs = xcalloc(n_all ? n_all : 1, sizeof *pairs);
         for (int k = 0; k < 2; k++)
-                for (size_t i = 0; i < sc[k].n_tables; i++) {
-                        struct vers_pg_table *t = &sc[k].tables[i];
-                        struct pair *p = NULL;
-                        for (size_t j = 0; j < n_pairs && !p; j++)
-                                if (!strcmp(pairs[j].name, t->name))
-                                        p = &pairs[j];
-                        if (!p) {
-                                pairs = xrealloc(pairs, (n_pairs + 1) * sizeof *pairs);
-                                p = &pairs[n_pairs++];
-                                *p = (struct pair){xstrdup(t->name), -1, -1, NULL, false};
-                        }
-                        if (k == 0)
-                                p->ia = (long)i;
-                        else
-                                p->ib = (long)i;
-                }
+                for (size_t i = 0; i < sc[k].n_tables; i++)
+                        pairs[n_pairs++] = (struct pair){sc[k].tables[i].name, k ? -1 : (long)i,
+                                                         k ? (long)i : -1, NULL, false};
         if (n_pairs > 1)
                 qsort(pairs, n_pairs, sizeof *pairs, cmp_pair);
+        size_t w = 0;
+        for (size_t i = 0; i < n_pairs; i++) {
+                if (w && !strcmp(pairs[w - 1].name, pairs[i].name)) {
+                        if (pairs[i].ia >= 0)
+                                pairs[w - 1].ia = pairs[i].ia;
+                        if (pairs[i].ib >= 0)
+                                pairs[w - 1].ib = pairs[i].ib;
+                        continue;
+                }
+                pairs[w++] = pairs[i];
+        }
+        n_pairs = w;
+        for (size_t i = 0; i < n_pairs; i++)
+                pairs[i].name = xstrdup(pairs[i].name);
         bool rows = o->what == VERS_DIFF_DATA && d->rows;
         svc->tables = xcalloc(n_pairs ? n_pairs : 1, sizeof *svc->tables);
         svc->n_tables = n_pairs;
@@ -931,6 +1084,10 @@ int vers_pg_diff(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
                 argv[k] = stmts_begin(d);
         }
         for (size_t i = 0; i < n_pairs; i++) {
+                if (vers_diff_interrupted()) {
+                        vers_make_error(err, EINTR, "interrupted");
+                        goto out;
+                }
                 struct pair *p = &pairs[i];
                 struct vers_diff_table *dt = &svc->tables[i];
                 dt->name = xstrdup(p->name);
@@ -975,6 +1132,10 @@ int vers_pg_diff(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
         }
         for (size_t i = 0; i < n_pairs; i++) {
                 struct vers_diff_table *dt = &svc->tables[i];
+                if (vers_diff_interrupted()) {
+                        vers_make_error(err, EINTR, "interrupted");
+                        goto out;
+                }
                 if (dt->in_a && read_count(&st[0], i, &dt->rows_a, &dt->sum_a, err) < 0)
                         goto out;
                 if (dt->in_b && read_count(&st[1], i, &dt->rows_b, &dt->sum_b, err) < 0)
@@ -1024,6 +1185,7 @@ const struct vers_diff_dialect vers_diff_pg = {
     .begin = pg_begin,
     .tables = tables_sql,
     .end = "COMMIT",
+    .timeout = {"SET LOCAL statement_timeout = '", "s'"},
     .argv = psql_argv,
     .table_sql = pg_table_sql,
     .ident = ident,
@@ -1120,7 +1282,8 @@ static void my_table_sql(char ***stmts, size_t i, const struct vers_pg_table *t,
         }
         size_t ns = strv_len(shared);
         char **sorted = xcalloc(ns + 1, sizeof *sorted);
-        memcpy(sorted, shared, ns * sizeof *sorted);
+        if (ns) /* shared is NULL for a table one side has */
+                memcpy(sorted, shared, ns * sizeof *sorted);
         vers_diff_sort(sorted, ns);
         _cleanup_strbuf_ struct strbuf r = STRBUF_INIT;
         strbuf_addstr(&r, "CONCAT_WS(',', ''");
@@ -1143,6 +1306,7 @@ const struct vers_diff_dialect vers_diff_mariadb = {
     .begin = my_begin,
     .tables = my_tables_sql,
     .end = "COMMIT",
+    .timeout = {"SET SESSION max_statement_time = ", ""},
     .argv = my_argv,
     .table_sql = my_table_sql,
     .ident = my_ident,
