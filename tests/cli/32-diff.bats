@@ -287,4 +287,13 @@ back_to() {
         json_ok '.services[0].tables[0] | .name == "shop.items" and .rows_a == 2 and .rows_b == 2 and .checksum_a != .checksum_b and .columns_only_b == ["qty"]'
         json_ok '.services[1].tables[] | select(.name == "db0") | .rows_a == 2 and .rows_b == 2 and .equal == false and (.checksum_a | contains("string=1/2")) and (.checksum_b | contains("list=1/2"))'
         json_ok '.services[1].tables[] | select(.name == "db2") | .equal'
+        # 1500 tables of long names: their statements (200 KiB) are more than one argument
+        # may be (128 KiB); they go to the client's stdin
+        long=$(printf 'x%.0s' $(seq 56))
+        for i in $(seq 1500); do echo "CREATE TABLE t_${long}_$i (id INT);"; done > many.sql
+        vers execute -b ms-changed "mariadb shop < many.sql"
+        run --separate-stderr vers diff ms-base ms-changed --json
+        echo "$stderr"
+        [ "$status" -eq 1 ]
+        json_ok '(.services[0].tables | length) == 1501 and ([.services[0].tables[] | select(.in_b and (.in_a | not))] | length) == 1500'
 }

@@ -50,8 +50,9 @@ struct vers_pg_stream {
         char *f[VERS_PG_FIELDS]; /* the line's fields, unescaped; NULL for SQL NULL */
         int nf;
 };
+/* input: the command's stdin (NULL: /dev/null) */
 int vers_pg_start(struct vers_ctx *ctx, const struct vers_diff_side *side, char **argv,
-                  struct vers_pg_stream *s, vers_error_t *err);
+                  const char *input, struct vers_pg_stream *s, vers_error_t *err);
 /* 1: the next line's fields in s->f (its first a one-letter tag), 0: the end, -1 */
 int vers_pg_line(struct vers_pg_stream *s, vers_error_t *err);
 /* Wait for psql (kill_it: stop it first); -1 with *err when it failed (err NULL: quiet). */
@@ -75,7 +76,7 @@ struct vers_diff_dialect {
         const char *tables;
         const char *end;
         const char *timeout[2]; /* the statement timeout's statement: before and after seconds */
-        char **(*argv)(const char *db, char **stmts);
+        char **(*argv)(const char *db); /* the client, reading the statements on stdin */
         void (*table_sql)(char ***stmts, size_t i, const struct vers_pg_table *t, char **shared,
                           bool both, bool rows, bool keyed);
         void (*ident)(struct strbuf *sb, const char *s);

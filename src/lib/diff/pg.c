@@ -339,7 +339,7 @@ static int64_t now_ms(void)
 }
 
 int vers_pg_start(struct vers_ctx *ctx, const struct vers_diff_side *side, char **argv,
-                  struct vers_pg_stream *s, vers_error_t *err)
+                  const char *input, struct vers_pg_stream *s, vers_error_t *err)
 {
         memset(s, 0, sizeof *s);
         s->fd = s->errfd = -1;
@@ -351,13 +351,25 @@ int vers_pg_start(struct vers_ctx *ctx, const struct vers_diff_side *side, char 
         if (pipe2(p, O_CLOEXEC) < 0)
                 return vers_make_error(err, errno, "pipe");
         s->errfd = memfd_create("vers-diff-stderr", MFD_CLOEXEC);
-        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        /* its stdin: the statements in a memfd (read at psql's pace: no pipe to deadlock on,
+         * no argv limit), else /dev/null */
+        int devnull = input ? memfd_create("vers-diff-sql", MFD_CLOEXEC)
+                            : open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull >= 0 && input &&
+            (vers_write_all(devnull, input, strlen(input)) < 0 ||
+             lseek(devnull, 0, SEEK_SET) < 0)) {
+                close(devnull);
+                devnull = -1;
+        }
         if (s->errfd < 0 || devnull < 0) {
                 int e = errno;
                 close(p[0]);
                 close(p[1]);
                 if (devnull >= 0)
                         close(devnull);
+                if (s->errfd >= 0)
+                        close(s->errfd);
+                s->errfd = -1;
                 return vers_make_error(err, e, "cannot make psql's descriptors");
         }
         fflush(NULL);
@@ -593,8 +605,8 @@ static void name_ident(struct strbuf *sb, const char *s)
                 ident(sb, s);
 }
 
-/* psql in one session: each statement its own -c, the first error ends it */
-static char **psql_argv(const char *db, char **stmts)
+/* psql in one session reading the statements on stdin (-f -), the first error ends it */
+static char **psql_argv(const char *db)
 {
         char **v = NULL;
         strv_push(&v, "psql");
@@ -604,10 +616,8 @@ static char **psql_argv(const char *db, char **stmts)
         strv_push(&v, "ON_ERROR_STOP=1");
         _cleanup_free_ char *d = xasprintf("--dbname=%s", db);
         strv_push(&v, d);
-        for (size_t i = 0; stmts && stmts[i]; i++) {
-                strv_push(&v, "-c");
-                strv_push(&v, stmts[i]);
-        }
+        strv_push(&v, "-f");
+        strv_push(&v, "-");
         return v;
 }
 
@@ -638,8 +648,11 @@ static int start_stmts(struct vers_ctx *ctx, const struct vers_diff_dialect *d,
                        const struct vers_diff_side *side, const char *db, char **stmts,
                        struct vers_pg_stream *s, vers_error_t *err)
 {
-        _cleanup_strv_ char **argv = d->argv(db, stmts);
-        if (vers_pg_start(ctx, side, argv, s, err) < 0)
+        _cleanup_strv_ char **argv = d->argv(db);
+        _cleanup_strbuf_ struct strbuf in = STRBUF_INIT;
+        for (size_t i = 0; stmts && stmts[i]; i++)
+                strbuf_addf(&in, "%s;\n", stmts[i]);
+        if (vers_pg_start(ctx, side, argv, in.buf, s, err) < 0)
                 return -1;
         s->client = d->client;
         return 0;
@@ -1248,9 +1261,9 @@ static void my_ident(struct strbuf *sb, const char *s)
         strbuf_addch(sb, '`');
 }
 
-/* the mariadb client: -N -B (tab-separated, escaped like COPY's text), the statements as one
- * -e, which ends at the first error */
-static char **my_argv(const char *db, char **stmts)
+/* the mariadb client: -N -B (tab-separated, escaped like COPY's text), the statements on
+ * stdin, the first error ends it */
+static char **my_argv(const char *db)
 {
         char **v = NULL;
         strv_push(&v, "mariadb");
@@ -1260,11 +1273,6 @@ static char **my_argv(const char *db, char **stmts)
         strv_push(&v, "-B");
         _cleanup_free_ char *d = xasprintf("--database=%s", db);
         strv_push(&v, d);
-        _cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-        for (size_t i = 0; stmts && stmts[i]; i++)
-                strbuf_addf(&sb, "%s;\n", stmts[i]);
-        strv_push(&v, "-e");
-        strv_push(&v, sb.buf);
         return v;
 }
 

@@ -60,7 +60,7 @@ static int read_side(struct vers_ctx *ctx, const struct vers_diff_side *side, st
 {
         char *argv[] = {"sh", "-c", (char *)redis_script, NULL};
         struct vers_pg_stream s;
-        if (vers_pg_start(ctx, side, argv, &s, err) < 0)
+        if (vers_pg_start(ctx, side, argv, NULL, &s, err) < 0)
                 return -1;
         s.client = "redis-cli";
         int r;
