@@ -12,8 +12,8 @@
  *
  * An env being made for a pool is a pending row owned by the filler (recovery undoes it
  * when the filler died); it becomes "pooled" only once frozen. A pooled env whose PID 1 died
- * is deleted by recovery, which starts a refill of its pool; a claimed one is a running env, thawed by recovery when its taker
- * died before thawing it.
+ * is deleted by recovery, which starts a refill of its pool; a claimed one is a running env,
+ * thawed by recovery when its taker died before thawing it.
  */
 #ifndef VERS_POOL_H
 #define VERS_POOL_H
