@@ -129,7 +129,8 @@ id_of_tag() { vers tag list --json | jq -r --arg t "$1" '.[] | select(.tag == $t
 @test "bash: options and subcommands of a command" {
         run complete_line vers branch --tim
         [ "$output" = --timings ]
-        run complete_line vers branch de
+        # "del": ids are hex, and one may start with "de"
+        run complete_line vers branch del
         [ "$output" = delete ]
         run complete_line vers branch delete -
         grep -qx -- --yes <<< "$output" && grep -qx -- -y <<< "$output"
