@@ -38,7 +38,7 @@ static int from_meta(const char *kind, const char *project, const char *prefix, 
                      vers_error_t *err)
 {
         const char *root = getenv("VERS_ROOT");
-        _cleanup_free_ char *real = realpath(root && *root ? root : "/var/lib/vers", NULL);
+        _cleanup_free_ char *real = realpath(root && *root ? root : VERS_DEFAULT_ROOT, NULL);
         if (!real)
                 return vers_make_error(err, errno, "no VERS_ROOT");
         struct vers_meta m;

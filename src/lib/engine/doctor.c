@@ -1,4 +1,5 @@
 #include "engine/doctor.h"
+#include "engine/engine-private.h"
 #include "base/strbuf.h"
 #include "os/cgroup.h"
 #include "os/criu.h"
@@ -22,7 +23,8 @@ static bool file_has(const char *path, const char *needle)
 static char *env_ids(void)
 {
         const char *root = getenv("VERS_ROOT");
-        _cleanup_free_ char *idfile = xasprintf("%s/idmap", root && *root ? root : "/var/lib/vers");
+        _cleanup_free_ char *idfile =
+            xasprintf("%s/idmap", root && *root ? root : VERS_DEFAULT_ROOT);
         _cleanup_free_ char *idtext = NULL;
         unsigned long long b = 0, ru = 0, rg = 0;
         if (vers_read_file(idfile, &idtext, NULL, NULL) < 0 ||

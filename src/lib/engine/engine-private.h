@@ -5,6 +5,9 @@
 
 #include "engine/engine.h"
 
+/* VERS_ROOT when it is not set */
+#define VERS_DEFAULT_ROOT "/var/lib/vers"
+
 /* control.c: kill an env's processes at once (its state is about to be discarded) */
 void vers_env_kill(const struct vers_env *e);
 /* the env's cgroup: the one its row records, else the one its id names now */

@@ -14,8 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_ROOT "/var/lib/vers"
-
 /* what makes a directory a project (the suite's name is the one test/runner.c reads) */
 static const char *const project_marks[] = {"vers.toml", ".vers", "vers-integration.yaml"};
 
@@ -100,7 +98,7 @@ int vers_open(struct vers_ctx *ctx, vers_error_t *err)
                 return -1;
         const char *root = getenv("VERS_ROOT");
         if (!root || !*root) {
-                root = DEFAULT_ROOT;
+                root = VERS_DEFAULT_ROOT;
                 if (vers_mkdir_p(root, 0700, err) < 0)
                         return -1;
         }
